@@ -1,0 +1,52 @@
+"""Model inputs for runs: a user's file, or a seeded random tensor of the right type."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+
+class InputError(ValueError):
+    """An input file that does not fit the model."""
+
+
+def load_user_input(path: Path, specs) -> list[np.ndarray]:
+    """Read `.npy` (one input), `.npz` (arrays in input order) or raw `.bin` bytes."""
+    if not path.exists():
+        raise InputError(f"input file {path} does not exist")
+    if path.suffix == ".npy":
+        arrays = [np.load(path)]
+    elif path.suffix == ".npz":
+        with np.load(path) as data:
+            arrays = [data[k] for k in data.files]
+    else:
+        raw = path.read_bytes()
+        arrays, offset = [], 0
+        for spec in specs:
+            n = int(np.prod(spec.shape)) * np.dtype(spec.dtype).itemsize
+            arrays.append(np.frombuffer(raw[offset:offset + n], dtype=spec.dtype))
+            offset += n
+        if offset != len(raw):
+            raise InputError(f"{path}: {len(raw)} bytes, the model's inputs need {offset}")
+    if len(arrays) != len(specs):
+        raise InputError(f"{path}: {len(arrays)} arrays, the model has {len(specs)} inputs")
+    out = []
+    for array, spec in zip(arrays, specs):
+        if array.size != int(np.prod(spec.shape)) or array.dtype != np.dtype(spec.dtype):
+            raise InputError(
+                f"{path}: input {spec.name!r} needs {spec.dtype}{list(spec.shape)}, "
+                f"got {array.dtype}{list(array.shape)}"
+            )
+        out.append(array.reshape(spec.shape))
+    return out
+
+
+def random_input(specs, seed: int) -> list[np.ndarray]:
+    """A deterministic random input covering the full range of each input's dtype."""
+    rng = np.random.default_rng(seed)
+    arrays = []
+    for spec in specs:
+        info = np.iinfo(spec.dtype)
+        arrays.append(rng.integers(info.min, info.max, size=spec.shape, endpoint=True, dtype=spec.dtype))
+    return arrays

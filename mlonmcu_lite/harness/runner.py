@@ -1,0 +1,292 @@
+"""One run, stage by stage: load -> build -> compile -> run -> validate -> postprocess.
+
+Runs in a worker process.  Any exception becomes a failing row whose reason
+names the stage (`"<error> @ <stage>"`), so one broken run never takes the
+others down.  Only the first sample's emulation is measured; the other
+samples are validated in separate emulations whose counts are discarded, so no
+validation inference is ever counted.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mlonmcu_lite.harness.cache import BuildArtifacts, BuildCache, IOBuffer, cache_key
+from mlonmcu_lite.harness.inputs import load_user_input, random_input
+from mlonmcu_lite.harness.spec import RunSpec, model_label
+
+MEASURED = "exact retired instructions of the inference region (Unicorn, native block-hook counter)"
+
+
+class RunFailure(RuntimeError):
+    """A run-level check failed (e.g. an accelerator that was never used)."""
+
+
+class _Stage:
+    """The current stage, mirrored into `<run_dir>/stage` so a killed run still names it."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self._file = run_dir / "stage"
+        self.name = "load"
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @name.setter
+    def name(self, value: str) -> None:
+        self._name = value
+        self._file.write_text(value)
+
+
+def last_stage(run_dir: Path) -> str:
+    try:
+        return (run_dir / "stage").read_text().strip() or "load"
+    except OSError:
+        return "load"
+
+
+def execute_run(spec: RunSpec) -> dict[str, Any]:
+    """Execute one run; always returns a result row (a dict of report columns)."""
+    run_dir = run_directory(spec)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    stage = _Stage(run_dir)
+    row = base_row(spec)
+    try:
+        _execute(spec, row, stage, run_dir)
+    except Exception as exc:  # noqa: BLE001 - isolation is the point
+        row["failing"] = True
+        row["reason"] = f"{type(exc).__name__}: {_first_line(exc)} @ {stage.name}"
+        (run_dir / "error.txt").write_text(traceback.format_exc())
+    (run_dir / "result.json").write_text(json.dumps(row, indent=1, default=str))
+    return row
+
+
+def run_directory(spec: RunSpec) -> Path:
+    return Path(spec.out_dir) / "runs" / spec.run_id
+
+
+def base_row(spec: RunSpec) -> dict[str, Any]:
+    """The identifying columns of a run's row (also used for rows of killed runs)."""
+    return {
+        "session": spec.session,
+        "run_id": spec.run_id,
+        "model": model_label(spec.model),
+        "config": spec.config,
+        "arch": spec.arch,
+        "peripheral": "+".join(spec.config.split("+")[1:]) or None,
+        "measured": MEASURED,
+        "settings": json.dumps(
+            {"peripherals": list(spec.peripherals), **spec.settings.model_dump()}, sort_keys=True
+        ),
+        "failing": False,
+        "reason": None,
+    }
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text if len(text) < 600 else text[:600] + "…"
+
+
+def _execute(spec: RunSpec, row: dict[str, Any], stage: _Stage, run_dir: Path) -> None:
+    from mlonmcu_lite.peripheral import load_backend
+    from mlonmcu_lite.zoo import resolve_model
+
+    stage.name = "load"
+    info = resolve_model(spec.model)
+    row["model"] = info.name
+    row["macs"] = info.macs
+    backends = [load_backend(p, search_path=[Path(d) for d in spec.peripheral_path]) for p in spec.peripherals]
+    samples, goldens = _select_inputs(spec, info)
+
+    artifacts = _build(spec, info, backends, stage)
+    row.update(artifacts.sizes)
+    row.update(
+        arena_bytes=artifacts.arena_bytes,
+        compile_seconds=artifacts.compile_seconds,
+        build_seconds=artifacts.build_seconds,
+        cached=artifacts.cached,
+        layers_total=len(artifacts.layers),
+        layers_eligible=sum(1 for layer in artifacts.layers if layer.get("eligible_kinds")),
+        layers_offloaded=sum(1 for layer in artifacts.layers if layer.get("offloaded_to")),
+    )
+    (run_dir / "artifacts").unlink(missing_ok=True)
+    (run_dir / "artifacts").symlink_to(Path(artifacts.directory).resolve())
+
+    stage.name = "run"
+    measured, outputs = _simulate(spec, artifacts, backends, samples[0], run_dir)
+    row.update(
+        total_instructions=measured.total_instructions,
+        run_instructions=measured.run_instructions,
+        sim_seconds=round(measured.sim_seconds, 4),
+        mips=round(measured.mips, 1),
+    )
+    row["instr_per_mac"] = round(measured.run_instructions / info.macs, 3) if info.macs else None
+    _accelerator_metrics(row, measured, backends, artifacts)
+
+    stage.name = "validate"
+    row.update(_validate(spec, info, artifacts, backends, samples, goldens, outputs))
+    if row["validation"] == "mismatch":
+        raise RunFailure(f"output differs from the TFLite reference ({row['validation_detail']})")
+
+
+def _select_inputs(spec: RunSpec, info) -> tuple[list[list[np.ndarray]], list[list[np.ndarray]] | None]:
+    """Sample inputs (first = the measured one) and their goldens, if known."""
+    if spec.input_path:
+        return [load_user_input(Path(spec.input_path), info.inputs)], None
+    if info.samples:
+        limit = spec.settings.validate_samples or len(info.samples)
+        return list(info.samples[:limit]), (list(info.goldens[:limit]) if info.goldens else None)
+    return [random_input(info.inputs, spec.settings.seed)], None
+
+
+def _build(spec: RunSpec, info, backends, stage: _Stage) -> BuildArtifacts:
+    fingerprints = [_fingerprint(b) for b in backends]
+    extra_code = [p for b in backends for p in _backend_dirs(b)]
+    key = cache_key(Path(info.path).read_bytes(), spec.arch, spec.settings.opt, fingerprints, extra_code)
+
+    def build(directory: Path) -> BuildArtifacts:
+        from mlonmcu_lite.compiler import CompilerSettings, build_model_firmware, compile_model
+        from mlonmcu_lite.frontend import import_tflite
+
+        stage.name = "build"
+        start = time.perf_counter()
+        model = import_tflite(Path(info.path))
+        compiled = compile_model(model, directory / "model", settings=CompilerSettings(), backends=backends)
+        compile_seconds = time.perf_counter() - start
+
+        stage.name = "compile"
+        start = time.perf_counter()
+        firmware = build_model_firmware(compiled, directory / "firmware", arch=spec.arch,
+                                        backends=backends, opt=spec.settings.opt)
+        build_seconds = time.perf_counter() - start
+        return BuildArtifacts(
+            key=key,
+            directory=str(directory),
+            elf=str(firmware.elf),
+            inputs=[_io(b) for b in compiled.inputs],
+            outputs=[_io(b) for b in compiled.outputs],
+            layers=[_layer_dict(layer) for layer in compiled.layers],
+            arena_bytes=compiled.arena_bytes,
+            arena_lower_bound=getattr(compiled, "arena_lower_bound", None),
+            sizes=_sizes(firmware),
+            compile_seconds=round(compile_seconds, 3),
+            build_seconds=round(build_seconds, 3),
+        )
+
+    stage.name = "build"
+    cache = BuildCache(Path(spec.cache_dir))
+    return cache.get_or_build(key, build)
+
+
+def _fingerprint(backend) -> str:
+    fingerprint = getattr(backend, "codegen_fingerprint", None)
+    return fingerprint() if callable(fingerprint) else f"{backend.name}:{backend!r}"
+
+
+def _backend_dirs(backend) -> list[Path]:
+    return sorted({Path(p).parent for p in backend.c_sources()})
+
+
+def _io(buffer) -> IOBuffer:
+    shape = tuple(int(d) for d in buffer.shape)
+    return IOBuffer(name=str(buffer.name), symbol=str(buffer.symbol), shape=shape,
+                    dtype=str(buffer.dtype), nbytes=int(buffer.nbytes))
+
+
+def _layer_dict(layer) -> dict:
+    from dataclasses import asdict, is_dataclass
+
+    return asdict(layer) if is_dataclass(layer) else dict(layer)
+
+
+def _sizes(firmware) -> dict[str, int]:
+    keys = ("rom_bytes", "ram_bytes", "rom_code", "rom_rodata", "rom_data_init", "ram_data",
+            "ram_bss", "ram_noinit", "stack_bytes")
+    return {k: int(getattr(firmware, k)) for k in keys if getattr(firmware, k, None) is not None}
+
+
+def _simulate(spec: RunSpec, artifacts: BuildArtifacts, backends, inputs: list[np.ndarray],
+              run_dir: Path | None = None):
+    """One emulation with `inputs`; returns (SimResult, output arrays)."""
+    from mlonmcu_lite.vp import SimConfig, VirtualPlatform
+
+    config = SimConfig(max_instructions=spec.settings.max_instructions,
+                       timeout_s=spec.settings.sim_timeout_s)
+    vp = VirtualPlatform(Path(artifacts.elf), devices=[b.device() for b in backends], config=config,
+                         run_name=spec.run_id)
+    for buffer, array in zip(artifacts.inputs, inputs, strict=True):
+        data = np.ascontiguousarray(array, dtype=buffer.dtype).reshape(buffer.shape)
+        vp.write_symbol(buffer.symbol, data.tobytes())
+    result = vp.run()
+    if run_dir is not None:
+        (run_dir / "console.txt").write_text(result.console)
+    if result.exit_code != 0:
+        raise RunFailure(f"firmware exited with code {result.exit_code}; console: {result.console[-300:]!r}")
+    outputs = [
+        np.frombuffer(vp.read_symbol(b.symbol, b.nbytes), dtype=b.dtype).reshape(b.shape)
+        for b in artifacts.outputs
+    ]
+    return result, outputs
+
+
+def _accelerator_metrics(row: dict[str, Any], result, backends, artifacts: BuildArtifacts) -> None:
+    """Accelerator columns, and the loud failure when a configured accelerator was not used."""
+    row["est_cycles"] = result.run_instructions
+    if not backends:
+        return
+    totals = {"jobs": 0, "macs": 0, "busy_cycles": 0, "stall_cycles": 0, "mmio_reads": 0, "mmio_writes": 0}
+    for backend in backends:
+        report = result.devices.get(backend.name, {})
+        offloaded = sum(1 for layer in artifacts.layers if layer.get("offloaded_to") == backend.name)
+        if offloaded == 0:
+            reasons = sorted({str(layer.get("reason")) for layer in artifacts.layers if layer.get("reason")})
+            raise RunFailure(
+                f"peripheral {backend.name} was configured but accepted no layer "
+                f"(rejections: {'; '.join(reasons) or 'no eligible layer kinds'})"
+            )
+        if report.get("jobs", 0) != offloaded:
+            raise RunFailure(
+                f"peripheral {backend.name}: {offloaded} layers offloaded but the device ran "
+                f"{report.get('jobs', 0)} jobs in the inference"
+            )
+        for key in totals:
+            totals[key] += int(report.get(key, 0))
+    row.update(
+        acc_jobs=totals["jobs"],
+        acc_macs=totals["macs"],
+        acc_cycles=totals["busy_cycles"],
+        acc_stall_cycles=totals["stall_cycles"],
+        mmio_accesses=totals["mmio_reads"] + totals["mmio_writes"],
+        est_cycles=result.run_instructions + totals["stall_cycles"],
+    )
+
+
+def _validate(spec: RunSpec, info, artifacts: BuildArtifacts, backends, samples, goldens,
+              first_outputs) -> dict[str, Any]:
+    """Compare every selected sample's outputs with the TFLite reference (BUILTIN_REF)."""
+    if goldens is None:
+        from mlonmcu_lite.reference import reference_outputs
+
+        goldens = [reference_outputs(Path(info.path), sample) for sample in samples]
+    mismatches = []
+    for index, (sample, golden) in enumerate(zip(samples, goldens, strict=True)):
+        outputs = first_outputs if index == 0 else _simulate(spec, artifacts, backends, sample)[1]
+        for out_index, (got, want) in enumerate(zip(outputs, golden, strict=True)):
+            want = np.asarray(want).reshape(got.shape)
+            if not np.array_equal(got, want):
+                diff = int(np.max(np.abs(got.astype(np.int64) - want.astype(np.int64))))
+                count = int(np.count_nonzero(got != want))
+                mismatches.append(f"sample {index} output {out_index}: {count} values differ, max |diff| {diff}")
+    return {
+        "validation": "mismatch" if mismatches else "exact",
+        "validated_samples": len(samples),
+        "validation_detail": "; ".join(mismatches) or None,
+    }

@@ -1,0 +1,62 @@
+"""Typed run settings: `--set key=value` on the command line.
+
+The field complaint about MLonMCU is an untyped `-c key=value` that silently
+ignores unknown keys; here every key is declared, typed and range-checked,
+and an unknown key is an error that lists the valid ones.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class SettingsError(ValueError):
+    """A setting that does not exist or does not validate."""
+
+
+class RunSettings(BaseModel):
+    """Settings shared by every run of a session."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_instructions: int = Field(4_000_000_000, gt=0, description="instruction budget per emulation")
+    sim_timeout_s: float = Field(300.0, gt=0, description="wall-clock limit per emulation")
+    run_timeout_s: float = Field(1800.0, gt=0, description="wall-clock limit per run (compile+build+sims)")
+    validate_samples: int = Field(0, ge=0, description="sample inputs validated per run (0 = all available)")
+    seed: int = Field(0, ge=0, description="seed of the random input for models without samples")
+    opt: str = Field("-O2", pattern=r"^-O[0123sz]$", description="cross-compiler optimisation level")
+
+    @classmethod
+    def describe(cls) -> str:
+        return ", ".join(
+            f"{name} ({field.annotation.__name__}, default {field.default!r})"
+            for name, field in cls.model_fields.items()
+        )
+
+
+def parse_assignments(pairs: Iterable[str], what: str = "setting") -> dict[str, str]:
+    """`["a=1", "b=x"]` -> `{"a": "1", "b": "x"}`; malformed items are errors."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise SettingsError(f"malformed {what} {pair!r}: expected key=value")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def build_settings(pairs: Iterable[str]) -> RunSettings:
+    """Validate `key=value` strings into RunSettings with errors a user can act on."""
+    values = parse_assignments(pairs)
+    unknown = sorted(set(values) - set(RunSettings.model_fields))
+    if unknown:
+        raise SettingsError(
+            f"unknown setting(s) {', '.join(unknown)}; valid settings: {RunSettings.describe()}"
+        )
+    try:
+        return RunSettings(**values)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise SettingsError(f"invalid setting: {problems}") from None
