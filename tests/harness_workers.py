@@ -1,0 +1,26 @@
+"""Worker functions for the pool tests (importable by spawned processes)."""
+
+import os
+import time
+
+from mlonmcu_lite.harness.runner import base_row, last_stage, run_directory
+
+
+def _mark(spec, stage):
+    directory = run_directory(spec)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "stage").write_text(stage)
+
+
+def behave(spec):
+    """Behaviour chosen by the spec's model name: ok, raise, hang, crash."""
+    _mark(spec, "run")
+    if spec.model == "hang":
+        time.sleep(60)
+    if spec.model == "crash":
+        os._exit(3)
+    if spec.model == "raise":
+        raise RuntimeError("boom")
+    row = base_row(spec)
+    row["run_instructions"] = 42
+    return row
