@@ -1,0 +1,67 @@
+"""`bench compare BASELINE CURRENT`: relative figures and the CI regression gate.
+
+Exit codes: 0 = compared (and, with --fail-on-regression, nothing got worse
+beyond the threshold); 1 = regression found; 2 = unusable input (missing
+file, other schema version, unknown metric).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from ..reports.io import load_results
+from ..reports.regression import DEFAULT_METRICS, compare_frames
+from ..reports.regression_table import render_comparison
+from ..reports.schema import SchemaError
+
+
+class InputError(click.ClickException):
+    exit_code = 2
+
+
+def _metrics(values: tuple[str, ...]) -> tuple[str, ...]:
+    names = [m.strip() for v in values for m in v.split(",") if m.strip()]
+    return tuple(names) or DEFAULT_METRICS
+
+
+@click.command(name="compare")
+@click.argument("baseline", type=click.Path(path_type=Path))
+@click.argument("current", type=click.Path(path_type=Path))
+@click.option(
+    "--fail-on-regression", "threshold", type=click.FloatRange(min=0), default=None, metavar="PCT",
+    help="Exit 1 when a tracked metric is worse than the baseline by more than PCT %, "
+    "a validation is no longer exact, a run now fails, or a baseline row is missing.",
+)
+@click.option("--markdown", is_flag=True, help="Print a Markdown table (also appended to $GITHUB_STEP_SUMMARY).")
+@click.option(
+    "--metrics", multiple=True, metavar="NAME[,NAME...]",
+    help=f"Tracked metrics (repeatable or comma-separated). Default: {','.join(DEFAULT_METRICS)}.",
+)
+def compare(baseline: Path, current: Path, threshold: float | None, markdown: bool, metrics: tuple[str, ...]) -> None:
+    """Compare CURRENT results against BASELINE (results.json, results.csv or a report directory).
+
+    Rows are matched on (model, config, arch); each tracked metric gets a
+    relative column (current / baseline).  Lower is better except for mips,
+    saved_pct and speedup.
+    """
+    try:
+        cmp = compare_frames(
+            load_results(baseline), load_results(current), _metrics(metrics), threshold or 0.0
+        )
+    except (SchemaError, FileNotFoundError) as exc:
+        raise InputError(str(exc)) from exc
+    text = render_comparison(cmp, markdown=markdown)
+    click.echo(text, nl=False)
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if markdown and summary:
+        with open(summary, "a", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+    if threshold is not None and cmp.blocking:
+        lines = "\n".join(f"  {f}" for f in cmp.blocking)
+        raise click.ClickException(
+            f"{len(cmp.blocking)} regression(s) of {current} against {baseline} "
+            f"(threshold {threshold:g}%):\n{lines}"
+        )

@@ -1,0 +1,190 @@
+"""The results schema: one `RunResult` per run, one DataFrame row per result.
+
+The dataclass is the single source of the column names, their order and their
+dtypes; readers (CSV/JSON loaders, `bench compare`) coerce through `coerce_frame`
+so a file read back compares equal to the frame that was written.  Metrics that
+do not apply to a run (accelerator counters of a CPU-only run, sizes of a run
+that failed before linking) are None/NaN, never 0, so a 0 always means "measured
+zero".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import typing
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+# Bump when a column is renamed, removed, or changes meaning; files record it and
+# readers refuse other versions instead of comparing apples with pears.
+SCHEMA_VERSION = 1
+
+VALIDATIONS = ("exact", "mismatch", "skipped")
+CONFIG_RE = re.compile(r"^cpu(\+[A-Za-z][A-Za-z0-9_]*)*$")
+
+
+class SchemaError(ValueError):
+    """Results data that do not follow this schema (version, columns, values)."""
+
+
+@dataclass(kw_only=True)
+class RunResult:
+    """Everything reported about one run (one model, one configuration, one input).
+
+    `config` is derived from `peripheral` when omitted ("cpu" or
+    "cpu+<peripheral>[+...]"); `settings` may be given as a mapping and is stored
+    as canonical JSON (sorted keys).  A failing run must carry a `reason` naming
+    the stage, e.g. "timeout after 60 s @ run".
+    """
+
+    session: str | None = None
+    run_id: int | None = None
+    model: str
+    config: str | None = None
+    arch: str | None = None
+    peripheral: str | None = None
+    input: str | None = None
+    # instruction counts (exact, retired instructions)
+    run_instructions: int | None = None
+    total_instructions: int | None = None
+    instr_per_mac: float | None = None
+    macs: int | None = None
+    # accelerator counters (None for CPU-only runs)
+    acc_jobs: int | None = None
+    acc_macs: int | None = None
+    acc_cycles: int | None = None
+    acc_stall_cycles: int | None = None
+    mmio_accesses: int | None = None
+    layers_total: int | None = None
+    layers_eligible: int | None = None
+    layers_offloaded: int | None = None
+    est_cycles: int | None = None
+    # filled by add_comparisons() for accelerated rows
+    saved_pct: float | None = None
+    speedup: float | None = None
+    # memory (bytes, from ELF sections / arena plan)
+    rom_bytes: int | None = None
+    ram_bytes: int | None = None
+    rom_code: int | None = None
+    rom_rodata: int | None = None
+    ram_data: int | None = None
+    ram_bss: int | None = None
+    arena_bytes: int | None = None
+    # validation and timing
+    validation: str = "skipped"
+    validated_samples: int | None = None
+    sim_seconds: float | None = None
+    mips: float | None = None
+    compile_seconds: float | None = None
+    build_seconds: float | None = None
+    cached: bool | None = None
+    measured: str | None = None
+    settings: str = "{}"
+    failing: bool = False
+    reason: str | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.settings, Mapping):
+            self.settings = json.dumps(dict(self.settings), sort_keys=True)
+        if self.config is None:
+            self.config = config_name(self.peripheral)
+        _check(self)
+
+
+def config_name(peripheral: str | None) -> str:
+    """"cpu" for no peripheral, "cpu+qvanilla" (or "cpu+a+b") otherwise."""
+    return "cpu" if not peripheral else f"cpu+{peripheral}"
+
+
+def _check(r: RunResult) -> None:
+    problems = []
+    if not r.model:
+        problems.append("model is empty")
+    if not CONFIG_RE.match(r.config or ""):
+        problems.append(f"config {r.config!r} is not 'cpu' or 'cpu+<peripheral>[+...]'")
+    elif r.config != config_name(r.peripheral):
+        problems.append(
+            f"config {r.config!r} does not match peripheral {r.peripheral!r} "
+            f"(expected {config_name(r.peripheral)!r})"
+        )
+    if r.validation not in VALIDATIONS:
+        problems.append(f"validation {r.validation!r} is not one of {', '.join(VALIDATIONS)}")
+    if r.failing and not r.reason:
+        problems.append("a failing run needs a reason ('<error> @ <stage>')")
+    try:
+        json.loads(r.settings)
+    except (TypeError, ValueError):
+        problems.append(f"settings {r.settings!r} is not a JSON string")
+    if problems:
+        raise SchemaError(f"RunResult for model {r.model!r}: " + "; ".join(problems))
+
+
+_DTYPE_OF_TYPE = {int: "Int64", float: "float64", bool: "boolean", str: "str"}
+
+
+def _column_dtypes() -> dict[str, str]:
+    """Column -> pandas dtype, from the dataclass annotations (one source of truth)."""
+    hints = typing.get_type_hints(RunResult)
+    dtypes = {}
+    for f in dataclasses.fields(RunResult):
+        base = [a for a in typing.get_args(hints[f.name]) if a is not type(None)] or [hints[f.name]]
+        dtypes[f.name] = _DTYPE_OF_TYPE[base[0]]
+    dtypes["failing"] = "bool"  # never missing
+    return dtypes
+
+
+COLUMN_DTYPES: dict[str, str] = _column_dtypes()
+COLUMNS: tuple[str, ...] = tuple(COLUMN_DTYPES)
+INT_COLUMNS = tuple(c for c, d in COLUMN_DTYPES.items() if d == "Int64")
+FLOAT_COLUMNS = tuple(c for c, d in COLUMN_DTYPES.items() if d == "float64")
+NUMERIC_COLUMNS = INT_COLUMNS + FLOAT_COLUMNS
+
+
+def to_dataframe(results: Iterable[RunResult]) -> pd.DataFrame:
+    """One row per run, columns in schema order; `df.attrs["schema_version"]` set.
+
+    Integer metrics use pandas' nullable Int64, so large counts stay exact and a
+    missing one is <NA> rather than a float NaN that turns 57312456 into 5.7e7.
+    """
+    results = list(results)
+    for r in results:
+        if not isinstance(r, RunResult):
+            raise SchemaError(f"to_dataframe expects RunResult objects, got {type(r).__name__}")
+    data = {
+        col: pd.array([getattr(r, col) for r in results], dtype=dtype)
+        for col, dtype in COLUMN_DTYPES.items()
+    }
+    df = pd.DataFrame(data, columns=list(COLUMNS))
+    df.attrs["schema_version"] = SCHEMA_VERSION
+    return df
+
+
+def coerce_frame(raw: pd.DataFrame, *, source: str, version: Any) -> pd.DataFrame:
+    """Check version and columns of data read from a file; return it in schema dtypes."""
+    if version != SCHEMA_VERSION:
+        raise SchemaError(
+            f"{source}: results schema version {version!r}, but this tool reads version "
+            f"{SCHEMA_VERSION}; regenerate it with `bench run` of this version"
+        )
+    missing = [c for c in COLUMNS if c not in raw.columns]
+    if missing:
+        raise SchemaError(f"{source}: missing columns {', '.join(missing)}")
+    data = {}
+    for col, dtype in COLUMN_DTYPES.items():
+        values = [None if _is_missing(v) else v for v in raw[col].tolist()]
+        try:
+            data[col] = pd.array(values, dtype=dtype)
+        except (TypeError, ValueError) as exc:
+            raise SchemaError(f"{source}: column {col!r} does not hold {dtype} values ({exc})") from exc
+    df = pd.DataFrame(data, columns=list(COLUMNS))
+    df.attrs["schema_version"] = SCHEMA_VERSION
+    return df
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))

@@ -1,0 +1,58 @@
+"""Writing one session's report directory (reports/<timestamp>/)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .formatting import MISSING
+from .html import render_html
+from .io import CSV_NAME, JSON_NAME, write_csv, write_json
+from .plots import write_plots
+from .schema import SCHEMA_VERSION
+from .tables import study_table, summary_table
+
+
+def write_session_report(df: pd.DataFrame, out_dir: str | Path) -> dict[str, Path]:
+    """Write results.csv/.json/.md, index.html and the plot PNGs into out_dir.
+
+    Returns {"csv", "json", "md", "html", "plot_<name>"...: path}.  Expects the
+    frame from `add_comparisons(to_dataframe(results))`; works on partial
+    sessions (failing rows are reported, not dropped).
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    title = f"mlonmcu-lite session {_session_name(df, out)}"
+    paths = {"csv": write_csv(df, out / CSV_NAME), "json": write_json(df, out / JSON_NAME)}
+    plots = write_plots(df, out)
+    paths["md"] = out / "results.md"
+    paths["md"].write_text(render_markdown(df, title))
+    paths["html"] = out / "index.html"
+    paths["html"].write_text(render_html(df, plots, title))
+    paths.update({f"plot_{name}": p for name, p in plots.items()})
+    return paths
+
+
+def _session_name(df: pd.DataFrame, out: Path) -> str:
+    sessions = df["session"].dropna().unique().tolist()
+    return str(sessions[0]) if len(sessions) == 1 else out.name
+
+
+def render_markdown(df: pd.DataFrame, title: str) -> str:
+    failing = int(df["failing"].sum())
+    return "\n".join([
+        f"# {title}",
+        "",
+        f"{len(df)} runs, {failing} failing; results schema version {SCHEMA_VERSION}. "
+        f"Missing values ({MISSING}) do not apply to that run.",
+        "",
+        "## CPU vs CPU+accelerator",
+        "",
+        study_table(df, markdown=True),
+        "",
+        "## All runs",
+        "",
+        summary_table(df, markdown=True),
+        "",
+    ])

@@ -1,0 +1,114 @@
+"""Human tables: the reference study's CPU vs CPU+Acc table, a per-run summary.
+
+The study table pairs each accelerated run with its CPU run (see comparisons.py);
+failing runs stay in the table, marked, with their reason listed underneath, so a
+broken run is never silently dropped from what the user reads.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .comparisons import pairs
+from .formatting import FAILED, MISSING, fmt_float, fmt_int, fmt_pct, fmt_text, render_table
+
+STUDY_HEADERS = (
+    "model", "CPU instr", "CPU+Acc instr", "saved", "acc MACs", "acc cycles",
+    "est. cycles CPU+Acc", "speedup", "validation",
+)
+
+# (column, header, formatter) of the per-run summary in results.md / index.html
+SUMMARY_COLUMNS = (
+    ("model", "model", fmt_text),
+    ("config", "config", fmt_text),
+    ("arch", "arch", fmt_text),
+    ("run_instructions", "run instr", fmt_int),
+    ("total_instructions", "total instr", fmt_int),
+    ("est_cycles", "est. cycles", fmt_int),
+    ("acc_jobs", "acc jobs", fmt_int),
+    ("layers_offloaded", "offloaded", fmt_int),
+    ("layers_eligible", "eligible", fmt_int),
+    ("layers_total", "layers", fmt_int),
+    ("rom_bytes", "ROM B", fmt_int),
+    ("ram_bytes", "RAM B", fmt_int),
+    ("validation", "validation", fmt_text),
+    ("sim_seconds", "sim s", lambda v: fmt_float(v, 3)),
+    ("mips", "MIPS", lambda v: fmt_float(v, 1)),
+    ("cached", "cached", fmt_text),
+)
+
+
+def _varying(df: pd.DataFrame, column: str) -> bool:
+    return df[column].nunique(dropna=False) > 1
+
+
+def study_table(df: pd.DataFrame, *, markdown: bool = False) -> str:
+    """The console table in the shape of the reference study's, one line per pair.
+
+    Expects `add_comparisons` to have filled saved_pct/speedup.  Extra key
+    columns (accelerator config, arch, input) appear only when they vary.
+    """
+    acc_configs = df.loc[df["config"] != "cpu", "config"]
+    extra = [c for c in ("arch", "input") if _varying(df, c)]
+    show_config = acc_configs.nunique() > 1
+    headers = [STUDY_HEADERS[0]] + (["accelerator"] if show_config else []) + extra + list(STUDY_HEADERS[1:])
+    rows, failures = [], []
+    for pair in pairs(df):
+        cpu = df.loc[pair.cpu] if pair.cpu is not None else None
+        acc = df.loc[pair.acc] if pair.acc is not None else None
+        first = cpu if cpu is not None else acc
+        row = [str(first["model"])]
+        if show_config:
+            row.append(fmt_text(acc["config"]) if acc is not None else MISSING)
+        row += [fmt_text(first[c]) for c in extra]
+        row += [
+            _instr(cpu),
+            _instr(acc),
+            fmt_pct(acc["saved_pct"]) if acc is not None else MISSING,
+            _acc_value(acc, "acc_macs"),
+            _acc_value(acc, "acc_cycles"),
+            _acc_value(acc, "est_cycles"),
+            fmt_float(acc["speedup"], 2, "x") if acc is not None else MISSING,
+            _validation(cpu, acc),
+        ]
+        rows.append(row)
+        failures += [r for r in (cpu, acc) if r is not None and r["failing"]]
+    text = render_table(headers, rows, markdown=markdown)
+    if failures:
+        bullet = "- " if markdown else "  "
+        text += "\n\nfailing runs:\n" + "\n".join(
+            f"{bullet}{r['model']} {r['config']}: {r['reason']}" for r in failures
+        )
+    return text
+
+
+def _instr(row: pd.Series | None) -> str:
+    if row is None:
+        return MISSING
+    return FAILED if row["failing"] else fmt_int(row["run_instructions"])
+
+
+def _acc_value(row: pd.Series | None, column: str) -> str:
+    return MISSING if row is None or row["failing"] else fmt_int(row[column])
+
+
+def _validation(cpu: pd.Series | None, acc: pd.Series | None) -> str:
+    present = [(name, r) for name, r in (("cpu", cpu), ("acc", acc)) if r is not None]
+    states = [(name, FAILED if r["failing"] else str(r["validation"])) for name, r in present]
+    if len({s for _, s in states}) == 1:
+        return states[0][1]
+    return ", ".join(f"{name} {s}" for name, s in states)
+
+
+def summary_table(df: pd.DataFrame, *, markdown: bool = False) -> str:
+    """Key metrics of every run, one line per row of the frame."""
+    headers = [h for _, h, _ in SUMMARY_COLUMNS] + ["failing reason"]
+    rows = [
+        [fmt(row[col]) for col, _, fmt in SUMMARY_COLUMNS] + [fmt_text(row["reason"]) if row["failing"] else ""]
+        for _, row in df.iterrows()
+    ]
+    return render_table(headers, rows, markdown=markdown)
+
+
+def failing_runs(df: pd.DataFrame) -> pd.DataFrame:
+    return df.loc[df["failing"].astype(bool), ["model", "config", "arch", "reason"]]
