@@ -1,0 +1,134 @@
+"""The control protocol every accelerator shares, declared once and modelled once.
+
+Registers 0x000-0x00C of an accelerator's window (`control_registers`):
+ID (magic + version), CTRL (START, CLEAR), STATUS (BUSY, ERROR, ERR_CODE) and
+WAIT (a blocking read of STATUS: the CPU stalls until the job is done).
+`AcceleratorDevice` implements them on top of the spec-driven register file:
+START runs `run_job()` (the peripheral's maths, returning its MAC count) and
+keeps BUSY set for `setup + ceil(MACs / macs_per_cycle)` CPU instructions.
+Bad programming latches STATUS.ERROR with a code and raises a clear error.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import PeripheralDeviceError
+from .regfile import RegisterFileDevice
+from .settings import CostSettings
+from .spec import BitField, PeripheralSpec, Register
+from .timing import BusyTimer
+
+ERROR_CODES = {"ERR_NONE": 0, "ERR_BUSY": 1, "ERR_CONFIG": 2, "ERR_ADDRESS": 3}
+
+
+def control_registers(magic: int, version: int = 1) -> tuple[Register, ...]:
+    """The standard ID/CTRL/STATUS/WAIT registers; a spec puts its own from 0x010 on."""
+    ident = (magic << 16) | version
+    return (
+        Register("ID", 0x000, "identification: magic and version", access="ro", reset=ident,
+                 fields=(BitField("VERSION", 0, 16, "declaration version"),
+                         BitField("MAGIC", 16, 16, "peripheral magic"))),
+        Register("CTRL", 0x004, "control; bits act on write and read back as 0", access="wo",
+                 fields=(BitField("START", 0, 1, "start a job with the programmed registers"),
+                         BitField("CLEAR", 1, 1, "clear STATUS.ERROR and ERR_CODE"))),
+        Register("STATUS", 0x008, "status (non-blocking)", access="ro",
+                 fields=(BitField("BUSY", 0, 1, "a job is running"),
+                         BitField("ERROR", 1, 1, "the last command was rejected"),
+                         BitField("ERR_CODE", 8, 8, "why: one of the ERR_* constants"))),
+        Register("WAIT", 0x00C, "blocking read of STATUS: returns when not busy", access="ro"),
+    )
+
+
+class AcceleratorDevice(RegisterFileDevice):
+    """A bus-master accelerator.  Subclasses implement `run_job() -> macs`."""
+
+    def __init__(self, spec: PeripheralSpec, settings: CostSettings) -> None:
+        super().__init__(spec)
+        self.settings = settings
+        self.timer = BusyTimer()
+        self.macs = 0
+        self.read_hooks.update(STATUS=self._status, WAIT=self._wait)
+        self.write_hooks.update(CTRL=self._ctrl)
+        self.check_hooks()
+
+    # -- protocol -----------------------------------------------------------------
+    def now(self) -> int:
+        if self.bus is None:
+            raise PeripheralDeviceError(f"{self.name}: not attached to a bus")
+        return self.bus.instructions_now()
+
+    def _status_value(self, busy: bool) -> int:
+        return self.spec.field("STATUS.BUSY")[1].insert(self.regs["STATUS"], int(busy))
+
+    def _status(self) -> int:
+        return self._status_value(self.timer.poll(self.now()))
+
+    def _wait(self) -> int:
+        self.timer.wait(self.now())
+        return self._status_value(False)
+
+    def _ctrl(self, value: int) -> None:
+        _, start = self.spec.field("CTRL.START")
+        _, clear = self.spec.field("CTRL.CLEAR")
+        if clear.extract(value):
+            self.set_field("STATUS.ERROR", 0)
+            self.set_field("STATUS.ERR_CODE", 0)
+        if start.extract(value):
+            self._start()
+
+    def _start(self) -> None:
+        now = self.now()
+        if self.timer.busy(now):
+            self.fail(f"START while busy (job {self.timer.jobs} started at instruction "
+                      f"{self.timer.started_at}, busy through {self.timer.last_busy}, now {now})",
+                      "ERR_BUSY")
+        macs = self.run_job()
+        self.macs += macs
+        self.timer.start(now, self.settings.job_cycles(macs))
+
+    def run_job(self) -> int:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def fail(self, message: str, code: str = "ERR_CONFIG") -> None:
+        """Latch STATUS.ERROR/ERR_CODE, then raise."""
+        self.set_field("STATUS.ERROR", 1)
+        self.set_field("STATUS.ERR_CODE", ERROR_CODES[code])
+        raise PeripheralDeviceError(f"{self.name}: {message}")
+
+    # -- shared memory ------------------------------------------------------------
+    def _span(self, addr_reg: str, nbytes: int) -> int:
+        address = self.regs[addr_reg]
+        if address == 0 or address + nbytes > 1 << 32:
+            self.fail(f"{addr_reg}={address:#x} (+{nbytes} bytes) is not a valid buffer",
+                      "ERR_ADDRESS")
+        return address
+
+    def load(self, addr_reg: str, count: int, dtype: str) -> np.ndarray:
+        """`count` elements of `dtype` from the address in register `addr_reg`."""
+        nbytes = count * np.dtype(dtype).itemsize
+        address = self._span(addr_reg, nbytes)
+        try:
+            data = self.bus.mem_read(address, nbytes)
+        except Exception as exc:  # the bus says why (unmapped, ROM...)
+            self.fail(f"reading {nbytes} bytes at {addr_reg}={address:#x} failed: {exc}",
+                      "ERR_ADDRESS")
+        return np.frombuffer(bytes(data), dtype=dtype, count=count)
+
+    def store(self, addr_reg: str, values: np.ndarray) -> None:
+        data = np.ascontiguousarray(values, dtype=values.dtype.newbyteorder("<")).tobytes()
+        address = self._span(addr_reg, len(data))
+        try:
+            self.bus.mem_write(address, data)
+        except Exception as exc:
+            self.fail(f"writing {len(data)} bytes at {addr_reg}={address:#x} failed: {exc}",
+                      "ERR_ADDRESS")
+
+    # -- per-run metrics ----------------------------------------------------------
+    def report(self) -> dict[str, int]:
+        if self.bus is not None:
+            self.timer.finish(self.now())
+        return {"jobs": self.timer.jobs, "macs": self.macs,
+                "busy_cycles": self.timer.busy_cycles, "stall_cycles": self.timer.stall_cycles,
+                "wait_instructions": self.timer.wait_instructions,
+                "mmio_reads": self.stats.reads, "mmio_writes": self.stats.writes}

@@ -1,0 +1,141 @@
+"""Finding and loading peripherals: a peripheral is a folder, nothing else to register.
+
+`peripherals/<name>/` in the repository, or `<dir>/<name>/` for any extra
+directory (`--peripheral-path`, or `MLML_PERIPHERAL_PATH`), is a Python package
+with a `backend.py` defining one `AcceleratorBackend` subclass.  It is imported
+under a private module name keyed by its path, so two folders never clash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import inspect
+import os
+import sys
+import types
+from pathlib import Path
+from typing import Iterable
+
+from .backend import AcceleratorBackend
+from .errors import PeripheralConfigError
+from .settings import parse_peripheral_arg, validate_settings
+
+REPO_PERIPHERALS = Path(__file__).resolve().parents[2] / "peripherals"
+ENV_PATH = "MLML_PERIPHERAL_PATH"
+_NAMESPACE = "mlonmcu_lite_peripherals"
+
+
+def search_dirs(search_path: Iterable[Path | str] | None = None) -> list[Path]:
+    """Extra dirs first, then `$MLML_PERIPHERAL_PATH`, then the repository's; de-duplicated."""
+    dirs = [Path(p) for p in (search_path or [])]
+    dirs += [Path(p) for p in os.environ.get(ENV_PATH, "").split(os.pathsep) if p]
+    dirs.append(REPO_PERIPHERALS)
+    seen, out = set(), []
+    for d in dirs:
+        key = d.resolve()
+        if key not in seen:
+            seen.add(key)
+            out.append(key)
+    return out
+
+
+def _is_peripheral(folder: Path) -> bool:
+    return (folder / "__init__.py").is_file() and (folder / "backend.py").is_file()
+
+
+def find_peripherals(search_path: Iterable[Path | str] | None = None) -> dict[str, Path]:
+    """name -> folder; the same name in two places is an error naming both."""
+    found: dict[str, Path] = {}
+    for d in search_dirs(search_path):
+        if not d.is_dir():
+            continue
+        for folder in sorted(d.iterdir()):
+            if not _is_peripheral(folder):
+                continue
+            if folder.name in found:
+                raise PeripheralConfigError(
+                    f"peripheral {folder.name!r} found twice: {found[folder.name]} and {folder}")
+            found[folder.name] = folder
+    return found
+
+
+def available_peripherals(search_path: Iterable[Path | str] | None = None) -> list[str]:
+    return sorted(find_peripherals(search_path))
+
+
+def _import_package(folder: Path) -> str:
+    if _NAMESPACE not in sys.modules:
+        ns = types.ModuleType(_NAMESPACE)
+        ns.__path__ = []
+        sys.modules[_NAMESPACE] = ns
+    digest = hashlib.sha1(str(folder).encode()).hexdigest()[:10]
+    module_name = f"{_NAMESPACE}.{folder.name}_{digest}"
+    if module_name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            module_name, folder / "__init__.py", submodule_search_locations=[str(folder)])
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[module_name]
+            raise
+    return module_name
+
+
+def load_backend_class(name: str, search_path: Iterable[Path | str] | None = None
+                       ) -> type[AcceleratorBackend]:
+    peripherals = find_peripherals(search_path)
+    if name not in peripherals:
+        raise PeripheralConfigError(
+            f"unknown peripheral {name!r}; available: {', '.join(sorted(peripherals)) or 'none'} "
+            f"(searched {', '.join(map(str, search_dirs(search_path)))})")
+    package = _import_package(peripherals[name])
+    module = importlib.import_module(f"{package}.backend")
+    classes = [c for _, c in inspect.getmembers(module, inspect.isclass)
+               if issubclass(c, AcceleratorBackend) and c.__module__ == module.__name__]
+    if len(classes) != 1:
+        raise PeripheralConfigError(
+            f"{peripherals[name]}/backend.py must define exactly one AcceleratorBackend "
+            f"subclass, found {[c.__name__ for c in classes]}")
+    cls = classes[0]
+    spec = getattr(cls, "spec", None)
+    if spec is not None and spec.name != name:
+        raise PeripheralConfigError(
+            f"{peripherals[name]}: folder name {name!r} differs from declared name {spec.name!r}")
+    return cls
+
+
+def load_backend(text: str, search_path: Iterable[Path | str] | None = None
+                 ) -> AcceleratorBackend:
+    """`"qvanilla:macs_per_cycle=32"` -> a configured backend (settings validated)."""
+    name, overrides = parse_peripheral_arg(text)
+    cls = load_backend_class(name, search_path)
+    if hasattr(cls, "from_overrides"):
+        return cls.from_overrides(overrides)
+    if overrides:
+        raise PeripheralConfigError(f"{name}: takes no settings, got {sorted(overrides)}")
+    return cls()
+
+
+def load_backends(texts: Iterable[str], search_path: Iterable[Path | str] | None = None
+                  ) -> list[AcceleratorBackend]:
+    """Several peripherals for one run; their address windows must not collide."""
+    backends = [load_backend(t, search_path) for t in texts]
+    bases: dict[int, str] = {}
+    for b in backends:
+        spec = getattr(b, "spec", None)
+        if spec is None:
+            continue
+        if spec.base in bases:
+            raise PeripheralConfigError(
+                f"peripherals {bases[spec.base]} and {b.name} share base {spec.base:#x}")
+        bases[spec.base] = b.name
+    return backends
+
+
+__all__ = ["available_peripherals", "find_peripherals", "load_backend", "load_backend_class",
+           "load_backends", "search_dirs", "validate_settings"]

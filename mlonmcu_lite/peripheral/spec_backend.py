@@ -1,0 +1,70 @@
+"""`SpecBackend`: the part of every peripheral backend that follows from its declaration.
+
+A peripheral folder's backend subclasses this, sets `spec`, `folder` and
+`device_class`, and registers its patterns in `register_patterns`; the C
+sources (`driver/*.c`), includes, generated header and the configured VP device
+come for free.  `emit_conv_call` renders the usual driver call for a conv job.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import BaseModel
+
+from .backend import AcceleratorBackend, CArgs
+from .conv import ConvJob
+from .header import write_header
+from .settings import validate_settings
+from .spec import PeripheralSpec
+
+
+class SpecBackend(AcceleratorBackend):
+    spec: ClassVar[PeripheralSpec]
+    folder: ClassVar[Path]  # the peripheral's folder (holds driver/)
+    device_class: ClassVar[type]  # called as device_class(settings)
+
+    def __init__(self, settings: BaseModel | None = None) -> None:
+        super().__init__()
+        self.name = self.spec.name
+        if settings is None:
+            settings = self.spec.settings()
+        if not isinstance(settings, self.spec.settings):
+            raise TypeError(f"{self.name}: settings must be {self.spec.settings.__name__}")
+        self.settings = settings
+        self.register_patterns()
+
+    @classmethod
+    def from_overrides(cls, overrides: dict[str, Any]) -> "SpecBackend":
+        return cls(validate_settings(cls.spec.name, cls.spec.settings, overrides))
+
+    def register_patterns(self) -> None:
+        """Subclasses register their `OffloadPattern`s here."""
+
+    @property
+    def driver_dir(self) -> Path:
+        return self.folder / "driver"
+
+    def c_includes(self) -> list[str]:
+        return [f"{self.name}.h"]
+
+    def c_sources(self) -> list[Path]:
+        return sorted(self.driver_dir.glob("*.c"))
+
+    def include_dirs(self, build_dir: Path) -> list[Path]:
+        header = write_header(self.spec, Path(build_dir) / "generated", self.settings)
+        return [header.parent, self.driver_dir]
+
+    def device(self):
+        return self.device_class(self.settings)
+
+    def describe(self) -> str:
+        return f"{self.name} @ {self.spec.base:#010x}: {self.settings!r}"
+
+
+def emit_conv_call(function: str, params_type: str, job: ConvJob, args: CArgs) -> str:
+    """`if (f(&(const T){.in_h = ..}, in, w, b, out) != 0) abort();` for one job."""
+    inits = ", ".join(f".{k} = {v}" for k, v in job.as_dict().items())
+    return (f"if ({function}(&(const {params_type}){{{inits}}},\n"
+            f"        {args.input}, {args.weight}, {args.bias}, {args.output}) != 0) abort();")

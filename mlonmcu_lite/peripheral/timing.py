@@ -1,0 +1,59 @@
+"""Busy-time bookkeeping of an accelerator that runs beside the CPU.
+
+Time is the CPU's retired-instruction count (1 cycle per instruction).  A job
+started by the instruction numbered `t0` keeps the device busy for the `cycles`
+instructions after it: a status read by instruction `n` sees BUSY while
+`n <= t0 + cycles`.  A polling CPU therefore overlaps the busy time with its
+polling instructions (counted as `wait_instructions`); a blocking wait, or the
+end of the program, stalls the CPU for the rest (`stall_cycles`), which an
+estimated total adds to the instruction count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class BusyTimer:
+    jobs: int = 0
+    busy_cycles: int = 0
+    stall_cycles: int = 0
+    wait_instructions: int = 0
+    started_at: int = 0
+    last_busy: int = -1  # instruction number of the last busy cycle
+    _pending: bool = False  # a job whose completion nobody has observed yet
+
+    def busy(self, now: int) -> bool:
+        return now <= self.last_busy
+
+    def start(self, now: int, cycles: int) -> None:
+        self.jobs += 1
+        self.busy_cycles += cycles
+        self.started_at = now
+        self.last_busy = now + cycles
+        self._pending = True
+
+    def poll(self, now: int) -> bool:
+        """A non-blocking status read at instruction `now`; True while busy."""
+        if self.busy(now):
+            return True
+        self._observe(now)
+        return False
+
+    def wait(self, now: int) -> int:
+        """A blocking read at `now`: stalls until done; returns the stall."""
+        stall = max(0, self.last_busy + 1 - now)
+        self.stall_cycles += stall
+        self._observe(now)
+        return stall
+
+    def finish(self, now: int) -> None:
+        """The program ended at `now`: a job still running stalls the end."""
+        if self._pending:
+            self.wait(now)
+
+    def _observe(self, now: int) -> None:
+        if self._pending:
+            self.wait_instructions += now - self.started_at
+            self._pending = False
