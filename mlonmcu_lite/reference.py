@@ -1,0 +1,53 @@
+"""Reference outputs from ai-edge-litert's reference kernels (`BUILTIN_REF`).
+
+The reference (not the default XNNPACK/optimized) kernels are what an integer
+MCU engine can match bit for bit. FULLY_CONNECTED there rounds once (unlike
+TFLite-Micro), so these goldens name ai-edge-litert's arithmetic.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .tflite_info import ModelError
+
+
+def _interpreter(path: Path):
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    try:
+        interp = Interpreter(model_path=str(path), num_threads=1,
+                             experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
+        interp.allocate_tensors()
+    except (ValueError, RuntimeError) as exc:
+        raise ModelError(f"{path}: ai-edge-litert cannot load the model: {exc}") from exc
+    return interp
+
+
+def _run(interp, path: Path, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    details = interp.get_input_details()
+    if len(inputs) != len(details):
+        raise ModelError(f"{path}: model has {len(details)} input(s), got {len(inputs)}")
+    for d, x in zip(details, inputs):
+        x = np.asarray(x)
+        if x.dtype != d["dtype"] or tuple(x.shape) != tuple(d["shape"]):
+            raise ModelError(f"{path}: input {d['name']!r} wants {np.dtype(d['dtype']).name}{list(d['shape'])}, "
+                             f"got {x.dtype.name}{list(x.shape)}")
+        interp.set_tensor(d["index"], x)
+    interp.invoke()
+    return [interp.get_tensor(d["index"]).copy() for d in interp.get_output_details()]
+
+
+def reference_outputs(path: str | Path, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    """Outputs of one inference (one array per model input, in subgraph order)."""
+    path = Path(path)
+    return _run(_interpreter(path), path, inputs)
+
+
+def reference_outputs_many(path: str | Path, samples: list[list[np.ndarray]]) -> list[list[np.ndarray]]:
+    """`reference_outputs` for several samples, loading the model once."""
+    path = Path(path)
+    interp = _interpreter(path)
+    return [_run(interp, path, inputs) for inputs in samples]

@@ -1,0 +1,2 @@
+class ModelError(ValueError):
+    pass

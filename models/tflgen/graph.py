@@ -1,0 +1,163 @@
+"""A tiny float graph IR with TFLite's op vocabulary (NHWC, OHWI weights).
+
+Builders generate He-style float weights from a seeded generator; shapes are
+inferred with TFLite's padding rules so the written model matches the graph.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+ACTIVATIONS = ("NONE", "RELU", "RELU6")
+
+
+@dataclass
+class TensorDef:
+    """A tensor of the graph. `data` is set for constants (float64 weights/bias, int32 shapes)."""
+
+    name: str
+    shape: tuple[int, ...]
+    kind: str = "act"  # act | weight | bias | shape
+    data: np.ndarray | None = None
+    quant_axis: int | None = None  # per-channel axis of a weight (None: per-tensor)
+
+
+@dataclass
+class Node:
+    op: str
+    inputs: list[str]
+    output: str
+    attrs: dict = field(default_factory=dict)
+
+
+def out_size(size: int, kernel: int, stride: int, padding: str) -> int:
+    if padding == "SAME":
+        return -(-size // stride)
+    return (size - kernel) // stride + 1
+
+
+def same_pads(size: int, kernel: int, stride: int) -> tuple[int, int]:
+    """TFLite SAME padding: the extra pixel (odd total) goes after."""
+    total = max((out_size(size, kernel, stride, "SAME") - 1) * stride + kernel - size, 0)
+    return total // 2, total - total // 2
+
+
+@dataclass
+class Graph:
+    """Builds a model layer by layer; each builder returns its output tensor name."""
+
+    name: str
+    seed: int
+    tensors: dict[str, TensorDef] = field(default_factory=dict)
+    nodes: list[Node] = field(default_factory=list)
+    inputs: list[str] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.rng = np.random.default_rng(self.seed)
+
+    # -- helpers -------------------------------------------------------------
+    def shape(self, name: str) -> tuple[int, ...]:
+        return self.tensors[name].shape
+
+    def _add(self, tensor: TensorDef) -> str:
+        if tensor.name in self.tensors:
+            raise ValueError(f"duplicate tensor name {tensor.name!r}")
+        self.tensors[tensor.name] = tensor
+        return tensor.name
+
+    def _node(self, op: str, inputs: list[str], out: str, shape: tuple[int, ...], **attrs) -> str:
+        self._add(TensorDef(out, shape))
+        self.nodes.append(Node(op, inputs, out, attrs))
+        return out
+
+    def _he(self, shape: tuple[int, ...], fan_in: int) -> np.ndarray:
+        return self.rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)
+
+    def _bias(self, name: str, n: int) -> str:
+        return self._add(TensorDef(name, (n,), "bias", self.rng.standard_normal(n) * 0.05, 0))
+
+    # -- graph edges ---------------------------------------------------------
+    def input(self, name: str, shape: tuple[int, ...]) -> str:
+        self._add(TensorDef(name, tuple(shape)))
+        self.inputs.append(name)
+        return name
+
+    def output(self, *names: str) -> None:
+        self.outputs.extend(names)
+
+    # -- layers --------------------------------------------------------------
+    def conv2d(self, x: str, name: str, filters: int, kernel: tuple[int, int], stride: int | tuple[int, int] = 1,
+               padding: str = "SAME", act: str = "NONE") -> str:
+        n, h, w, c = self.shape(x)
+        kh, kw = kernel
+        sh, sw = (stride, stride) if isinstance(stride, int) else stride
+        wt = self._add(TensorDef(f"{name}/weights", (filters, kh, kw, c), "weight",
+                                 self._he((filters, kh, kw, c), kh * kw * c), 0))
+        b = self._bias(f"{name}/bias", filters)
+        shape = (n, out_size(h, kh, sh, padding), out_size(w, kw, sw, padding), filters)
+        return self._node("CONV_2D", [x, wt, b], name, shape, stride=(sh, sw), padding=padding, act=act)
+
+    def depthwise(self, x: str, name: str, kernel: tuple[int, int], stride: int = 1, padding: str = "SAME",
+                  act: str = "NONE", multiplier: int = 1) -> str:
+        n, h, w, c = self.shape(x)
+        kh, kw = kernel
+        co = c * multiplier
+        wt = self._add(TensorDef(f"{name}/weights", (1, kh, kw, co), "weight",
+                                 self._he((1, kh, kw, co), kh * kw), 3))
+        b = self._bias(f"{name}/bias", co)
+        shape = (n, out_size(h, kh, stride, padding), out_size(w, kw, stride, padding), co)
+        return self._node("DEPTHWISE_CONV_2D", [x, wt, b], name, shape, stride=(stride, stride),
+                          padding=padding, act=act, multiplier=multiplier)
+
+    def fully_connected(self, x: str, name: str, units: int, act: str = "NONE") -> str:
+        n, k = self.shape(x)
+        wt = self._add(TensorDef(f"{name}/weights", (units, k), "weight", self._he((units, k), k), None))
+        b = self._bias(f"{name}/bias", units)
+        return self._node("FULLY_CONNECTED", [x, wt, b], name, (n, units), act=act)
+
+    def pool(self, op: str, x: str, name: str, size: tuple[int, int], stride: int | tuple[int, int],
+             padding: str = "VALID", act: str = "NONE") -> str:
+        n, h, w, c = self.shape(x)
+        sh, sw = (stride, stride) if isinstance(stride, int) else stride
+        shape = (n, out_size(h, size[0], sh, padding), out_size(w, size[1], sw, padding), c)
+        return self._node(op, [x], name, shape, size=tuple(size), stride=(sh, sw), padding=padding, act=act)
+
+    def avg_pool(self, x: str, name: str, size: tuple[int, int], stride: int | tuple[int, int] | None = None,
+                 padding: str = "VALID") -> str:
+        return self.pool("AVERAGE_POOL_2D", x, name, size, stride if stride is not None else size, padding)
+
+    def max_pool(self, x: str, name: str, size: tuple[int, int], stride: int | tuple[int, int] | None = None,
+                 padding: str = "VALID") -> str:
+        return self.pool("MAX_POOL_2D", x, name, size, stride if stride is not None else size, padding)
+
+    def add(self, a: str, b: str, name: str, act: str = "NONE") -> str:
+        if self.shape(a) != self.shape(b):
+            raise ValueError(f"ADD {name}: shapes {self.shape(a)} and {self.shape(b)} differ")
+        return self._node("ADD", [a, b], name, self.shape(a), act=act)
+
+    def reshape(self, x: str, name: str, shape: tuple[int, ...]) -> str:
+        if int(np.prod(shape)) != int(np.prod(self.shape(x))):
+            raise ValueError(f"RESHAPE {name}: {self.shape(x)} -> {shape}")
+        s = self._add(TensorDef(f"{name}/shape", (len(shape),), "shape", np.array(shape, np.int32)))
+        return self._node("RESHAPE", [x, s], name, tuple(shape), new_shape=tuple(shape))
+
+    def softmax(self, x: str, name: str) -> str:
+        return self._node("SOFTMAX", [x], name, self.shape(x), beta=1.0)
+
+    # -- facts ---------------------------------------------------------------
+    def macs(self) -> int:
+        total = 0
+        for node in self.nodes:
+            out = self.shape(node.output)
+            if node.op == "CONV_2D":
+                _, kh, kw, ci = self.shape(node.inputs[1])
+                total += int(np.prod(out)) * kh * kw * ci
+            elif node.op == "DEPTHWISE_CONV_2D":
+                _, kh, kw, _ = self.shape(node.inputs[1])
+                total += int(np.prod(out)) * kh * kw
+            elif node.op == "FULLY_CONNECTED":
+                total += int(np.prod(out)) * self.shape(node.inputs[1])[1]
+        return total

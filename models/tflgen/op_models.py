@@ -1,0 +1,134 @@
+"""Single-op and few-op models for compiler tests, one feature each."""
+
+from __future__ import annotations
+
+import zlib
+from typing import Callable
+
+from .graph import Graph
+from .spec import ModelSpec
+
+
+def _conv(shape, filters, kernel, stride, padding, act="NONE") -> Callable[[Graph], None]:
+    def body(g: Graph) -> None:
+        g.output(g.conv2d(g.input("input", shape), "conv", filters, kernel, stride, padding, act))
+    return body
+
+
+def _dw(shape, kernel, stride, padding, act="NONE", multiplier=1) -> Callable[[Graph], None]:
+    def body(g: Graph) -> None:
+        g.output(g.depthwise(g.input("input", shape), "depthwise", kernel, stride, padding, act, multiplier))
+    return body
+
+
+def _pool(kind, shape, size, stride, padding) -> Callable[[Graph], None]:
+    def body(g: Graph) -> None:
+        g.output(g.pool(kind, g.input("input", shape), "pool", size, stride, padding))
+    return body
+
+
+def _add(act: str) -> Callable[[Graph], None]:
+    def body(g: Graph) -> None:
+        a = g.input("input_a", (1, 8, 8, 16))
+        b = g.input("input_b", (1, 8, 8, 16))
+        g.output(g.add(a, b, "add", act))
+    return body
+
+
+def _fc(act: str) -> Callable[[Graph], None]:
+    def body(g: Graph) -> None:
+        g.output(g.fully_connected(g.input("input", (1, 64)), "fc", 16, act))
+    return body
+
+
+def _reshape(g: Graph) -> None:
+    g.output(g.reshape(g.input("input", (1, 4, 4, 8)), "reshape", (1, 128)))
+
+
+def _softmax(g: Graph) -> None:
+    g.output(g.softmax(g.input("input", (1, 10)), "softmax"))
+
+
+def _conv_maxpool(g: Graph) -> None:
+    x = g.conv2d(g.input("input", (1, 16, 16, 3)), "conv", 8, (3, 3), 1, "SAME", "RELU")
+    g.output(g.max_pool(x, "maxpool", (2, 2)))
+
+
+def _dw_pw(g: Graph) -> None:
+    x = g.depthwise(g.input("input", (1, 12, 12, 8)), "depthwise", (3, 3), 2, "SAME", "RELU")
+    g.output(g.conv2d(x, "pointwise", 16, (1, 1), 1, "SAME", "RELU6"))
+
+
+def _conv_pool_fc_softmax(g: Graph) -> None:
+    x = g.conv2d(g.input("input", (1, 8, 8, 4)), "conv", 8, (3, 3), 1, "VALID", "RELU")
+    x = g.avg_pool(x, "avgpool", (6, 6))
+    x = g.reshape(x, "flatten", (1, 8))
+    g.output(g.softmax(g.fully_connected(x, "fc", 5), "softmax"))
+
+
+def _residual(g: Graph) -> None:
+    x = g.conv2d(g.input("input", (1, 8, 8, 8)), "conv1", 8, (3, 3), 1, "SAME", "RELU")
+    y = g.conv2d(x, "conv2", 8, (3, 3), 1, "SAME")
+    g.output(g.add(x, y, "add", "RELU"))
+
+
+def _fc_fc(g: Graph) -> None:
+    x = g.fully_connected(g.input("input", (1, 32)), "fc1", 24, "RELU")
+    g.output(g.fully_connected(x, "fc2", 8))
+
+
+IMG = (1, 16, 16, 4)
+BODIES: dict[str, tuple[str, Callable[[Graph], None]]] = {
+    "conv_s1_same": ("CONV_2D 3x3 stride 1 SAME", _conv(IMG, 8, (3, 3), 1, "SAME")),
+    "conv_s1_valid": ("CONV_2D 3x3 stride 1 VALID", _conv(IMG, 8, (3, 3), 1, "VALID")),
+    "conv_s2_same": ("CONV_2D 3x3 stride 2 SAME on an even input (asymmetric padding 0/1)",
+                     _conv(IMG, 8, (3, 3), 2, "SAME")),
+    "conv_s2_valid": ("CONV_2D 3x3 stride 2 VALID on an odd input", _conv((1, 15, 15, 3), 8, (3, 3), 2, "VALID")),
+    "conv_3x1_same": ("CONV_2D non-square 3x1 kernel, SAME", _conv(IMG, 6, (3, 1), 1, "SAME")),
+    "conv_1x5_valid": ("CONV_2D non-square 1x5 kernel, VALID", _conv(IMG, 6, (1, 5), 1, "VALID")),
+    "conv_5x3_s2_same": ("CONV_2D non-square 5x3 kernel, stride 2 SAME (asymmetric padding)",
+                         _conv((1, 20, 12, 3), 8, (5, 3), 2, "SAME")),
+    "conv_1x1": ("CONV_2D pointwise 1x1", _conv(IMG, 12, (1, 1), 1, "SAME")),
+    "conv_relu": ("CONV_2D with fused RELU", _conv(IMG, 8, (3, 3), 1, "SAME", "RELU")),
+    "conv_relu6": ("CONV_2D with fused RELU6", _conv(IMG, 8, (3, 3), 1, "SAME", "RELU6")),
+    "dwconv_s1_same": ("DEPTHWISE_CONV_2D 3x3 stride 1 SAME", _dw(IMG, (3, 3), 1, "SAME")),
+    "dwconv_s2_same_relu6": ("DEPTHWISE_CONV_2D 3x3 stride 2 SAME, fused RELU6",
+                             _dw(IMG, (3, 3), 2, "SAME", "RELU6")),
+    "dwconv_mult2_relu": ("DEPTHWISE_CONV_2D channel multiplier 2, fused RELU",
+                          _dw(IMG, (3, 3), 1, "SAME", "RELU", 2)),
+    "dwconv_3x1_valid": ("DEPTHWISE_CONV_2D non-square 3x1, VALID", _dw(IMG, (3, 1), 1, "VALID")),
+    "maxpool_2x2_valid": ("MAX_POOL_2D 2x2 stride 2 VALID", _pool("MAX_POOL_2D", IMG, (2, 2), 2, "VALID")),
+    "maxpool_3x3_s2_same": ("MAX_POOL_2D 3x3 stride 2 SAME", _pool("MAX_POOL_2D", IMG, (3, 3), 2, "SAME")),
+    "avgpool_2x2_valid": ("AVERAGE_POOL_2D 2x2 stride 2 VALID", _pool("AVERAGE_POOL_2D", IMG, (2, 2), 2, "VALID")),
+    "avgpool_3x3_s1_same": ("AVERAGE_POOL_2D 3x3 stride 1 SAME (edge windows average fewer pixels)",
+                            _pool("AVERAGE_POOL_2D", IMG, (3, 3), 1, "SAME")),
+    "avgpool_global": ("AVERAGE_POOL_2D over the whole 5x5 map", _pool("AVERAGE_POOL_2D", (1, 5, 5, 16), (5, 5), 1,
+                                                                     "VALID")),
+    "add": ("ADD of two inputs with different scales", _add("NONE")),
+    "add_relu": ("ADD of two inputs with different scales, fused RELU", _add("RELU")),
+    "fc": ("FULLY_CONNECTED 64 -> 16", _fc("NONE")),
+    "fc_relu": ("FULLY_CONNECTED 64 -> 16, fused RELU", _fc("RELU")),
+    "reshape": ("RESHAPE 1x4x4x8 -> 1x128", _reshape),
+    "softmax": ("SOFTMAX over 10 logits (output 1/256, -128)", _softmax),
+    "chain_conv_maxpool": ("CONV_2D+RELU -> MAX_POOL_2D", _conv_maxpool),
+    "chain_dw_pw": ("DEPTHWISE_CONV_2D stride 2 -> CONV_2D 1x1 RELU6", _dw_pw),
+    "chain_conv_avgpool_fc_softmax": ("CONV_2D VALID -> AVERAGE_POOL_2D -> RESHAPE -> FULLY_CONNECTED -> SOFTMAX",
+                                      _conv_pool_fc_softmax),
+    "chain_residual": ("CONV_2D -> CONV_2D -> ADD(+identity) RELU", _residual),
+    "chain_fc_fc": ("FULLY_CONNECTED RELU -> FULLY_CONNECTED", _fc_fc),
+}
+
+
+def _spec(name: str, description: str, body: Callable[[Graph], None]) -> ModelSpec:
+    seed = zlib.crc32(name.encode())  # stable per name: adding a model changes no other
+
+    def build() -> Graph:
+        g = Graph(name, seed=seed)
+        body(g)
+        return g
+
+    gains = (0.5, 3.0) if name.startswith("add") else ()  # ADD operands get different scales
+    return ModelSpec(name, description, build, seed=seed + 1, calibration_size=32, input_gains=gains)
+
+
+OPS: dict[str, ModelSpec] = {name: _spec(name, d, b) for name, (d, b) in BODIES.items()}

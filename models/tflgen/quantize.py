@@ -1,0 +1,102 @@
+"""TFLite full-integer quantization conventions applied to a calibrated graph.
+
+int8 activations are asymmetric over a range that includes 0; conv/depthwise
+weights are symmetric per output channel, FC weights symmetric per tensor; bias
+is int32 with scale = input scale x weight scale; softmax output is (1/256, -128);
+pool and reshape outputs keep their input's parameters, as the converter does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .calibrate import Calibration
+from .graph import Graph
+
+SOFTMAX_QPARAMS = (1.0 / 256.0, -128)
+SAME_AS_INPUT = ("AVERAGE_POOL_2D", "MAX_POOL_2D", "RESHAPE")
+
+
+@dataclass
+class QTensor:
+    name: str
+    shape: tuple[int, ...]
+    dtype: str  # INT8 | INT32
+    scale: np.ndarray | None = None  # float32, one per channel (or one)
+    zero_point: np.ndarray | None = None  # int64
+    axis: int = 0
+    data: np.ndarray | None = None  # int8 / int32 constant data
+
+
+def _f32(values) -> np.ndarray:
+    return np.asarray(values, np.float64).astype(np.float32)
+
+
+def act_qparams(lo: float, hi: float, act: str = "NONE") -> tuple[float, int]:
+    """Asymmetric int8 (scale, zero point) for a float range, clipped by the fused activation."""
+    if act in ("RELU", "RELU6"):
+        lo = 0.0
+    if act == "RELU6":
+        hi = min(hi, 6.0)
+    lo, hi = min(lo, 0.0), max(hi, 0.0)
+    scale = (hi - lo) / 255.0 if hi > lo else 1.0 / 255.0
+    scale = float(np.float32(scale))
+    zp = int(np.clip(-128 - np.round(lo / scale), -128, 127))
+    return scale, zp
+
+
+def quantize_input(x: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
+    return np.clip(np.round(np.asarray(x, np.float64) / scale) + zero_point, -128, 127).astype(np.int8)
+
+
+def _weights(name: str, w: np.ndarray, axis: int | None) -> QTensor:
+    if axis is None:
+        amax = np.array([np.abs(w).max()])
+        scale = _f32(np.where(amax > 0, amax / 127.0, 1.0))
+        q = np.round(w / np.float64(scale[0]))
+        axis = 0
+    else:
+        reduce = tuple(i for i in range(w.ndim) if i != axis)
+        amax = np.abs(w).max(axis=reduce)
+        scale = _f32(np.where(amax > 0, amax / 127.0, 1.0))
+        shape = [1] * w.ndim
+        shape[axis] = -1
+        q = np.round(w / scale.astype(np.float64).reshape(shape))
+    data = np.clip(q, -127, 127).astype(np.int8)
+    return QTensor(name, w.shape, "INT8", scale, np.zeros(scale.size, np.int64), axis, data)
+
+
+def _bias(name: str, b: np.ndarray, in_scale: float, w_scale: np.ndarray) -> QTensor:
+    scale = np.float64(in_scale) * w_scale.astype(np.float64)
+    q = np.clip(np.round(b / scale), -(2**31), 2**31 - 1).astype(np.int32)
+    return QTensor(name, b.shape, "INT32", _f32(scale), np.zeros(scale.size, np.int64), 0, q)
+
+
+def quantize(graph: Graph, cal: Calibration, input_ranges: dict[str, tuple[float, float]]) -> dict[str, QTensor]:
+    """Quantized tensors of the graph, keyed by name (constants carry their int data)."""
+    q: dict[str, QTensor] = {}
+
+    def act(name: str, scale: float, zp: int) -> None:
+        q[name] = QTensor(name, graph.shape(name), "INT8", _f32([scale]), np.array([zp], np.int64))
+
+    for name in graph.inputs:
+        lo, hi = input_ranges.get(name, cal.ranges[name])
+        act(name, *act_qparams(lo, hi))
+    for node in graph.nodes:
+        src = q[node.inputs[0]]
+        if node.op == "SOFTMAX":
+            act(node.output, *SOFTMAX_QPARAMS)
+        elif node.op in SAME_AS_INPUT:
+            act(node.output, float(src.scale[0]), int(src.zero_point[0]))
+        else:
+            act(node.output, *act_qparams(*cal.ranges[node.output], node.attrs.get("act", "NONE")))
+        if node.op in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
+            wt, bt = (graph.tensors[n] for n in node.inputs[1:])
+            q[wt.name] = _weights(wt.name, wt.data, wt.quant_axis)
+            q[bt.name] = _bias(bt.name, bt.data, float(src.scale[0]), q[wt.name].scale)
+        elif node.op == "RESHAPE":
+            st = graph.tensors[node.inputs[1]]
+            q[st.name] = QTensor(st.name, st.shape, "INT32", data=st.data.astype(np.int32))
+    return q
