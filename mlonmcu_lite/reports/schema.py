@@ -43,7 +43,7 @@ class RunResult:
     """
 
     session: str | None = None
-    run_id: int | None = None
+    run_id: str | None = None  # e.g. "resnet__cpu+qvanilla__rv32imc"
     model: str
     config: str | None = None
     arch: str | None = None
