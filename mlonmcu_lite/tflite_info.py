@@ -1,2 +1,239 @@
+"""Everything the harness needs to know about a .tflite file, read from the file itself.
+
+Ops (in execution order) with their options, tensor shapes and quantization, MACs of
+CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED and weight bytes, so a user model works
+without any side metadata. It also decides what the compiler supports
+(`SUPPORTED_OPS`, fused activations, dilation) and rejects everything else with a
+`ModelError` naming the file.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from ai_edge_litert import schema_py_generated as S
+
+SUPPORTED_OPS: frozenset[str] = frozenset({
+    "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD",
+    "AVERAGE_POOL_2D", "MAX_POOL_2D", "RESHAPE", "SOFTMAX",
+})
+SUPPORTED_ACTIVATIONS: frozenset[str] = frozenset({"NONE", "RELU", "RELU6"})
+MAC_OPS: frozenset[str] = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"})
+
+
+def _names(enum_cls) -> dict[int, str]:
+    return {v: k for k, v in vars(enum_cls).items() if not k.startswith("_") and isinstance(v, int)}
+
+
+OP_NAMES = _names(S.BuiltinOperator)
+TYPE_NAMES = _names(S.TensorType)
+ACT_NAMES = _names(S.ActivationFunctionType)
+PADDING_NAMES = _names(S.Padding)
+NUMPY_DTYPES = {"INT8": np.int8, "INT32": np.int32, "INT16": np.int16, "UINT8": np.uint8,
+                "FLOAT32": np.float32, "INT64": np.int64, "FLOAT16": np.float16}
+
+
 class ModelError(ValueError):
-    pass
+    """A model file we cannot use; the message names the file and the reason."""
+
+
+class UnsupportedOpError(ModelError):
+    """The model uses an op (or op option) the compiler does not support."""
+
+    def __init__(self, path: Path, op: str, index: int, detail: str = "") -> None:
+        self.path, self.op, self.index, self.detail = path, op, index, detail
+        what = f"{op} ({detail})" if detail else op
+        super().__init__(f"{path}: unsupported op {what} at operator #{index}; "
+                         f"supported: {', '.join(sorted(SUPPORTED_OPS))}")
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """An input/output tensor: numpy dtype name, per-tensor quantization."""
+
+    name: str
+    shape: tuple[int, ...]
+    dtype: str
+    scale: float
+    zero_point: int
+
+
+@dataclass(frozen=True)
+class OpInfo:
+    index: int
+    op: str
+    inputs: tuple[int, ...]
+    outputs: tuple[int, ...]
+    options: dict = field(default_factory=dict)
+    macs: int = 0
+
+
+@dataclass(frozen=True)
+class TFLiteInfo:
+    path: Path
+    description: str
+    ops: list[OpInfo]
+    inputs: list[TensorSpec]
+    outputs: list[TensorSpec]
+    macs: int
+    weight_bytes: int
+
+    @property
+    def op_names(self) -> list[str]:
+        return [o.op for o in self.ops]
+
+
+# -- parsing -------------------------------------------------------------------
+
+def _load(path: Path) -> S.ModelT:
+    try:
+        buf = path.read_bytes()
+    except OSError as exc:
+        raise ModelError(f"{path}: cannot read model file ({exc.strerror or exc})") from exc
+    if len(buf) < 8 or buf[4:8] != b"TFL3":
+        raise ModelError(f"{path}: not a TFLite file (no 'TFL3' flatbuffer identifier)")
+    try:
+        model = S.ModelT.InitFromPackedBuf(buf, 0)
+    except (IndexError, struct.error, ValueError, TypeError, OverflowError, UnicodeDecodeError) as exc:
+        raise ModelError(f"{path}: truncated or corrupt TFLite file ({type(exc).__name__}: {exc})") from exc
+    if not model.subgraphs:
+        raise ModelError(f"{path}: TFLite file has no subgraph")
+    if len(model.subgraphs) != 1:
+        raise ModelError(f"{path}: {len(model.subgraphs)} subgraphs (control flow) are not supported")
+    return model
+
+
+def _op_name(model: S.ModelT, index: int) -> str:
+    code = model.operatorCodes[index]
+    builtin = max(code.builtinCode, code.deprecatedBuiltinCode)
+    if builtin == S.BuiltinOperator.CUSTOM:
+        custom = code.customCode.decode() if isinstance(code.customCode, bytes) else code.customCode
+        return f"CUSTOM:{custom}"
+    return OP_NAMES.get(builtin, f"BUILTIN_{builtin}")
+
+
+def _options(opt) -> dict:
+    """Builtin options as plain values with enum names (padding, fused activation)."""
+    if opt is None:
+        return {}
+    out = {}
+    for key, value in vars(opt).items():
+        if key == "padding":
+            value = PADDING_NAMES.get(value, value)
+        elif key == "fusedActivationFunction":
+            value = ACT_NAMES.get(value, value)
+        elif isinstance(value, np.ndarray):
+            value = value.tolist()
+        out[key] = value
+    return out
+
+
+def _check_op(path: Path, index: int, op: str, options: dict) -> None:
+    if op not in SUPPORTED_OPS:
+        raise UnsupportedOpError(path, op, index)
+    act = options.get("fusedActivationFunction", "NONE")
+    if act not in SUPPORTED_ACTIVATIONS:
+        raise UnsupportedOpError(path, op, index, f"fused activation {act}")
+    if options.get("dilationWFactor", 1) != 1 or options.get("dilationHFactor", 1) != 1:
+        raise UnsupportedOpError(path, op, index, f"dilation {options['dilationHFactor']}x{options['dilationWFactor']}")
+    if op == "FULLY_CONNECTED" and options.get("weightsFormat", 0) != 0:
+        raise UnsupportedOpError(path, op, index, "shuffled weights format")
+
+
+def _tensor_type(t: S.TensorT) -> str:
+    return TYPE_NAMES.get(t.type, str(t.type))
+
+
+def _check_types(path: Path, sub: S.SubGraphT, ops: list[OpInfo]) -> None:
+    """Full-integer int8 only: activations int8, constants int8 (weights) or int32 (bias, shapes)."""
+    for i in list(sub.inputs) + list(sub.outputs):
+        t = sub.tensors[i]
+        kind = "input" if i in sub.inputs else "output"
+        if _tensor_type(t) != "INT8":
+            hint = " (float model: convert with full-integer int8 quantization and int8 input/output)" \
+                if _tensor_type(t).startswith("FLOAT") else ""
+            raise ModelError(f"{path}: {kind} {_name(t)!r} is {_tensor_type(t)}; only int8 models are "
+                             f"supported{hint}")
+    for op in ops:
+        for i in op.inputs + op.outputs:
+            if i < 0:
+                continue
+            t = sub.tensors[i]
+            ttype = _tensor_type(t)
+            if ttype.startswith("FLOAT"):
+                raise ModelError(f"{path}: {op.op} at operator #{op.index} uses {ttype} tensor {_name(t)!r} "
+                                 f"(float model); only full-integer int8 models are supported")
+            if ttype not in ("INT8", "INT32"):
+                raise ModelError(f"{path}: tensor {_name(t)!r} of {op.op} at operator #{op.index} is {ttype}; "
+                                 f"only int8 activations and weights (int32 bias) are supported")
+
+
+def _name(t: S.TensorT) -> str:
+    return t.name.decode() if isinstance(t.name, bytes) else (t.name or "")
+
+
+def _shape(t: S.TensorT) -> tuple[int, ...]:
+    return tuple(int(d) for d in (t.shape if t.shape is not None else ()))
+
+
+def _spec(path: Path, t: S.TensorT) -> TensorSpec:
+    q = t.quantization
+    if q is None or q.scale is None or len(q.scale) == 0:
+        raise ModelError(f"{path}: tensor {_name(t)!r} has no quantization parameters")
+    return TensorSpec(_name(t), _shape(t), NUMPY_DTYPES[_tensor_type(t)].__name__,
+                      float(q.scale[0]), int(q.zeroPoint[0]) if q.zeroPoint is not None else 0)
+
+
+def _macs(op: str, sub: S.SubGraphT, inputs: tuple[int, ...], outputs: tuple[int, ...]) -> int:
+    if op not in MAC_OPS:
+        return 0
+    out = int(np.prod(_shape(sub.tensors[outputs[0]])))
+    w = _shape(sub.tensors[inputs[1]])
+    if op == "CONV_2D":
+        return out * w[1] * w[2] * w[3]
+    if op == "DEPTHWISE_CONV_2D":
+        return out * w[1] * w[2]
+    return out * w[-1]
+
+
+def _weight_bytes(path: Path, model: S.ModelT, sub: S.SubGraphT) -> int:
+    """Bytes of all constant tensors (each buffer counted once); checks their sizes."""
+    seen, total = set(), 0
+    for t in sub.tensors:
+        data = model.buffers[t.buffer].data if 0 < t.buffer < len(model.buffers) else None
+        if data is None or len(data) == 0 or t.buffer in seen:
+            continue
+        seen.add(t.buffer)
+        dtype = NUMPY_DTYPES.get(_tensor_type(t))
+        want = int(np.prod(_shape(t))) * np.dtype(dtype).itemsize if dtype else len(data)
+        if len(data) != want:
+            raise ModelError(f"{path}: constant {_name(t)!r} holds {len(data)} bytes, its shape needs {want} "
+                             f"(truncated or corrupt file)")
+        total += len(data)
+    return total
+
+
+def read_tflite(path: str | Path) -> TFLiteInfo:
+    """Parse and validate a .tflite file; raises ModelError / UnsupportedOpError."""
+    path = Path(path)
+    model = _load(path)
+    sub = model.subgraphs[0]
+    try:
+        raw_ops = [(i, _op_name(model, o.opcodeIndex), tuple(int(x) for x in o.inputs),
+                    tuple(int(x) for x in o.outputs), _options(o.builtinOptions))
+                   for i, o in enumerate(sub.operators or [])]
+        ops = [OpInfo(i, name, ins, outs, opts, _macs(name, sub, ins, outs) if name in MAC_OPS else 0)
+               for i, name, ins, outs, opts in raw_ops]
+    except (IndexError, TypeError, AttributeError) as exc:
+        raise ModelError(f"{path}: corrupt TFLite graph ({type(exc).__name__}: {exc})") from exc
+    _check_types(path, sub, ops)
+    for op in ops:
+        _check_op(path, op.index, op.op, op.options)
+    description = model.description.decode() if isinstance(model.description, bytes) else (model.description or "")
+    return TFLiteInfo(path, description, ops,
+                      [_spec(path, sub.tensors[i]) for i in sub.inputs],
+                      [_spec(path, sub.tensors[i]) for i in sub.outputs],
+                      sum(o.macs for o in ops), _weight_bytes(path, model, sub))
