@@ -49,9 +49,11 @@ class BusyTimer:
         return stall
 
     def finish(self, now: int) -> None:
-        """The program ended at `now`: a job still running stalls the end."""
+        """The program ended with instruction `now`: a job still running stalls the end
+        (instructions up to `now` overlapped it, unlike a blocking read at `now`)."""
         if self._pending:
-            self.wait(now)
+            self.stall_cycles += max(0, self.last_busy - now)
+            self._pending = False
 
     def _observe(self, now: int) -> None:
         if self._pending:

@@ -17,6 +17,7 @@ class QVanillaBackend(SpecBackend):
     spec = SPEC
     folder = Path(__file__).resolve().parent
     device_class = QVanillaDevice
+    binding = BINDING
 
     def register_patterns(self) -> None:
         self.register_pattern(OffloadPattern(
