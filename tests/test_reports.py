@@ -174,3 +174,12 @@ def test_loading_other_schema_version_is_a_clear_error(frame: pd.DataFrame, tmp_
         load_results(paths["csv"])
     with pytest.raises(FileNotFoundError):
         load_results(tmp_path / "nothing")
+
+
+def test_reports_root_stands_for_its_newest_session(tmp_path) -> None:
+    older = to_dataframe(sample_results())
+    newer = to_dataframe(sample_results(failing_model="resnet"))
+    write_session_report(newer, tmp_path / "20260102-090000")
+    write_session_report(older, tmp_path / "20260101-090000")
+    (tmp_path / "20260103-090000").mkdir()  # a session still running: no results yet
+    assert load_results(tmp_path)["failing"].sum() == 1

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from ..reports.io import load_results
+from ..reports.io import load_results, resolve_results_path
 from ..reports.regression import DEFAULT_METRICS, compare_frames
 from ..reports.regression_table import render_comparison
 from ..reports.schema import SchemaError
@@ -41,18 +41,23 @@ def _metrics(values: tuple[str, ...]) -> tuple[str, ...]:
     help=f"Tracked metrics (repeatable or comma-separated). Default: {','.join(DEFAULT_METRICS)}.",
 )
 def compare(baseline: Path, current: Path, threshold: float | None, markdown: bool, metrics: tuple[str, ...]) -> None:
-    """Compare CURRENT results against BASELINE (results.json, results.csv or a report directory).
+    """Compare CURRENT results against BASELINE.
+
+    Each is a results.json or results.csv, a report directory, or a reports
+    root (then its newest session directory is used).
 
     Rows are matched on (model, config, arch); each tracked metric gets a
     relative column (current / baseline).  Lower is better except for mips,
     saved_pct and speedup.
     """
     try:
+        baseline, current = resolve_results_path(baseline), resolve_results_path(current)
         cmp = compare_frames(
             load_results(baseline), load_results(current), _metrics(metrics), threshold or 0.0
         )
     except (SchemaError, FileNotFoundError) as exc:
         raise InputError(str(exc)) from exc
+    click.echo(f"baseline: {baseline}\ncurrent:  {current}", err=True)
     text = render_comparison(cmp, markdown=markdown)
     click.echo(text, nl=False)
     summary = os.environ.get("GITHUB_STEP_SUMMARY")

@@ -51,21 +51,35 @@ def write_csv(df: pd.DataFrame, path: Path) -> Path:
     return path
 
 
+def resolve_results_path(path: str | Path) -> Path:
+    """The results file behind a file, a report directory, or a reports root.
+
+    A directory without results files of its own (e.g. `reports/`) stands for
+    its newest session: the last subdirectory, by name (timestamps sort), that
+    holds results.  JSON is preferred over CSV.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no such results file or report directory")
+        return path
+    for name in (JSON_NAME, CSV_NAME):
+        if (path / name).is_file():
+            return path / name
+    sessions = sorted(d for d in path.iterdir() if d.is_dir() and any((d / n).is_file() for n in (JSON_NAME, CSV_NAME)))
+    if not sessions:
+        raise FileNotFoundError(f"{path}: no {JSON_NAME} or {CSV_NAME} here or in a session directory below")
+    return resolve_results_path(sessions[-1])
+
+
 def load_results(path: str | Path) -> pd.DataFrame:
-    """Load results.json, results.csv, or a report directory holding either.
+    """Load results.json, results.csv, a report directory or a reports root.
 
     Raises SchemaError (a ValueError) with the file name on a wrong schema
     version, missing columns or malformed content; FileNotFoundError when there
     is nothing to read.
     """
-    path = Path(path)
-    if path.is_dir():
-        for name in (JSON_NAME, CSV_NAME):
-            if (path / name).is_file():
-                return load_results(path / name)
-        raise FileNotFoundError(f"{path}: no {JSON_NAME} or {CSV_NAME} in this directory")
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such results file or report directory")
+    path = resolve_results_path(path)
     if path.suffix == ".json":
         return _load_json(path)
     if path.suffix == ".csv":
