@@ -136,7 +136,9 @@ def test_session_report_files_and_round_trip(frame: pd.DataFrame, tmp_path) -> N
     assert pd.read_csv(paths["csv"]).columns[0] == "schema_version"
 
     for key in ("csv", "json"):
-        pd.testing.assert_frame_equal(load_results(paths[key]), frame)
+        back = load_results(paths[key])
+        pd.testing.assert_frame_equal(back, frame)
+        assert back.attrs["schema_version"] == frame.attrs["schema_version"] == SCHEMA_VERSION
     pd.testing.assert_frame_equal(load_results(paths["csv"].parent), frame)  # a report directory
 
     md = paths["md"].read_text()
