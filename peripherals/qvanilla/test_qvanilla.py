@@ -14,7 +14,8 @@ import pytest
 
 from mlonmcu_lite.peripheral import CArgs, ConvRegion, PeripheralDeviceError, load_backend
 from mlonmcu_lite.peripheral.conv import ConvJob
-from mlonmcu_lite.peripheral.testing import RamBus, program, read_reg, write_reg
+from mlonmcu_lite.peripheral.testing import (RamBus, make_region, program, read_reg,
+                                             reference_conv, write_reg)
 
 HERE = Path(__file__).resolve().parent
 NAME = HERE.name
@@ -24,41 +25,6 @@ RAM = 0x8000_0000
 def make_backend(**overrides):
     text = NAME + "".join(f":{k}={v}" for k, v in overrides.items())
     return load_backend(text, search_path=[HERE.parent])
-
-
-def reference_conv(x, w, b, stride, pads, pad_value, input_offset, weight_offset):
-    """Tap-by-tap accumulation in int64 (a different algorithm from the model's)."""
-    (ih, iw, _), (oc, kh, kw, _) = x.shape, w.shape
-    top, left, bottom, right = pads
-    xp = np.full((ih + top + bottom, iw + left + right, x.shape[2]), pad_value, np.int64)
-    xp[top:top + ih, left:left + iw] = x
-    oh = (xp.shape[0] - kh) // stride[0] + 1
-    ow = (xp.shape[1] - kw) // stride[1] + 1
-    out = np.broadcast_to(b.astype(np.int64), (oh, ow, oc)).copy()
-    for dy in range(kh):
-        for dx in range(kw):
-            patch = xp[dy:dy + stride[0] * oh:stride[0], dx:dx + stride[1] * ow:stride[1]]
-            out += np.einsum("hwc,oc->hwo", patch + input_offset,
-                             w[:, dy, dx, :].astype(np.int64) + weight_offset)
-    return out.astype(np.int32)
-
-
-def same_pads(size, k, s):
-    total = max((ceil(size / s) - 1) * s + k - size, 0)
-    return total // 2, total - total // 2
-
-
-def make_region(ih, iw, ic, oc, kh, kw, stride, padding, pad_value=0, input_offset=0,
-                weight_offset=0):
-    if padding == "same":
-        (t, b), (l, r) = same_pads(ih, kh, stride[0]), same_pads(iw, kw, stride[1])
-    else:
-        t = l = b = r = 0
-    oh = (ih + t + b - kh) // stride[0] + 1
-    ow = (iw + l + r - kw) // stride[1] + 1
-    return ConvRegion("conv", (1, ih, iw, ic), (oc, kh, kw, ic), (1, oh, ow, oc), stride,
-                      (t, l, b, r), pad_value=pad_value, input_offset=input_offset,
-                      weight_offset=weight_offset)
 
 
 def run_job(device, bus, job: ConvJob, rng):
