@@ -75,3 +75,24 @@ def test_extra_search_dir_and_duplicates(tmp_path):
 def test_two_peripherals_on_one_base_rejected():
     with pytest.raises(PeripheralConfigError, match="share base"):
         load_backends(["qvanilla", "qvanilla:macs_per_cycle=4"])
+
+
+def test_scaffolded_peripheral_loads_offloads_and_passes_its_tests(tmp_path):
+    import subprocess
+    import sys
+
+    from mlonmcu_lite.peripheral.scaffold import scaffold
+    from mlonmcu_lite.peripheral.testing import make_region
+
+    folder = scaffold("my_acc", tmp_path)
+    assert (folder / "driver" / "my_acc.c").is_file() and (folder / "test_my_acc.py").is_file()
+    backend = load_backend("my_acc:macs_per_cycle=64", search_path=[tmp_path])
+    assert type(backend).__name__ == "MyAccBackend" and backend.spec.base == 0x4000_1000
+    assert [p.name for p in backend.patterns()] == ["my_acc.conv2d_bias"]
+    assert backend.accepts(make_region(8, 8, 3, 4, 3, 3, (1, 1), "same"))[1] is None
+    assert len(load_backends(["qvanilla", "my_acc"], search_path=[tmp_path])) == 2
+    with pytest.raises(PeripheralConfigError, match="already exists"):
+        scaffold("my_acc", tmp_path)
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           str(folder)], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
