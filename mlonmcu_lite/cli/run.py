@@ -73,7 +73,9 @@ def run(models, cpu_only, peripherals, peripheral_path, arches, input_path, repo
     out_dir, rows = run_session(request, jobs=jobs, progress=not no_progress)
     df, files, table = report_session(rows, out_dir)
     if as_json:
-        click.echo(json.dumps(json.loads(df.to_json(orient="records")), indent=1))
+        from mlonmcu_lite.reports import records
+
+        click.echo(json.dumps(records(df), indent=1, default=str))
         click.echo(f"report: {out_dir}", err=True)
     else:
         click.echo(table)
