@@ -3,8 +3,8 @@
 For every register: `<P>_<REG>_OFFSET`, `<P>_<REG>_RESET` and an lvalue `<P>_<REG>`
 (volatile access at `<P>_BASE + offset`); for every field `_SHIFT`, `_WIDTH` and
 `_MASK` (in place); the declared constants; and the settings in force
-(`<P>_CFG_<KEY>`; a string setting becomes `<P>_CFG_<KEY>_<VALUE> 1`), so a
-driver can follow, e.g., the configured wait mode.  `<P>_FIELD(REG_FIELD, v)`
+that shape the firmware (`<P>_CFG_<KEY>`; a string setting becomes
+`<P>_CFG_<KEY>_<VALUE> 1`), so a driver can follow, e.g., the configured wait mode.  `<P>_FIELD(REG_FIELD, v)`
 and `<P>_GET(REG_FIELD, r)` pack and unpack fields.
 """
 
@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from .settings import codegen_settings
 from .spec import PeripheralSpec
 
 
@@ -25,8 +26,8 @@ def _define(name: str, value: str, comment: str = "") -> str:
 def _settings_lines(p: str, settings: BaseModel | None) -> list[str]:
     if settings is None:
         return []
-    lines = ["", "/* Settings in force for this build */"]
-    for key, value in settings.model_dump().items():
+    lines = ["", "/* Settings that shape the firmware (the cost model stays in the VP) */"]
+    for key, value in codegen_settings(settings).items():
         name = f"{p}_CFG_{key.upper()}"
         if isinstance(value, bool):
             lines.append(_define(name, str(int(value))))

@@ -30,6 +30,16 @@ class CostSettings(BaseModel):
         return self.setup_cycles + -(-macs // self.macs_per_cycle)
 
 
+CODEGEN = {"codegen": True}  # `Field(json_schema_extra=CODEGEN)`: the setting changes the firmware
+
+
+def codegen_settings(settings: BaseModel) -> dict[str, Any]:
+    """The settings that reach the generated C (header); the others only configure the VP
+    model, so e.g. a `macs_per_cycle` sweep reuses one firmware build."""
+    return {key: getattr(settings, key) for key, info in type(settings).model_fields.items()
+            if (info.json_schema_extra or {}).get("codegen")}
+
+
 def parse_peripheral_arg(text: str) -> tuple[str, dict[str, str]]:
     """`"qvanilla:macs_per_cycle=32,setup_cycles=8"` -> ("qvanilla", {...}).
 

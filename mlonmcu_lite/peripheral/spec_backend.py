@@ -8,6 +8,8 @@ come for free.  `emit_conv_call` renders the usual driver call for a conv job.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -16,7 +18,7 @@ from pydantic import BaseModel
 from .backend import AcceleratorBackend, CArgs
 from .conv import ConvJob
 from .header import write_header
-from .settings import validate_settings
+from .settings import codegen_settings, validate_settings
 from .spec import PeripheralSpec
 
 
@@ -58,6 +60,21 @@ class SpecBackend(AcceleratorBackend):
 
     def device(self):
         return self.device_class(self.settings)
+
+    def codegen_fingerprint(self) -> str:
+        """Everything the generated firmware depends on: the folder's code and the
+        codegen settings (not the cost model: the VP applies that at run time)."""
+        digest = hashlib.sha256()
+        for path in sorted(self.folder.rglob("*")):
+            if path.is_file() and path.suffix in {".py", ".c", ".h", ".S", ".toml", ".json"} \
+                    and not path.name.startswith("test_"):
+                digest.update(path.relative_to(self.folder).as_posix().encode())
+                digest.update(path.read_bytes())
+        cfg = json.dumps(codegen_settings(self.settings), sort_keys=True)
+        return f"{self.name}:{cfg}:{digest.hexdigest()[:16]}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.settings!r})"
 
     def describe(self) -> str:
         return f"{self.name} @ {self.spec.base:#010x}: {self.settings!r}"

@@ -12,7 +12,7 @@ from pydantic import Field
 
 from mlonmcu_lite.peripheral.accelerator import ERROR_CODES, control_registers
 from mlonmcu_lite.peripheral.capabilities import ConvBinding, ConvCapabilities
-from mlonmcu_lite.peripheral.settings import CostSettings
+from mlonmcu_lite.peripheral.settings import CODEGEN, CostSettings
 from mlonmcu_lite.peripheral.spec import BitField, PeripheralSpec, Register
 
 
@@ -20,7 +20,8 @@ class QVanillaSettings(CostSettings):
     """`cycles = setup_cycles + ceil(MACs / macs_per_cycle)`; how the driver waits."""
 
     wait_mode: Literal["poll", "stall"] = Field(
-        "poll", description="driver polls STATUS (poll) or blocks on WAIT (stall)")
+        "poll", description="driver polls STATUS (poll) or blocks on WAIT (stall)",
+        json_schema_extra=CODEGEN)
 
 
 def _addr(name: str, offset: int, what: str) -> Register:
