@@ -33,8 +33,8 @@ def _run(interp, path: Path, inputs: list[np.ndarray]) -> list[np.ndarray]:
     for d, x in zip(details, inputs):
         x = np.asarray(x)
         if x.dtype != d["dtype"] or tuple(x.shape) != tuple(d["shape"]):
-            raise ModelError(f"{path}: input {d['name']!r} wants {np.dtype(d['dtype']).name}{list(d['shape'])}, "
-                             f"got {x.dtype.name}{list(x.shape)}")
+            want = f"{np.dtype(d['dtype']).name}{d['shape'].tolist()}"
+            raise ModelError(f"{path}: input {d['name']!r} wants {want}, got {x.dtype.name}{list(x.shape)}")
         interp.set_tensor(d["index"], x)
     interp.invoke()
     return [interp.get_tensor(d["index"]).copy() for d in interp.get_output_details()]

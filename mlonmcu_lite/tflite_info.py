@@ -62,6 +62,19 @@ class TensorSpec:
 
 
 @dataclass(frozen=True)
+class TensorInfo:
+    """Any tensor of the graph with its full (possibly per-channel) quantization."""
+
+    name: str
+    shape: tuple[int, ...]
+    dtype: str
+    scales: tuple[float, ...]
+    zero_points: tuple[int, ...]
+    quantized_dimension: int
+    constant: bool
+
+
+@dataclass(frozen=True)
 class OpInfo:
     index: int
     op: str
@@ -80,6 +93,7 @@ class TFLiteInfo:
     outputs: list[TensorSpec]
     macs: int
     weight_bytes: int
+    tensors: list[TensorInfo]
 
     @property
     def op_names(self) -> list[str]:
@@ -98,7 +112,8 @@ def _load(path: Path) -> S.ModelT:
     try:
         model = S.ModelT.InitFromPackedBuf(buf, 0)
     except (IndexError, struct.error, ValueError, TypeError, OverflowError, UnicodeDecodeError) as exc:
-        raise ModelError(f"{path}: truncated or corrupt TFLite file ({type(exc).__name__}: {exc})") from exc
+        raise ModelError(f"{path}: truncated or corrupt TFLite file ({len(buf)} bytes; "
+                         f"{type(exc).__name__}: {str(exc)[:80]})") from exc
     if not model.subgraphs:
         raise ModelError(f"{path}: TFLite file has no subgraph")
     if len(model.subgraphs) != 1:
@@ -187,6 +202,16 @@ def _spec(path: Path, t: S.TensorT) -> TensorSpec:
                       float(q.scale[0]), int(q.zeroPoint[0]) if q.zeroPoint is not None else 0)
 
 
+def _tensor_info(model: S.ModelT, t: S.TensorT) -> TensorInfo:
+    q = t.quantization
+    scales = tuple(float(x) for x in q.scale) if q is not None and q.scale is not None else ()
+    zps = tuple(int(x) for x in q.zeroPoint) if q is not None and q.zeroPoint is not None else ()
+    data = model.buffers[t.buffer].data if 0 < t.buffer < len(model.buffers) else None
+    dtype = NUMPY_DTYPES.get(_tensor_type(t))
+    return TensorInfo(_name(t), _shape(t), dtype.__name__ if dtype else _tensor_type(t).lower(), scales, zps,
+                      int(q.quantizedDimension) if q is not None else 0, data is not None and len(data) > 0)
+
+
 def _macs(op: str, sub: S.SubGraphT, inputs: tuple[int, ...], outputs: tuple[int, ...]) -> int:
     if op not in MAC_OPS:
         return 0
@@ -236,4 +261,5 @@ def read_tflite(path: str | Path) -> TFLiteInfo:
     return TFLiteInfo(path, description, ops,
                       [_spec(path, sub.tensors[i]) for i in sub.inputs],
                       [_spec(path, sub.tensors[i]) for i in sub.outputs],
-                      sum(o.macs for o in ops), _weight_bytes(path, model, sub))
+                      sum(o.macs for o in ops), _weight_bytes(path, model, sub),
+                      [_tensor_info(model, t) for t in sub.tensors])
