@@ -1,0 +1,12 @@
+"""Frontend: int8 TFLite → integer-only Relax (QDQ rewrite with TFLite's per-op rounding).
+
+    from mlonmcu_lite.frontend import import_tflite, IntegerModel, FrontendError
+    im = import_tflite("models/zoo/resnet.tflite")
+"""
+
+from .errors import FrontendError
+from .importer import import_tflite
+from .model import IntegerModel, TensorSpec
+from .support import SUPPORTED_OPS
+
+__all__ = ["import_tflite", "IntegerModel", "TensorSpec", "FrontendError", "SUPPORTED_OPS"]

@@ -1,0 +1,58 @@
+"""FULLY_CONNECTED → matmul(x int8, W int8 [K, N], out_dtype=int32) + bias → requantize.
+
+The rescale matches ai-edge-litert 2.3's reference kernel, which rounds once
+(`Rounding.SINGLE`); TFLite-Micro's FC rounds twice and would differ by one LSB at ties.
+The input zero point is folded into the bias like for conv.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from tvm import relax
+from tvm.relax import op as R
+from tvm.relax.dpl import is_const, is_op
+
+from . import qparams
+from .conv import fold_bias
+from .errors import FrontendError
+from .fixedpoint import fc_multipliers
+from .patterns import Rewrite, act_range, dequantize, quantize, with_activation
+from .requant import Rounding, const, requantize
+
+_x = dequantize()
+_w_const = is_const()
+_w_t = is_op("relax.permute_dims")(_w_const)
+_w = dequantize(_w_t | _w_const)
+_mm = is_op("relax.matmul")(_x.pattern, _w.pattern)
+_b = dequantize(is_const(), const_params=False)
+_out = quantize(is_op("relax.add")(_mm, _b.pattern) | _mm)
+
+
+def _weights_kn(m: dict) -> np.ndarray:
+    """The weight constant as matmul's [K, N] operand."""
+    w = qparams.value(m[_w_const])
+    if _w_t in m:
+        axes = m[_w_t].attrs.axes
+        w = w.transpose([int(a) for a in axes]) if axes is not None else w.T
+    return np.ascontiguousarray(w)
+
+
+def _build(m: dict, bounds: tuple[int, int] | None) -> relax.Expr:
+    x = m[_x.data]
+    if len(qparams.shape_of(x)) != 2:
+        raise FrontendError(f"FULLY_CONNECTED on a {len(qparams.shape_of(x))}-D input (needs 2-D)")
+    x_scale, x_zp = _x.scale_zp(m)
+    out_scale, out_zp = _out.scale_zp(m)
+    w = _weights_kn(m)
+    w_scales = qparams.floats(m[_w.scale])
+    if len(set(w_scales)) != 1 or np.any(qparams.value(m[_w.zero_point]) != 0):
+        raise FrontendError("FULLY_CONNECTED with per-channel or asymmetric weights")
+    units = w.shape[1]
+    bias = qparams.value(m[_b.data]).reshape(-1) if _b.pattern in m else np.zeros(units, np.int32)
+    acc = R.matmul(x, relax.const(w, "int8"), out_dtype="int32")
+    acc = R.add(acc, const(fold_bias(bias, w.T[:, None, None, :], x_zp), "int32"))
+    mult = fc_multipliers(x_scale, w_scales[0], out_scale)
+    return requantize(acc, mult, out_zp, act_range(bounds), Rounding.SINGLE)
+
+
+REWRITES: list[Rewrite] = with_activation("fully_connected", _out, _build)
