@@ -1,0 +1,84 @@
+"""TIR kernels -> plain C functions (no packed-call unpacking, no DLTensor).
+
+Trick (see shared notes): MakePackedAPI leaves a PrimFunc alone when its `calling_conv`
+attribute is non-zero, so each buffer parameter becomes its raw data pointer and the buffer
+is re-declared over it inside the body; the C signature is then `void k(int8_t* x, ...)`.
+"""
+
+from __future__ import annotations
+
+import re
+
+import tvm
+from tvm import tirx
+from tvm.target import Target
+
+_C_TARGET = {"kind": "c"}
+
+
+def plain_signature(func: tirx.PrimFunc, symbol: str) -> tirx.PrimFunc:
+    """Pointer parameters plus DeclBuffers; exported under `symbol` with calling_conv=1."""
+    pointers = [tirx.Var(param.name, tvm.ir.PointerType(tvm.ir.PrimType(param.dtype), "global"))
+                for param in func.params]
+    decls = [tirx.DeclBuffer(param, data=ptr) for param, ptr in zip(func.params, pointers)]
+    body = tirx.SeqStmt([*decls, func.body])
+    new = tirx.PrimFunc(pointers, body, func.ret_type, func.attrs)
+    return new.with_attr({"global_symbol": symbol, "calling_conv": 1, "tirx.noalias": True})
+
+
+def kernels_to_c(kernels: dict[str, tirx.PrimFunc]) -> str:
+    """Build all kernels into one C translation unit and return its source text."""
+    mod = tvm.IRModule({tvm.ir.GlobalVar(name): plain_signature(f, name) for name, f in kernels.items()})
+    target = Target(_C_TARGET)
+    config = {"tirx.disable_assert": True, "tirx.disable_vectorize": True}
+    with tvm.transform.PassContext(opt_level=3, config=config):
+        mod = tirx.transform.BindTarget(target.with_host(target))(mod)
+        pipeline, _, _ = tvm.tirx.get_tir_pipeline("s_tir")
+        mod = pipeline(mod)
+        # Not LowerTVMBuiltin: it would turn the local accumulators into workspace calls;
+        # the C backend prints a local AllocBuffer as a plain array on the stack.
+        mod = tirx.transform.LowerIntrin()(mod)
+        built = _codegen(mod, target)
+    return built.inspect_source()
+
+
+def _codegen(mod: tvm.IRModule, target: Target):
+    return tvm.get_global_func("target.build." + target.kind.name)(mod, target)
+
+
+_BANNED = re.compile(r"\b(TVMBackend\w*|TVMFFI\w*|DLTensor|float|double|expf?|logf?|sqrtf?|powf?)\b")
+
+
+class CodegenError(RuntimeError):
+    """TVM's C output did not have the shape we rely on."""
+
+
+def _definition(source: str, name: str) -> tuple[str, str]:
+    """(parameter list, body incl. braces) of the definition of `name` in TVM's C output."""
+    match = re.search(rf"\bvoid {re.escape(name)}\(([^)]*)\)\s*\{{", source)
+    if match is None:
+        raise CodegenError(f"kernel {name} not found in generated C")
+    depth, pos = 0, match.end() - 1
+    for pos in range(match.end() - 1, len(source)):
+        depth += {"{": 1, "}": -1}.get(source[pos], 0)
+        if depth == 0:
+            break
+    return match.group(1), source[match.end() - 1:pos + 1]
+
+
+def plain_c_function(source: str, name: str, n_inputs: int) -> tuple[str, str]:
+    """(prototype, definition) with `const ... restrict` inputs and `restrict` outputs."""
+    params, body = _definition(source, name)
+    typed = []
+    for i, param in enumerate(p.strip() for p in params.split(",")):
+        ctype, _, pname = param.rpartition(" ")
+        ctype = ctype.replace(" ", "")
+        if not ctype.endswith("*"):
+            raise CodegenError(f"kernel {name}: non-pointer parameter `{param}`")
+        qualifier = "const " if i < n_inputs else ""
+        typed.append(f"{qualifier}{ctype[:-1]}* restrict {pname}")
+    signature = f"void {name}({', '.join(typed)})"
+    banned = _BANNED.search(body)
+    if banned:
+        raise CodegenError(f"kernel {name} uses `{banned.group(0)}`: not plain integer C")
+    return signature + ";", signature + " " + body

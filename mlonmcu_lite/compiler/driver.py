@@ -1,0 +1,154 @@
+"""compile_model: IntegerModel -> model.c/model.h/kernels.c + arena plan (plan.json)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import tvm
+
+from mlonmcu_lite.peripheral.backend import AcceleratorBackend
+
+from . import aot
+from .ccodegen import kernels_to_c, plain_c_function
+from .graph import Graph, walk_main
+from .lower import lower_relax
+from .model import CompiledModel, IOBuffer
+from .offload import offload_regions
+from .planner import Interval, plan_arena
+from .schedule import schedule_kernel
+from .settings import CompilerSettings
+
+
+def _kernel_symbols(graph: Graph) -> dict[str, str]:
+    """PrimFunc name -> short, unique, prefixed C symbol (mlml_k03_conv2d_add)."""
+    symbols: dict[str, str] = {}
+    for step in graph.steps:
+        if step.kind == "kernel" and step.func not in symbols:
+            short = "_".join(step.func.removeprefix("fused_").split("_")[:3])
+            short = re.sub(r"[^A-Za-z0-9_]", "_", short)
+            symbols[step.func] = f"mlml_k{len(symbols):02d}_{short}"
+    return symbols
+
+
+def _intervals(graph: Graph, align: int) -> list[Interval]:
+    spans: dict[str, list[int]] = {}
+    sizes: dict[str, int] = {}
+    for i, step in enumerate(graph.steps):
+        for t in step.inputs + step.outputs:
+            root = t.root
+            if root.kind != "activation":
+                continue
+            span = spans.setdefault(root.name, [i, i])
+            span[0], span[1] = min(span[0], i), max(span[1], i)
+            sizes[root.name] = root.nbytes
+    return [Interval(name, sizes[name], s, e, align) for name, (s, e) in spans.items()]
+
+
+def _unique_activation_names(graph: Graph) -> None:
+    seen: set[str] = set()
+    for t in graph.activations():
+        base = re.sub(r"[^A-Za-z0-9_]", "_", t.name)
+        name, k = base, 1
+        while name in seen:
+            name, k = f"{base}_{k}", k + 1
+        seen.add(name)
+        t.name = name
+
+
+def _io(tensors, names, kind) -> list[IOBuffer]:
+    out = []
+    for i, t in enumerate(tensors):
+        name = names[i] if i < len(names) else t.name
+        out.append(IOBuffer(str(name), f"mlml_{kind}_{i}", tuple(t.shape), t.dtype, t.nbytes))
+    return out
+
+
+def _names(specs) -> list[str]:
+    return [str(getattr(s, "name", s)) for s in (specs or [])]
+
+
+def compile_model(im, out_dir: Path, settings: CompilerSettings = CompilerSettings(),
+                  backends: Sequence[AcceleratorBackend] = ()) -> CompiledModel:
+    """Lower `im.mod` (integer Relax) to plain C with an AOT `mlml_model_run()` in `out_dir`."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    name = str(getattr(im, "name", "model"))
+    offload = offload_regions(im.mod, list(backends))
+    fused = lower_relax(offload.mod, settings)
+    graph = walk_main(fused)
+    _unique_activation_names(graph)
+
+    symbols = _kernel_symbols(graph)
+    scheduled = {sym: schedule_kernel(fused[func]) for func, sym in symbols.items()}
+    source = kernels_to_c(scheduled)
+    n_inputs = {symbols[s.func]: len(s.inputs) for s in graph.steps if s.kind == "kernel"}
+    protos, defs = [], []
+    for sym in scheduled:
+        proto, definition = plain_c_function(source, sym, n_inputs[sym])
+        protos.append(proto)
+        defs.append(definition)
+    for step in graph.steps:
+        if step.kind == "kernel":
+            step.func = symbols[step.func]
+
+    intervals = _intervals(graph, settings.arena_align)
+    plan = plan_arena(intervals)
+    includes = sorted({inc for b in backends for inc in b.c_includes()})
+    emitted = aot.emit(graph, plan.offsets, plan.arena_bytes, offload.emitters(), includes, name)
+
+    (out_dir / "model.h").write_text(emitted.model_h)
+    (out_dir / "model.c").write_text(emitted.model_c)
+    (out_dir / "kernels.h").write_text(_kernels_h(protos))
+    (out_dir / "kernels.c").write_text(_kernels_c(defs, name))
+
+    include_dirs = [out_dir]
+    for backend in backends:
+        include_dirs += [Path(p) for p in backend.include_dirs(out_dir / f"backend_{backend.name}")]
+    constants = {id(t.root): t.root for s in graph.steps for t in s.inputs if t.root.kind == "constant"}
+    plan_dict = {
+        "model": name,
+        "settings": settings.to_dict(),
+        "settings_hash": settings.settings_hash(),
+        "arena_bytes": plan.arena_bytes,
+        "arena_lower_bound": plan.lower_bound,
+        "arena_sum_all": sum(i.size for i in intervals),
+        "strategy": plan.strategy,
+        "weight_bytes": sum(t.nbytes for t in constants.values()),
+        "buffers": [{"name": i.name, "bytes": i.size, "offset": plan.offsets[i.name],
+                     "first_step": i.start, "last_step": i.end} for i in intervals],
+        "steps": [{"kind": s.kind, "func": s.func, "inputs": [aot.symbol(t) for t in s.inputs],
+                   "outputs": [aot.symbol(t) for t in s.outputs]} for s in graph.steps],
+        "layers": [vars(layer) for layer in offload.layers],
+    }
+    (out_dir / "plan.json").write_text(json.dumps(plan_dict, indent=1, default=str))
+    return CompiledModel(
+        name=name,
+        out_dir=out_dir,
+        sources=[out_dir / "model.c", out_dir / "kernels.c"],
+        include_dirs=include_dirs,
+        arena_bytes=plan.arena_bytes,
+        arena_lower_bound=plan.lower_bound,
+        inputs=_io(graph.inputs, _names(getattr(im, "inputs", None)), "input"),
+        outputs=_io(graph.outputs, _names(getattr(im, "outputs", None)), "output"),
+        layers=offload.layers,
+        kernels=len(scheduled),
+        plan=plan_dict,
+        settings=settings,
+        backend_sources=[Path(p) for b in backends for p in b.c_sources()],
+        weight_bytes=plan_dict["weight_bytes"],
+    )
+
+
+def _kernels_h(protos: list[str]) -> str:
+    return "\n".join(["/* Generated kernel prototypes. Do not edit. */", "#ifndef MLML_KERNELS_H",
+                      "#define MLML_KERNELS_H", "#include <stdint.h>", "#include <stdbool.h>", "",
+                      *protos, "", "#endif", ""])
+
+
+def _kernels_c(defs: list[str], name: str) -> str:
+    return "\n\n".join([f"/* Kernels of model `{name}`, lowered by TVM {tvm.__version__}. Do not edit. */\n"
+                        '#include "kernels.h"', *defs, ""])

@@ -1,0 +1,28 @@
+"""Compiler settings: a frozen, hashable record of every knob that changes the generated C."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class CompilerSettings:
+    """Schedule and codegen options (all deterministic)."""
+
+    fold_pad: bool = True  # read the unpadded input in the conv instead of a pad kernel
+    partition_borders: bool = True  # split conv loops so the interior needs no bounds test
+    arena_align: int = 8  # byte alignment of every arena buffer
+    schema: int = 1  # bumped when the generated code changes for the same settings
+
+    def __post_init__(self) -> None:
+        if self.arena_align <= 0 or self.arena_align & (self.arena_align - 1):
+            raise ValueError(f"arena_align must be a power of two, got {self.arena_align}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def settings_hash(self) -> str:
+        text = json.dumps(self.to_dict(), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
