@@ -9,6 +9,13 @@ from .spec import ModelSpec, smooth_images
 IMAGE_RANGE = (0.0, 1.0)  # input scale 1/255, zero point -128, as the reference images
 
 
+def _classifier_head(g: Graph, x: str, pool: tuple[int, int], classes: int) -> None:
+    """Global AVERAGE_POOL_2D -> RESHAPE (Flatten) -> FULLY_CONNECTED -> SOFTMAX."""
+    x = g.avg_pool(x, "avgpool", pool)
+    x = g.reshape(x, "flatten", (1, g.shape(x)[-1]))
+    g.output(g.softmax(g.fully_connected(x, "fc", classes), "softmax"))
+
+
 def resnet() -> Graph:
     """ResNet-8 (image classification, CIFAR-10)."""
     g = Graph("resnet", seed=101)
@@ -22,10 +29,7 @@ def resnet() -> Graph:
         y = g.conv2d(y, f"stack{i}/conv2", filters, (3, 3), 1, "SAME")
         s = g.conv2d(x, f"stack{i}/shortcut", filters, (1, 1), 2, "SAME")
         x = g.add(y, s, f"stack{i}/add", "RELU")
-    x = g.avg_pool(x, "avgpool", (8, 8))
-    x = g.reshape(x, "flatten", (1, 64))
-    x = g.fully_connected(x, "fc", 10)
-    g.output(g.softmax(x, "softmax"))
+    _classifier_head(g, x, (8, 8), 10)
     return g
 
 
@@ -41,10 +45,7 @@ def vww() -> Graph:
     for i, (filters, stride) in enumerate(VWW_BLOCKS, start=1):
         x = g.depthwise(x, f"block{i}/depthwise", (3, 3), stride, "SAME", "RELU")
         x = g.conv2d(x, f"block{i}/pointwise", filters, (1, 1), 1, "SAME", "RELU")
-    x = g.avg_pool(x, "avgpool", (3, 3))
-    x = g.reshape(x, "flatten", (1, 256))
-    x = g.fully_connected(x, "fc", 2)
-    g.output(g.softmax(x, "softmax"))
+    _classifier_head(g, x, (3, 3), 2)
     return g
 
 
@@ -56,10 +57,7 @@ def aww() -> Graph:
     for i in range(1, 5):
         x = g.depthwise(x, f"block{i}/depthwise", (3, 3), 1, "SAME", "RELU")
         x = g.conv2d(x, f"block{i}/pointwise", 64, (1, 1), 1, "SAME", "RELU")
-    x = g.avg_pool(x, "avgpool", (25, 5))
-    x = g.reshape(x, "flatten", (1, 64))
-    x = g.fully_connected(x, "fc", 12)
-    g.output(g.softmax(x, "softmax"))
+    _classifier_head(g, x, (25, 5), 12)
     return g
 
 
