@@ -69,3 +69,46 @@ def built(request, tmp_path_factory):
 def test_firmware_builds_with_driver(built):
     backend, fw, _ = built
     assert fw.elf.is_file() and fw.rom_bytes > 0
+
+
+def test_driver_on_the_vp_matches_numpy_and_polls(built):
+    from mlonmcu_lite.vp import VirtualPlatform
+
+    backend, fw, macs = built
+    device = backend.device()
+    result = VirtualPlatform(fw.elf, devices=[device]).run()
+    assert result.console.strip() == "mismatches 0" and result.exit_code == 0
+    report = result.devices[backend.name]
+    cycles = sum(40 + ceil(ConvJob.from_region(make_region(*c)).macs / 8) for c in CASES)
+    assert report["jobs"] == len(CASES) and report["macs"] == macs
+    assert report["busy_cycles"] == cycles
+    field_regs = {path.split(".")[0] for path in backend.binding.fields.values()}
+    regs_per_job = 4 + len(field_regs) + 1  # 4 addresses, the job's fields, CTRL
+    assert report["mmio_writes"] == len(CASES) * regs_per_job
+    if backend.settings.wait_mode == "poll":
+        # each job's busy window is covered by polling instructions, ~3 per STATUS read
+        assert report["stall_cycles"] == 0
+        assert cycles < report["wait_instructions"] <= cycles + 8 * len(CASES)
+        assert report["mmio_reads"] > cycles // 4  # 1 probe + the polls
+    else:
+        assert report["mmio_reads"] == 1 + len(CASES)  # probe + one WAIT per job
+        assert 0 < report["stall_cycles"] <= cycles
+
+
+def test_bad_programming_fails_the_run_loudly(tmp_path):
+    from mlonmcu_lite.peripheral import PeripheralDeviceError
+    from mlonmcu_lite.toolchain import build_firmware
+    from mlonmcu_lite.vp import VirtualPlatform
+
+    backend = load_backend("qvanilla")
+    src = tmp_path / "bad.c"
+    call = backend.emit_call(make_region(*CASES[0]),
+                             CArgs("(const int8_t *)0x20000000u", "w", "b", "y"))  # unmapped input
+    src.write_text('#include "qvanilla.h"\nstatic const int8_t w[108];\nstatic const int32_t b[4];\n'
+                   f"static int32_t y[256];\nint main(void) {{\n    {call}\n    return 0;\n}}\n")
+    fw = build_firmware([src, *backend.c_sources()], tmp_path,
+                        include_dirs=backend.include_dirs(tmp_path), name="bad")
+    device = backend.device()
+    with pytest.raises(PeripheralDeviceError, match="reading 192 bytes at INPUT_ADDR=0x20000000"):
+        VirtualPlatform(fw.elf, devices=[device]).run()
+    assert device.field("STATUS.ERR_CODE") == backend.spec.constants["ERR_ADDRESS"]
