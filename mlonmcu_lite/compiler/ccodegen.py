@@ -78,6 +78,9 @@ def plain_c_function(source: str, name: str, n_inputs: int) -> tuple[str, str]:
         qualifier = "const " if i < n_inputs else ""
         typed.append(f"{qualifier}{ctype[:-1]}* restrict {pname}")
     signature = f"void {name}({', '.join(typed)})"
+    unused = [t.rpartition(" ")[2] for t in typed if not re.search(rf"\b{t.rpartition(' ')[2]}\b", body)]
+    if unused:  # e.g. a constant operand the simplifier folded away
+        body = "{\n" + "".join(f"  (void){u};\n" for u in unused) + body[1:].lstrip("\n")
     banned = _BANNED.search(body)
     if banned:
         raise CodegenError(f"kernel {name} uses `{banned.group(0)}`: not plain integer C")
