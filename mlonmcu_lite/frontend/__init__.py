@@ -5,8 +5,6 @@
 """
 
 from .errors import FrontendError
-from .importer import import_tflite
-from .model import IntegerModel, TensorSpec
-from .support import SUPPORTED_OPS
+from .importer import IntegerModel, import_tflite
 
-__all__ = ["import_tflite", "IntegerModel", "TensorSpec", "FrontendError", "SUPPORTED_OPS"]
+__all__ = ["import_tflite", "IntegerModel", "FrontendError"]

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-try:  # the zoo's error type, when the registry is present, so callers catch one class
-    from mlonmcu_lite.zoo import ModelError as _Base
-except ImportError:  # pragma: no cover - the zoo package lands separately
-    _Base = ValueError
+from mlonmcu_lite.zoo import ModelError
 
 
-class FrontendError(_Base):
+class FrontendError(ModelError):
     """An unsupported op, op variant or tensor type in a TFLite model (names op and model)."""

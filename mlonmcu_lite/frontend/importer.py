@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
+import tflite
+import tvm
 from tvm.relax.frontend.tflite import from_tflite
 
+from mlonmcu_lite.tflite_info import ModelError, TensorSpec, read_tflite
+
 from .errors import FrontendError
-from .model import IntegerModel, TensorSpec
 from .rewrite import check_integer, integer_rewrite
-from .support import check_supported
-from .tflite_ops import Tensor, read_graph
+from .support import check_variants
 
 
-def _spec(t: Tensor) -> TensorSpec:
-    return TensorSpec(t.name, t.shape, t.dtype.lower(), t.scales[0], t.zero_points[0])
+@dataclass
+class IntegerModel:
+    """`mod["main"]` takes the int8 inputs and returns the int8 output, integer ops only.
+
+    Layouts: activations NHWC, conv weights OHWI (depthwise: O = C·multiplier, I = 1,
+    groups = C), FC weights [K, N] for `matmul(x, W)`.  `ops` lists the TFLite operators in
+    execution order; `inputs`/`outputs` carry each tensor's TFLite quantization.
+    """
+
+    name: str
+    mod: tvm.IRModule
+    inputs: list[TensorSpec]
+    outputs: list[TensorSpec]
+    ops: list[str]
 
 
 def import_tflite(path: str | Path) -> IntegerModel:
@@ -24,19 +39,20 @@ def import_tflite(path: str | Path) -> IntegerModel:
     float model, or an unsupported op or op variant, naming the op, options and model.
     """
     path = Path(path)
-    if not path.is_file():
-        raise FrontendError(f"model file {path} does not exist")
-    name = path.name
-    graph = read_graph(path.read_bytes(), name)
-    check_supported(graph, name)
     try:
-        qdq = from_tflite(graph.model)
-    except Exception as err:  # TVM's importer: keep its message, lead with ours
-        raise FrontendError(f"TVM's TFLite importer rejected {name}: {err}") from err
+        info = read_tflite(path)
+    except ModelError as err:
+        raise FrontendError(str(err)) from err
+    check_variants(info, path.name)
+    try:
+        qdq = from_tflite(tflite.Model.GetRootAsModel(path.read_bytes(), 0))
+    except Exception as err:  # TVM's importer: keep the gist of its message, not its traceback
+        gist = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
+        raise FrontendError(f"TVM's TFLite importer rejected {path.name}: {gist}") from None
     try:
         mod = integer_rewrite(qdq)
     except FrontendError as err:
-        raise FrontendError(f"{name}: {err}") from err
-    check_integer(mod, name)
-    return IntegerModel(name=path.stem, mod=mod, inputs=[_spec(t) for t in graph.inputs],
-                        outputs=[_spec(t) for t in graph.outputs], ops=[op.name for op in graph.ops])
+        raise FrontendError(f"{path.name}: {err}") from err
+    check_integer(mod, path.name)
+    return IntegerModel(name=path.stem, mod=mod, inputs=list(info.inputs), outputs=list(info.outputs),
+                        ops=info.op_names)
