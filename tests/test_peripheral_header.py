@@ -39,13 +39,13 @@ def test_header_parses_back_to_the_declaration(backend):
     expected.update({f"{p}_{k}": v for k, v in spec.constants.items()})
     assert {k: defs.get(k) for k in expected} == expected
     text = render_header(spec, backend.settings)
-    assert f"#define {p}_CFG_WAIT_MODE_POLL" in text and "MACS_PER_CYCLE" not in text
+    assert f"#define {p}_CFG_WAIT_MODE_STALL" in text and "MACS_PER_CYCLE" not in text
 
 
 def test_codegen_fingerprint_ignores_the_cost_model():
     fp = load_backend("qvanilla").codegen_fingerprint()
     assert load_backend("qvanilla:macs_per_cycle=64:setup_cycles=0").codegen_fingerprint() == fp
-    assert load_backend("qvanilla:wait_mode=stall").codegen_fingerprint() != fp
+    assert load_backend("qvanilla:wait_mode=poll").codegen_fingerprint() != fp
 
 
 def test_write_header_is_stable(tmp_path, backend):

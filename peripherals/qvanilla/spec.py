@@ -17,10 +17,16 @@ from mlonmcu_lite.peripheral.spec import BitField, PeripheralSpec, Register
 
 
 class QVanillaSettings(CostSettings):
-    """`cycles = setup_cycles + ceil(MACs / macs_per_cycle)`; how the driver waits."""
+    """`cycles = setup_cycles + ceil(MACs / macs_per_cycle)`; how the driver waits.
+
+    Default `stall`: the driver's read of WAIT blocks the bus until the job is done
+    (like WFI), so CPU instructions count only real CPU work (the reference study's
+    "zero-cycle accelerator" table) and the busy time is charged as stall cycles in
+    `est_cycles`.  `poll` spins on STATUS: the wait is then paid in instructions.
+    """
 
     wait_mode: Literal["poll", "stall"] = Field(
-        "poll", description="driver polls STATUS (poll) or blocks on WAIT (stall)",
+        "stall", description="driver blocks on WAIT (stall) or polls STATUS (poll)",
         json_schema_extra=CODEGEN)
 
 
