@@ -54,6 +54,17 @@ def test_busy_timer_window():
     assert t.wait(203) == 8 and t.stall_cycles == 8
 
 
+def test_busy_timer_stall_advances_the_clock():
+    """Back-to-back blocking jobs: the stall of the first is time that has passed."""
+    t = BusyTimer()
+    t.start(now=1000, cycles=500)
+    assert t.wait(1003) == 498
+    assert not t.busy(1010)  # 12 instructions + 498 stalled cycles after the start
+    t.start(now=1010, cycles=500)
+    assert t.busy(1020) and t.wait(1020) == 491
+    assert (t.jobs, t.busy_cycles, t.stall_cycles, t.wait_instructions) == (2, 1000, 989, 13)
+
+
 def test_loader_lists_and_rejects_unknown(tmp_path):
     assert "qvanilla" in available_peripherals()
     with pytest.raises(PeripheralConfigError, match="unknown peripheral 'nope'; available: .*qvanilla"):

@@ -7,6 +7,11 @@ instructions after it: a status read by instruction `n` sees BUSY while
 polling instructions (counted as `wait_instructions`); a blocking wait, or the
 end of the program, stalls the CPU for the rest (`stall_cycles`), which an
 estimated total adds to the instruction count.
+
+The device's clock is the instruction count plus the stall cycles it has
+charged so far: while the CPU is stalled no instruction retires, but time
+passes, so a job started after a blocking wait must not look "still busy".
+(Drivers are synchronous, so each device's own stalls are all that matter.)
 """
 
 from __future__ import annotations
@@ -24,14 +29,18 @@ class BusyTimer:
     last_busy: int = -1  # instruction number of the last busy cycle
     _pending: bool = False  # a job whose completion nobody has observed yet
 
+    def clock(self, now: int) -> int:
+        """Cycles elapsed when instruction `now` retires (instructions + stalls)."""
+        return now + self.stall_cycles
+
     def busy(self, now: int) -> bool:
-        return now <= self.last_busy
+        return self.clock(now) <= self.last_busy
 
     def start(self, now: int, cycles: int) -> None:
         self.jobs += 1
         self.busy_cycles += cycles
-        self.started_at = now
-        self.last_busy = now + cycles
+        self.started_at = self.clock(now)
+        self.last_busy = self.started_at + cycles
         self._pending = True
 
     def poll(self, now: int) -> bool:
@@ -43,19 +52,19 @@ class BusyTimer:
 
     def wait(self, now: int) -> int:
         """A blocking read at `now`: stalls until done; returns the stall."""
-        stall = max(0, self.last_busy + 1 - now)
-        self.stall_cycles += stall
+        stall = max(0, self.last_busy + 1 - self.clock(now))
         self._observe(now)
+        self.stall_cycles += stall
         return stall
 
     def finish(self, now: int) -> None:
         """The program ended with instruction `now`: a job still running stalls the end
         (instructions up to `now` overlapped it, unlike a blocking read at `now`)."""
         if self._pending:
-            self.stall_cycles += max(0, self.last_busy - now)
+            self.stall_cycles += max(0, self.last_busy - self.clock(now))
             self._pending = False
 
     def _observe(self, now: int) -> None:
         if self._pending:
-            self.wait_instructions += now - self.started_at
+            self.wait_instructions += self.clock(now) - self.started_at
             self._pending = False
