@@ -30,7 +30,11 @@ def kernels_to_c(kernels: dict[str, tirx.PrimFunc]) -> str:
     """Build all kernels into one C translation unit and return its source text."""
     mod = tvm.IRModule({tvm.ir.GlobalVar(name): plain_signature(f, name) for name, f in kernels.items()})
     target = Target(_C_TARGET)
-    config = {"tirx.disable_assert": True, "tirx.disable_vectorize": True}
+    # No StorageRewrite: it merges the one-element temporaries of a kernel into one slot, after
+    # which TVM's CSE treats loads of different values as equal (wrong softmax).  No TVM CSE
+    # either: the C compiler does it soundly.
+    config = {"tirx.disable_assert": True, "tirx.disable_vectorize": True,
+              "tirx.disable_storage_rewrite": True, "tirx.disable_cse_tir": True}
     with tvm.transform.PassContext(opt_level=3, config=config):
         mod = tirx.transform.BindTarget(target.with_host(target))(mod)
         pipeline, _, _ = tvm.tirx.get_tir_pipeline("s_tir")
