@@ -10,10 +10,13 @@ validation inference is ever counted.
 from __future__ import annotations
 
 import json
+import os
+import sys
 import time
 import traceback
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -129,6 +132,7 @@ def _execute(spec: RunSpec, row: dict[str, Any], stage: _Stage, run_dir: Path) -
         mips=round(measured.mips, 1),
     )
     row["instr_per_mac"] = round(measured.run_instructions / info.macs, 3) if info.macs else None
+    stage.name = "postprocess"
     _accelerator_metrics(row, measured, backends, artifacts)
 
     stage.name = "validate"
@@ -158,8 +162,9 @@ def _build(spec: RunSpec, info, backends, stage: _Stage) -> BuildArtifacts:
 
         stage.name = "build"
         start = time.perf_counter()
-        model = import_tflite(Path(info.path))
-        compiled = compile_model(model, directory / "model", settings=CompilerSettings(), backends=backends)
+        with stderr_to(directory / "build.log"):  # TVM's C++ warnings go to the log, not the console
+            model = import_tflite(Path(info.path))
+            compiled = compile_model(model, directory / "model", settings=CompilerSettings(), backends=backends)
         compile_seconds = time.perf_counter() - start
 
         stage.name = "compile"
@@ -184,6 +189,21 @@ def _build(spec: RunSpec, info, backends, stage: _Stage) -> BuildArtifacts:
     stage.name = "build"
     cache = BuildCache(Path(spec.cache_dir))
     return cache.get_or_build(key, build)
+
+
+@contextmanager
+def stderr_to(path: Path) -> Iterator[None]:
+    """Redirect file descriptor 2 (native libraries log there) into `path`."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(path, "ab") as log:
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 def _fingerprint(backend) -> str:
