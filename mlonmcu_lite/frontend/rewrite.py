@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import tvm
-from tvm import relax
+from tvm import relax, tirx
+from tvm.ir.expr import GenericConst
 from tvm.relax.dpl import rewrite_call
 
 from . import add, conv, dense, pool, softmax
@@ -34,24 +35,39 @@ def integer_rewrite(mod: tvm.IRModule) -> tvm.IRModule:
     return relax.transform.Normalize()(out)
 
 
+def _float_dtype(node) -> str | None:
+    """The float dtype a Relax/TIR node carries (tensor, constant or literal), else None."""
+    if isinstance(node, GenericConst):
+        dtype = str(node.value.dtype)
+    elif isinstance(node, tirx.FloatImm):
+        dtype = str(node.ty)
+    else:
+        try:
+            dtype = str(getattr(node.ty, "dtype", ""))
+        except (AttributeError, ValueError):
+            return None
+    return dtype if dtype.startswith(("float", "bfloat")) else None
+
+
+def _describe(node) -> str:
+    if isinstance(node, relax.Call):
+        return getattr(node.op, "name", "call")
+    if isinstance(node, relax.Var):
+        return str(node.name)
+    return type(node).__name__
+
+
 def float_leftovers(mod: tvm.IRModule) -> list[str]:
-    """Descriptions of every binding in `main` whose value is not an integer tensor."""
+    """Every node in the module (vars, calls, constants, literals) of a float dtype."""
     found: list[str] = []
 
-    def visit(expr) -> None:
-        if isinstance(expr, relax.VarBinding):
-            ty = expr.var.ty
-            dtype = getattr(ty, "dtype", None)
-            if dtype is not None and str(dtype).startswith(("float", "bfloat")):
-                value = expr.value
-                what = value.op.name if isinstance(value, relax.Call) and hasattr(value.op, "name") else \
-                    type(value).__name__
-                found.append(f"{expr.var.name_hint} = {what} ({dtype})")
+    def visit(node) -> None:
+        dtype = _float_dtype(node)
+        if dtype is not None:
+            found.append(f"{_describe(node)} ({dtype})")
 
-    relax.analysis.post_order_visit(mod["main"].body, lambda e: None)
-    for block in mod["main"].body.blocks:
-        for binding in block.bindings:
-            visit(binding)
+    for func in mod.functions.values():
+        relax.analysis.post_order_visit(func, visit)
     return found
 
 
