@@ -84,6 +84,7 @@ def base_row(spec: RunSpec) -> dict[str, Any]:
         "config": spec.config,
         "arch": spec.arch,
         "peripheral": "+".join(spec.config.split("+")[1:]) or None,
+        "point": spec.tag or None,
         "measured": MEASURED,
         "settings": json.dumps(
             {"peripherals": list(spec.peripherals), **spec.settings.model_dump()}, sort_keys=True

@@ -49,6 +49,7 @@ class RunResult:
     arch: str | None = None
     peripheral: str | None = None
     input: str | None = None
+    point: str | None = None  # sweep grid point, e.g. "macs_per_cycle=16"
     # instruction counts (exact, retired instructions)
     run_instructions: int | None = None
     total_instructions: int | None = None

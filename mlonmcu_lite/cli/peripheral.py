@@ -1,0 +1,55 @@
+"""`bench peripheral`: scaffold and inspect accelerator peripherals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.group()
+def peripheral():
+    """Create and inspect accelerator peripherals (one folder each)."""
+
+
+@peripheral.command("new")
+@click.argument("name")
+@click.option("--from", "template", default="qvanilla", show_default=True,
+              help="Existing peripheral to copy.")
+@click.option("--dir", "dest", type=click.Path(file_okay=False), default=None,
+              help="Where to create it (default: the repository's peripherals/). Use "
+                   "--peripheral-path DIR on later commands when it is elsewhere.")
+def new(name, template, dest):
+    """Create peripherals/NAME/ from a template: declaration, VP model, driver, patterns, test.
+
+    The fresh copy gets the next free address window, builds, offloads its pattern and
+    passes its test without edits; then change its declaration and model.
+    """
+    from mlonmcu_lite.peripheral.errors import PeripheralConfigError
+    from mlonmcu_lite.peripheral.loader import search_dirs
+    from mlonmcu_lite.peripheral.scaffold import scaffold
+
+    target = Path(dest) if dest else search_dirs()[-1]
+    try:
+        folder = scaffold(name, target, template=template)
+    except PeripheralConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"created {folder}")
+    hint = "" if not dest else f" --peripheral-path {dest}"
+    click.echo(f"try it:  bench run aww -p {name}{hint}")
+
+
+@peripheral.command("list")
+@click.option("--peripheral-path", multiple=True, type=click.Path(exists=True, file_okay=False))
+def list_(peripheral_path):
+    """List the peripherals found, with their address and settings."""
+    from mlonmcu_lite.peripheral import available_peripherals, load_backend
+
+    search = [Path(p) for p in peripheral_path]
+    for name in available_peripherals(search):
+        backend = load_backend(name, search_path=search)
+        spec = getattr(backend, "spec", None)
+        base = f"0x{spec.base:08x}" if spec is not None else "?"
+        settings = getattr(backend, "settings", None)
+        shown = settings.model_dump() if settings is not None else {}
+        click.echo(f"{name:12s} {base}  {', '.join(f'{k}={v}' for k, v in shown.items())}")
