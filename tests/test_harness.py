@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from mlonmcu_lite.harness.cache import BuildArtifacts, BuildCache
+from mlonmcu_lite.harness.cache import BuildCache, FirmwareArtifacts, cache_key
 from mlonmcu_lite.harness.pool import run_many
 from mlonmcu_lite.harness.session import SessionRequest, expand
 from mlonmcu_lite.harness.settings import RunSettings, SettingsError, build_settings
@@ -36,11 +36,10 @@ def test_expand_pairs_cpu_and_accelerated_runs(tmp_path):
     assert [s.config for s in cpu_only] == ["cpu"]
 
 
-def _artifacts(directory: Path, key: str) -> BuildArtifacts:
+def _artifacts(directory: Path) -> FirmwareArtifacts:
     (directory / "fw.elf").write_bytes(b"\x7fELF")
-    return BuildArtifacts(key=key, directory=str(directory), elf=str(directory / "fw.elf"), inputs=[],
-                          outputs=[], layers=[], arena_bytes=0, arena_lower_bound=0, sizes={},
-                          compile_seconds=1.0, build_seconds=1.0)
+    return FirmwareArtifacts(directory=str(directory), elf=str(directory / "fw.elf"), sizes={"rom_bytes": 4},
+                             build_seconds=1.0)
 
 
 def test_cache_builds_once_and_rewrites_paths(tmp_path):
@@ -49,16 +48,23 @@ def test_cache_builds_once_and_rewrites_paths(tmp_path):
 
     def build(directory):
         calls.append(directory)
-        return _artifacts(directory, "k1")
+        return _artifacts(directory)
 
     threads = [threading.Thread(target=cache.get_or_build, args=("k1", build)) for _ in range(4)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    hit = cache.get_or_build("k1", build)
+    hit = FirmwareArtifacts.from_dict(cache.get_or_build("k1", build))
     assert len(calls) == 1
     assert hit.cached and Path(hit.elf) == tmp_path / "k1" / "fw.elf" and Path(hit.elf).exists()
+    assert hit.sizes == {"rom_bytes": 4}
+
+
+def test_cache_keys_separate_kinds_and_parts():
+    assert cache_key("model", model="a").startswith("model-")
+    assert cache_key("fw", model="a", arch="rv32imc") != cache_key("fw", model="a", arch="rv32gc")
+    assert cache_key("fw", model="a", arch="rv32imc") == cache_key("fw", model="a", arch="rv32imc")
 
 
 def test_cache_failed_build_leaves_nothing(tmp_path):

@@ -1,10 +1,12 @@
 """Build cache: compiled model C + firmware ELF, keyed by everything they depend on.
 
-The key hashes the model bytes, the compiler/codegen settings (arch, opt level,
-each backend's codegen fingerprint), the tool versions (TVM, clang) and the
-sources of the code that generates or links firmware, so that editing the
-compiler or a driver invalidates stale entries.  Peripheral *cost* settings are
-not part of the key: a sweep over `macs_per_cycle` reuses one firmware.
+Two levels: `model-*` entries hold TVM's C output (model bytes, each backend's
+codegen fingerprint; independent of the arch), `fw-*` entries hold one ELF per
+model entry, arch and opt level.  Every key also hashes the tool versions (TVM,
+clang) and the sources of the code that generates or links firmware, so that
+editing the compiler or a driver invalidates stale entries.  Peripheral *cost*
+settings are not part of any key: a sweep over `macs_per_cycle` reuses one
+firmware, and an rv32gc run reuses the rv32imc run's TVM output.
 
 Entries are built in a temporary directory and renamed into place, under a
 per-key file lock, so parallel runs needing the same firmware build it once.
@@ -20,11 +22,11 @@ import shutil
 import subprocess
 import tempfile
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, is_dataclass
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # Code whose change must invalidate cached firmware.
@@ -44,31 +46,40 @@ class IOBuffer:
 
 
 @dataclass
-class BuildArtifacts:
-    """What a run needs from the build stages; persisted as the cache manifest."""
+class ModelArtifacts:
+    """TVM's output for one model and set of backends (independent of the arch)."""
 
-    key: str
     directory: str
-    elf: str
+    sources: list[str]
+    backend_sources: list[str]
+    include_dirs: list[str]
     inputs: list[IOBuffer]
     outputs: list[IOBuffer]
     layers: list[dict]
     arena_bytes: int
     arena_lower_bound: int | None
-    sizes: dict[str, int]  # rom_bytes, ram_bytes, rom_code, rom_rodata, ram_data, ram_bss, ...
     compile_seconds: float
-    build_seconds: float
     cached: bool = False
-    extra: dict = field(default_factory=dict)
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=1, sort_keys=True)
 
     @classmethod
-    def from_json(cls, text: str) -> "BuildArtifacts":
-        data = json.loads(text)
+    def from_dict(cls, data: dict) -> "ModelArtifacts":
         for io in ("inputs", "outputs"):
             data[io] = [IOBuffer(**{**b, "shape": tuple(b["shape"])}) for b in data[io]]
+        return cls(**data)
+
+
+@dataclass
+class FirmwareArtifacts:
+    """One ELF built from a ModelArtifacts for one arch."""
+
+    directory: str
+    elf: str
+    sizes: dict[str, int]  # rom_bytes, ram_bytes, rom_code, rom_rodata, ram_data, ram_bss, ...
+    build_seconds: float
+    cached: bool = False
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "FirmwareArtifacts":
         return cls(**data)
 
 
@@ -108,18 +119,10 @@ def code_hash() -> str:
     return hash_tree([REPO_ROOT / d for d in CODE_DIRS if (REPO_ROOT / d).exists()])
 
 
-def cache_key(model_bytes: bytes, arch: str, opt: str, backend_fingerprints: list[str],
-              extra_code: list[Path] = ()) -> str:
-    payload = {
-        "model": hashlib.sha256(model_bytes).hexdigest(),
-        "arch": arch,
-        "opt": opt,
-        "backends": backend_fingerprints,
-        "tools": tool_versions(),
-        "code": code_hash(),
-        "extra_code": hash_tree(list(extra_code)) if extra_code else "",
-    }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:20]
+def cache_key(kind: str, **parts) -> str:
+    """`<kind>-<hash>` over `parts`, the tool versions and the generating code."""
+    payload = {"kind": kind, "tools": tool_versions(), "code": code_hash(), **parts}
+    return f"{kind}-" + hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
 
 class BuildCache:
@@ -129,16 +132,18 @@ class BuildCache:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
 
-    def lookup(self, key: str) -> BuildArtifacts | None:
+    def lookup(self, key: str) -> dict | None:
         manifest = self.root / key / MANIFEST
         if not manifest.exists():
             return None
-        artifacts = BuildArtifacts.from_json(manifest.read_text())
-        artifacts.cached = True
-        return artifacts
+        return {**json.loads(manifest.read_text()), "cached": True}
 
-    def get_or_build(self, key: str, build: Callable[[Path], BuildArtifacts]) -> BuildArtifacts:
-        """Return the entry for `key`, calling `build(tmp_dir)` once if it is missing."""
+    def get_or_build(self, key: str, build: Callable[[Path], Any]) -> dict:
+        """The manifest of entry `key`, calling `build(tmp_dir)` once if it is missing.
+
+        `build` returns a dataclass (or dict) whose paths point into `tmp_dir`; they are
+        rewritten to the entry's final directory.  A failed build leaves nothing behind.
+        """
         found = self.lookup(key)
         if found is not None:
             return found
@@ -149,14 +154,14 @@ class BuildCache:
             tmp = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=self.root))
             final = self.root / key
             try:
-                artifacts = build(tmp)
-                text = artifacts.to_json().replace(str(tmp), str(final))
+                result = build(tmp)
+                data = asdict(result) if is_dataclass(result) else dict(result)
+                text = json.dumps(data, indent=1, sort_keys=True, default=str).replace(str(tmp), str(final))
                 (tmp / MANIFEST).write_text(text)
                 os.replace(tmp, final)
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
-            result = BuildArtifacts.from_json(text)
-            return result
+            return {**json.loads(text), "cached": False}
 
     @contextmanager
     def _lock(self, key: str) -> Iterator[None]:

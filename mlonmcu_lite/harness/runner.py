@@ -9,18 +9,22 @@ validation inference is ever counted.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
 import time
 import traceback
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Iterator
 
 import numpy as np
 
-from mlonmcu_lite.harness.cache import BuildArtifacts, BuildCache, IOBuffer, cache_key
+from mlonmcu_lite.harness.cache import (BuildCache, FirmwareArtifacts, IOBuffer, ModelArtifacts, cache_key,
+                                        hash_tree)
 from mlonmcu_lite.harness.inputs import load_user_input, random_input
 from mlonmcu_lite.harness.spec import RunSpec, model_label
 
@@ -111,18 +115,20 @@ def _execute(spec: RunSpec, row: dict[str, Any], stage: _Stage, run_dir: Path) -
     samples, goldens = _select_inputs(spec, info)
 
     artifacts = _build(spec, info, backends, stage)
-    row.update(artifacts.sizes)
+    model, firmware = artifacts.model, artifacts.firmware
+    row.update(firmware.sizes)
     row.update(
-        arena_bytes=artifacts.arena_bytes,
-        compile_seconds=artifacts.compile_seconds,
-        build_seconds=artifacts.build_seconds,
-        cached=artifacts.cached,
-        layers_total=len(artifacts.layers),
-        layers_eligible=sum(1 for layer in artifacts.layers if layer.get("eligible_kinds")),
-        layers_offloaded=sum(1 for layer in artifacts.layers if layer.get("offloaded_to")),
+        arena_bytes=model.arena_bytes,
+        compile_seconds=model.compile_seconds,
+        build_seconds=firmware.build_seconds,
+        cached=model.cached and firmware.cached,
+        layers_total=len(model.layers),
+        layers_eligible=sum(1 for layer in model.layers if layer.get("eligible_kinds")),
+        layers_offloaded=sum(1 for layer in model.layers if layer.get("offloaded_to")),
     )
-    (run_dir / "artifacts").unlink(missing_ok=True)
-    (run_dir / "artifacts").symlink_to(Path(artifacts.directory).resolve())
+    for name, target in (("model", model.directory), ("firmware", firmware.directory)):
+        (run_dir / name).unlink(missing_ok=True)
+        (run_dir / name).symlink_to(Path(target).resolve())
 
     stage.name = "run"
     measured, outputs = _simulate(spec, artifacts, backends, samples[0], run_dir)
@@ -152,44 +158,60 @@ def _select_inputs(spec: RunSpec, info) -> tuple[list[list[np.ndarray]], list[li
     return [random_input(info.inputs, spec.settings.seed)], None
 
 
-def _build(spec: RunSpec, info, backends, stage: _Stage) -> BuildArtifacts:
-    fingerprints = [_fingerprint(b) for b in backends]
-    extra_code = [p for b in backends for p in _backend_dirs(b)]
-    key = cache_key(Path(info.path).read_bytes(), spec.arch, spec.settings.opt, fingerprints, extra_code)
+@dataclass
+class Artifacts:
+    """The two cache levels a run uses: TVM's output and the ELF for this arch."""
 
-    def build(directory: Path) -> BuildArtifacts:
-        from mlonmcu_lite.compiler import CompilerSettings, build_model_firmware, compile_model
+    model: ModelArtifacts
+    firmware: FirmwareArtifacts
+
+
+def _build(spec: RunSpec, info, backends, stage: _Stage) -> Artifacts:
+    cache = BuildCache(Path(spec.cache_dir))
+    driver_dirs = [p for b in backends for p in _backend_dirs(b)]
+    model_key = cache_key("model", model=hashlib.sha256(Path(info.path).read_bytes()).hexdigest(),
+                          backends=[_fingerprint(b) for b in backends], drivers=hash_tree(driver_dirs))
+
+    def build_model(directory: Path) -> ModelArtifacts:
+        from mlonmcu_lite.compiler import CompilerSettings, compile_model
         from mlonmcu_lite.frontend import import_tflite
 
-        stage.name = "build"
         start = time.perf_counter()
         with stderr_to(directory / "build.log"):  # TVM's C++ warnings go to the log, not the console
             model = import_tflite(Path(info.path))
             compiled = compile_model(model, directory / "model", settings=CompilerSettings(), backends=backends)
-        compile_seconds = time.perf_counter() - start
-
-        stage.name = "compile"
-        start = time.perf_counter()
-        firmware = build_model_firmware(compiled, directory / "firmware", arch=spec.arch,
-                                        backends=backends, opt=spec.settings.opt)
-        build_seconds = time.perf_counter() - start
-        return BuildArtifacts(
-            key=key,
+        return ModelArtifacts(
             directory=str(directory),
-            elf=str(firmware.elf),
+            sources=[str(p) for p in compiled.sources],
+            backend_sources=[str(p) for p in compiled.backend_sources],
+            include_dirs=[str(p) for p in compiled.include_dirs],
             inputs=[_io(b) for b in compiled.inputs],
             outputs=[_io(b) for b in compiled.outputs],
             layers=[_layer_dict(layer) for layer in compiled.layers],
-            arena_bytes=compiled.arena_bytes,
-            arena_lower_bound=getattr(compiled, "arena_lower_bound", None),
-            sizes=_sizes(firmware),
-            compile_seconds=round(compile_seconds, 3),
-            build_seconds=round(build_seconds, 3),
+            arena_bytes=int(compiled.arena_bytes),
+            arena_lower_bound=int(compiled.arena_lower_bound),
+            compile_seconds=round(time.perf_counter() - start, 3),
         )
 
     stage.name = "build"
-    cache = BuildCache(Path(spec.cache_dir))
-    return cache.get_or_build(key, build)
+    model = ModelArtifacts.from_dict(cache.get_or_build(model_key, build_model))
+
+    def build_elf(directory: Path) -> FirmwareArtifacts:
+        from mlonmcu_lite.compiler import build_model_firmware
+
+        start = time.perf_counter()
+        sources = SimpleNamespace(sources=[Path(p) for p in model.sources],
+                                  backend_sources=[Path(p) for p in model.backend_sources],
+                                  include_dirs=[Path(p) for p in model.include_dirs])
+        firmware = build_model_firmware(sources, directory, arch=spec.arch, backends=backends,
+                                        opt=spec.settings.opt)
+        return FirmwareArtifacts(directory=str(directory), elf=str(firmware.elf), sizes=_sizes(firmware),
+                                 build_seconds=round(time.perf_counter() - start, 3))
+
+    stage.name = "compile"
+    firmware_key = cache_key("fw", model=model_key, arch=spec.arch, opt=spec.settings.opt)
+    firmware = FirmwareArtifacts.from_dict(cache.get_or_build(firmware_key, build_elf))
+    return Artifacts(model, firmware)
 
 
 @contextmanager
@@ -234,16 +256,16 @@ def _sizes(firmware) -> dict[str, int]:
     return {k: int(getattr(firmware, k)) for k in keys if getattr(firmware, k, None) is not None}
 
 
-def _simulate(spec: RunSpec, artifacts: BuildArtifacts, backends, inputs: list[np.ndarray],
+def _simulate(spec: RunSpec, artifacts: Artifacts, backends, inputs: list[np.ndarray],
               run_dir: Path | None = None):
     """One emulation with `inputs`; returns (SimResult, output arrays)."""
     from mlonmcu_lite.vp import SimConfig, VirtualPlatform
 
     config = SimConfig(max_instructions=spec.settings.max_instructions,
                        timeout_s=spec.settings.sim_timeout_s)
-    vp = VirtualPlatform(Path(artifacts.elf), devices=[b.device() for b in backends], config=config,
+    vp = VirtualPlatform(Path(artifacts.firmware.elf), devices=[b.device() for b in backends], config=config,
                          run_name=spec.run_id)
-    for buffer, array in zip(artifacts.inputs, inputs, strict=True):
+    for buffer, array in zip(artifacts.model.inputs, inputs, strict=True):
         data = np.ascontiguousarray(array, dtype=buffer.dtype).reshape(buffer.shape)
         vp.write_symbol(buffer.symbol, data.tobytes())
     result = vp.run()
@@ -253,12 +275,12 @@ def _simulate(spec: RunSpec, artifacts: BuildArtifacts, backends, inputs: list[n
         raise RunFailure(f"firmware exited with code {result.exit_code}; console: {result.console[-300:]!r}")
     outputs = [
         np.frombuffer(vp.read_symbol(b.symbol, b.nbytes), dtype=b.dtype).reshape(b.shape)
-        for b in artifacts.outputs
+        for b in artifacts.model.outputs
     ]
     return result, outputs
 
 
-def _accelerator_metrics(row: dict[str, Any], result, backends, artifacts: BuildArtifacts) -> None:
+def _accelerator_metrics(row: dict[str, Any], result, backends, artifacts: Artifacts) -> None:
     """Accelerator columns, and the loud failure when a configured accelerator was not used."""
     row["est_cycles"] = result.run_instructions
     if not backends:
@@ -266,9 +288,10 @@ def _accelerator_metrics(row: dict[str, Any], result, backends, artifacts: Build
     totals = {"jobs": 0, "macs": 0, "busy_cycles": 0, "stall_cycles": 0, "mmio_reads": 0, "mmio_writes": 0}
     for backend in backends:
         report = result.devices.get(backend.name, {})
-        offloaded = sum(1 for layer in artifacts.layers if layer.get("offloaded_to") == backend.name)
+        layers = artifacts.model.layers
+        offloaded = sum(1 for layer in layers if layer.get("offloaded_to") == backend.name)
         if offloaded == 0:
-            reasons = sorted({str(layer.get("reason")) for layer in artifacts.layers if layer.get("reason")})
+            reasons = sorted({str(layer.get("reason")) for layer in layers if layer.get("reason")})
             raise RunFailure(
                 f"peripheral {backend.name} was configured but accepted no layer "
                 f"(rejections: {'; '.join(reasons) or 'no eligible layer kinds'})"
@@ -290,7 +313,7 @@ def _accelerator_metrics(row: dict[str, Any], result, backends, artifacts: Build
     )
 
 
-def _validate(spec: RunSpec, info, artifacts: BuildArtifacts, backends, samples, goldens,
+def _validate(spec: RunSpec, info, artifacts: Artifacts, backends, samples, goldens,
               first_outputs) -> dict[str, Any]:
     """Compare every selected sample's outputs with the TFLite reference (BUILTIN_REF)."""
     if goldens is None:
