@@ -97,3 +97,25 @@ def test_tvm_importer_failure_is_wrapped_without_its_traceback(monkeypatch):
         import_tflite(resolve_model("conv_1x1").path)
     assert "conv_1x1.tflite" in str(info.value) and "OpNotImplemented: something deep" in str(info.value)
     assert info.value.__cause__ is None and info.value.__suppress_context__
+
+
+@pytest.mark.parametrize("src,drop", [("dwconv_mult2_relu", lambda op: op.inputs[:2]),
+                                      ("fc_relu", lambda op: [*op.inputs[:2], -1])])
+def test_ops_without_bias_stay_bit_exact(tmp_path, src, drop):
+    """Bias is optional for int8 DEPTHWISE_CONV_2D and FULLY_CONNECTED (not CONV_2D, which
+    TFLite refuses to prepare): the folded bias is then −x_zp·Σw alone."""
+    import numpy as np
+    import tvm
+    from tvm import relax
+
+    from mlonmcu_lite.reference import reference_outputs_many
+
+    def no_bias(model):
+        first_op(model).inputs = drop(first_op(model))
+    path = mutated(src, tmp_path / f"{src}_nobias.tflite", no_bias)
+    im = import_tflite(path)
+    vm = relax.VirtualMachine(tvm.compile(im.mod, target="llvm"), tvm.cpu())
+    rng = np.random.default_rng(5)
+    samples = [[rng.integers(-128, 128, t.shape).astype(np.int8) for t in im.inputs] for _ in range(8)]
+    for inputs, want in zip(samples, reference_outputs_many(path, samples)):
+        np.testing.assert_array_equal(vm["main"](*[tvm.runtime.tensor(x) for x in inputs]).numpy(), want[0])

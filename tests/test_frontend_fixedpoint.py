@@ -101,3 +101,13 @@ def test_srdhm_matches_gemmlowp_definition():
         n = ab + nudge
         truncated = abs(n) >> 31 if n >= 0 else -(abs(n) >> 31)
         assert fp.srdhm(a, b) == truncated == (ab + (1 << 30)) >> 31
+
+
+def test_activation_range_recomputed_at_rounding_ties():
+    """6/scale = 0.5 exactly: TVM's importer rounds to even (0), TFLite away from zero (1)."""
+    from mlonmcu_lite.frontend.patterns import tflite_activation_range
+
+    importer_clip = (-128, -128)  # max(-128, zp + round(0/12)), min(127, zp + round(6/12))
+    assert tflite_activation_range(importer_clip, 12.0, -128) == (-128, -127)
+    assert tflite_activation_range((-5, 127), 0.1, -5) == (-5, 127)  # RELU
+    assert tflite_activation_range((-5, 55), 0.1, -5) == (-5, 55)  # RELU6: round(60.000000000000007)

@@ -24,7 +24,7 @@ _relu = is_op("relax.nn.relu")(_sum)
 _clip = is_op("relax.clip")(_sum, wildcard(), wildcard())
 _out = quantize(_relu | _clip | _sum)
 
-_CLIP_ACTIVATIONS = {(0, 6): "RELU6", (-1, 1): "RELU_N1_TO_1"}
+_CLIP_ACTIVATIONS = {(0, 6): "RELU6"}
 ROUNDING = Rounding.DOUBLE
 
 

@@ -19,7 +19,7 @@ from tvm.relax.dpl import is_const, is_op, wildcard
 from . import qparams
 from .errors import FrontendError
 from .fixedpoint import conv_multipliers
-from .patterns import Rewrite, act_range, dequantize, quantize, with_activation
+from .patterns import Rewrite, dequantize, quantize, with_activation
 from .requant import Rounding, const, requantize
 
 _x = dequantize()
@@ -51,7 +51,7 @@ def _weights(m: dict, conv: relax.Call) -> np.ndarray:
     return to_ohwi(w, str(conv.attrs.kernel_layout))
 
 
-def _build(m: dict, bounds: tuple[int, int] | None) -> relax.Expr:
+def _build(m: dict, act_range: tuple[int, int]) -> relax.Expr:
     conv = m[_conv]
     attrs = conv.attrs
     x = m[_x.data]
@@ -73,7 +73,7 @@ def _build(m: dict, bounds: tuple[int, int] | None) -> relax.Expr:
                       data_layout="NHWC", kernel_layout="OHWI", out_dtype="int32")
     acc = R.add(acc, const(fold_bias(bias, w, x_zp), "int32"))
     mult = conv_multipliers(x_scale, w_scales, out_scale)
-    return requantize(acc, mult, out_zp, act_range(bounds), Rounding.DOUBLE)
+    return requantize(acc, mult, out_zp, act_range, Rounding.DOUBLE)
 
 
 REWRITES: list[Rewrite] = with_activation("conv2d", _out, _build)

@@ -16,7 +16,7 @@ from . import qparams
 from .conv import fold_bias
 from .errors import FrontendError
 from .fixedpoint import fc_multipliers
-from .patterns import Rewrite, act_range, dequantize, quantize, with_activation
+from .patterns import Rewrite, dequantize, quantize, with_activation
 from .requant import Rounding, const, requantize
 
 _x = dequantize()
@@ -37,7 +37,7 @@ def _weights_kn(m: dict) -> np.ndarray:
     return np.ascontiguousarray(w)
 
 
-def _build(m: dict, bounds: tuple[int, int] | None) -> relax.Expr:
+def _build(m: dict, act_range: tuple[int, int]) -> relax.Expr:
     x = m[_x.data]
     if len(qparams.shape_of(x)) != 2:
         raise FrontendError(f"FULLY_CONNECTED on a {len(qparams.shape_of(x))}-D input (needs 2-D)")
@@ -52,7 +52,7 @@ def _build(m: dict, bounds: tuple[int, int] | None) -> relax.Expr:
     acc = R.matmul(x, relax.const(w, "int8"), out_dtype="int32")
     acc = R.add(acc, const(fold_bias(bias, w.T[:, None, None, :], x_zp), "int32"))
     mult = fc_multipliers(x_scale, w_scales[0], out_scale)
-    return requantize(acc, mult, out_zp, act_range(bounds), Rounding.SINGLE)
+    return requantize(acc, mult, out_zp, act_range, Rounding.SINGLE)
 
 
 REWRITES: list[Rewrite] = with_activation("fully_connected", _out, _build)

@@ -100,8 +100,6 @@ def activation_range(act: str, scale: float, zero_point: int) -> tuple[int, int]
         return max(qmin, q(0.0)), qmax
     if act == "RELU6":
         return max(qmin, q(0.0)), min(qmax, q(6.0))
-    if act == "RELU_N1_TO_1":
-        return max(qmin, q(-1.0)), min(qmax, q(1.0))
     raise ValueError(f"activation {act}")
 
 

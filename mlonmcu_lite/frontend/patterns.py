@@ -14,6 +14,8 @@ from tvm import relax
 from tvm.relax.dpl import DFPattern, is_const, is_op, wildcard
 
 from . import qparams
+from .errors import FrontendError
+from .fixedpoint import activation_range
 
 
 @dataclass(frozen=True)
@@ -62,22 +64,38 @@ class Rewrite:
     build: Callable[[relax.Expr, dict], relax.Expr]
 
 
-def with_activation(name: str, quant: QDQ, build_act: Callable[[dict, tuple[int, int] | None], relax.Expr]
+def _importer_bounds(act: str, scale: float, zero_point: int) -> tuple[int, int]:
+    """The clip range TVM's importer emits for a fused activation (Python round, double)."""
+    def q(v: float) -> int:
+        return round(v / scale) + zero_point
+
+    lo, hi = {"NONE": (-128, 127), "RELU": (q(0.0), 127), "RELU6": (q(0.0), q(6.0))}[act]
+    return max(-128, lo), min(127, hi)
+
+
+def tflite_activation_range(bounds: tuple[int, int], scale: float, zero_point: int) -> tuple[int, int]:
+    """TFLite's own range for the activation whose importer clip is `bounds`.
+
+    The importer rounds act/scale half-to-even in double, TFLite half-away-from-zero in
+    float32; recomputing keeps even those ties bit-exact.
+    """
+    for act in ("RELU6", "RELU", "NONE"):  # the activations tflite_info admits
+        if _importer_bounds(act, scale, zero_point) == bounds:
+            return activation_range(act, scale, zero_point)
+    raise FrontendError(f"int8 clip {bounds} is not a TFLite fused activation")
+
+
+def with_activation(name: str, quant: QDQ, build: Callable[[dict, tuple[int, int]], relax.Expr]
                     ) -> list[Rewrite]:
     """Two rewrites for `quantize(...)`: with the importer's activation clip, then without.
 
-    The clipped form must run first: once the bare `quantize` is rewritten the clip would
-    be left behind as a separate op.
+    `build(matchings, act_range)` gets TFLite's clamp range.  The clipped form must run
+    first: once the bare `quantize` is rewritten the clip would be left behind.
     """
-    clipped = clip(quant.pattern)
+    def build_clipped(root: relax.Expr, m: dict) -> relax.Expr:
+        return build(m, tflite_activation_range(clip_bounds(root), *quant.scale_zp(m)))
+
     return [
-        Rewrite(f"{name}+act", clipped, lambda root, m: build_act(m, clip_bounds(root))),
-        Rewrite(name, quant.pattern, lambda root, m: build_act(m, None)),
+        Rewrite(f"{name}+act", clip(quant.pattern), build_clipped),
+        Rewrite(name, quant.pattern, lambda root, m: build(m, (-128, 127))),
     ]
-
-
-def act_range(bounds: tuple[int, int] | None) -> tuple[int, int]:
-    """The clamp range of a requantized int8 output (full range without an activation)."""
-    if bounds is None:
-        return -128, 127
-    return max(-128, bounds[0]), min(127, bounds[1])
