@@ -3,11 +3,14 @@
 Each activation lives from the step that writes it to the last step that reads it (both
 inclusive: a kernel's inputs and outputs coexist).  Buffers are placed greedily, largest
 first, at the lowest aligned offset that does not overlap any already placed buffer whose
-lifetime intersects; a second order (earliest first) is tried and the smaller arena kept.
+lifetime intersects.  Several deterministic orders are tried (largest first, earliest first,
+longest-lived first, then seeded shuffles) until one reaches the lower bound; the smallest
+arena is kept.
 """
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 
 
@@ -65,22 +68,32 @@ def _place(order: list[Interval]) -> dict[str, int]:
     return offsets
 
 
-def plan_arena(buffers: list[Interval]) -> ArenaPlan:
-    """Pack `buffers` into one arena; returns the best of two greedy orders."""
+def _orders(buffers: list[Interval], shuffles: int):
+    yield "greedy_by_size", sorted(buffers, key=lambda b: (-b.size, b.start, b.name))
+    yield "greedy_by_start", sorted(buffers, key=lambda b: (b.start, -b.size, b.name))
+    yield "greedy_by_lifetime", sorted(buffers, key=lambda b: (b.start - b.end, -b.size, b.name))
+    rng = random.Random(0)
+    for i in range(shuffles):
+        order = sorted(buffers, key=lambda b: (-b.size, b.name))
+        # keep large-first on average, perturbed: random key weighted by size
+        order.sort(key=lambda b: -b.size * rng.random())
+        yield f"shuffle_{i}", order
+
+
+def plan_arena(buffers: list[Interval], shuffles: int = 200) -> ArenaPlan:
+    """Pack `buffers` into one arena: the smallest of several greedy orders (deterministic)."""
     names = [b.name for b in buffers]
     if len(set(names)) != len(names):
         raise ValueError("arena buffer names must be unique")
-    orders = {
-        "greedy_by_size": sorted(buffers, key=lambda b: (-b.size, b.start, b.name)),
-        "greedy_by_start": sorted(buffers, key=lambda b: (b.start, -b.size, b.name)),
-    }
+    bound = lower_bound(buffers)
     best: ArenaPlan | None = None
-    for strategy, order in orders.items():
+    for strategy, order in _orders(buffers, shuffles):
         offsets = _place(order)
-        size = max((offsets[b.name] + b.size for b in buffers), default=0)
-        size = _aligned(size, 8)
+        size = _aligned(max((offsets[b.name] + b.size for b in buffers), default=0), 8)
         if best is None or size < best.arena_bytes:
-            best = ArenaPlan(offsets, size, lower_bound(buffers), strategy)
+            best = ArenaPlan(offsets, size, bound, strategy)
+        if best.arena_bytes <= _aligned(bound, 8):
+            break
     check_plan(buffers, best)
     return best
 

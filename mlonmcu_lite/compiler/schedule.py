@@ -42,48 +42,59 @@ def _load_count(block, buffer) -> int:
     return len(re.findall(rf"(?<![\w.]){name}\[", text))
 
 
-def _used_prefix(consumer, buffer) -> int:
-    """How many leading iter vars of `consumer` index its read of `buffer`.
+def _realize(sch: s_tir.Schedule, rv):
+    """The SBlockRealize of block `rv` (holds the loop expressions bound to its iter vars)."""
+    block = sch.get(rv)
+    loops = sch.get_loops(rv)
+    stmt = sch.get(loops[-1]).body if loops else sch.get(sch.get_sblock("root")).body
+    for candidate in list(getattr(stmt, "seq", [stmt])):
+        if hasattr(candidate, "block") and candidate.block.same_as(block):
+            return candidate
+    raise RuntimeError(f"block {block.name_hint} not found under its loop")
 
-    Computing the producer at that loop depth gives one value per visit and never recomputes a
-    reduction along broadcast axes.
-    """
+
+def _loop_vars_of(sch: s_tir.Schedule, rv, iter_filter) -> set:
+    """Loop vars bound to the iter vars of block `rv` selected by `iter_filter(iter_var)`."""
+    realize = _realize(sch, rv)
+    found: set = set()
+    for iv, value in zip(sch.get(rv).iter_vars, realize.iter_values):
+        if iter_filter(iv):
+            found |= set(undefined_vars(value))
+    return found
+
+
+def _deepest_loop(sch: s_tir.Schedule, rv, loop_vars: set):
+    """The innermost loop around `rv` whose var is in `loop_vars` (None if there is none)."""
+    chosen = None
+    for loop in sch.get_loops(rv):
+        if sch.get(loop).loop_var in loop_vars:
+            chosen = loop
+    return chosen
+
+
+def _read_vars(consumer, buffer) -> set:
     used: set = set()
     for region in consumer.reads:
         if region.source.same_as(buffer):
             for r in region.region:
                 used |= set(undefined_vars(r.min))
-    count = 0
-    for iv in consumer.iter_vars:
-        extent = iv.dom.extent
-        if iv.var in used or (isinstance(extent, tirx.IntImm) and int(extent) == 1):
-            count += 1
-        else:
-            break
-    return count
+    return used
 
 
-def _spatial_loop_at(sch: s_tir.Schedule, consumer_rv, depth: int):
-    """The loop binding the consumer's `depth`-th spatial iter var (loops outside it included)."""
-    loops = sch.get_loops(consumer_rv)
-    n_outer = len(loops) - len(sch.get(consumer_rv).iter_vars)
-    return loops[n_outer + depth - 1] if n_outer + depth - 1 >= 0 else None
+def _spatial_loops(sch: s_tir.Schedule, rv) -> list:
+    """Loops around `rv` that are not its own reduction loops."""
+    reduce_vars = _loop_vars_of(sch, rv, lambda iv: int(iv.iter_type) == _REDUCE)
+    return [lp for lp in sch.get_loops(rv) if sch.get(lp).loop_var not in reduce_vars]
 
 
 def _innermost_common_loop(sch: s_tir.Schedule, consumers):
     common = None
     for rv in consumers:
-        loops = list(sch.get_loops(rv))
-        if not _is_reduction(sch.get(rv)):
-            pass
-        else:  # stay outside the consumer's own reduction loops
-            n_outer = len(loops) - len(sch.get(rv).iter_vars)
-            loops = loops[:n_outer + sum(int(iv.iter_type) != _REDUCE for iv in sch.get(rv).iter_vars)]
-        srefs = [sch.get_sref(lp) for lp in loops]
+        loops = [(sch.get_sref(lp), lp) for lp in _spatial_loops(sch, rv)]
         if common is None:
-            common = list(zip(srefs, loops))
+            common = loops
         else:
-            common = [(s, lp) for s, lp in common if any(s.same_as(o) for o in srefs)]
+            common = [(s, lp) for s, lp in common if any(s.same_as(o) for o, _ in loops)]
     return common[-1][1] if common else None
 
 
@@ -106,27 +117,26 @@ def _place_reduction(sch: s_tir.Schedule, rv, params: list) -> None:
     block = sch.get(rv)
     if _writes_param(block, params):
         # The kernel's output is the reduction: accumulate in a one-element copy, store once.
-        n_spatial = sum(int(iv.iter_type) != _REDUCE for iv in block.iter_vars)
         store = sch.cache_write(rv, 0, "global")
-        loop = _spatial_loop_at(sch, rv, n_spatial)
+        loop = _deepest_loop(sch, rv, _loop_vars_of(sch, rv, lambda iv: int(iv.iter_type) != _REDUCE))
         if loop is not None:
             sch.reverse_compute_at(store, loop, preserve_unit_loops=False)
         return
     consumers = sch.get_consumers(rv)
     if len(consumers) == 1:
-        depth = _used_prefix(sch.get(consumers[0]), _written(block))
-        loop = _spatial_loop_at(sch, consumers[0], depth) if depth else None
+        # Compute at the deepest loop that indexes the value read: one accumulation per value,
+        # never repeated along broadcast axes that are inner to it.
+        used = _read_vars(sch.get(consumers[0]), _written(block))
+        loop = _deepest_loop(sch, consumers[0], _loop_vars_of(sch, consumers[0], lambda iv: iv.var in used))
         if loop is not None:
             sch.compute_at(rv, loop, preserve_unit_loops=False)
 
 
 def _first_reduction_loop(sch: s_tir.Schedule, rv):
-    block = sch.get(rv)
-    loops = sch.get_loops(rv)
-    n_outer = len(loops) - len(block.iter_vars)
-    for i, iv in enumerate(block.iter_vars):
-        if int(iv.iter_type) == _REDUCE:
-            return loops[n_outer + i]
+    reduce_vars = _loop_vars_of(sch, rv, lambda iv: int(iv.iter_type) == _REDUCE)
+    for loop in sch.get_loops(rv):
+        if sch.get(loop).loop_var in reduce_vars:
+            return loop
     return None
 
 

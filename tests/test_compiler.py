@@ -1,0 +1,110 @@
+"""Compiler on the host: generated C (gcc -Wall -Wextra -Werror) run through ctypes is bit-exact
+with TVM's own VM on hand-written integer Relax and with TFLite goldens on the op and zoo models."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from compiler_modules import conv_chain_module
+from mlonmcu_lite.compiler import CompilerSettings, compile_model
+from mlonmcu_lite.compiler.hostrun import build_host_library, tvm_reference
+from mlonmcu_lite.frontend import import_tflite
+from mlonmcu_lite.zoo import list_models, resolve_model
+
+
+def _compile_and_load(im, tmp_path: Path, settings=CompilerSettings()):
+    cm = compile_model(im, tmp_path / "model", settings=settings)
+    return cm, build_host_library(cm, tmp_path / "model.so")
+
+
+@pytest.mark.parametrize("fold_pad", [True, False])
+def test_handwritten_module_matches_tvm_vm(tmp_path, fold_pad):
+    mod = conv_chain_module()
+    im = SimpleNamespace(name="chain", mod=mod, inputs=[], outputs=[])
+    cm, host = _compile_and_load(im, tmp_path, CompilerSettings(fold_pad=fold_pad))
+    rng = np.random.default_rng(3)
+    for _ in range(4):
+        x = rng.integers(-128, 128, (1, 10, 9, 3)).astype(np.int8)
+        got, = host.run([x])
+        want, = tvm_reference(mod, [x])
+        assert got.shape == want.shape == (1, 5)
+        np.testing.assert_array_equal(got, want)
+    # 4 convs + FC are recorded as layers; reshape is a view, not a kernel
+    assert [layer.kind for layer in cm.layers] == ["conv2d"] * 4 + ["dense"]
+    assert cm.layers[2].macs == 1 * 5 * 4 * 8 * 3 * 3 * 1  # depthwise, stride 2, pad bottom/right
+
+
+def test_pad_folded_into_conv(tmp_path):
+    im = SimpleNamespace(name="chain", mod=conv_chain_module(), inputs=[], outputs=[])
+    folded = compile_model(im, tmp_path / "a", settings=CompilerSettings(fold_pad=True))
+    separate = compile_model(im, tmp_path / "b", settings=CompilerSettings(fold_pad=False))
+    assert folded.kernels < separate.kernels  # the pad kernels are gone
+    assert folded.arena_bytes < separate.arena_bytes  # and so are the padded copies
+    assert "pad" not in " ".join(s["func"] for s in folded.plan["steps"])
+
+
+def test_generated_c_is_plain(tmp_path):
+    im = SimpleNamespace(name="chain", mod=conv_chain_module(), inputs=[], outputs=[])
+    cm = compile_model(im, tmp_path)
+    kernels = (tmp_path / "kernels.c").read_text()
+    model = (tmp_path / "model.c").read_text()
+    for text in (kernels, model, (tmp_path / "kernels.h").read_text()):
+        includes = re.findall(r'#include [<"]([^>"]+)[>"]', text)
+        assert set(includes) <= {"stdint.h", "stdbool.h", "kernels.h", "model.h"}
+        for banned in ("TVMFFI", "TVMBackend", "DLTensor", "float", "double", "TVM_DLL"):
+            assert banned not in text
+    # plain C signatures: const restrict inputs, restrict outputs
+    signatures = re.findall(r"^void (mlml_k\w+)\(([^)]*)\) \{", kernels, re.M)
+    assert len(signatures) == cm.kernels >= 5
+    for _, params in signatures:
+        *inputs, output = params.split(", ")
+        assert all(p.startswith("const ") and "* restrict " in p for p in inputs)
+        assert not output.startswith("const ") and "* restrict " in output
+    # no workspace: every local array in a kernel holds one element
+    assert set(re.findall(r"^\s+\w+ \w+\[(\d+)\];", kernels, re.M)) <= {"1"}
+    # weights in ROM, activations in the arena, I/O buffers not initialised
+    assert re.search(r"static const int8_t mlml_const_\d+\[\d+\]", model)
+    assert f"uint8_t mlml_arena[{cm.arena_bytes}]" in model
+    assert "MLML_NOINIT int8_t mlml_input_0[270];" in model
+    assert "MLML_NOINIT int8_t mlml_output_0[5];" in model
+    assert (tmp_path / "plan.json").is_file() and cm.plan["arena_bytes"] == cm.arena_bytes
+
+
+def test_deterministic_output(tmp_path):
+    im = SimpleNamespace(name="chain", mod=conv_chain_module(), inputs=[], outputs=[])
+    a = compile_model(im, tmp_path / "a")
+    b = compile_model(im, tmp_path / "b")
+    for name in ("model.c", "model.h", "kernels.c", "plan.json"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    assert a.settings_hash() == b.settings_hash() != CompilerSettings(fold_pad=False).settings_hash()
+
+
+def _check_against_goldens(name: str, tmp_path: Path):
+    info = resolve_model(name)
+    im = import_tflite(info.path)
+    cm, host = _compile_and_load(im, tmp_path)
+    assert info.samples and info.goldens
+    for sample, golden in zip(info.samples, info.goldens, strict=True):
+        outputs = host.run(sample)
+        for got, want in zip(outputs, golden, strict=True):
+            np.testing.assert_array_equal(got, np.asarray(want).reshape(got.shape))
+    # arena: never more than the largest sum of simultaneously live tensors
+    assert cm.arena_lower_bound <= cm.arena_bytes <= max(cm.arena_lower_bound, 8)
+    return cm
+
+
+@pytest.mark.parametrize("name", list_models("ops"))
+def test_op_models_bit_exact_on_host(name, tmp_path):
+    _check_against_goldens(name, tmp_path)
+
+
+@pytest.mark.parametrize("name", ["resnet", "vww", "aww", "toycar"])
+def test_zoo_bit_exact_on_host(name, tmp_path):
+    cm = _check_against_goldens(name, tmp_path)
+    assert cm.inputs[0].symbol == "mlml_input_0" and cm.outputs[0].symbol == "mlml_output_0"
+    assert cm.inputs[0].nbytes == int(np.prod(cm.inputs[0].shape))
