@@ -1,4 +1,5 @@
-"""Bad input stops with a FrontendError naming the op, its options and the model."""
+"""Bad input stops with a FrontendError naming the op, its options and the model; edited
+models (bias removed) that TFLite still accepts import bit-exact."""
 
 from __future__ import annotations
 
@@ -119,3 +120,15 @@ def test_ops_without_bias_stay_bit_exact(tmp_path, src, drop):
     samples = [[rng.integers(-128, 128, t.shape).astype(np.int8) for t in im.inputs] for _ in range(8)]
     for inputs, want in zip(samples, reference_outputs_many(path, samples)):
         np.testing.assert_array_equal(vm["main"](*[tvm.runtime.tensor(x) for x in inputs]).numpy(), want[0])
+
+
+def test_error_inside_a_rewrite_names_model_and_op(tmp_path):
+    def bad_softmax_output(model):
+        sub = model.subgraphs[0]
+        sub.tensors[first_op(model).outputs[0]].quantization.scale = [1.0 / 128.0]
+    path = mutated("softmax", tmp_path / "sm_q.tflite", bad_softmax_output)
+    with pytest.raises(FrontendError) as info:
+        import_tflite(path)
+    msg = str(info.value)
+    assert msg.startswith("sm_q.tflite: SOFTMAX output quantization (0.0078125, -128)") and "Traceback" not in msg
+    assert info.value.__cause__ is None

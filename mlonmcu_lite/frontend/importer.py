@@ -52,7 +52,7 @@ def import_tflite(path: str | Path) -> IntegerModel:
     try:
         mod = integer_rewrite(qdq)
     except FrontendError as err:
-        raise FrontendError(f"{path.name}: {err}") from err
+        raise FrontendError(f"{path.name}: {err}") from None
     check_integer(mod, path.name)
     return IntegerModel(name=path.stem, mod=mod, inputs=list(info.inputs), outputs=list(info.outputs),
                         ops=info.op_names)

@@ -18,10 +18,25 @@ REWRITES: list[Rewrite] = [*conv.REWRITES, *dense.REWRITES, *add.REWRITES, *pool
 
 
 def _apply(rewrite: Rewrite, func: relax.Function) -> relax.Function:
-    def callback(root: relax.Expr, matchings) -> relax.Expr:
-        return rewrite.build(root, matchings)
+    """rewrite_call, with a FrontendError of a callback re-raised as such on this side.
 
-    return rewrite_call(rewrite.pattern, callback, func)
+    (TVM's FFI would turn it into a RuntimeError wrapped in C++ frames.)
+    """
+    errors: list[FrontendError] = []
+
+    def callback(root: relax.Expr, matchings) -> relax.Expr:
+        if errors:
+            return root
+        try:
+            return rewrite.build(root, matchings)
+        except FrontendError as err:
+            errors.append(err)
+            return root
+
+    func = rewrite_call(rewrite.pattern, callback, func)
+    if errors:
+        raise errors[0]
+    return func
 
 
 def integer_rewrite(mod: tvm.IRModule) -> tvm.IRModule:
