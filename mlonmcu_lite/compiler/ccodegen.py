@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 import tvm
-from tvm import tirx
+from tvm import s_tir, tirx
 from tvm.target import Target
 
 _C_TARGET = {"kind": "c"}
@@ -34,11 +34,14 @@ def kernels_to_c(kernels: dict[str, tirx.PrimFunc]) -> str:
     # which TVM's CSE treats loads of different values as equal (wrong softmax).  No TVM CSE
     # either: the C compiler does it soundly.
     config = {"tirx.disable_assert": True, "tirx.disable_vectorize": True,
-              "tirx.disable_storage_rewrite": True, "tirx.disable_cse_tir": True}
+              "tirx.disable_storage_rewrite": True, "tirx.disable_cse_tir": True,
+              "s_tir.HoistExpression": {"hoisted_conditionals": 7, "hoisted_let_bindings": 1}}
     with tvm.transform.PassContext(opt_level=3, config=config):
         mod = tirx.transform.BindTarget(target.with_host(target))(mod)
         pipeline, _, _ = tvm.tirx.get_tir_pipeline("s_tir")
         mod = pipeline(mod)
+        mod = s_tir.transform.HoistExpression()(mod)
+        mod = tirx.transform.StmtSimplify()(mod)
         # Not LowerTVMBuiltin: it would turn the local accumulators into workspace calls;
         # the C backend prints a local AllocBuffer as a plain array on the stack.
         mod = tirx.transform.LowerIntrin()(mod)
