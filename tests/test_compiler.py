@@ -22,11 +22,13 @@ def _compile_and_load(im, tmp_path: Path, settings=CompilerSettings()):
     return cm, build_host_library(cm, tmp_path / "model.so")
 
 
-@pytest.mark.parametrize("fold_pad", [True, False])
-def test_handwritten_module_matches_tvm_vm(tmp_path, fold_pad):
+@pytest.mark.parametrize("settings", [CompilerSettings(), CompilerSettings(fold_pad=False),
+                                      CompilerSettings(unroll=1, hoist_bounds=False), CompilerSettings(unroll=8)],
+                         ids=["default", "no_fold_pad", "plain_loops", "unroll8"])
+def test_handwritten_module_matches_tvm_vm(tmp_path, settings):
     mod = conv_chain_module()
     im = SimpleNamespace(name="chain", mod=mod, inputs=[], outputs=[])
-    cm, host = _compile_and_load(im, tmp_path, CompilerSettings(fold_pad=fold_pad))
+    cm, host = _compile_and_load(im, tmp_path, settings)
     rng = np.random.default_rng(3)
     for _ in range(4):
         x = rng.integers(-128, 128, (1, 10, 9, 3)).astype(np.int8)
@@ -73,6 +75,13 @@ def test_generated_c_is_plain(tmp_path):
     assert "MLML_NOINIT int8_t mlml_input_0[270];" in model
     assert "MLML_NOINIT int8_t mlml_output_0[5];" in model
     assert (tmp_path / "plan.json").is_file() and cm.plan["arena_bytes"] == cm.arena_bytes
+
+
+def test_bad_settings_rejected():
+    with pytest.raises(ValueError, match="unroll"):
+        CompilerSettings(unroll=0)
+    with pytest.raises(ValueError, match="power of two"):
+        CompilerSettings(arena_align=3)
 
 
 def test_deterministic_output(tmp_path):

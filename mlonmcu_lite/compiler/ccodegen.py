@@ -26,25 +26,49 @@ def plain_signature(func: tirx.PrimFunc, symbol: str) -> tirx.PrimFunc:
     return new.with_attr({"global_symbol": symbol, "calling_conv": 1, "tirx.noalias": True})
 
 
-def kernels_to_c(kernels: dict[str, tirx.PrimFunc]) -> str:
+def _cpu_pipeline(hoist_bounds: bool) -> tvm.transform.Pass:
+    """TVM's s_tir lowering, reduced to what a single-core C target needs, plus our hoisting.
+
+    HoistExpression runs before UnrollLoop: it moves loop-invariant bounds tests (the folded
+    pad's `if_then_else`) out of the channel loop, duplicating the loop per branch, which only
+    works while the channel loop is still a loop.
+    """
+    return tvm.transform.Sequential([
+        s_tir.transform.CanonicalizeLoop(),
+        s_tir.transform.LowerInitBlock(),
+        s_tir.transform.PlanAndUpdateBufferAllocationLocation(),
+        s_tir.transform.ConvertBlocksToOpaque(),
+        s_tir.transform.CompactBufferAllocation(),
+        s_tir.transform.LowerMatchBuffer(),
+        s_tir.transform.StmtSimplify(),
+        s_tir.transform.LowerOpaqueBlock(),
+        tirx.transform.FlattenBuffer(),
+        tirx.transform.NarrowDataType(32),
+        tirx.transform.StmtSimplify(),
+        *([s_tir.transform.HoistExpression()] if hoist_bounds else []),
+        tirx.transform.UnrollLoop(),
+        tirx.transform.StmtSimplify(),
+        tirx.transform.RemoveNoOp(),
+        s_tir.transform.RewriteUnsafeSelect(),
+        tirx.transform.VerifyMemory(),
+        tirx.transform.AnnotateEntryFunc(),
+        tirx.transform.SplitHostDevice(),
+        tirx.transform.MakePackedAPI(),
+        tirx.transform.LowerIntrin(),
+    ])
+
+
+def kernels_to_c(kernels: dict[str, tirx.PrimFunc], hoist_bounds: bool = True) -> str:
     """Build all kernels into one C translation unit and return its source text."""
     mod = tvm.IRModule({tvm.ir.GlobalVar(name): plain_signature(f, name) for name, f in kernels.items()})
     target = Target(_C_TARGET)
-    # No StorageRewrite: it merges the one-element temporaries of a kernel into one slot, after
-    # which TVM's CSE treats loads of different values as equal (wrong softmax).  No TVM CSE
-    # either: the C compiler does it soundly.
-    config = {"tirx.disable_assert": True, "tirx.disable_vectorize": True,
-              "tirx.disable_storage_rewrite": True, "tirx.disable_cse_tir": True,
+    # Not LowerTVMBuiltin: it would turn the one-element temporaries into workspace calls;
+    # the C backend prints a local AllocBuffer as a plain array on the stack.
+    config = {"tirx.disable_assert": True,
               "s_tir.HoistExpression": {"hoisted_conditionals": 7, "hoisted_let_bindings": 1}}
     with tvm.transform.PassContext(opt_level=3, config=config):
         mod = tirx.transform.BindTarget(target.with_host(target))(mod)
-        pipeline, _, _ = tvm.tirx.get_tir_pipeline("s_tir")
-        mod = pipeline(mod)
-        mod = s_tir.transform.HoistExpression()(mod)
-        mod = tirx.transform.StmtSimplify()(mod)
-        # Not LowerTVMBuiltin: it would turn the local accumulators into workspace calls;
-        # the C backend prints a local AllocBuffer as a plain array on the stack.
-        mod = tirx.transform.LowerIntrin()(mod)
+        mod = _cpu_pipeline(hoist_bounds)(mod)
         built = _codegen(mod, target)
     return built.inspect_source()
 

@@ -83,8 +83,8 @@ def compile_model(im, out_dir: Path, settings: CompilerSettings = CompilerSettin
     _unique_activation_names(graph)
 
     symbols = _kernel_symbols(graph)
-    scheduled = {sym: schedule_kernel(fused[func]) for func, sym in symbols.items()}
-    source = kernels_to_c(scheduled)
+    scheduled = {sym: schedule_kernel(fused[func], settings.unroll) for func, sym in symbols.items()}
+    source = kernels_to_c(scheduled, settings.hoist_bounds)
     n_inputs = {symbols[s.func]: len(s.inputs) for s in graph.steps if s.kind == "kernel"}
     protos, defs = [], []
     for sym in scheduled:

@@ -12,11 +12,14 @@ class CompilerSettings:
     """Schedule and codegen options (all deterministic)."""
 
     fold_pad: bool = True  # read the unpadded input in the conv instead of a pad kernel
-    partition_borders: bool = True  # split conv loops so the interior needs no bounds test
+    hoist_bounds: bool = True  # move the folded pad's bounds test out of the channel loop
+    unroll: int = 4  # unroll factor of the innermost (sum) reduction loop; 1 = off
     arena_align: int = 8  # byte alignment of every arena buffer
-    schema: int = 1  # bumped when the generated code changes for the same settings
+    schema: int = 2  # bumped when the generated code changes for the same settings
 
     def __post_init__(self) -> None:
+        if self.unroll < 1:
+            raise ValueError(f"unroll must be >= 1, got {self.unroll}")
         if self.arena_align <= 0 or self.arena_align & (self.arena_align - 1):
             raise ValueError(f"arena_align must be a power of two, got {self.arena_align}")
 

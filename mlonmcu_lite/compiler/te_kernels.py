@@ -12,9 +12,6 @@ from dataclasses import dataclass
 from tvm import te, tirx
 
 
-BORDER_ATTR = "mlml_conv_border"
-
-
 @dataclass(frozen=True)
 class ConvGeometry:
     """Everything a NHWC integer conv2d needs besides its operands."""
@@ -52,7 +49,7 @@ def conv2d_nhwc(x: te.Tensor, w: te.Tensor, geo: ConvGeometry) -> te.Tensor:
         pad_value = tirx.const(geo.pad_value, x.dtype)
 
         def padded(b, y, z, c):
-            inside = tirx.likely(tirx.all(y >= top, y < h + top, z >= left, z < wd + left))
+            inside = tirx.all(y >= top, y < h + top, z >= left, z < wd + left)
             return tirx.if_then_else(inside, x[b, y - top, z - left, c], pad_value)
 
         xp = te.compute((n, h + top + bottom, wd + left + right, x.shape[3]), padded, name="pad")
@@ -75,6 +72,4 @@ def conv2d_nhwc(x: te.Tensor, w: te.Tensor, geo: ConvGeometry) -> te.Tensor:
         return te.sum(xv.astype(geo.out_dtype) * weight(o, rh, rw, ri).astype(geo.out_dtype),
                       axis=[rh, rw, ri])
 
-    # Border facts for the schedule's loop partitioning (which output rows/cols read padding).
-    border = [h, wd, kh, kw, sh, sw, dh, dw, top, left]
-    return te.compute((n, oh, ow, out_c), body, name="conv2d", attrs={BORDER_ATTR: border})
+    return te.compute((n, oh, ow, out_c), body, name="conv2d")
