@@ -12,9 +12,18 @@ import pytest
 
 from compiler_modules import conv_chain_module
 from mlonmcu_lite.compiler import CompilerSettings, compile_model
-from mlonmcu_lite.compiler.hostrun import build_host_library, tvm_reference
+from mlonmcu_lite.compiler.hostrun import build_host_library, tvm_reference_many
 from mlonmcu_lite.frontend import import_tflite
 from mlonmcu_lite.zoo import list_models, resolve_model
+
+
+@pytest.fixture(scope="module")
+def chain_reference():
+    """Hand-written module, 4 random inputs and TVM's VM outputs for them (built once)."""
+    mod = conv_chain_module()
+    rng = np.random.default_rng(3)
+    samples = [[rng.integers(-128, 128, (1, 10, 9, 3)).astype(np.int8)] for _ in range(4)]
+    return mod, samples, tvm_reference_many(mod, samples)
 
 
 def _compile_and_load(im, tmp_path: Path, settings=CompilerSettings()):
@@ -25,15 +34,12 @@ def _compile_and_load(im, tmp_path: Path, settings=CompilerSettings()):
 @pytest.mark.parametrize("settings", [CompilerSettings(), CompilerSettings(fold_pad=False),
                                       CompilerSettings(unroll=1, hoist_bounds=False), CompilerSettings(unroll=8)],
                          ids=["default", "no_fold_pad", "plain_loops", "unroll8"])
-def test_handwritten_module_matches_tvm_vm(tmp_path, settings):
-    mod = conv_chain_module()
+def test_handwritten_module_matches_tvm_vm(tmp_path, settings, chain_reference):
+    mod, samples, expected = chain_reference
     im = SimpleNamespace(name="chain", mod=mod, inputs=[], outputs=[])
     cm, host = _compile_and_load(im, tmp_path, settings)
-    rng = np.random.default_rng(3)
-    for _ in range(4):
-        x = rng.integers(-128, 128, (1, 10, 9, 3)).astype(np.int8)
-        got, = host.run([x])
-        want, = tvm_reference(mod, [x])
+    for sample, (want,) in zip(samples, expected):
+        got, = host.run(sample)
         assert got.shape == want.shape == (1, 5)
         np.testing.assert_array_equal(got, want)
     # 4 convs + FC are recorded as layers; reshape is a view, not a kernel

@@ -50,13 +50,20 @@ def build_host_library(cm: CompiledModel, out: Path, extra_sources: Sequence[Pat
     return HostModel(cm, ctypes.CDLL(str(out)))
 
 
-def tvm_reference(mod, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
+def tvm_reference_many(mod, samples: Sequence[Sequence[np.ndarray]]) -> list[list[np.ndarray]]:
     """The same Relax module run by TVM's own VM on the host (llvm): the bit-exact oracle."""
     import tvm
     from tvm import relax
 
-    exe = tvm.compile(mod, target="llvm")
-    vm = relax.VirtualMachine(exe, tvm.cpu())
-    result = vm["main"](*[tvm.runtime.tensor(np.ascontiguousarray(a)) for a in inputs])
-    items = list(result) if isinstance(result, (list, tuple)) or hasattr(result, "__len__") and not hasattr(result, "numpy") else [result]
-    return [np.asarray(r.numpy()) for r in items]
+    vm = relax.VirtualMachine(tvm.compile(mod, target="llvm"), tvm.cpu())
+    outputs = []
+    for inputs in samples:
+        result = vm["main"](*[tvm.runtime.tensor(np.ascontiguousarray(a)) for a in inputs])
+        items = [result] if hasattr(result, "numpy") else list(result)
+        outputs.append([np.asarray(r.numpy()) for r in items])
+    return outputs
+
+
+def tvm_reference(mod, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """`tvm_reference_many` for one sample."""
+    return tvm_reference_many(mod, [inputs])[0]
