@@ -1,0 +1,74 @@
+"""A depthwise conv2d job (channel multiplier 1): what it accepts, and its exact maths.
+
+`DepthwiseJob` is a `ConvJob` with `in_c == out_c == channels`, each output channel
+convolving only its own input channel (weights [C][KH][KW], i.e. the compiler's
+O,KH,KW,I/groups = C,KH,KW,1 layout).  So a `ConvBinding` that binds `in_c` and
+`out_c` to the same CHANNELS field describes a depthwise engine's registers, and
+`ConvCapabilities.job_problem` and `ConvJob.problem` apply unchanged; only the
+region check (`DepthwiseCapabilities.problem`), the MAC/weight counts and the
+maths differ.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from .backend import ConvRegion
+from .capabilities import ConvCapabilities
+from .conv import ConvJob
+
+
+@dataclass(frozen=True)
+class DepthwiseJob(ConvJob):
+    @property
+    def macs(self) -> int:
+        return self.out_h * self.out_w * self.out_c * self.k_h * self.k_w
+
+    @property
+    def weight_bytes(self) -> int:
+        return self.out_c * self.k_h * self.k_w
+
+    def problem(self) -> str | None:
+        if self.in_c != self.out_c:
+            return f"in_c={self.in_c} != out_c={self.out_c} (channel multiplier 1 only)"
+        return super().problem()
+
+
+class DepthwiseCapabilities(ConvCapabilities):
+    """Which regions a depthwise engine takes: groups == in_channels == out_channels."""
+
+    def problem(self, region: ConvRegion) -> str | None:
+        if region.kind != "conv2d":
+            return f"kind {region.kind} unsupported"
+        if region.input_shape[0] != 1:
+            return f"batch={region.input_shape[0]} unsupported (batch 1 only)"
+        channels, out_c = region.input_shape[3], region.output_shape[3]
+        if region.groups != channels:
+            return f"groups={region.groups} != in_channels={channels} (not a depthwise conv)"
+        if out_c != channels:
+            return (f"channel multiplier {out_c / channels:g} unsupported (out_channels={out_c}, "
+                    f"in_channels={channels}; only 1)")
+        if region.weight_shape[0] != out_c or region.weight_shape[3] != 1:
+            return f"weights {region.weight_shape} are not [C, KH, KW, 1] for C={channels}"
+        if any(d not in self.dilations for d in region.dilation):
+            return f"dilation={region.dilation} unsupported"
+        return self.job_problem(DepthwiseJob.from_region(region))
+
+
+def depthwise_int32(job: DepthwiseJob, x: np.ndarray, w: np.ndarray,
+                    bias: np.ndarray) -> np.ndarray:
+    """x int8 [H,W,C], w int8 [C,KH,KW], bias int32 [C] -> int32 [OH,OW,C], exact
+    (int64 accumulation, then int32 wrap-around like the hardware adder)."""
+    padded = np.full((job.in_h + job.pad_top + job.pad_bottom,
+                      job.in_w + job.pad_left + job.pad_right, job.in_c),
+                     job.pad_value, dtype=np.int64)
+    padded[job.pad_top:job.pad_top + job.in_h, job.pad_left:job.pad_left + job.in_w] = x
+    padded += job.input_offset
+    windows = sliding_window_view(padded, (job.k_h, job.k_w), axis=(0, 1))
+    windows = windows[::job.stride_h, ::job.stride_w][:job.out_h, :job.out_w]  # OH,OW,C,KH,KW
+    acc = np.einsum("hwcyx,cyx->hwc", windows, w.astype(np.int64) + job.weight_offset)
+    acc += bias.astype(np.int64)
+    return ((acc + 2**31) % 2**32 - 2**31).astype(np.int32)

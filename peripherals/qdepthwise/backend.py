@@ -1,0 +1,30 @@
+"""QDepthwise's offload backend: one pattern, depthwise int8 conv2d + bias
+(groups == in_channels == out_channels)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mlonmcu_lite.peripheral.backend import CArgs, ConvRegion, OffloadPattern
+from mlonmcu_lite.peripheral.capabilities import check_region
+from mlonmcu_lite.peripheral.depthwise import DepthwiseJob
+from mlonmcu_lite.peripheral.spec_backend import SpecBackend, emit_conv_call
+
+from .model import QDepthwiseDevice
+from .spec import BINDING, SPEC
+
+
+class QDepthwiseBackend(SpecBackend):
+    spec = SPEC
+    folder = Path(__file__).resolve().parent
+    device_class = QDepthwiseDevice
+    binding = BINDING
+
+    def register_patterns(self) -> None:
+        self.register_pattern(OffloadPattern(
+            name=f"{self.name}.depthwise_conv2d", kind="conv2d",
+            check=lambda region: check_region(SPEC.capabilities, BINDING, region)))
+
+    def emit_call(self, region: ConvRegion, args: CArgs) -> str:
+        return emit_conv_call(f"{self.name}_dwconv2d", f"{self.name}_dwconv2d_params_t",
+                              DepthwiseJob.from_region(region), args)

@@ -1,0 +1,59 @@
+/* QDepthwise driver: programs the registers (addresses from the generated
+ * qdepthwise_regs.h only), starts the job and waits for it as a real driver does. */
+#include "qdepthwise.h"
+#include "qdepthwise_regs.h"
+
+#define QD_SET(reg_field, v) QDEPTHWISE_FIELD(QDEPTHWISE_##reg_field, (uint32_t)(v))
+#define QD_ADDR(p) ((uint32_t)(uintptr_t)(p))
+/* Orders the CPU's buffer accesses around the device's: no reordering by the compiler. */
+#define QD_BARRIER() __asm__ volatile("" ::: "memory")
+
+int qdepthwise_probe(void) {
+    return QDEPTHWISE_GET(QDEPTHWISE_ID_MAGIC, QDEPTHWISE_ID) ==
+           QDEPTHWISE_GET(QDEPTHWISE_ID_MAGIC, QDEPTHWISE_ID_RESET);
+}
+
+static uint32_t qdepthwise_wait_done(void) {
+#if defined(QDEPTHWISE_CFG_WAIT_MODE_STALL)
+    return QDEPTHWISE_WAIT;
+#else
+    uint32_t status;
+    do {
+        status = QDEPTHWISE_STATUS;
+    } while (status & QDEPTHWISE_STATUS_BUSY_MASK);
+    return status;
+#endif
+}
+
+int qdepthwise_dwconv2d(const qdepthwise_dwconv2d_params_t *p, const int8_t *input,
+                        const int8_t *weight, const int32_t *bias, int32_t *output) {
+    if (p->in_c != p->out_c) return QDEPTHWISE_ERR_MULTIPLIER;
+    QDEPTHWISE_INPUT_ADDR = QD_ADDR(input);
+    QDEPTHWISE_WEIGHT_ADDR = QD_ADDR(weight);
+    QDEPTHWISE_BIAS_ADDR = QD_ADDR(bias);
+    QDEPTHWISE_OUTPUT_ADDR = QD_ADDR(output);
+    QDEPTHWISE_INPUT_SHAPE =
+        QD_SET(INPUT_SHAPE_HEIGHT, p->in_h) | QD_SET(INPUT_SHAPE_WIDTH, p->in_w);
+    QDEPTHWISE_OUTPUT_SHAPE =
+        QD_SET(OUTPUT_SHAPE_HEIGHT, p->out_h) | QD_SET(OUTPUT_SHAPE_WIDTH, p->out_w);
+    QDEPTHWISE_CHANNELS = QD_SET(CHANNELS_COUNT, p->in_c);
+    QDEPTHWISE_KERNEL = QD_SET(KERNEL_HEIGHT, p->k_h) | QD_SET(KERNEL_WIDTH, p->k_w) |
+                        QD_SET(KERNEL_STRIDE_H, p->stride_h) |
+                        QD_SET(KERNEL_STRIDE_W, p->stride_w);
+    QDEPTHWISE_PADDING = QD_SET(PADDING_TOP, p->pad_top) | QD_SET(PADDING_LEFT, p->pad_left) |
+                         QD_SET(PADDING_BOTTOM, p->pad_bottom) |
+                         QD_SET(PADDING_RIGHT, p->pad_right);
+    QDEPTHWISE_OFFSETS =
+        QD_SET(OFFSETS_INPUT, p->input_offset) | QD_SET(OFFSETS_WEIGHT, p->weight_offset);
+    QDEPTHWISE_PAD_VALUE = QD_SET(PAD_VALUE_VALUE, p->pad_value);
+    QD_BARRIER();
+    QDEPTHWISE_CTRL = QDEPTHWISE_CTRL_START_MASK;
+    uint32_t status = qdepthwise_wait_done();
+    QD_BARRIER();
+    if (status & QDEPTHWISE_STATUS_ERROR_MASK) {
+        uint32_t code = QDEPTHWISE_GET(QDEPTHWISE_STATUS_ERR_CODE, status);
+        QDEPTHWISE_CTRL = QDEPTHWISE_CTRL_CLEAR_MASK;
+        return code ? (int)code : -1;
+    }
+    return 0;
+}

@@ -1,0 +1,46 @@
+/* QDepthwise driver API: int8 depthwise conv2d (channel multiplier 1) + int32 bias.
+ *
+ * Layouts: input int8 [in_h][in_w][C], weights int8 [C][k_h][k_w], bias int32 [C],
+ * output int32 [out_h][out_w][C], with C = in_c = out_c.
+ * out[.., c] = bias[c] + sum (x_pad[.., c] + input_offset) * (w[c] + weight_offset);
+ * padded positions hold pad_value.  The register map is in the generated qdepthwise_regs.h.
+ */
+#ifndef QDEPTHWISE_H
+#define QDEPTHWISE_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Field names match mlonmcu_lite.peripheral.conv.ConvJob (the compiler emits
+ * designated initialisers with those names); in_c must equal out_c. */
+typedef struct {
+    uint16_t in_h, in_w, in_c;
+    uint16_t out_h, out_w, out_c;
+    uint16_t k_h, k_w, stride_h, stride_w;
+    uint16_t pad_top, pad_left, pad_bottom, pad_right;
+    int16_t pad_value, input_offset, weight_offset;
+} qdepthwise_dwconv2d_params_t;
+
+/* Driver-side rejection (nothing written to the device): in_c != out_c. */
+#define QDEPTHWISE_ERR_MULTIPLIER (-2)
+
+/* Runs one depthwise job and waits for it (blocking on WAIT, or polling STATUS when
+ * built with wait_mode=poll).  Returns 0, the device's ERR_* code, or
+ * QDEPTHWISE_ERR_MULTIPLIER. */
+int qdepthwise_dwconv2d(const qdepthwise_dwconv2d_params_t *p, const int8_t *input,
+                        const int8_t *weight, const int32_t *bias, int32_t *output);
+
+/* 1 if the device at QDEPTHWISE_BASE identifies as QDepthwise. */
+int qdepthwise_probe(void);
+
+/* The generated call sites abort on a driver error (platform libc). */
+void abort(void) __attribute__((noreturn));
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* QDEPTHWISE_H */
