@@ -23,6 +23,10 @@ class Bus(Protocol):
         """Exact retired-instruction count up to and including the current instruction."""
         ...
 
+    def request_stop(self) -> None:
+        """End the emulation after the current instruction (used by the exit device)."""
+        ...
+
 
 @dataclass
 class DeviceStats:

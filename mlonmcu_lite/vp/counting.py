@@ -1,0 +1,289 @@
+"""Retired-instruction counters for the VP.
+
+Three interchangeable counters, all exact:
+  * `NativeBlockCounter` - a C block hook (native/block_counter.c) compiled
+    once with the host compiler against the unicorn wheel's own library and
+    headers and cached under ~/.cache/mlonmcu-lite/native/ (500+ MIPS);
+  * `PythonBlockCounter` - the same algorithm as a Python block hook, the
+    fallback when no host compiler exists (~10 MIPS);
+  * `StepCounter` - a per-instruction `UC_HOOK_CODE` hook: the slow reference
+    the tests compare the others against.
+
+Block counters add a whole block at its entry; `count_at(pc)` corrects that
+to the exact count up to and including the instruction at `pc` by decoding
+instruction lengths from the block start (RVC: low bits != 0b11 -> 2 bytes).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import hashlib
+import os
+import shutil
+import subprocess
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import unicorn
+from unicorn import UC_HOOK_BLOCK, UC_HOOK_CODE, Uc
+
+NATIVE_SOURCE = Path(__file__).with_name("native") / "block_counter.c"
+CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "mlonmcu-lite" / "native"
+HOST_COMPILERS = ("cc", "gcc", "clang-14", "clang")
+COUNTING_MODES = ("auto", "native", "python", "step")
+
+
+class NativeHookUnavailable(RuntimeError):
+    """No host C compiler, or building the native hook failed."""
+
+
+def insn_count(code: bytes) -> int:
+    """Number of RV32 instructions that start in `code` (which begins at an instruction)."""
+    n = i = 0
+    while i < len(code):
+        n += 1
+        i += 4 if code[i] & 3 == 3 else 2
+    return n
+
+
+class _Counter:
+    """Common interface: `total`, `count_at(uc, pc)`, `limit_hit`, `install`."""
+
+    mode = "?"
+
+    def install(self, uc: Uc, limit: int | None) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    @property
+    def total(self) -> int:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    @property
+    def limit_hit(self) -> bool:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def count_at(self, uc: Uc, pc: int) -> int:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+class _BlockCounterBase(_Counter):
+    """`count_at` for counters that know the current block and the count before it."""
+
+    def _block_state(self) -> tuple[int, int, int]:  # before, block, size
+        raise NotImplementedError
+
+    def count_at(self, uc: Uc, pc: int) -> int:
+        before, block, size = self._block_state()
+        if not block <= pc < block + max(size, 1):
+            return self.total  # pc outside the block just entered (e.g. a fetch fault)
+        return before + insn_count(bytes(uc.mem_read(block, pc - block + 1)))
+
+
+class StepCounter(_Counter):
+    """One Python callback per instruction (the hook runs before the instruction)."""
+
+    mode = "step"
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._limit = 0
+        self._limit_hit = False
+
+    def install(self, uc: Uc, limit: int | None) -> None:
+        self._limit = limit or 0
+        uc.hook_add(UC_HOOK_CODE, self._hook)
+
+    def _hook(self, uc: Uc, address: int, size: int, _user: object) -> None:
+        self._count += 1
+        if self._limit and self._count > self._limit:
+            self._limit_hit = True
+            uc.emu_stop()
+
+    @property
+    def total(self) -> int:
+        return self._count
+
+    @property
+    def limit_hit(self) -> bool:
+        return self._limit_hit
+
+    def count_at(self, uc: Uc, pc: int) -> int:
+        return self._count
+
+
+class PythonBlockCounter(_BlockCounterBase):
+    mode = "python"
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[int, int], int] = {}
+        self._count = self._before = self._block = self._size = 0
+        self._limit = 0
+        self._limit_hit = False
+
+    def install(self, uc: Uc, limit: int | None) -> None:
+        self._limit = limit or 0
+        uc.hook_add(UC_HOOK_BLOCK, self._hook)
+
+    def _hook(self, uc: Uc, address: int, size: int, _user: object) -> None:
+        n = self._cache.get((address, size))
+        if n is None:
+            n = self._cache[(address, size)] = insn_count(bytes(uc.mem_read(address, size)))
+        self._before = self._count
+        self._count += n
+        self._block, self._size = address, size
+        if self._limit and self._count > self._limit:
+            self._limit_hit = True
+            uc.emu_stop()
+
+    def _block_state(self) -> tuple[int, int, int]:
+        return self._before, self._block, self._size
+
+    @property
+    def total(self) -> int:
+        return self._count
+
+    @property
+    def limit_hit(self) -> bool:
+        return self._limit_hit
+
+
+class _CounterStruct(ctypes.Structure):
+    """Mirror of the leading fields of `mlml_counter` in block_counter.c."""
+
+    _fields_ = [("count", ctypes.c_uint64), ("before", ctypes.c_uint64),
+                ("block", ctypes.c_uint64), ("limit", ctypes.c_uint64),
+                ("blocks", ctypes.c_uint64), ("size", ctypes.c_uint32),
+                ("limit_hit", ctypes.c_uint32), ("misses", ctypes.c_uint64)]
+
+
+class NativeBlockCounter(_BlockCounterBase):
+    mode = "native"
+
+    def __init__(self) -> None:
+        self._lib = load_native_library()
+        ptr = self._lib.mlml_counter_create()
+        if not ptr:
+            raise MemoryError("mlml_counter_create failed")
+        self._ptr = ptr
+        self._state = ctypes.cast(ptr, ctypes.POINTER(_CounterStruct)).contents
+        self._hook = ctypes.c_size_t(0)
+        self._finalizer = None
+
+    def install(self, uc: Uc, limit: int | None) -> None:
+        import weakref
+
+        self._state.limit = limit or 0
+        err = self._lib.mlml_counter_install(uc._uch, self._ptr, ctypes.byref(self._hook))
+        if err:
+            raise NativeHookUnavailable(f"uc_hook_add(UC_HOOK_BLOCK) failed: error {err}")
+        # the hook must not outlive the engine, nor the counter the hook
+        self._uc = uc
+        self._finalizer = weakref.finalize(self, _destroy, self._lib, self._ptr, uc)
+
+    def _block_state(self) -> tuple[int, int, int]:
+        s = self._state
+        return s.before, s.block, s.size
+
+    @property
+    def total(self) -> int:
+        return self._state.count
+
+    @property
+    def limit_hit(self) -> bool:
+        return bool(self._state.limit_hit)
+
+    @property
+    def blocks(self) -> int:
+        return self._state.blocks
+
+
+def _destroy(lib: ctypes.CDLL, ptr: int, uc: Uc) -> None:
+    del uc  # kept alive until here so the engine is released after its hook's data
+    lib.mlml_counter_destroy(ptr)
+
+
+def make_counter(mode: str = "auto") -> _Counter:
+    """A counter for `mode`; "auto" = native, else Python with a warning."""
+    if mode not in COUNTING_MODES:
+        raise ValueError(f"counting mode {mode!r} not in {COUNTING_MODES}")
+    if mode == "step":
+        return StepCounter()
+    if mode == "python":
+        return PythonBlockCounter()
+    try:
+        return NativeBlockCounter()
+    except NativeHookUnavailable as exc:
+        if mode == "native":
+            raise
+        warnings.warn(f"native instruction-count hook unavailable ({exc}); using the Python "
+                      f"block hook (exact, ~50x slower)", RuntimeWarning, stacklevel=2)
+        return PythonBlockCounter()
+
+
+# --- building the native hook ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UnicornDist:
+    version: str
+    include_dir: Path
+    library: Path
+
+
+def unicorn_dist() -> UnicornDist:
+    pkg = Path(unicorn.__file__).resolve().parent
+    return UnicornDist(unicorn.__version__, pkg / "include", pkg / "lib" / "libunicorn.so.2")
+
+
+def find_host_compiler() -> str | None:
+    """The host C compiler used for the native hook ($CC first), or None."""
+    candidates = ([os.environ["CC"]] if os.environ.get("CC") else []) + list(HOST_COMPILERS)
+    for name in candidates:
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def native_library_path() -> Path:
+    """Where the hook for this source + unicorn version + compiler is cached."""
+    dist = unicorn_dist()
+    key = hashlib.sha256(NATIVE_SOURCE.read_bytes())
+    key.update(f"{dist.version}|{dist.library}|{find_host_compiler()}".encode())
+    return CACHE_DIR / f"block_counter-{dist.version}-{key.hexdigest()[:16]}.so"
+
+
+def build_native_library() -> Path:
+    path = native_library_path()
+    if path.is_file():
+        return path
+    cc = find_host_compiler()
+    if cc is None:
+        raise NativeHookUnavailable("no host C compiler (cc, gcc or clang) on PATH; install one "
+                                    "with: sudo apt-get install -y gcc")
+    dist = unicorn_dist()
+    if not (dist.include_dir / "unicorn" / "unicorn.h").is_file() or not dist.library.is_file():
+        raise NativeHookUnavailable(f"the unicorn wheel ships no headers/library under "
+                                    f"{dist.include_dir.parent}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    cmd = [cc, "-O2", "-shared", "-fPIC", "-std=c99", f"-I{dist.include_dir}", str(NATIVE_SOURCE),
+           "-o", str(tmp), str(dist.library), f"-Wl,-rpath,{dist.library.parent}"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise NativeHookUnavailable(f"building the native hook failed: {' '.join(cmd)}\n"
+                                    f"{proc.stderr}")
+    os.replace(tmp, path)
+    return path
+
+
+@functools.lru_cache(maxsize=1)
+def load_native_library() -> ctypes.CDLL:
+    lib = ctypes.CDLL(str(build_native_library()))
+    lib.mlml_counter_create.restype = ctypes.c_void_p
+    lib.mlml_counter_destroy.argtypes = [ctypes.c_void_p]
+    lib.mlml_counter_install.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
+    lib.mlml_counter_install.restype = ctypes.c_int
+    return lib

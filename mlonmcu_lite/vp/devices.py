@@ -1,0 +1,99 @@
+"""The platform's built-in devices: UART, exit device, region marker."""
+
+from __future__ import annotations
+
+from mlonmcu_lite.vp.device import Device
+from mlonmcu_lite.vp.memory_map import EXIT_BASE, REGION_BASE, REGION_BEGIN, REGION_END, UART_BASE
+
+
+class Uart(Device):
+    """Transmit-only UART: a store to offset 0 sends its low byte; offset 4 reads 1 (ready)."""
+
+    name = "uart"
+    base = UART_BASE
+    TX, STATUS = 0x0, 0x4
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._out = bytearray()
+
+    def read(self, offset: int, size: int) -> int:
+        self.stats.reads += 1
+        return 1 if offset == self.STATUS else 0
+
+    def write(self, offset: int, size: int, value: int) -> None:
+        self.stats.writes += 1
+        if offset == self.TX:
+            self._out.append(value & 0xFF)
+
+    def append(self, data: bytes) -> None:
+        """Console output that did not come through the register (ecall write)."""
+        self._out += data
+
+    @property
+    def console(self) -> str:
+        return self._out.decode("utf-8", errors="replace")
+
+    def report(self) -> dict[str, int]:
+        return {"bytes": len(self._out)}
+
+
+class ExitDevice(Device):
+    """A store to offset 0 ends the run with that exit code; the store counts as retired."""
+
+    name = "exit"
+    base = EXIT_BASE
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.exit_code: int | None = None
+        self.exit_instructions: int | None = None
+
+    def read(self, offset: int, size: int) -> int:
+        self.stats.reads += 1
+        return 0
+
+    def write(self, offset: int, size: int, value: int) -> None:
+        self.stats.writes += 1
+        if offset == 0 and self.exit_code is None:
+            self.exit_code = value - (1 << 32) if value & 0x8000_0000 else value
+            assert self.bus is not None
+            self.exit_instructions = self.bus.instructions_now()
+            self.bus.request_stop()
+
+    def report(self) -> dict[str, int]:
+        return {} if self.exit_code is None else {"code": self.exit_code}
+
+
+class RegionMarker(Device):
+    """Write 1 = begin, 2 = end of the measured region (instruction counts at each store)."""
+
+    name = "region"
+    base = REGION_BASE
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.begin: int | None = None
+        self.end: int | None = None
+
+    def read(self, offset: int, size: int) -> int:
+        self.stats.reads += 1
+        return 0
+
+    def write(self, offset: int, size: int, value: int) -> None:
+        self.stats.writes += 1
+        assert self.bus is not None
+        if value == REGION_BEGIN:
+            self.begin, self.end = self.bus.instructions_now(), None
+        elif value == REGION_END and self.begin is not None:
+            self.end = self.bus.instructions_now()
+
+    @property
+    def run_instructions(self) -> int | None:
+        """Instructions strictly between the begin store and the end store."""
+        if self.begin is None or self.end is None:
+            return None
+        return self.end - self.begin - 1
+
+    def report(self) -> dict[str, int]:
+        return {k: v for k, v in (("begin", self.begin), ("end", self.end)) if v is not None}

@@ -1,0 +1,77 @@
+"""Typed simulation faults.
+
+Every fault names the run, the PC, the function containing it (from the ELF
+symbols) and the cause, and keeps the instruction counts reached so far
+(up to and including the faulting instruction).
+"""
+
+from __future__ import annotations
+
+
+class SimFault(RuntimeError):
+    """Base class: the firmware did something the platform does not allow."""
+
+    kind = "fault"
+
+    def __init__(self, cause: str, *, run_name: str = "", pc: int | None = None,
+                 function: str | None = None, address: int | None = None,
+                 total_instructions: int = 0, run_instructions: int | None = None,
+                 console: str = "") -> None:
+        self.cause = cause
+        self.run_name = run_name
+        self.pc = pc
+        self.function = function
+        self.address = address
+        self.total_instructions = total_instructions
+        self.run_instructions = run_instructions
+        self.console = console
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        where = f"pc=0x{self.pc:08x}" if self.pc is not None else "pc=?"
+        where += f" in {self.function}" if self.function else " (no symbol)"
+        run = f"[{self.run_name}] " if self.run_name else ""
+        return (f"{run}{self.kind}: {self.cause} at {where} "
+                f"after {self.total_instructions} instructions")
+
+
+class UnmappedAccess(SimFault):
+    kind = "unmapped access"
+
+
+class IllegalInstruction(SimFault):
+    kind = "illegal instruction"
+
+
+class MisalignedAccess(SimFault):
+    kind = "misaligned access"
+
+
+class StackOverflow(SimFault):
+    kind = "stack overflow"
+
+
+class ProtectionFault(SimFault):
+    """A write to ROM or a fetch from non-executable memory."""
+
+    kind = "protection fault"
+
+
+class UnhandledTrap(SimFault):
+    """A CPU exception with no platform meaning (e.g. an unknown ecall)."""
+
+    kind = "unhandled trap"
+
+
+class SimTimeout(SimFault):
+    """The run exceeded a limit; see the subclasses."""
+
+    kind = "timeout"
+
+
+class InstructionLimitExceeded(SimTimeout):
+    kind = "instruction limit exceeded"
+
+
+class WallClockTimeout(SimTimeout):
+    kind = "wall-clock timeout"

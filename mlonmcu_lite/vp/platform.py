@@ -1,0 +1,364 @@
+"""The RV32 virtual platform: Unicorn + ELF loader + MMIO bus + exact counting.
+
+MMIO windows are mapped with `uc.mmio_map` and then protected to no access:
+Unicorn's read callbacks for MMIO see a stale PC, but its protection hooks
+run after the CPU state has been restored, so the VP records the exact PC
+(and from it the exact instruction count) there, then lets the access go on
+to the device's read/write handler.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from unicorn import (UC_ARCH_RISCV, UC_HOOK_INTR, UC_HOOK_MEM_FETCH_PROT, UC_HOOK_MEM_READ_PROT,
+                     UC_HOOK_MEM_UNMAPPED, UC_HOOK_MEM_WRITE_PROT, UC_MEM_FETCH_PROT,
+                     UC_MEM_FETCH_UNMAPPED, UC_MEM_READ_PROT, UC_MEM_READ_UNMAPPED,
+                     UC_MEM_WRITE_PROT, UC_MEM_WRITE_UNMAPPED, UC_MODE_RISCV32, UC_PROT_ALL,
+                     UC_PROT_EXEC, UC_PROT_NONE, UC_PROT_READ, UC_PROT_WRITE, Uc, UcError)
+from unicorn import unicorn_const as ucc
+from unicorn.riscv_const import (UC_RISCV_REG_A0, UC_RISCV_REG_A1, UC_RISCV_REG_A2,
+                                 UC_RISCV_REG_A7, UC_RISCV_REG_PC, UC_RISCV_REG_SP)
+
+from mlonmcu_lite.vp import faults
+from mlonmcu_lite.vp.counting import make_counter
+from mlonmcu_lite.vp.device import Device
+from mlonmcu_lite.vp.devices import ExitDevice, RegionMarker, Uart
+from mlonmcu_lite.vp.elf import ElfImage
+from mlonmcu_lite.vp.memory_map import PAGE, MemoryMap
+
+_UNTIL = 0xFFFF_FFFF  # never a PC (odd): run until a device or a hook stops the CPU
+_STACK_SYMBOLS = ("__stack_top", "__stack", "_sp", "__StackTop", "_stack_top", "__stack_end")
+_SYS_WRITE, _SYS_EXIT, _SYS_EXIT_GROUP = 64, 93, 94
+_ECALL_CAUSES = (8, 9, 11)
+_TRAP_NAMES = {0: "instruction address misaligned", 1: "instruction access fault",
+               2: "illegal instruction", 3: "breakpoint (ebreak)", 4: "load address misaligned",
+               5: "load access fault", 6: "store/AMO address misaligned", 7: "store access fault",
+               12: "instruction page fault", 13: "load page fault", 15: "store page fault"}
+_TRAP_FAULTS = {0: faults.MisalignedAccess, 2: faults.IllegalInstruction,
+                3: faults.IllegalInstruction, 4: faults.MisalignedAccess,
+                6: faults.MisalignedAccess}
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    """Limits and layout of one emulation.  `None` disables a limit."""
+
+    max_instructions: int | None = 5_000_000_000
+    timeout_s: float | None = 600.0
+    memory_map: MemoryMap = field(default_factory=MemoryMap)
+    counting: str = "auto"  # auto | native | python | step (see counting.py)
+    syscalls: bool = True   # honour ecall a7=64 write / a7=93 exit
+
+
+@dataclass
+class SimResult:
+    """One emulation.  total = reset to exit, the exiting instruction included;
+    run = instructions strictly between the region-begin and region-end stores
+    (None when the firmware marks no region)."""
+
+    run_name: str
+    exit_code: int
+    total_instructions: int
+    run_instructions: int | None
+    console: str
+    sim_seconds: float
+    mips: float
+    devices: dict[str, dict[str, int]]
+    counting: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class VirtualPlatform:
+    """Load an RV32 ELF, attach devices, run it once, read results back."""
+
+    def __init__(self, elf_path: Path | str, devices: Sequence[Device] = (),
+                 config: SimConfig = SimConfig(), run_name: str = "") -> None:
+        self.config = config
+        self.run_name = run_name or Path(elf_path).name
+        self.image = ElfImage.load(Path(elf_path))
+        self.uart, self.exit_device, self.region = Uart(), ExitDevice(), RegionMarker()
+        self.devices: list[Device] = [self.uart, self.exit_device, self.region, *devices]
+        self.uc = Uc(UC_ARCH_RISCV, UC_MODE_RISCV32)
+        self._mapped: list[tuple[int, int]] = []
+        self._initial_sp = config.memory_map.stack_top
+        self._access_count: int | None = None  # exact count during an MMIO access
+        self._fault: faults.SimFault | None = None
+        self._ran = False
+        self._map_memory()
+        self._load_segments()
+        self._map_devices()
+        self.counter = make_counter(config.counting)
+        self.counter.install(self.uc, config.max_instructions)
+        self.uc.hook_add(UC_HOOK_MEM_UNMAPPED, self._on_unmapped)
+        self.uc.hook_add(UC_HOOK_MEM_READ_PROT | UC_HOOK_MEM_WRITE_PROT | UC_HOOK_MEM_FETCH_PROT,
+                         self._on_prot)
+        self.uc.hook_add(UC_HOOK_INTR, self._on_trap)
+
+    # --- memory -------------------------------------------------------------------------
+
+    def _map(self, base: int, size: int, perms: int) -> None:
+        self.uc.mem_map(base, size, perms)
+        self._mapped.append((base, base + size))
+
+    def _is_mapped(self, address: int) -> bool:
+        return any(lo <= address < hi for lo, hi in self._mapped)
+
+    def _map_memory(self) -> None:
+        mm = self.config.memory_map
+        self._map(mm.rom_base, mm.rom_size, UC_PROT_READ | UC_PROT_EXEC)
+        self._map(mm.ram_base, mm.ram_size, UC_PROT_ALL)
+        self._map(mm.stack_base, mm.stack_size, UC_PROT_READ | UC_PROT_WRITE)
+        # foreign ELFs: their segments outside the map, plus a stack below their stack symbol
+        for seg in self.image.segments:
+            self._map_uncovered(seg.paddr, max(seg.memsz, len(seg.data)), UC_PROT_ALL)
+            if seg.flags & 2 and mm.rom_base <= seg.paddr < mm.rom_end:
+                lo = seg.paddr // PAGE * PAGE
+                self.uc.mem_protect(lo, _page_up(seg.paddr + seg.memsz) - lo, UC_PROT_ALL)
+        for name in _STACK_SYMBOLS:
+            sym = self.image.symbols.get(name)
+            if sym is not None:
+                if not self._is_mapped(sym.address - 4):
+                    self._map_uncovered(sym.address - mm.stack_size, mm.stack_size, UC_PROT_ALL)
+                self._initial_sp = sym.address
+                break
+
+    def _map_uncovered(self, address: int, size: int, perms: int) -> None:
+        page = address // PAGE * PAGE
+        end = _page_up(address + size)
+        run_start = None
+        for p in range(page, end + PAGE, PAGE):
+            free = p < end and not self._is_mapped(p)
+            if free and run_start is None:
+                run_start = p
+            elif not free and run_start is not None:
+                self._map(run_start, p - run_start, perms)
+                run_start = None
+
+    def _load_segments(self) -> None:
+        for seg in self.image.segments:
+            if seg.data:
+                self.uc.mem_write(seg.paddr, seg.data)
+
+    def _map_devices(self) -> None:
+        for dev in sorted(self.devices, key=lambda d: d.base):
+            if dev.base % PAGE or dev.size % PAGE or dev.size <= 0:
+                raise ValueError(f"device {dev.name}: window {dev.base:#x}+{dev.size:#x} is not "
+                                 f"page aligned")
+            if any(self._is_mapped(a) for a in (dev.base, dev.base + dev.size - 1)):
+                raise ValueError(f"device {dev.name}: window {dev.base:#x} overlaps mapped memory "
+                                 f"or another device")
+            self.uc.mmio_map(dev.base, dev.size, self._mmio_read, dev, self._mmio_write, dev)
+            self.uc.mem_protect(dev.base, dev.size, UC_PROT_NONE)  # -> _on_prot: exact PC
+            self._mapped.append((dev.base, dev.base + dev.size))
+            dev.attach(self)
+
+    # --- Bus (what devices see) ---------------------------------------------------------
+
+    def mem_read(self, address: int, size: int) -> bytes:
+        return bytes(self.uc.mem_read(address, size))
+
+    def mem_write(self, address: int, data: bytes) -> None:
+        self.uc.mem_write(address, bytes(data))
+
+    def instructions_now(self) -> int:
+        """Exact count up to and including the instruction doing the current MMIO access."""
+        return self._access_count if self._access_count is not None else self.counter.total
+
+    def request_stop(self) -> None:
+        self.uc.emu_stop()
+
+    # --- symbols ------------------------------------------------------------------------
+
+    def symbol_address(self, name: str) -> int:
+        return self.image.symbol(name).address
+
+    def write_symbol(self, name: str, data: bytes) -> None:
+        """Write `data` at symbol `name` (before `run`, e.g. model inputs in .noinit)."""
+        sym = self.image.symbol(name)
+        if sym.size and len(data) > sym.size:
+            raise ValueError(f"{len(data)} bytes do not fit symbol {name!r} ({sym.size} bytes)")
+        self.uc.mem_write(sym.address, bytes(data))
+
+    def read_symbol(self, name: str, size: int | None = None) -> bytes:
+        sym = self.image.symbol(name)
+        return bytes(self.uc.mem_read(sym.address, sym.size if size is None else size))
+
+    # --- hooks --------------------------------------------------------------------------
+
+    def _pc(self) -> int:
+        return self.uc.reg_read(UC_RISCV_REG_PC)
+
+    def _device_at(self, address: int) -> Device | None:
+        for dev in self.devices:
+            if dev.base <= address < dev.base + dev.size:
+                return dev
+        return None
+
+    def _raise(self, cls: type[faults.SimFault], cause: str, pc: int | None,
+               address: int | None = None, count: int | None = None) -> bool:
+        """Record a fault and stop; returns False so Unicorn treats the access as unhandled."""
+        if self._fault is None:
+            total = count if count is not None else (
+                self.counter.count_at(self.uc, pc) if pc is not None else self.counter.total)
+            self._fault = cls(cause, run_name=self.run_name, pc=pc,
+                              function=self.image.function_at(pc), address=address,
+                              total_instructions=total, run_instructions=self.region.run_instructions,
+                              console=self.uart.console)
+        self.uc.emu_stop()
+        return False
+
+    def _on_prot(self, uc: Uc, access: int, address: int, size: int, value: int, _u: object) -> bool:
+        pc = self._pc()
+        dev = self._device_at(address)
+        if dev is not None and access != UC_MEM_FETCH_PROT:
+            if address % size:
+                what = "read" if access == UC_MEM_READ_PROT else "write"
+                return self._raise(faults.MisalignedAccess,
+                                   f"{size}-byte {what} of device {dev.name} at misaligned "
+                                   f"address 0x{address:08x}", pc, address)
+            self._access_count = self.counter.count_at(uc, pc)
+            return True  # Unicorn now calls _mmio_read / _mmio_write
+        what = {UC_MEM_WRITE_PROT: "write to read-only memory",
+                UC_MEM_READ_PROT: "read of unreadable memory",
+                UC_MEM_FETCH_PROT: "fetch from non-executable memory"}.get(access, "access")
+        return self._raise(faults.ProtectionFault, f"{what} at 0x{address:08x}", pc, address)
+
+    def _mmio_read(self, uc: Uc, offset: int, size: int, dev: Device) -> int:
+        try:
+            return dev.read(offset, size) & ((1 << (8 * size)) - 1)
+        finally:
+            self._access_count = None
+
+    def _mmio_write(self, uc: Uc, offset: int, size: int, value: int, dev: Device) -> None:
+        try:
+            dev.write(offset, size, value)
+        finally:
+            self._access_count = None
+
+    def _on_unmapped(self, uc: Uc, access: int, address: int, size: int, value: int,
+                     _u: object) -> bool:
+        pc = self._pc()
+        what = {UC_MEM_READ_UNMAPPED: "read", UC_MEM_WRITE_UNMAPPED: "write",
+                UC_MEM_FETCH_UNMAPPED: "instruction fetch"}.get(access, "access")
+        if access == UC_MEM_FETCH_UNMAPPED:
+            return self._raise(faults.UnmappedAccess, f"{what} from unmapped address "
+                               f"0x{address:08x}", pc, address, count=self.counter.total)
+        if self.config.memory_map.in_guard(address):
+            mm = self.config.memory_map
+            return self._raise(faults.StackOverflow,
+                               f"{size}-byte {what} at 0x{address:08x} in the guard page below "
+                               f"the stack ({mm.stack_size} bytes at 0x{mm.stack_base:08x})",
+                               pc, address)
+        return self._raise(faults.UnmappedAccess,
+                           f"{size}-byte {what} of unmapped address 0x{address:08x}", pc, address)
+
+    def _on_trap(self, uc: Uc, cause: int, _u: object) -> None:
+        pc = self._pc()
+        if cause in _ECALL_CAUSES and self.config.syscalls:
+            self._ecall(uc, pc)
+            return
+        name = _TRAP_NAMES.get(cause, f"exception cause {cause}")
+        self._raise(_TRAP_FAULTS.get(cause, faults.UnhandledTrap), name, pc)
+
+    def _ecall(self, uc: Uc, pc: int) -> None:
+        number = uc.reg_read(UC_RISCV_REG_A7)
+        a0, a1, a2 = (uc.reg_read(r) for r in (UC_RISCV_REG_A0, UC_RISCV_REG_A1, UC_RISCV_REG_A2))
+        if number == _SYS_WRITE and a0 in (1, 2):
+            try:
+                self.uart.append(bytes(uc.mem_read(a1, a2)))
+            except UcError:
+                self._raise(faults.UnmappedAccess, f"ecall write buffer 0x{a1:08x}+{a2} is not "
+                            "mapped", pc, a1)
+                return
+            uc.reg_write(UC_RISCV_REG_A0, a2)
+            uc.reg_write(UC_RISCV_REG_PC, pc + 4)
+        elif number in (_SYS_EXIT, _SYS_EXIT_GROUP):
+            if self.exit_device.exit_code is None:
+                self.exit_device.exit_code = a0 - (1 << 32) if a0 & 0x8000_0000 else a0
+                self.exit_device.exit_instructions = self.counter.count_at(uc, pc)
+            uc.emu_stop()
+        else:
+            self._raise(faults.UnhandledTrap, f"unsupported ecall a7={number} (a0={a0})", pc)
+
+    # --- running ------------------------------------------------------------------------
+
+    def run(self) -> SimResult:
+        """Run from the ELF entry to exit; raises a `SimFault` subclass on any fault."""
+        if self._ran:
+            raise RuntimeError("VirtualPlatform.run() may be called once per instance")
+        self._ran = True
+        cfg = self.config
+        self.uc.reg_write(UC_RISCV_REG_SP, self._initial_sp)
+        timeout_us = int(cfg.timeout_s * 1e6) if cfg.timeout_s else 0
+        error: UcError | None = None
+        start = time.perf_counter()
+        try:
+            self.uc.emu_start(self.image.entry, _UNTIL, timeout=timeout_us)
+        except UcError as exc:
+            error = exc
+        except faults.SimFault:  # raised inside a device handler
+            raise
+        seconds = time.perf_counter() - start
+        if self._fault is not None:
+            raise self._fault
+        if error is not None:
+            self._raise_uc_error(error)
+        if self.exit_device.exit_code is None:
+            pc = self._pc()
+            if self.counter.limit_hit:
+                self._raise(faults.InstructionLimitExceeded,
+                            f"more than {cfg.max_instructions} instructions", pc,
+                            count=self.counter.total)
+            elif timeout_us and seconds >= cfg.timeout_s * 0.999:
+                self._raise(faults.WallClockTimeout, f"no exit within {cfg.timeout_s} s", pc,
+                            count=self.counter.total)
+            else:
+                self._raise(faults.UnhandledTrap, "the CPU stopped without an exit", pc,
+                            count=self.counter.total)
+            assert self._fault is not None
+            raise self._fault
+        total = self.exit_device.exit_instructions or 0
+        return SimResult(run_name=self.run_name, exit_code=self.exit_device.exit_code,
+                         total_instructions=total, run_instructions=self.region.run_instructions,
+                         console=self.uart.console, sim_seconds=seconds,
+                         mips=total / seconds / 1e6 if seconds > 0 else 0.0,
+                         devices={d.name: d.report() for d in self.devices},
+                         counting=self.counter.mode)
+
+    def _raise_uc_error(self, error: UcError) -> None:
+        pc = self._pc()
+        code = error.errno
+        if code == ucc.UC_ERR_INSN_INVALID:
+            word = self._word_at(pc)
+            cause = "ebreak" if word in (0x0010_0073, 0x9002) else (
+                f"undecodable instruction 0x{word:08x}" if word is not None else "illegal instruction")
+            self._raise(faults.IllegalInstruction, cause, pc)
+        elif code in (ucc.UC_ERR_READ_UNALIGNED, ucc.UC_ERR_WRITE_UNALIGNED,
+                      ucc.UC_ERR_FETCH_UNALIGNED):
+            self._raise(faults.MisalignedAccess, str(error), pc)
+        elif code in (ucc.UC_ERR_READ_UNMAPPED, ucc.UC_ERR_WRITE_UNMAPPED,
+                      ucc.UC_ERR_FETCH_UNMAPPED):
+            self._raise(faults.UnmappedAccess, str(error), pc)
+        else:
+            self._raise(faults.UnhandledTrap, str(error), pc)
+        assert self._fault is not None
+        raise self._fault
+
+    def _word_at(self, pc: int) -> int | None:
+        try:
+            low = int.from_bytes(self.uc.mem_read(pc, 2), "little")
+            if low & 3 != 3:
+                return low
+            return int.from_bytes(self.uc.mem_read(pc, 4), "little")
+        except UcError:
+            return None
+
+
+def _page_up(value: int) -> int:
+    return (value + PAGE - 1) // PAGE * PAGE
