@@ -128,7 +128,7 @@ class CostModelSettings(CostSettings):
 
     @model_validator(mode="after")
     def _lanes_divide_pes(self) -> "CostModelSettings":
-        if self.macs_per_cycle % self.pe_lanes:
+        if self.cost_model == "detailed" and self.macs_per_cycle % self.pe_lanes:
             raise ValueError(f"pe_lanes={self.pe_lanes} must divide macs_per_cycle="
                              f"{self.macs_per_cycle} (the multipliers are split evenly into lanes)")
         return self
