@@ -16,6 +16,7 @@ import pytest
 from mlonmcu_lite.peripheral import CArgs, load_backend
 from mlonmcu_lite.peripheral.depthwise import DepthwiseJob
 
+from test_peripheral_firmware import c_array
 from test_qdepthwise import dw_region, operands, reference_depthwise
 
 CASES = [  # ih, iw, c, kh, kw, stride, padding, pad_value, input_offset, weight_offset
@@ -24,11 +25,6 @@ CASES = [  # ih, iw, c, kh, kw, stride, padding, pad_value, input_offset, weight
     (10, 12, 20, 1, 5, (2, 1), "valid", 0, 3, -2),
     (13, 6, 8, 4, 2, (1, 2), "same", 100, 0, 0),
 ]
-
-
-def c_array(ctype: str, name: str, values: np.ndarray, const: bool) -> str:
-    body = ", ".join(str(int(v)) for v in values.ravel())
-    return f"static {'const ' if const else ''}{ctype} {name}[{values.size}] = {{{body}}};\n"
 
 
 def firmware_source(backend, rng) -> str:

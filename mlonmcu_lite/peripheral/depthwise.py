@@ -11,14 +11,13 @@ maths differ.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from .backend import ConvRegion
 from .capabilities import ConvCapabilities
-from .conv import ConvJob
+from .conv import ConvJob, conv2d_int32
 
 
 @dataclass(frozen=True)
@@ -60,15 +59,11 @@ class DepthwiseCapabilities(ConvCapabilities):
 
 def depthwise_int32(job: DepthwiseJob, x: np.ndarray, w: np.ndarray,
                     bias: np.ndarray) -> np.ndarray:
-    """x int8 [H,W,C], w int8 [C,KH,KW], bias int32 [C] -> int32 [OH,OW,C], exact
-    (int64 accumulation, then int32 wrap-around like the hardware adder)."""
-    padded = np.full((job.in_h + job.pad_top + job.pad_bottom,
-                      job.in_w + job.pad_left + job.pad_right, job.in_c),
-                     job.pad_value, dtype=np.int64)
-    padded[job.pad_top:job.pad_top + job.in_h, job.pad_left:job.pad_left + job.in_w] = x
-    padded += job.input_offset
-    windows = sliding_window_view(padded, (job.k_h, job.k_w), axis=(0, 1))
-    windows = windows[::job.stride_h, ::job.stride_w][:job.out_h, :job.out_w]  # OH,OW,C,KH,KW
-    acc = np.einsum("hwcyx,cyx->hwc", windows, w.astype(np.int64) + job.weight_offset)
-    acc += bias.astype(np.int64)
-    return ((acc + 2**31) % 2**32 - 2**31).astype(np.int32)
+    """x int8 [H,W,C], w int8 [C,KH,KW], bias int32 [C] -> int32 [OH,OW,C], exact:
+    each channel is a one-channel `conv2d_int32` (same padding, offsets, wrap-around)."""
+    single = replace(job, in_c=1, out_c=1)
+    out = np.empty((job.out_h, job.out_w, job.out_c), np.int32)
+    for ch in range(job.out_c):
+        out[:, :, ch] = conv2d_int32(single, x[:, :, ch:ch + 1],
+                                     w[ch].reshape(1, job.k_h, job.k_w, 1), bias[ch:ch + 1])[..., 0]
+    return out

@@ -7,38 +7,24 @@ holds both `in_c` and `out_c`: the engine computes channel multiplier 1 only.
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import Field
 
 from mlonmcu_lite.peripheral.accelerator import ERROR_CODES, control_registers
 from mlonmcu_lite.peripheral.capabilities import ConvBinding
+from mlonmcu_lite.peripheral.conv_engine import (CHANNELS_OFFSET, GEOMETRY_FIELDS,
+                                                 WaitModeSettings, conv_engine_registers)
 from mlonmcu_lite.peripheral.cost_detailed import CostModelSettings
 from mlonmcu_lite.peripheral.depthwise import DepthwiseCapabilities
-from mlonmcu_lite.peripheral.settings import CODEGEN
 from mlonmcu_lite.peripheral.spec import BitField, PeripheralSpec, Register
 
 
-class QDepthwiseSettings(CostModelSettings):
+class QDepthwiseSettings(CostModelSettings, WaitModeSettings):
     """A channel-lane engine: `pe_lanes` channels in parallel, `macs_per_cycle / pe_lanes`
-    kernel taps per lane per cycle (used by `cost_model=detailed`; `simple` charges
-    `setup + ceil(MACs / macs_per_cycle)`).  The driver blocks on WAIT (`stall`, default)
-    or polls STATUS (`poll`)."""
+    kernel taps per lane per cycle (charged by `cost_model=detailed`; `simple` charges
+    `setup + ceil(MACs / macs_per_cycle)`)."""
 
     pe_lanes: int = Field(16, ge=1, le=65_536, description="detailed: channel lanes; each has "
                           "macs_per_cycle/pe_lanes multipliers for the kernel taps")
-    wait_mode: Literal["poll", "stall"] = Field(
-        "stall", description="driver blocks on WAIT (stall) or polls STATUS (poll)",
-        json_schema_extra=CODEGEN)
-
-
-def _addr(name: str, offset: int, what: str) -> Register:
-    return Register(name, offset, f"address of the {what} in shared memory")
-
-
-def _pair(name: str, offset: int, doc: str, lo: str, hi: str, signed: bool = False) -> Register:
-    return Register(name, offset, doc, fields=(BitField(lo, 0, 16, signed=signed),
-                                               BitField(hi, 16, 16, signed=signed)))
 
 
 SPEC = PeripheralSpec(
@@ -48,24 +34,11 @@ SPEC = PeripheralSpec(
         "int32 NHWC output",
     registers=(
         *control_registers(magic=0x5144),  # "QD"
-        _addr("INPUT_ADDR", 0x010, "int8 input [H][W][C]"),
-        _addr("WEIGHT_ADDR", 0x014, "int8 weights [C][KH][KW]"),
-        _addr("BIAS_ADDR", 0x018, "int32 bias [C]"),
-        _addr("OUTPUT_ADDR", 0x01C, "int32 output [OH][OW][C]"),
-        _pair("INPUT_SHAPE", 0x020, "input height and width", "HEIGHT", "WIDTH"),
-        _pair("OUTPUT_SHAPE", 0x024, "output height and width", "HEIGHT", "WIDTH"),
-        Register("CHANNELS", 0x028, "channels (input = output)",
-                 fields=(BitField("COUNT", 0, 16),)),
-        Register("KERNEL", 0x02C, "kernel size and strides", fields=(
-            BitField("HEIGHT", 0, 8), BitField("WIDTH", 8, 8),
-            BitField("STRIDE_H", 16, 4), BitField("STRIDE_W", 20, 4))),
-        Register("PADDING", 0x030, "zero-copy padding (positions hold PAD_VALUE)", fields=(
-            BitField("TOP", 0, 8), BitField("LEFT", 8, 8),
-            BitField("BOTTOM", 16, 8), BitField("RIGHT", 24, 8))),
-        _pair("OFFSETS", 0x034, "added to every input / weight value", "INPUT", "WEIGHT",
-              signed=True),
-        Register("PAD_VALUE", 0x038, "int8 value of padded input positions",
-                 fields=(BitField("VALUE", 0, 8, signed=True),)),
+        *conv_engine_registers(
+            Register("CHANNELS", CHANNELS_OFFSET, "channels (input = output)",
+                     fields=(BitField("COUNT", 0, 16),)),
+            input_layout="[H][W][C]", weight_layout="[C][KH][KW]", bias_layout="[C]",
+            output_layout="[OH][OW][C]"),
     ),
     settings=QDepthwiseSettings,
     capabilities=DepthwiseCapabilities(
@@ -74,14 +47,5 @@ SPEC = PeripheralSpec(
     constants=dict(ERROR_CODES),
 )
 
-BINDING = ConvBinding(SPEC, {
-    "in_h": "INPUT_SHAPE.HEIGHT", "in_w": "INPUT_SHAPE.WIDTH",
-    "in_c": "CHANNELS.COUNT", "out_c": "CHANNELS.COUNT",
-    "out_h": "OUTPUT_SHAPE.HEIGHT", "out_w": "OUTPUT_SHAPE.WIDTH",
-    "k_h": "KERNEL.HEIGHT", "k_w": "KERNEL.WIDTH",
-    "stride_h": "KERNEL.STRIDE_H", "stride_w": "KERNEL.STRIDE_W",
-    "pad_top": "PADDING.TOP", "pad_left": "PADDING.LEFT",
-    "pad_bottom": "PADDING.BOTTOM", "pad_right": "PADDING.RIGHT",
-    "pad_value": "PAD_VALUE.VALUE",
-    "input_offset": "OFFSETS.INPUT", "weight_offset": "OFFSETS.WEIGHT",
-})
+BINDING = ConvBinding(SPEC, {**GEOMETRY_FIELDS, "in_c": "CHANNELS.COUNT",
+                             "out_c": "CHANNELS.COUNT"})
