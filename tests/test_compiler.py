@@ -32,8 +32,9 @@ def _compile_and_load(im, tmp_path: Path, settings=CompilerSettings()):
 
 
 @pytest.mark.parametrize("settings", [CompilerSettings(), CompilerSettings(fold_pad=False),
-                                      CompilerSettings(unroll=1, hoist_bounds=False), CompilerSettings(unroll=8)],
-                         ids=["default", "no_fold_pad", "plain_loops", "unroll8"])
+                                      CompilerSettings(unroll=1, hoist_bounds=False, block_channels=1),
+                                      CompilerSettings(unroll=8, block_channels=2)],
+                         ids=["default", "no_fold_pad", "plain_loops", "unroll8_block2"])
 def test_handwritten_module_matches_tvm_vm(tmp_path, settings, chain_reference):
     mod, samples, expected = chain_reference
     im = SimpleNamespace(name="chain", mod=mod, inputs=[], outputs=[])
@@ -73,8 +74,8 @@ def test_generated_c_is_plain(tmp_path):
         *inputs, output = params.split(", ")
         assert all(p.startswith("const ") and "* restrict " in p for p in inputs)
         assert not output.startswith("const ") and "* restrict " in output
-    # no workspace: every local array in a kernel holds one element
-    assert set(re.findall(r"^\s+\w+ \w+\[(\d+)\];", kernels, re.M)) <= {"1"}
+    # no workspace: every local array is a scalar or a block of channel accumulators
+    assert set(re.findall(r"^\s+\w+ \w+\[(\d+)\];", kernels, re.M)) <= {"1", "4"}
     # weights in ROM, activations in the arena, I/O buffers not initialised
     assert re.search(r"static const int8_t mlml_const_\d+\[\d+\]", model)
     assert f"uint8_t mlml_arena[{cm.arena_bytes}]" in model
@@ -86,6 +87,8 @@ def test_generated_c_is_plain(tmp_path):
 def test_bad_settings_rejected():
     with pytest.raises(ValueError, match="unroll"):
         CompilerSettings(unroll=0)
+    with pytest.raises(ValueError, match="block_channels"):
+        CompilerSettings(block_channels=0)
     with pytest.raises(ValueError, match="power of two"):
         CompilerSettings(arena_align=3)
 

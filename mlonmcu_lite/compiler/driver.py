@@ -83,7 +83,7 @@ def compile_model(im, out_dir: Path, settings: CompilerSettings = CompilerSettin
     _unique_activation_names(graph)
 
     symbols = _kernel_symbols(graph)
-    scheduled = {sym: schedule_kernel(fused[func], settings.unroll) for func, sym in symbols.items()}
+    scheduled = {sym: schedule_kernel(fused[func], settings.unroll, settings.block_channels) for func, sym in symbols.items()}
     source = kernels_to_c(scheduled, settings.hoist_bounds)
     n_inputs = {symbols[s.func]: len(s.inputs) for s in graph.steps if s.kind == "kernel"}
     protos, defs = [], []

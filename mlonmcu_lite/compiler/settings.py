@@ -14,12 +14,14 @@ class CompilerSettings:
     fold_pad: bool = True  # read the unpadded input in the conv instead of a pad kernel
     hoist_bounds: bool = True  # move the folded pad's bounds test out of the channel loop
     unroll: int = 4  # unroll factor of the innermost (sum) reduction loop; 1 = off
+    block_channels: int = 4  # output channels accumulated together in registers; 1 = off
     arena_align: int = 8  # byte alignment of every arena buffer
-    schema: int = 2  # bumped when the generated code changes for the same settings
+    schema: int = 3  # bumped when the generated code changes for the same settings
 
     def __post_init__(self) -> None:
-        if self.unroll < 1:
-            raise ValueError(f"unroll must be >= 1, got {self.unroll}")
+        for name in ("unroll", "block_channels"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.arena_align <= 0 or self.arena_align & (self.arena_align - 1):
             raise ValueError(f"arena_align must be a power of two, got {self.arena_align}")
 
