@@ -3,6 +3,8 @@
 The VP register file, the C header `qdepthwise_regs.h` and the compiler's
 capability check are all derived from `SPEC` and `BINDING`.  One CHANNELS field
 holds both `in_c` and `out_c`: the engine computes channel multiplier 1 only.
+It sits in the top peripheral window so that `bench peripheral new` keeps handing
+the low free windows to new peripherals.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ class QDepthwiseSettings(CostModelSettings, WaitModeSettings):
 
 SPEC = PeripheralSpec(
     name="qdepthwise",
-    base=0x4000_1000,
+    base=0x4000_F000,
     doc="int8 depthwise conv2d (multiplier 1) + int32 bias, NHWC input, [C][KH][KW] weights, "
         "int32 NHWC output",
     registers=(
