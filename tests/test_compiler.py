@@ -126,3 +126,24 @@ def test_zoo_bit_exact_on_host(name, tmp_path):
     cm = _check_against_goldens(name, tmp_path)
     assert cm.inputs[0].symbol == "mlml_input_0" and cm.outputs[0].symbol == "mlml_output_0"
     assert cm.inputs[0].nbytes == int(np.prod(cm.inputs[0].shape))
+
+
+def test_widen_loads_matches_brackets():
+    from mlonmcu_lite.compiler.narrow import widen_loads
+
+    body = "x = p[a[i] + 1] * p2[j] + (p[k]);"
+    assert widen_loads(body, "p") == "x = ((int64_t)p[a[i] + 1]) * p2[j] + (((int64_t)p[k]));"
+
+
+def test_int64_constants_narrowed_when_they_fit(tmp_path):
+    info = resolve_model("conv_s1_same")
+    im = import_tflite(info.path)
+    wide = compile_model(im, tmp_path / "wide", settings=CompilerSettings(narrow_constants=False))
+    narrow = compile_model(im, tmp_path / "narrow")
+    assert narrow.weight_bytes < wide.weight_bytes
+    assert "static const int64_t" in (tmp_path / "wide" / "model.c").read_text()
+    kernels = (tmp_path / "narrow" / "kernels.c").read_text()
+    assert "const int32_t* restrict" in kernels and "((int64_t)param_" in kernels
+    host = build_host_library(narrow, tmp_path / "n.so")
+    for sample, golden in zip(info.samples, info.goldens, strict=True):
+        np.testing.assert_array_equal(host.run(sample)[0], np.asarray(golden[0]).reshape(host.cm.outputs[0].shape))

@@ -13,6 +13,8 @@ import tvm
 from tvm import s_tir, tirx
 from tvm.target import Target
 
+from .narrow import widen_loads
+
 _C_TARGET = {"kind": "c"}
 
 
@@ -97,8 +99,11 @@ def _definition(source: str, name: str) -> tuple[str, str]:
     return match.group(1), source[match.end() - 1:pos + 1]
 
 
-def plain_c_function(source: str, name: str, n_inputs: int) -> tuple[str, str]:
-    """(prototype, definition) with `const ... restrict` inputs and `restrict` outputs."""
+def plain_c_function(source: str, name: str, n_inputs: int, narrow: frozenset = frozenset()) -> tuple[str, str]:
+    """(prototype, definition) with `const ... restrict` inputs and `restrict` outputs.
+
+    Input positions in `narrow` (int64 in TIR) are passed as int32 and widened at each load.
+    """
     params, body = _definition(source, name)
     typed = []
     for i, param in enumerate(p.strip() for p in params.split(",")):
@@ -106,6 +111,10 @@ def plain_c_function(source: str, name: str, n_inputs: int) -> tuple[str, str]:
         ctype = ctype.replace(" ", "")
         if not ctype.endswith("*"):
             raise CodegenError(f"kernel {name}: non-pointer parameter `{param}`")
+        if i in narrow:
+            if ctype != "int64_t*":
+                raise CodegenError(f"kernel {name}: cannot narrow `{param}`")
+            ctype, body = "int32_t*", widen_loads(body, pname)
         qualifier = "const " if i < n_inputs else ""
         typed.append(f"{qualifier}{ctype[:-1]}* restrict {pname}")
     signature = f"void {name}({', '.join(typed)})"

@@ -17,6 +17,7 @@ from .ccodegen import kernels_to_c, plain_c_function
 from .graph import Graph, walk_main
 from .lower import lower_relax
 from .model import CompiledModel, IOBuffer
+from .narrow import narrowable_params
 from .offload import offload_regions
 from .planner import Interval, plan_arena
 from .schedule import schedule_kernel
@@ -86,14 +87,15 @@ def compile_model(im, out_dir: Path, settings: CompilerSettings = CompilerSettin
     scheduled = {sym: schedule_kernel(fused[func], settings.unroll, settings.block_channels) for func, sym in symbols.items()}
     source = kernels_to_c(scheduled, settings.hoist_bounds)
     n_inputs = {symbols[s.func]: len(s.inputs) for s in graph.steps if s.kind == "kernel"}
-    protos, defs = [], []
-    for sym in scheduled:
-        proto, definition = plain_c_function(source, sym, n_inputs[sym])
-        protos.append(proto)
-        defs.append(definition)
     for step in graph.steps:
         if step.kind == "kernel":
             step.func = symbols[step.func]
+    narrowed = narrowable_params(graph) if settings.narrow_constants else {}
+    protos, defs = [], []
+    for sym in scheduled:
+        proto, definition = plain_c_function(source, sym, n_inputs[sym], frozenset(narrowed.get(sym, ())))
+        protos.append(proto)
+        defs.append(definition)
 
     intervals = _intervals(graph, settings.arena_align)
     plan = plan_arena(intervals)
