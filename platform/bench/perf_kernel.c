@@ -1,5 +1,5 @@
-/* A ~50M-instruction int8 workload (a TinyML-like matmul + requantize), used
- * by `bench perf` to measure VP speed with exact counting. */
+/* The `bench perf` workload: ~50M instructions of int8 matmul + requantize
+ * (TinyML-like), to measure VP speed with exact counting. */
 #include "mlml_platform.h"
 
 #ifndef REPEAT

@@ -1,0 +1,44 @@
+"""`bench doctor`: what the build and the VP will use, or exactly what to install."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .. import toolchain
+from ..vp import counting
+
+
+@click.command(name="doctor")
+def doctor() -> None:
+    """Report the cross toolchain, libc, ISA variants, host compiler and unicorn found."""
+    ok = True
+    try:
+        tc = toolchain.find_toolchain()
+        click.echo(f"toolchain:     {tc.clang} ({tc.clang_version})")
+        click.echo(f"linker:        {tc.lld} ({tc.lld_version})")
+    except toolchain.ToolchainMissing as exc:
+        ok = False
+        click.echo(f"toolchain:     MISSING - {exc}")
+    libc = ", ".join(p.name for p in toolchain.platform_sources())
+    click.echo(f"libc:          mlonmcu-lite platform libc ({toolchain.PLATFORM_DIR}: {libc})")
+    archs = ", ".join(f"{a} ({toolchain.load_arch(a).mabi})" for a in toolchain.available_archs())
+    click.echo(f"ISA variants:  {archs}; default {toolchain.DEFAULT_ARCH}")
+    dist = counting.unicorn_dist()
+    click.echo(f"unicorn:       {dist.version} ({dist.library})")
+    cc = counting.find_host_compiler()
+    if cc is None:
+        click.echo("host compiler: MISSING - the VP falls back to the slow Python counting hook; "
+                   "install one with: sudo apt-get install -y gcc")
+    else:
+        try:
+            lib = counting.build_native_library()
+            counting.load_native_library()
+            click.echo(f"host compiler: {cc} (native counting hook: {lib})")
+        except counting.NativeHookUnavailable as exc:
+            ok = False
+            click.echo(f"host compiler: {cc}, but the native counting hook failed: {exc}")
+    click.echo("status:        ok" if ok else f"status:        missing parts; run: "
+               f"{toolchain.INSTALL_COMMAND}")
+    sys.exit(0 if ok else 1)

@@ -1,0 +1,46 @@
+"""`bench perf`: VP speed (MIPS) with exact instruction counting on a ~50M-instruction program."""
+
+from __future__ import annotations
+
+import json
+import statistics
+
+import click
+
+from .. import toolchain
+from ..vp import SimConfig, VirtualPlatform
+
+PERF_SOURCE = toolchain.PLATFORM_DIR / "bench" / "perf_kernel.c"
+
+
+@click.command(name="perf")
+@click.option("--arch", type=click.Choice(toolchain.available_archs()),
+              default=toolchain.DEFAULT_ARCH, show_default=True)
+@click.option("--repeat", type=click.IntRange(min=1), default=3, show_default=True,
+              help="Emulations to run (each on a fresh VP).")
+@click.option("--python-hook", is_flag=True,
+              help="Also measure the Python block-hook fallback (one run, ~20 s).")
+@click.option("--json", "as_json", is_flag=True)
+def perf(arch: str, repeat: int, python_hook: bool, as_json: bool) -> None:
+    """Build and run a ~50M-instruction int8 kernel; print instructions, seconds and MIPS."""
+    out_dir = toolchain.CACHE_DIR / "perf" / arch
+    build = toolchain.build_firmware([PERF_SOURCE], out_dir, arch=arch, werror=True, name="perf")
+    modes = [("native", repeat)] + ([("python", 1)] if python_hook else [])
+    rows = []
+    for mode, runs in modes:
+        for i in range(runs):
+            res = VirtualPlatform(build.elf, config=SimConfig(counting=mode),
+                                  run_name=f"perf/{arch}").run()
+            rows.append({"counting": res.counting, "run": i, "instructions": res.total_instructions,
+                         "seconds": res.sim_seconds, "mips": res.mips})
+            if not as_json:
+                click.echo(f"{res.counting:>7} run {i}: {res.total_instructions:,} instructions "
+                           f"in {res.sim_seconds:.3f} s = {res.mips:.1f} MIPS")
+    native = [r["mips"] for r in rows if r["counting"] == "native"]
+    summary = {"arch": arch, "elf": str(build.elf), "native_mips_best": max(native),
+               "native_mips_median": statistics.median(native), "runs": rows}
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+    else:
+        click.echo(f"native counting: best {max(native):.1f} MIPS, median "
+                   f"{statistics.median(native):.1f} MIPS ({arch}, exact counts)")
