@@ -259,11 +259,14 @@ class VirtualPlatform:
                            f"{size}-byte {what} of unmapped address 0x{address:08x}", pc, address)
 
     def _on_trap(self, uc: Uc, cause: int, _u: object) -> None:
-        pc = self._pc()
+        # Unicorn advances the RISC-V PC by 4 before calling interrupt hooks (whatever the
+        # instruction's length): undo that to name the trapping instruction.
+        pc = (self._pc() - 4) & 0xFFFF_FFFF
         if cause in _ECALL_CAUSES and self.config.syscalls:
             self._ecall(uc, pc)
             return
-        name = _TRAP_NAMES.get(cause, f"exception cause {cause}")
+        name = self._illegal_cause(pc) if cause == 2 else _TRAP_NAMES.get(
+            cause, f"exception cause {cause}")
         self._raise(_TRAP_FAULTS.get(cause, faults.UnhandledTrap), name, pc)
 
     def _ecall(self, uc: Uc, pc: int) -> None:
@@ -277,7 +280,7 @@ class VirtualPlatform:
                             "mapped", pc, a1)
                 return
             uc.reg_write(UC_RISCV_REG_A0, a2)
-            uc.reg_write(UC_RISCV_REG_PC, pc + 4)
+            uc.reg_write(UC_RISCV_REG_PC, pc + 4)  # resume after the ecall
         elif number in (_SYS_EXIT, _SYS_EXIT_GROUP):
             if self.exit_device.exit_code is None:
                 self.exit_device.exit_code = a0 - (1 << 32) if a0 & 0x8000_0000 else a0
@@ -335,10 +338,7 @@ class VirtualPlatform:
         pc = self._pc()
         code = error.errno
         if code == ucc.UC_ERR_INSN_INVALID:
-            word = self._word_at(pc)
-            cause = "ebreak" if word in (0x0010_0073, 0x9002) else (
-                f"undecodable instruction 0x{word:08x}" if word is not None else "illegal instruction")
-            self._raise(faults.IllegalInstruction, cause, pc)
+            self._raise(faults.IllegalInstruction, self._illegal_cause(pc), pc)
         elif code in (ucc.UC_ERR_READ_UNALIGNED, ucc.UC_ERR_WRITE_UNALIGNED,
                       ucc.UC_ERR_FETCH_UNALIGNED):
             self._raise(faults.MisalignedAccess, str(error), pc)
@@ -349,6 +349,12 @@ class VirtualPlatform:
             self._raise(faults.UnhandledTrap, str(error), pc)
         assert self._fault is not None
         raise self._fault
+
+    def _illegal_cause(self, pc: int) -> str:
+        word = self._word_at(pc)
+        if word in (0x0010_0073, 0x9002):
+            return "ebreak"
+        return "illegal instruction" if word is None else f"illegal instruction word 0x{word:08x}"
 
     def _word_at(self, pc: int) -> int | None:
         try:
