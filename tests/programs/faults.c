@@ -27,6 +27,11 @@ int main(void) {
     *(volatile uint32_t *)(MLML_ROM_BASE + 0x100u) = 0;
 #elif defined(FAULT_LOOP)
     for (;;) sink++;
+#elif defined(FAULT_AMO) /* rv32gc: atomics must be naturally aligned */
+    static uint32_t word[2];
+    uint32_t old;
+    __asm__ volatile("amoadd.w %0, %1, (%2)" : "=r"(old) : "r"(1), "r"((char *)word + 2) : "memory");
+    sink = old;
 #elif defined(FAULT_JUMP)
     ((void (*)(void))0x30000000u)();
 #else
