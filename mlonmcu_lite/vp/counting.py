@@ -81,22 +81,16 @@ class _BlockCounterBase(_Counter):
         return before + insn_count(bytes(uc.mem_read(block, pc - block + 1)))
 
 
-class StepCounter(_Counter):
-    """One Python callback per instruction (the hook runs before the instruction)."""
-
-    mode = "step"
+class _PythonCounter(_Counter):
+    """State shared by the Python hooks: the count and the instruction budget."""
 
     def __init__(self) -> None:
         self._count = 0
         self._limit = 0
         self._limit_hit = False
 
-    def install(self, uc: Uc, limit: int | None) -> None:
-        self._limit = limit or 0
-        uc.hook_add(UC_HOOK_CODE, self._hook)
-
-    def _hook(self, uc: Uc, address: int, size: int, _user: object) -> None:
-        self._count += 1
+    def _add(self, uc: Uc, n: int) -> None:
+        self._count += n
         if self._limit and self._count > self._limit:
             self._limit_hit = True
             uc.emu_stop()
@@ -109,18 +103,30 @@ class StepCounter(_Counter):
     def limit_hit(self) -> bool:
         return self._limit_hit
 
+
+class StepCounter(_PythonCounter):
+    """One Python callback per instruction (the hook runs before the instruction)."""
+
+    mode = "step"
+
+    def install(self, uc: Uc, limit: int | None) -> None:
+        self._limit = limit or 0
+        uc.hook_add(UC_HOOK_CODE, self._hook)
+
+    def _hook(self, uc: Uc, address: int, size: int, _user: object) -> None:
+        self._add(uc, 1)
+
     def count_at(self, uc: Uc, pc: int) -> int:
         return self._count
 
 
-class PythonBlockCounter(_BlockCounterBase):
+class PythonBlockCounter(_PythonCounter, _BlockCounterBase):
     mode = "python"
 
     def __init__(self) -> None:
+        super().__init__()
         self._cache: dict[tuple[int, int], int] = {}
-        self._count = self._before = self._block = self._size = 0
-        self._limit = 0
-        self._limit_hit = False
+        self._before = self._block = self._size = 0
 
     def install(self, uc: Uc, limit: int | None) -> None:
         self._limit = limit or 0
@@ -131,22 +137,11 @@ class PythonBlockCounter(_BlockCounterBase):
         if n is None:
             n = self._cache[(address, size)] = insn_count(bytes(uc.mem_read(address, size)))
         self._before = self._count
-        self._count += n
         self._block, self._size = address, size
-        if self._limit and self._count > self._limit:
-            self._limit_hit = True
-            uc.emu_stop()
+        self._add(uc, n)
 
     def _block_state(self) -> tuple[int, int, int]:
         return self._before, self._block, self._size
-
-    @property
-    def total(self) -> int:
-        return self._count
-
-    @property
-    def limit_hit(self) -> bool:
-        return self._limit_hit
 
 
 class _CounterStruct(ctypes.Structure):

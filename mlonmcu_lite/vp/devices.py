@@ -38,7 +38,15 @@ class Uart(Device):
         return {"bytes": len(self._out)}
 
 
-class ExitDevice(Device):
+class _WriteOnlyDevice(Device):
+    """Reads return 0."""
+
+    def read(self, offset: int, size: int) -> int:
+        self.stats.reads += 1
+        return 0
+
+
+class ExitDevice(_WriteOnlyDevice):
     """A store to offset 0 ends the run with that exit code; the store counts as retired."""
 
     name = "exit"
@@ -48,10 +56,6 @@ class ExitDevice(Device):
         super().__init__()
         self.exit_code: int | None = None
         self.exit_instructions: int | None = None
-
-    def read(self, offset: int, size: int) -> int:
-        self.stats.reads += 1
-        return 0
 
     def write(self, offset: int, size: int, value: int) -> None:
         self.stats.writes += 1
@@ -65,7 +69,7 @@ class ExitDevice(Device):
         return {} if self.exit_code is None else {"code": self.exit_code}
 
 
-class RegionMarker(Device):
+class RegionMarker(_WriteOnlyDevice):
     """Write 1 = begin, 2 = end of the measured region (instruction counts at each store)."""
 
     name = "region"
@@ -75,10 +79,6 @@ class RegionMarker(Device):
         super().__init__()
         self.begin: int | None = None
         self.end: int | None = None
-
-    def read(self, offset: int, size: int) -> int:
-        self.stats.reads += 1
-        return 0
 
     def write(self, offset: int, size: int, value: int) -> None:
         self.stats.writes += 1
