@@ -72,3 +72,16 @@ def test_no_host_compiler_falls_back_with_warning(monkeypatch, tmp_path):
         assert isinstance(counter, counting.PythonBlockCounter)
     finally:
         counting.load_native_library.cache_clear()
+
+
+def test_doctor_reports_what_to_install(monkeypatch):
+    from mlonmcu_lite import toolchain
+
+    def missing():
+        raise toolchain.ToolchainMissing(f"not found. Install it with:\n  {toolchain.INSTALL_COMMAND}")
+
+    monkeypatch.setattr(toolchain, "find_toolchain", missing)
+    res = CliRunner().invoke(main, ["doctor"])
+    assert res.exit_code == 1
+    assert "toolchain:     MISSING" in res.output
+    assert "sudo apt-get update && sudo apt-get install -y clang-14 lld-14" in res.output
