@@ -47,7 +47,7 @@ def write_model(spec, out: Path) -> Path:
 
 def write_goldens(path: Path) -> None:
     """Run ai-edge-litert BUILTIN_REF on the committed samples; never edited by hand."""
-    from mlonmcu_lite.reference import reference_outputs_many
+    from mlonmcu_lite.zoo.reference import reference_outputs_many
 
     with np.load(path.with_suffix(".samples.npz")) as npz:
         per_input = [npz[f"input_{i}"] for i in range(len(npz.files))]

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from .. import toolchain
+from ..firmware import toolchain
 from ..vp import counting
 
 

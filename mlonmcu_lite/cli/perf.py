@@ -7,7 +7,7 @@ import statistics
 
 import click
 
-from .. import toolchain
+from ..firmware import toolchain
 from ..vp import SimConfig, VirtualPlatform
 
 PERF_SOURCE = toolchain.PLATFORM_DIR / "bench" / "perf_kernel.c"

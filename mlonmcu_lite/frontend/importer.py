@@ -9,7 +9,7 @@ import tflite
 import tvm
 from tvm.relax.frontend.tflite import from_tflite
 
-from mlonmcu_lite.tflite_info import ModelError, TensorSpec, read_tflite
+from mlonmcu_lite.zoo.tflite_info import ModelError, TensorSpec, read_tflite
 
 from .errors import FrontendError
 from .rewrite import check_integer, integer_rewrite

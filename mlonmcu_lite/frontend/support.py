@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from mlonmcu_lite.tflite_info import OpInfo, TFLiteInfo
+from mlonmcu_lite.zoo.tflite_info import OpInfo, TFLiteInfo
 
 from .errors import FrontendError
 

@@ -18,7 +18,6 @@ import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any, Iterator
 
 import numpy as np
@@ -197,13 +196,12 @@ def _build(spec: RunSpec, info, backends, stage: _Stage) -> Artifacts:
     model = ModelArtifacts.from_dict(cache.get_or_build(model_key, build_model))
 
     def build_elf(directory: Path) -> FirmwareArtifacts:
-        from mlonmcu_lite.compiler import build_model_firmware
+        from mlonmcu_lite.firmware import build_model_firmware, with_drivers
 
         start = time.perf_counter()
-        sources = SimpleNamespace(sources=[Path(p) for p in model.sources],
-                                  backend_sources=[Path(p) for p in model.backend_sources],
-                                  include_dirs=[Path(p) for p in model.include_dirs])
-        firmware = build_model_firmware(sources, directory, arch=spec.arch, backends=backends,
+        sources, include_dirs = with_drivers([*model.sources, *model.backend_sources], model.include_dirs,
+                                             backends, directory)
+        firmware = build_model_firmware(sources, include_dirs, directory, arch=spec.arch,
                                         opt=spec.settings.opt)
         return FirmwareArtifacts(directory=str(directory), elf=str(firmware.elf), sizes=_sizes(firmware),
                                  build_seconds=round(time.perf_counter() - start, 3))
@@ -317,7 +315,7 @@ def _validate(spec: RunSpec, info, artifacts: Artifacts, backends, samples, gold
               first_outputs) -> dict[str, Any]:
     """Compare every selected sample's outputs with the TFLite reference (BUILTIN_REF)."""
     if goldens is None:
-        from mlonmcu_lite.reference import reference_outputs
+        from mlonmcu_lite.zoo.reference import reference_outputs
 
         goldens = [reference_outputs(Path(info.path), sample) for sample in samples]
     mismatches = []

@@ -1,6 +1,6 @@
 """The folder's own check (a scaffolded copy passes it unchanged): the VP model against the
 framework's tap-by-tap reference conv with block-diagonal (depthwise) weights.  The full
-suite is tests/test_qdepthwise*.py."""
+suite is tests/peripheral/test_qdepthwise*.py."""
 
 from __future__ import annotations
 

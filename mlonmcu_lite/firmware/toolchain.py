@@ -1,0 +1,245 @@
+"""Cross-compiling bare-metal RV32 firmware: clang-14 + ld.lld-14 + platform/.
+
+`build_firmware` turns C/assembly sources into an ELF linked against the
+platform's startup code and small libc, with a linker script generated from
+the VP's memory map, and reports ROM/RAM from the ELF's sections.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import shlex
+import shutil
+import subprocess
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mlonmcu_lite.vp.memory_map import MemoryMap
+
+REPO_DIR = Path(__file__).resolve().parents[2]
+PLATFORM_DIR = REPO_DIR / "platform"
+PLATFORM_INCLUDE = PLATFORM_DIR / "include"
+PLATFORM_MAIN = PLATFORM_DIR / "main.c"
+INSTALL_COMMAND = "sudo apt-get update && sudo apt-get install -y clang-14 lld-14"
+CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "mlonmcu-lite"
+DEFAULT_ARCH = "rv32imc"
+
+
+class ToolchainMissing(RuntimeError):
+    """clang-14 or ld.lld-14 is not installed; the message says how to install it."""
+
+
+class BuildError(RuntimeError):
+    """The compiler or linker failed; `stderr` holds its diagnostics."""
+
+    def __init__(self, message: str, stderr: str = "", command: Sequence[str] = ()) -> None:
+        super().__init__(f"{message}\n{stderr}".rstrip())
+        self.stderr = stderr
+        self.command = list(command)
+
+
+@dataclass(frozen=True)
+class Toolchain:
+    clang: Path
+    lld: Path
+    clang_version: str
+    lld_version: str
+
+
+@dataclass(frozen=True)
+class Arch:
+    """An ISA variant declared in platform/arch/<name>.json."""
+
+    name: str
+    march: str
+    mabi: str
+    cflags: tuple[str, ...]
+    fpu: bool
+    description: str = ""
+
+
+@dataclass
+class FirmwareBuild:
+    """A linked firmware ELF and its memory footprint (bytes, from its sections).
+
+    rom_bytes = rom_code + rom_rodata + rom_data_init; ram_bytes = ram_data +
+    ram_bss + ram_noinit (the stack window, `stack_bytes`, is reported apart).
+    """
+
+    elf: Path
+    arch: str
+    rom_bytes: int
+    ram_bytes: int
+    rom_code: int
+    rom_rodata: int
+    rom_data_init: int
+    ram_data: int
+    ram_bss: int
+    ram_noinit: int
+    stack_bytes: int
+    compile_commands: list[str] = field(default_factory=list)
+    link_command: str = ""
+
+    @property
+    def compile_command(self) -> str:
+        """The command line that compiled the first user source."""
+        return self.compile_commands[0] if self.compile_commands else ""
+
+
+def _first_line(cmd: list[str]) -> str:
+    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    return (out.stdout or out.stderr).strip().splitlines()[0] if (out.stdout or out.stderr) else ""
+
+
+@functools.lru_cache(maxsize=1)
+def find_toolchain() -> Toolchain:
+    """Locate clang-14 and ld.lld-14 on PATH."""
+    clang, lld = shutil.which("clang-14"), shutil.which("ld.lld-14")
+    missing = [name for name, path in (("clang-14", clang), ("ld.lld-14", lld)) if path is None]
+    if missing:
+        raise ToolchainMissing(
+            f"RISC-V cross toolchain not found ({', '.join(missing)} missing). Install it with:\n"
+            f"  {INSTALL_COMMAND}")
+    return Toolchain(Path(clang), Path(lld), _first_line([clang, "--version"]),
+                     _first_line([lld, "--version"]))
+
+
+def available_archs() -> list[str]:
+    return sorted(p.stem for p in (PLATFORM_DIR / "arch").glob("*.json"))
+
+
+def load_arch(name: str) -> Arch:
+    path = PLATFORM_DIR / "arch" / f"{name}.json"
+    if not path.is_file():
+        raise ValueError(f"unknown ISA variant {name!r}; available: {', '.join(available_archs())}")
+    data = json.loads(path.read_text())
+    return Arch(name=data["name"], march=data["march"], mabi=data["mabi"],
+                cflags=tuple(data["cflags"]), fpu=bool(data["fpu"]),
+                description=data.get("description", ""))
+
+
+def platform_sources() -> list[Path]:
+    """Startup code and libc, linked into every firmware."""
+    return [PLATFORM_DIR / "startup.S", *sorted((PLATFORM_DIR / "libc").glob("*.c"))]
+
+
+def base_cflags(arch: Arch, opt: str, include_dirs: Iterable[Path], defines: Mapping[str, object],
+                werror: bool, extra_cflags: Iterable[str]) -> list[str]:
+    flags = ["--target=riscv32-unknown-elf", *arch.cflags, opt, "-g", "-ffreestanding", "-nostdlib",
+             "-fno-common", "-ffunction-sections", "-fdata-sections", "-Wall"]
+    if werror:
+        flags.append("-Werror")
+    flags += [f"-I{d}" for d in include_dirs]
+    for key, value in defines.items():
+        flags.append(f"-D{key}" if value is None else f"-D{key}={value}")
+    return flags + list(extra_cflags)
+
+
+def _run(cmd: list[str], what: str) -> None:
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise BuildError(f"{what} failed (exit {proc.returncode}): {shlex.join(cmd)}", proc.stderr, cmd)
+
+
+def _compile(clang: Path, flags: list[str], src: Path, obj: Path) -> str:
+    cmd = [str(clang), *flags, "-c", str(src), "-o", str(obj)]
+    _run(cmd, f"compiling {src.name}")
+    return shlex.join(cmd)
+
+
+def _platform_objects(tc: Toolchain, flags: list[str], header_dir: Path) -> list[Path]:
+    """Compile startup + libc once per flag set and cache the objects (content-keyed)."""
+    key = hashlib.sha256()
+    for part in [tc.clang_version, *flags, (header_dir / "mlml_memory_map.h").read_text()]:
+        key.update(part.encode())
+    for src in platform_sources() + sorted(PLATFORM_INCLUDE.glob("*.h")):
+        key.update(src.read_bytes())
+    cache = CACHE_DIR / "platform" / key.hexdigest()[:20]
+    objs = [cache / f"{src.stem}{src.suffix.replace('.', '_')}.o" for src in platform_sources()]
+    if all(o.is_file() for o in objs):
+        return objs
+    cache.mkdir(parents=True, exist_ok=True)
+    for src, obj in zip(platform_sources(), objs):
+        tmp = obj.with_suffix(f".{os.getpid()}.tmp")
+        _compile(tc.clang, flags, src, tmp)
+        os.replace(tmp, obj)
+    return objs
+
+
+def build_firmware(sources: Sequence[Path], out_dir: Path, arch: str = DEFAULT_ARCH,
+                   include_dirs: Sequence[Path] = (), defines: Mapping[str, object] | None = None,
+                   memory_map: MemoryMap = MemoryMap(), opt: str = "-O2",
+                   extra_cflags: Sequence[str] = (), werror: bool = False,
+                   name: str = "firmware") -> FirmwareBuild:
+    """Compile `sources` with the platform (startup, libc) and link `out_dir/<name>.elf`.
+
+    The caller adds `PLATFORM_MAIN` to `sources` for model firmware.
+    Raises `BuildError` (with the compiler's stderr) or `ToolchainMissing`.
+    """
+    tc = find_toolchain()
+    spec = load_arch(arch)
+    sources = [Path(s) for s in sources]
+    for src in sources:
+        if not src.is_file():
+            raise BuildError(f"source file not found: {src}")
+    out_dir = Path(out_dir)
+    gen_dir = out_dir / "include"
+    obj_dir = out_dir / "obj"
+    gen_dir.mkdir(parents=True, exist_ok=True)
+    obj_dir.mkdir(parents=True, exist_ok=True)
+    (gen_dir / "mlml_memory_map.h").write_text(memory_map.render_c_header())
+    linker_script = out_dir / "link.ld"
+    linker_script.write_text(memory_map.render_linker_script())
+
+    includes = [gen_dir, PLATFORM_INCLUDE, *map(Path, include_dirs)]
+    flags = base_cflags(spec, opt, includes, defines or {}, werror, extra_cflags)
+    platform_objs = _platform_objects(tc, base_cflags(spec, opt, [gen_dir, PLATFORM_INCLUDE], {},
+                                                      True, ()), gen_dir)
+    objs = [obj_dir / f"{i:03d}_{src.stem}.o" for i, src in enumerate(sources)]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        commands = list(pool.map(lambda so: _compile(tc.clang, flags, *so), zip(sources, objs)))
+
+    elf = out_dir / f"{name}.elf"
+    link = [str(tc.lld), "-m", "elf32lriscv", "-T", str(linker_script), "--gc-sections",
+            "-Map", str(out_dir / f"{name}.map"), "-o", str(elf), *map(str, objs),
+            *map(str, platform_objs)]
+    _run(link, "linking")
+    sizes = section_sizes(elf, memory_map)
+    return FirmwareBuild(elf=elf, arch=spec.name, compile_commands=commands,
+                         link_command=shlex.join(link), **sizes)
+
+
+def section_sizes(elf_path: Path, memory_map: MemoryMap = MemoryMap()) -> dict[str, int]:
+    """ROM/RAM breakdown of a linked ELF, classified by section flags and address."""
+    from elftools.elf.constants import SH_FLAGS
+    from elftools.elf.elffile import ELFFile
+
+    sizes = dict(rom_code=0, rom_rodata=0, rom_data_init=0, ram_data=0, ram_bss=0, ram_noinit=0,
+                 stack_bytes=0)
+    with open(elf_path, "rb") as fh:
+        for sec in ELFFile(fh).iter_sections():
+            flags, size, addr = sec["sh_flags"], sec["sh_size"], sec["sh_addr"]
+            if not flags & SH_FLAGS.SHF_ALLOC or size == 0:
+                continue
+            nobits = sec["sh_type"] == "SHT_NOBITS"
+            if sec.name == ".stack" or memory_map.stack_base <= addr < memory_map.stack_top:
+                sizes["stack_bytes"] += size
+            elif sec.name.startswith(".noinit"):
+                sizes["ram_noinit"] += size
+            elif nobits:
+                sizes["ram_bss"] += size
+            elif flags & SH_FLAGS.SHF_EXECINSTR:
+                sizes["rom_code"] += size
+            elif flags & SH_FLAGS.SHF_WRITE:
+                sizes["ram_data"] += size
+                sizes["rom_data_init"] += size  # its load image lives in ROM
+            else:
+                sizes["rom_rodata"] += size
+    sizes["rom_bytes"] = sizes["rom_code"] + sizes["rom_rodata"] + sizes["rom_data_init"]
+    sizes["ram_bytes"] = sizes["ram_data"] + sizes["ram_bss"] + sizes["ram_noinit"]
+    return sizes

@@ -1,0 +1,97 @@
+"""End to end: TVM compile -> rv32 firmware -> VP -> bit-exact check, CPU and CPU+QVanilla."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from mlonmcu_lite.zoo import list_models, resolve_model
+
+from tests.helpers.e2e import bench, bench_json, run_one
+
+OP_MODELS = list_models(family="ops")
+CONV_MODELS = [m for m in OP_MODELS if "CONV_2D" in resolve_model(m).ops]
+
+
+def _assert_exact(row: dict) -> None:
+    assert not row["failing"], row["reason"]
+    assert row["validation"] == "exact"
+    assert row["validated_samples"] >= 1
+    assert 0 < row["run_instructions"] < row["total_instructions"]
+
+
+@pytest.mark.parametrize("arch", ["rv32imc", "rv32gc"])
+@pytest.mark.parametrize("model", OP_MODELS)
+def test_op_model_bit_exact_on_cpu(model, arch, tmp_path):
+    _assert_exact(run_one(model, tmp_path, arch=arch))
+
+
+@pytest.mark.parametrize("model", CONV_MODELS)
+def test_op_model_bit_exact_with_qvanilla(model, tmp_path):
+    """CPU+QVanilla equals the TFLite reference, hence the CPU-only output, bit for bit."""
+    row = run_one(model, tmp_path, peripherals=("qvanilla",))
+    _assert_exact(row)
+    assert row["layers_offloaded"] >= 1
+    assert row["acc_jobs"] == row["layers_offloaded"]
+    assert row["acc_macs"] > 0 and row["acc_cycles"] > 0
+    assert row["est_cycles"] == row["run_instructions"] + row["acc_stall_cycles"]
+
+
+def test_accelerator_that_is_never_used_fails_loudly(tmp_path):
+    row = run_one("fc", tmp_path, peripherals=("qvanilla",))
+    assert row["failing"]
+    assert "peripheral qvanilla was configured but accepted no layer" in row["reason"]
+    assert row["reason"].endswith("@ postprocess")
+
+
+def test_one_failing_run_keeps_the_others(tmp_path, repo):
+    broken = tmp_path / "broken.tflite"
+    broken.write_bytes((repo / "models" / "ops" / "conv_1x1.tflite").read_bytes()[:200])
+    proc = bench("run", "conv_1x1", str(broken), "fc", "--cpu-only", "--no-progress", "--out", str(tmp_path))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    (session,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    rows = json.loads((session / "results.json").read_text())["rows"]
+    by_model = {r["model"]: r for r in rows}
+    assert set(by_model) == {"conv_1x1", "broken", "fc"}
+    assert by_model["conv_1x1"]["validation"] == by_model["fc"]["validation"] == "exact"
+    assert by_model["broken"]["failing"] and by_model["broken"]["reason"].endswith("@ load")
+    assert "broken.tflite" in by_model["broken"]["reason"]
+    for name in ("results.csv", "results.md", "index.html"):
+        assert (session / name).exists()
+    assert "FAILED broken__cpu__rv32imc" in proc.stderr
+
+
+def test_json_rows_and_unknown_setting(tmp_path):
+    proc, rows = bench_json("run", "conv_s2_same", "--out", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    assert [r["config"] for r in rows] == ["cpu", "cpu+qvanilla"]
+    cpu, acc = rows
+    assert acc["saved_pct"] == pytest.approx(100 * (1 - acc["run_instructions"] / cpu["run_instructions"]))
+    bad = bench("run", "conv_s2_same", "-s", "colour=red")
+    assert bad.returncode == 2 and "unknown setting(s) colour; valid settings:" in bad.stderr
+    bad = bench("run", "conv_s2_same", "-p", "qvanilla:speed=9")
+    assert bad.returncode == 2 and "macs_per_cycle" in bad.stderr
+
+
+def test_sweep_reuses_firmware_and_plots(tmp_path):
+    proc, rows = bench_json("sweep", "conv_5x3_s2_same", "-p", "qvanilla", "--param", "macs_per_cycle=1,4,16,64",
+                            "--out", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    acc = [r for r in rows if r["config"] != "cpu"]
+    assert [r["point"] for r in acc] == [f"macs_per_cycle={v}" for v in (1, 4, 16, 64)]
+    assert len({r["run_instructions"] for r in acc}) == 1  # same firmware, same CPU work
+    cycles = [r["est_cycles"] for r in acc]
+    assert cycles == sorted(cycles, reverse=True) and cycles[0] > cycles[-1]
+    (session,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    assert (session / "sweep_macs_per_cycle.png").stat().st_size > 1000
+
+
+def test_scaffolded_peripheral_runs_a_model_bit_exact(tmp_path):
+    made = bench("peripheral", "new", "myacc", "--dir", str(tmp_path / "periph"))
+    assert made.returncode == 0, made.stderr
+    proc, rows = bench_json("run", "conv_3x1_same", "-p", "myacc", "--peripheral-path", str(tmp_path / "periph"),
+                            "--out", str(tmp_path / "rep"))
+    assert proc.returncode == 0, proc.stderr
+    acc = rows[1]
+    assert acc["config"] == "cpu+myacc" and acc["validation"] == "exact" and acc["acc_jobs"] >= 1

@@ -1,0 +1,46 @@
+"""QDepthwise through the whole flow: TFLite -> compiler offload -> firmware -> VP -> bit-exact."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers.e2e import run_one
+
+DW_MODELS = ["dwconv_s1_same", "dwconv_3x1_valid", "dwconv_s2_same_relu6"]
+
+
+def _assert_exact(row: dict) -> None:
+    assert not row["failing"], row["reason"]
+    assert row["validation"] == "exact" and row["validated_samples"] >= 1
+
+
+@pytest.mark.parametrize("model", DW_MODELS)
+def test_depthwise_op_models_offload_bit_exact(model, tmp_path):
+    row = run_one(model, tmp_path, peripherals=("qdepthwise",))
+    _assert_exact(row)
+    assert row["layers_offloaded"] == row["acc_jobs"] == 1
+    assert row["acc_macs"] == row["macs"]
+    assert row["acc_cycles"] == 32 + -(-row["macs"] // 16)  # default simple cost model
+    assert row["est_cycles"] == row["run_instructions"] + row["acc_stall_cycles"]
+
+
+def test_detailed_cost_model_in_a_run(tmp_path):
+    """dwconv_s1_same: 16x16x4, 3x3.  16 lanes x 1 tap: 256 px * 1 * 9 = 2304 compute
+    cycles; DMA 1076 bytes in, 4096 out at 4 B/cycle (269, 1024); overlapped: max."""
+    row = run_one("dwconv_s1_same", tmp_path, peripherals=("qdepthwise:cost_model=detailed",))
+    _assert_exact(row)
+    assert row["acc_macs"] == 9216 and row["acc_cycles"] == 32 + 2304
+
+
+def test_multiplier_2_stays_on_the_cpu_with_the_reason(tmp_path):
+    row = run_one("dwconv_mult2_relu", tmp_path, peripherals=("qdepthwise",))
+    assert row["failing"] and "accepted no layer" in row["reason"]
+    assert "channel multiplier 2 unsupported" in row["reason"]
+
+
+def test_both_peripherals_split_a_dw_pw_chain(tmp_path):
+    """The depthwise layer goes to QDepthwise, the pointwise one to QVanilla."""
+    row = run_one("chain_dw_pw", tmp_path, peripherals=("qvanilla", "qdepthwise"))
+    _assert_exact(row)
+    assert row["layers_offloaded"] == row["layers_total"] == row["acc_jobs"] == 2
+    assert row["acc_macs"] == row["macs"]

@@ -1,0 +1,108 @@
+"""The generator: byte-for-byte reproducible, TFLite quantization conventions,
+and quantized models that track their float graphs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mlonmcu_lite.zoo.tflite_info import read_tflite
+from mlonmcu_lite.zoo import MODELS_DIR, list_models, resolve_model
+
+sys.path.insert(0, str(MODELS_DIR))
+from tflgen import floatops  # noqa: E402
+from tflgen.calibrate import calibrate  # noqa: E402
+from tflgen.op_models import OPS  # noqa: E402
+
+GENERATED = ("tflite", "json", "samples.npz")
+
+
+def test_generator_reproduces_committed_files(tmp_path):
+    subprocess.run([sys.executable, str(MODELS_DIR / "generate.py"), "--out", str(tmp_path), "--no-goldens"],
+                   check=True, capture_output=True, timeout=300)
+    for family in ("zoo", "ops"):
+        committed = sorted(p.name for p in (MODELS_DIR / family).iterdir() if not p.name.endswith(".golden.npz"))
+        fresh = sorted(p.name for p in (tmp_path / family).iterdir())
+        assert fresh == committed
+        for name in fresh:
+            assert (tmp_path / family / name).read_bytes() == (MODELS_DIR / family / name).read_bytes(), name
+
+
+ALL = [(f, n) for f in ("zoo", "ops") for n in list_models(f)]
+
+
+@pytest.mark.parametrize("family,name", ALL)
+def test_quantization_conventions(family, name):
+    info = read_tflite(MODELS_DIR / family / f"{name}.tflite")
+    t = info.tensors
+    for op in info.ops:
+        out = t[op.outputs[0]]
+        assert out.dtype == "int8" and len(out.scales) == 1
+        if op.op in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
+            x, w, b = (t[i] for i in op.inputs)
+            channels = w.shape[0] if op.op != "DEPTHWISE_CONV_2D" else w.shape[3]
+            per_channel = op.op != "FULLY_CONNECTED"
+            assert w.dtype == "int8" and set(w.zero_points) == {0}
+            assert len(w.scales) == (channels if per_channel else 1)
+            assert w.quantized_dimension == (3 if op.op == "DEPTHWISE_CONV_2D" else 0)
+            assert b.dtype == "int32" and set(b.zero_points) == {0} and len(b.scales) == len(w.scales)
+            np.testing.assert_allclose(b.scales, np.float32(x.scales[0] * np.array(w.scales)), rtol=1e-6)
+        if op.op == "SOFTMAX":
+            assert (out.scales[0], out.zero_points[0]) == (1 / 256, -128)
+        if op.op in ("AVERAGE_POOL_2D", "MAX_POOL_2D", "RESHAPE"):
+            src = t[op.inputs[0]]
+            assert (out.scales, out.zero_points) == (src.scales, src.zero_points)
+        if op.options.get("fusedActivationFunction") in ("RELU", "RELU6"):
+            assert out.zero_points == (-128,)
+
+
+@pytest.mark.parametrize("name", list_models("zoo"))
+def test_zoo_activations_are_not_degenerate(name):
+    """Every intermediate activation of the BUILTIN_REF run spans many int8 levels."""
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    info = resolve_model(name)
+    interp = Interpreter(model_path=str(info.path), experimental_op_resolver_type=OpResolverType.BUILTIN_REF,
+                         experimental_preserve_all_tensors=True)
+    interp.allocate_tensors()
+    interp.set_tensor(interp.get_input_details()[0]["index"], info.samples[0][0])
+    interp.invoke()
+    meta = read_tflite(info.path)
+    for op in meta.ops:
+        if op.op in ("RESHAPE", "SOFTMAX") or op.outputs[0] in [d["index"] for d in interp.get_output_details()]:
+            continue
+        q = interp.get_tensor(op.outputs[0])
+        levels = len(np.unique(q))
+        saturated = np.mean(q == 127)
+        assert levels >= min(16, q.size // 2), (op.index, op.op, levels)
+        assert saturated < 0.05, (op.index, op.op, saturated)
+    out = [np.stack([g[0] for g in info.goldens])]
+    assert len(np.unique(out[0])) > 2
+
+
+def _clip(x: np.ndarray, scale: float, zp: int) -> np.ndarray:
+    return np.clip(x, (-128 - zp) * scale, (127 - zp) * scale)
+
+
+@pytest.mark.parametrize("name", list(OPS))
+def test_op_model_tracks_its_float_graph(name):
+    """The int8 golden, dequantized, matches the float graph within a few LSB:
+    checks weight/bias/activation quantization as written in the file."""
+    spec, info = OPS[name], resolve_model(name)
+    graph = spec.build()
+    calibrate(graph, spec.batch(graph, spec.calibration_size, spec.seed), spec.seed)
+    env = {}
+    for i, t in enumerate(info.inputs):
+        q = np.stack([s[i] for s in info.samples]).reshape((-1,) + t.shape[1:])
+        env[graph.inputs[i]] = (q.astype(np.float64) - t.zero_point) * t.scale
+    for node in graph.nodes:
+        env[node.output] = floatops.run_node(graph, node, env)
+    t = info.outputs[0]
+    gold = np.stack([g[0] for g in info.goldens]).reshape((-1,) + t.shape[1:])
+    deq = (gold.astype(np.float64) - t.zero_point) * t.scale
+    err = np.abs(deq - _clip(env[graph.outputs[0]], t.scale, t.zero_point)).max() / t.scale
+    assert err <= (8.0 if len(graph.nodes) > 2 else 2.5), err
