@@ -7,6 +7,7 @@ import sys
 import click
 
 from ..firmware import toolchain
+from ..workspace import default_workspace
 from ..vp import counting
 
 
@@ -21,10 +22,12 @@ def doctor() -> None:
     except toolchain.ToolchainMissing as exc:
         ok = False
         click.echo(f"toolchain:     MISSING - {exc}")
-    libc = ", ".join(p.name for p in toolchain.platform_sources())
-    click.echo(f"libc:          mlonmcu-lite platform libc ({toolchain.PLATFORM_DIR}: {libc})")
+    workspace = default_workspace()
+    libc = ", ".join(p.name for p in toolchain.platform_sources(workspace))
+    click.echo(f"libc:          mlonmcu-lite platform libc ({workspace.platform_dir}: {libc})")
     archs = ", ".join(f"{a} ({toolchain.load_arch(a).mabi})" for a in toolchain.available_archs())
     click.echo(f"ISA variants:  {archs}; default {toolchain.DEFAULT_ARCH}")
+    click.echo(f"cache:         {workspace.cache_dir} (MLML_CACHE_DIR)")
     dist = counting.unicorn_dist()
     click.echo(f"unicorn:       {dist.version} ({dist.library})")
     cc = counting.find_host_compiler()

@@ -9,8 +9,9 @@ import click
 
 from ..firmware import toolchain
 from ..vp import SimConfig, VirtualPlatform
+from ..workspace import default_workspace
 
-PERF_SOURCE = toolchain.PLATFORM_DIR / "bench" / "perf_kernel.c"
+PERF_SOURCE = "bench/perf_kernel.c"  # below the platform folder
 
 
 @click.command(name="perf")
@@ -23,8 +24,10 @@ PERF_SOURCE = toolchain.PLATFORM_DIR / "bench" / "perf_kernel.c"
 @click.option("--json", "as_json", is_flag=True)
 def perf(arch: str, repeat: int, python_hook: bool, as_json: bool) -> None:
     """Build and run a ~50M-instruction int8 kernel; print instructions, seconds and MIPS."""
-    out_dir = toolchain.CACHE_DIR / "perf" / arch
-    build = toolchain.build_firmware([PERF_SOURCE], out_dir, arch=arch, werror=True, name="perf")
+    workspace = default_workspace()
+    out_dir = workspace.cache_dir / "perf" / arch
+    build = toolchain.build_firmware([workspace.platform_dir / PERF_SOURCE], out_dir, arch=arch, werror=True,
+                                     name="perf", workspace=workspace)
     modes = [("native", repeat)] + ([("python", 1)] if python_hook else [])
     rows = []
     for mode, runs in modes:

@@ -50,7 +50,8 @@ def run(models, cpu_only, peripherals, peripheral_path, arches, input_path, repo
     Exit status is non-zero when any run fails; the other runs still complete and the
     partial report is written.
     """
-    from mlonmcu_lite.harness.session import DEFAULT_REPORTS, SessionRequest, run_session
+    from mlonmcu_lite.harness.session import SessionRequest, run_session
+    from mlonmcu_lite.workspace import default_workspace
     from mlonmcu_lite.harness.results import report_session
 
     try:
@@ -68,7 +69,7 @@ def run(models, cpu_only, peripherals, peripheral_path, arches, input_path, repo
         peripheral_path=tuple(peripheral_path),
         input_path=input_path,
         settings=settings,
-        reports_dir=Path(reports_dir) if reports_dir else DEFAULT_REPORTS,
+        reports_dir=Path(reports_dir) if reports_dir else default_workspace().reports_dir,
     )
     out_dir, rows = run_session(request, jobs=jobs, progress=not no_progress)
     df, files, table = report_session(rows, out_dir)

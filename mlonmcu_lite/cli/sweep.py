@@ -41,7 +41,8 @@ def sweep(models, peripherals, params, peripheral_path, arch, reports_dir, jobs,
       bench sweep resnet -p qvanilla --param macs_per_cycle=8,16,32,64
     """
     from mlonmcu_lite.harness.results import report_session
-    from mlonmcu_lite.harness.session import DEFAULT_REPORTS, SessionRequest, new_session_name
+    from mlonmcu_lite.harness.session import SessionRequest, new_session_name
+    from mlonmcu_lite.workspace import default_workspace
     from mlonmcu_lite.harness.pool import run_many
     from mlonmcu_lite.harness.sweep import expand_sweep, grid_points, parse_params, with_params
     from mlonmcu_lite.peripheral import load_backend
@@ -61,7 +62,7 @@ def sweep(models, peripherals, params, peripheral_path, arch, reports_dir, jobs,
             raise click.UsageError(f"--param {point}: {exc}") from None
     request = SessionRequest(models=tuple(models), peripherals=tuple(peripherals), arches=(arch,),
                              peripheral_path=tuple(peripheral_path), settings=settings,
-                             reports_dir=Path(reports_dir) if reports_dir else DEFAULT_REPORTS)
+                             reports_dir=Path(reports_dir) if reports_dir else default_workspace().reports_dir)
     session = new_session_name() + "-sweep"
     out_dir = Path(request.reports_dir) / session
     out_dir.mkdir(parents=True, exist_ok=True)

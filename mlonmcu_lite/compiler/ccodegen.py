@@ -13,6 +13,8 @@ import tvm
 from tvm import s_tir, tirx
 from tvm.target import Target
 
+from mlonmcu_lite.errors import ToolError
+
 from .narrow import widen_loads
 
 _C_TARGET = {"kind": "c"}
@@ -82,7 +84,7 @@ def _codegen(mod: tvm.IRModule, target: Target):
 _BANNED = re.compile(r"\b(TVMBackend\w*|TVMFFI\w*|DLTensor|float|double|expf?|logf?|sqrtf?|powf?)\b")
 
 
-class CodegenError(RuntimeError):
+class CodegenError(ToolError):
     """TVM's C output did not have the shape we rely on."""
 
 

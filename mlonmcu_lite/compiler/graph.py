@@ -12,10 +12,12 @@ import numpy as np
 import tvm
 from tvm import relax
 
+from mlonmcu_lite.errors import UserError
+
 from .patterns import constant, op_name
 
 
-class UnsupportedGraph(ValueError):
+class UnsupportedGraph(UserError):
     """The lowered `main` holds a construct the AOT emitter cannot express."""
 
 

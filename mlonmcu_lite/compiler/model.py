@@ -5,20 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mlonmcu_lite.abi import IOBuffer
 from mlonmcu_lite.peripheral.backend import LayerOffload
 
 from .settings import CompilerSettings
 
-
-@dataclass(frozen=True)
-class IOBuffer:
-    """A model input or output as the firmware exposes it (symbol in the ELF)."""
-
-    name: str
-    symbol: str
-    shape: tuple[int, ...]
-    dtype: str
-    nbytes: int
+__all__ = ["CompiledModel", "IOBuffer"]
 
 
 @dataclass

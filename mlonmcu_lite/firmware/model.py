@@ -8,7 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable, Protocol, Sequence
 
-from .toolchain import PLATFORM_MAIN, FirmwareBuild, build_firmware
+from mlonmcu_lite.workspace import Workspace, default_workspace
+
+from .toolchain import FirmwareBuild, build_firmware
 
 
 class DriverProvider(Protocol):
@@ -36,12 +38,14 @@ def with_drivers(sources: Sequence[Path], include_dirs: Sequence[Path],
 
 
 def build_model_firmware(sources: Sequence[Path], include_dirs: Sequence[Path], out_dir: Path,
-                         arch: str = "rv32imc", opt: str = "-O2", **kwargs) -> FirmwareBuild:
+                         arch: str = "rv32imc", opt: str = "-O2", workspace: Workspace | None = None,
+                         **kwargs) -> FirmwareBuild:
     """Link the model's sources (drivers included, see `with_drivers`) and platform/main.c
     into an ELF.
 
     Compiled with -Wall -Werror: the generated C must stay warning-free on the target too.
     """
+    workspace = workspace or default_workspace()
     kwargs.setdefault("werror", True)
-    return build_firmware([*sources, PLATFORM_MAIN], Path(out_dir), arch=arch,
-                          include_dirs=list(include_dirs), opt=opt, **kwargs)
+    return build_firmware([*sources, workspace.platform_main], Path(out_dir), arch=arch,
+                          include_dirs=list(include_dirs), opt=opt, workspace=workspace, **kwargs)

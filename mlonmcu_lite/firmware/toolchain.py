@@ -19,22 +19,23 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mlonmcu_lite.errors import ToolError, UserError
 from mlonmcu_lite.vp.memory_map import MemoryMap
+from mlonmcu_lite.workspace import Workspace, default_workspace
 
-REPO_DIR = Path(__file__).resolve().parents[2]
-PLATFORM_DIR = REPO_DIR / "platform"
-PLATFORM_INCLUDE = PLATFORM_DIR / "include"
-PLATFORM_MAIN = PLATFORM_DIR / "main.c"
 INSTALL_COMMAND = "sudo apt-get update && sudo apt-get install -y clang-14 lld-14"
-CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "mlonmcu-lite"
 DEFAULT_ARCH = "rv32imc"
 
 
-class ToolchainMissing(RuntimeError):
+class ToolchainMissing(ToolError):
     """clang-14 or ld.lld-14 is not installed; the message says how to install it."""
 
 
-class BuildError(RuntimeError):
+class UnknownArch(UserError):
+    """No platform/arch/<name>.json for the ISA variant asked for."""
+
+
+class BuildError(ToolError):
     """The compiler or linker failed; `stderr` holds its diagnostics."""
 
     def __init__(self, message: str, stderr: str = "", command: Sequence[str] = ()) -> None:
@@ -109,23 +110,25 @@ def find_toolchain() -> Toolchain:
                      _first_line([lld, "--version"]))
 
 
-def available_archs() -> list[str]:
-    return sorted(p.stem for p in (PLATFORM_DIR / "arch").glob("*.json"))
+def available_archs(workspace: Workspace | None = None) -> list[str]:
+    return (workspace or default_workspace()).archs()
 
 
-def load_arch(name: str) -> Arch:
-    path = PLATFORM_DIR / "arch" / f"{name}.json"
+def load_arch(name: str, workspace: Workspace | None = None) -> Arch:
+    workspace = workspace or default_workspace()
+    path = workspace.arch_dir / f"{name}.json"
     if not path.is_file():
-        raise ValueError(f"unknown ISA variant {name!r}; available: {', '.join(available_archs())}")
+        raise UnknownArch(f"unknown ISA variant {name!r}; available: {', '.join(workspace.archs())}")
     data = json.loads(path.read_text())
     return Arch(name=data["name"], march=data["march"], mabi=data["mabi"],
                 cflags=tuple(data["cflags"]), fpu=bool(data["fpu"]),
                 description=data.get("description", ""))
 
 
-def platform_sources() -> list[Path]:
+def platform_sources(workspace: Workspace | None = None) -> list[Path]:
     """Startup code and libc, linked into every firmware."""
-    return [PLATFORM_DIR / "startup.S", *sorted((PLATFORM_DIR / "libc").glob("*.c"))]
+    platform = (workspace or default_workspace()).platform_dir
+    return [platform / "startup.S", *sorted((platform / "libc").glob("*.c"))]
 
 
 def base_cflags(arch: Arch, opt: str, include_dirs: Iterable[Path], defines: Mapping[str, object],
@@ -152,19 +155,20 @@ def _compile(clang: Path, flags: list[str], src: Path, obj: Path) -> str:
     return shlex.join(cmd)
 
 
-def _platform_objects(tc: Toolchain, flags: list[str], header_dir: Path) -> list[Path]:
+def _platform_objects(tc: Toolchain, flags: list[str], header_dir: Path, workspace: Workspace) -> list[Path]:
     """Compile startup + libc once per flag set and cache the objects (content-keyed)."""
+    sources = platform_sources(workspace)
     key = hashlib.sha256()
     for part in [tc.clang_version, *flags, (header_dir / "mlml_memory_map.h").read_text()]:
         key.update(part.encode())
-    for src in platform_sources() + sorted(PLATFORM_INCLUDE.glob("*.h")):
+    for src in sources + sorted(workspace.platform_include.glob("*.h")):
         key.update(src.read_bytes())
-    cache = CACHE_DIR / "platform" / key.hexdigest()[:20]
-    objs = [cache / f"{src.stem}{src.suffix.replace('.', '_')}.o" for src in platform_sources()]
+    cache = workspace.cache_dir / "platform" / key.hexdigest()[:20]
+    objs = [cache / f"{src.stem}{src.suffix.replace('.', '_')}.o" for src in sources]
     if all(o.is_file() for o in objs):
         return objs
     cache.mkdir(parents=True, exist_ok=True)
-    for src, obj in zip(platform_sources(), objs):
+    for src, obj in zip(sources, objs):
         tmp = obj.with_suffix(f".{os.getpid()}.tmp")
         _compile(tc.clang, flags, src, tmp)
         os.replace(tmp, obj)
@@ -175,14 +179,15 @@ def build_firmware(sources: Sequence[Path], out_dir: Path, arch: str = DEFAULT_A
                    include_dirs: Sequence[Path] = (), defines: Mapping[str, object] | None = None,
                    memory_map: MemoryMap = MemoryMap(), opt: str = "-O2",
                    extra_cflags: Sequence[str] = (), werror: bool = False,
-                   name: str = "firmware") -> FirmwareBuild:
+                   name: str = "firmware", workspace: Workspace | None = None) -> FirmwareBuild:
     """Compile `sources` with the platform (startup, libc) and link `out_dir/<name>.elf`.
 
-    The caller adds `PLATFORM_MAIN` to `sources` for model firmware.
+    The caller adds `workspace.platform_main` to `sources` for model firmware.
     Raises `BuildError` (with the compiler's stderr) or `ToolchainMissing`.
     """
+    workspace = workspace or default_workspace()
     tc = find_toolchain()
-    spec = load_arch(arch)
+    spec = load_arch(arch, workspace)
     sources = [Path(s) for s in sources]
     for src in sources:
         if not src.is_file():
@@ -196,10 +201,10 @@ def build_firmware(sources: Sequence[Path], out_dir: Path, arch: str = DEFAULT_A
     linker_script = out_dir / "link.ld"
     linker_script.write_text(memory_map.render_linker_script())
 
-    includes = [gen_dir, PLATFORM_INCLUDE, *map(Path, include_dirs)]
+    includes = [gen_dir, workspace.platform_include, *map(Path, include_dirs)]
     flags = base_cflags(spec, opt, includes, defines or {}, werror, extra_cflags)
-    platform_objs = _platform_objects(tc, base_cflags(spec, opt, [gen_dir, PLATFORM_INCLUDE], {},
-                                                      True, ()), gen_dir)
+    platform_objs = _platform_objects(tc, base_cflags(spec, opt, [gen_dir, workspace.platform_include], {},
+                                                      True, ()), gen_dir, workspace)
     objs = [obj_dir / f"{i:03d}_{src.stem}.o" for i, src in enumerate(sources)]
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         commands = list(pool.map(lambda so: _compile(tc.clang, flags, *so), zip(sources, objs)))

@@ -13,10 +13,11 @@ from pathlib import Path
 
 from mlonmcu_lite.harness.pool import run_many
 from mlonmcu_lite.harness.results import report_session
-from mlonmcu_lite.harness.session import DEFAULT_CACHE, DEFAULT_REPORTS, SessionRequest, expand
+from mlonmcu_lite.harness.session import SessionRequest, expand
 from mlonmcu_lite.harness.spec import ARCHES, RunSpec
+from mlonmcu_lite.workspace import default_workspace
 
-BASELINE_DIR = DEFAULT_REPORTS / "baseline"
+BASELINE_DIR = default_workspace().baseline_dir
 # model -> peripherals of its accelerated run (empty: CPU only)
 TRACKED: dict[str, tuple[str, ...]] = {
     "resnet": ("qvanilla",),
@@ -26,7 +27,8 @@ TRACKED: dict[str, tuple[str, ...]] = {
 }
 
 
-def tracked_specs(session: str, out_dir: Path, cache_dir: Path = DEFAULT_CACHE) -> list[RunSpec]:
+def tracked_specs(session: str, out_dir: Path, cache_dir: Path | None = None) -> list[RunSpec]:
+    cache_dir = cache_dir or default_workspace().cache_dir
     specs: list[RunSpec] = []
     for model, peripherals in TRACKED.items():
         request = SessionRequest(models=(model,), peripherals=peripherals, cpu_only=not peripherals,
@@ -36,7 +38,7 @@ def tracked_specs(session: str, out_dir: Path, cache_dir: Path = DEFAULT_CACHE) 
 
 
 def run_tracked(out_dir: Path, jobs: int | None = None, progress: bool = True,
-                cache_dir: Path = DEFAULT_CACHE):
+                cache_dir: Path | None = None):
     """Run the tracked set into `out_dir`; returns (DataFrame, files, console table)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     rows = run_many(tracked_specs(out_dir.name, out_dir, cache_dir), jobs=jobs, progress=progress)

@@ -28,21 +28,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-# Code whose change must invalidate cached firmware.
-CODE_DIRS = ("mlonmcu_lite/frontend", "mlonmcu_lite/compiler", "mlonmcu_lite/peripheral", "platform")
+from mlonmcu_lite.abi import IOBuffer
+from mlonmcu_lite.workspace import Workspace, cached_code_hash, hash_files
+
 MANIFEST = "manifest.json"
-
-
-@dataclass(frozen=True)
-class IOBuffer:
-    """A model input/output buffer in the firmware."""
-
-    name: str
-    symbol: str
-    shape: tuple[int, ...]
-    dtype: str
-    nbytes: int
 
 
 @dataclass
@@ -102,26 +91,15 @@ def _dist_version(name: str) -> str:
 
 
 def hash_tree(paths: list[Path]) -> str:
-    """Content hash of every source file below `paths` (order-independent of walk order)."""
-    digest = hashlib.sha256()
-    for root in paths:
-        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
-        for path in files:
-            if "__pycache__" in path.parts or path.suffix in {".pyc"}:
-                continue
-            digest.update(str(path.relative_to(root.parent) if root.is_dir() else path.name).encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
+    """Content hash of every file below `paths` (e.g. an out-of-tree peripheral's folder)."""
+    return hash_files(sorted(Path(p) for p in paths))
 
 
-@lru_cache(maxsize=1)
-def code_hash() -> str:
-    return hash_tree([REPO_ROOT / d for d in CODE_DIRS if (REPO_ROOT / d).exists()])
-
-
-def cache_key(kind: str, **parts) -> str:
-    """`<kind>-<hash>` over `parts`, the tool versions and the generating code."""
-    payload = {"kind": kind, "tools": tool_versions(), "code": code_hash(), **parts}
+def cache_key(kind: str, workspace: Workspace, **parts) -> str:
+    """`<kind>-<hash>` over `parts`, the tool versions and every file that shapes a firmware
+    (`Workspace.code_hash`: frontend, compiler, peripheral framework, toolchain flags and
+    arch files, linker-script generator, platform/, peripherals/)."""
+    payload = {"kind": kind, "tools": tool_versions(), "code": cached_code_hash(workspace), **parts}
     return f"{kind}-" + hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
 

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
+from mlonmcu_lite.errors import UserError
 
-class InputError(ValueError):
+
+class InputError(UserError):
     """An input file that does not fit the model."""
 
 

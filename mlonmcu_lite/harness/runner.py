@@ -22,6 +22,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from mlonmcu_lite.errors import ToolError
 from mlonmcu_lite.harness.cache import (BuildCache, FirmwareArtifacts, IOBuffer, ModelArtifacts, cache_key,
                                         hash_tree)
 from mlonmcu_lite.harness.inputs import load_user_input, random_input
@@ -30,7 +31,7 @@ from mlonmcu_lite.harness.spec import RunSpec, model_label
 MEASURED = "exact retired instructions of the inference region (Unicorn, native block-hook counter)"
 
 
-class RunFailure(RuntimeError):
+class RunFailure(ToolError):
     """A run-level check failed (e.g. an accelerator that was never used)."""
 
 
@@ -166,9 +167,12 @@ class Artifacts:
 
 
 def _build(spec: RunSpec, info, backends, stage: _Stage) -> Artifacts:
-    cache = BuildCache(Path(spec.cache_dir))
+    from mlonmcu_lite.workspace import default_workspace
+
+    workspace = default_workspace().with_roots(cache_dir=spec.cache_dir)
+    cache = BuildCache(workspace.cache_dir)
     driver_dirs = [p for b in backends for p in _backend_dirs(b)]
-    model_key = cache_key("model", model=hashlib.sha256(Path(info.path).read_bytes()).hexdigest(),
+    model_key = cache_key("model", workspace, model=hashlib.sha256(Path(info.path).read_bytes()).hexdigest(),
                           backends=[_fingerprint(b) for b in backends], drivers=hash_tree(driver_dirs))
 
     def build_model(directory: Path) -> ModelArtifacts:
@@ -202,12 +206,12 @@ def _build(spec: RunSpec, info, backends, stage: _Stage) -> Artifacts:
         sources, include_dirs = with_drivers([*model.sources, *model.backend_sources], model.include_dirs,
                                              backends, directory)
         firmware = build_model_firmware(sources, include_dirs, directory, arch=spec.arch,
-                                        opt=spec.settings.opt)
+                                        opt=spec.settings.opt, workspace=workspace)
         return FirmwareArtifacts(directory=str(directory), elf=str(firmware.elf), sizes=_sizes(firmware),
                                  build_seconds=round(time.perf_counter() - start, 3))
 
     stage.name = "compile"
-    firmware_key = cache_key("fw", model=model_key, arch=spec.arch, opt=spec.settings.opt)
+    firmware_key = cache_key("fw", workspace, model=model_key, arch=spec.arch, opt=spec.settings.opt)
     firmware = FirmwareArtifacts.from_dict(cache.get_or_build(firmware_key, build_elf))
     return Artifacts(model, firmware)
 

@@ -9,10 +9,7 @@ from pathlib import Path
 from mlonmcu_lite.harness.pool import run_many
 from mlonmcu_lite.harness.settings import RunSettings
 from mlonmcu_lite.harness.spec import RunSpec
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_REPORTS = REPO_ROOT / "reports"
-DEFAULT_CACHE = REPO_ROOT / "build" / "cache"
+from mlonmcu_lite.workspace import default_workspace
 
 
 @dataclass(frozen=True)
@@ -26,8 +23,8 @@ class SessionRequest:
     peripheral_path: tuple[str, ...] = ()
     input_path: str | None = None
     settings: RunSettings = field(default_factory=RunSettings)
-    reports_dir: Path = DEFAULT_REPORTS
-    cache_dir: Path = DEFAULT_CACHE
+    reports_dir: Path = field(default_factory=lambda: default_workspace().reports_dir)
+    cache_dir: Path = field(default_factory=lambda: default_workspace().cache_dir)
     name: str | None = None
 
 

@@ -11,8 +11,10 @@ from typing import Iterable
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from mlonmcu_lite.errors import UserError
 
-class SettingsError(ValueError):
+
+class SettingsError(UserError):
     """A setting that does not exist or does not validate."""
 
 

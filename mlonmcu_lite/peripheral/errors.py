@@ -7,10 +7,12 @@ firmware) is raised by a VP model while the firmware runs and fails that run.
 
 from __future__ import annotations
 
+from mlonmcu_lite.errors import ToolError, UserError
 
-class PeripheralConfigError(ValueError):
+
+class PeripheralConfigError(UserError):
     """A peripheral declaration, name or setting override is invalid."""
 
 
-class PeripheralDeviceError(RuntimeError):
+class PeripheralDeviceError(ToolError):
     """The firmware programmed a peripheral wrongly (raised from the VP model)."""

@@ -18,20 +18,22 @@ import types
 from pathlib import Path
 from typing import Iterable
 
+from mlonmcu_lite.workspace import default_workspace
+
 from .backend import AcceleratorBackend
 from .errors import PeripheralConfigError
 from .settings import parse_peripheral_arg, validate_settings
 
-REPO_PERIPHERALS = Path(__file__).resolve().parents[2] / "peripherals"
 ENV_PATH = "MLML_PERIPHERAL_PATH"
 _NAMESPACE = "mlonmcu_lite_peripherals"
 
 
 def search_dirs(search_path: Iterable[Path | str] | None = None) -> list[Path]:
-    """Extra dirs first, then `$MLML_PERIPHERAL_PATH`, then the repository's; de-duplicated."""
+    """Extra dirs first, then `$MLML_PERIPHERAL_PATH`, then the workspace's peripherals/
+    (MLML_PERIPHERALS_DIR); de-duplicated."""
     dirs = [Path(p) for p in (search_path or [])]
     dirs += [Path(p) for p in os.environ.get(ENV_PATH, "").split(os.pathsep) if p]
-    dirs.append(REPO_PERIPHERALS)
+    dirs.append(default_workspace().peripherals_dir)
     seen, out = set(), []
     for d in dirs:
         key = d.resolve()

@@ -20,6 +20,8 @@ from typing import Any
 
 import pandas as pd
 
+from mlonmcu_lite.errors import UserError
+
 # Bump when a column is renamed, removed, or changes meaning; files record it and
 # readers refuse other versions instead of comparing apples with pears.
 SCHEMA_VERSION = 1
@@ -28,7 +30,7 @@ VALIDATIONS = ("exact", "mismatch", "skipped")
 CONFIG_RE = re.compile(r"^cpu(\+[A-Za-z][A-Za-z0-9_]*)*$")
 
 
-class SchemaError(ValueError):
+class SchemaError(UserError):
     """Results data that do not follow this schema (version, columns, values)."""
 
 

@@ -29,13 +29,15 @@ from pathlib import Path
 import unicorn
 from unicorn import UC_HOOK_BLOCK, UC_HOOK_CODE, Uc
 
-NATIVE_SOURCE = Path(__file__).with_name("native") / "block_counter.c"
-CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "mlonmcu-lite" / "native"
+from mlonmcu_lite.errors import ToolError
+from mlonmcu_lite.workspace import default_workspace
+
+NATIVE_SOURCE = "vp/native/block_counter.c"  # package data (Workspace.package_file)
 HOST_COMPILERS = ("cc", "gcc", "clang-14", "clang")
 COUNTING_MODES = ("auto", "native", "python", "step")
 
 
-class NativeHookUnavailable(RuntimeError):
+class NativeHookUnavailable(ToolError):
     """No host C compiler, or building the native hook failed."""
 
 
@@ -243,11 +245,13 @@ def find_host_compiler() -> str | None:
 
 
 def native_library_path() -> Path:
-    """Where the hook for this source + unicorn version + compiler is cached."""
+    """Where the hook for this source + unicorn version + compiler is cached
+    (`<cache>/native/`, the workspace's cache root: MLML_CACHE_DIR or build/cache)."""
+    workspace = default_workspace()
     dist = unicorn_dist()
-    key = hashlib.sha256(NATIVE_SOURCE.read_bytes())
+    key = hashlib.sha256(workspace.package_file(NATIVE_SOURCE).read_bytes())
     key.update(f"{dist.version}|{dist.library}|{find_host_compiler()}".encode())
-    return CACHE_DIR / f"block_counter-{dist.version}-{key.hexdigest()[:16]}.so"
+    return workspace.cache_dir / "native" / f"block_counter-{dist.version}-{key.hexdigest()[:16]}.so"
 
 
 def build_native_library() -> Path:
@@ -264,7 +268,8 @@ def build_native_library() -> Path:
                                     f"{dist.include_dir.parent}")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    cmd = [cc, "-O2", "-shared", "-fPIC", "-std=c99", f"-I{dist.include_dir}", str(NATIVE_SOURCE),
+    source = default_workspace().package_file(NATIVE_SOURCE)
+    cmd = [cc, "-O2", "-shared", "-fPIC", "-std=c99", f"-I{dist.include_dir}", str(source),
            "-o", str(tmp), str(dist.library), f"-Wl,-rpath,{dist.library.parent}"]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:

@@ -7,8 +7,10 @@ symbols) and the cause, and keeps the instruction counts reached so far
 
 from __future__ import annotations
 
+from mlonmcu_lite.errors import ToolError
 
-class SimFault(RuntimeError):
+
+class SimFault(ToolError):
     """Base class: the firmware did something the platform does not allow."""
 
     kind = "fault"
@@ -25,7 +27,7 @@ class SimFault(RuntimeError):
         self.total_instructions = total_instructions
         self.run_instructions = run_instructions
         self.console = console
-        super().__init__(self._message())
+        super().__init__(self._message(), run=run_name or None)
 
     def _message(self) -> str:
         where = f"pc=0x{self.pc:08x}" if self.pc is not None else "pc=?"

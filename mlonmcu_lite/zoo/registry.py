@@ -15,16 +15,14 @@ from pathlib import Path
 
 import numpy as np
 
+from mlonmcu_lite.workspace import Workspace, default_workspace
+
 from .tflite_info import SUPPORTED_OPS, ModelError, TensorSpec, UnsupportedOpError, read_tflite
 
 __all__ = ["ModelInfo", "ModelError", "UnsupportedOpError", "TensorSpec", "SUPPORTED_OPS",
-           "resolve_model", "list_models", "MODELS_DIR", "ZOO_DIR", "OPS_DIR"]
+           "resolve_model", "list_models", "families"]
 
-MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
-ZOO_DIR = MODELS_DIR / "zoo"
-OPS_DIR = MODELS_DIR / "ops"
 ZOO_ORDER = ("resnet", "vww", "aww", "toycar")  # MLPerf Tiny order
-FAMILIES = {"zoo": ZOO_DIR, "ops": OPS_DIR}
 
 Sample = list[np.ndarray]  # one array per model input (or output)
 
@@ -43,18 +41,25 @@ class ModelInfo:
     goldens: list[Sample] | None
 
 
-def list_models(family: str = "zoo") -> list[str]:
+def families(workspace: Workspace | None = None) -> dict[str, Path]:
+    """Model family -> its folder: "zoo" (MLPerf Tiny models) and "ops" (op-family tests)."""
+    workspace = workspace or default_workspace()
+    return {"zoo": workspace.zoo_dir, "ops": workspace.ops_dir}
+
+
+def list_models(family: str = "zoo", workspace: Workspace | None = None) -> list[str]:
     """Names of the committed models of a family ("zoo" or "ops")."""
-    if family not in FAMILIES:
-        raise ValueError(f"unknown model family {family!r}; known: {', '.join(FAMILIES)}")
-    names = sorted(p.name[: -len(".tflite")] for p in FAMILIES[family].glob("*.tflite"))
+    folders = families(workspace)
+    if family not in folders:
+        raise ModelError(f"unknown model family {family!r}; known: {', '.join(folders)}")
+    names = sorted(p.name[: -len(".tflite")] for p in folders[family].glob("*.tflite"))
     first = [n for n in ZOO_ORDER if n in names]
     return first + [n for n in names if n not in first]
 
 
-def _model_path(name_or_path: str | Path) -> Path:
+def _model_path(name_or_path: str | Path, workspace: Workspace | None) -> Path:
     text = str(name_or_path)
-    for directory in FAMILIES.values():
+    for directory in families(workspace).values():
         candidate = directory / f"{text}.tflite"
         if "/" not in text and candidate.is_file():
             return candidate
@@ -63,7 +68,7 @@ def _model_path(name_or_path: str | Path) -> Path:
         return path
     if path.suffix == ".tflite" or "/" in text:
         raise ModelError(f"{path}: no such model file")
-    raise ModelError(f"unknown model {text!r}: not a zoo model ({', '.join(list_models())}), "
+    raise ModelError(f"unknown model {text!r}: not a zoo model ({', '.join(list_models(workspace=workspace))}), "
                      f"not an op-family model (see `bench models --all`) and not a .tflite path")
 
 
@@ -96,9 +101,9 @@ def _description(path: Path, from_file: str) -> str:
     return from_file
 
 
-def resolve_model(name_or_path: str | Path) -> ModelInfo:
+def resolve_model(name_or_path: str | Path, workspace: Workspace | None = None) -> ModelInfo:
     """A zoo/op-family name or a .tflite path -> validated `ModelInfo` (raises ModelError)."""
-    path = _model_path(name_or_path)
+    path = _model_path(name_or_path, workspace)
     info = read_tflite(path)
     base = path.with_suffix("")
     samples = _arrays(base.parent / f"{base.name}.samples.npz", "input", info.inputs)

@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 from ai_edge_litert import schema_py_generated as S
 
+from mlonmcu_lite.errors import UserError
+
 SUPPORTED_OPS: frozenset[str] = frozenset({
     "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD",
     "AVERAGE_POOL_2D", "MAX_POOL_2D", "RESHAPE", "SOFTMAX",
@@ -36,7 +38,7 @@ NUMPY_DTYPES = {"INT8": np.int8, "INT32": np.int32, "INT16": np.int16, "UINT8": 
                 "FLOAT32": np.float32, "INT64": np.int64, "FLOAT16": np.float16}
 
 
-class ModelError(ValueError):
+class ModelError(UserError):
     """A model file we cannot use; the message names the file and the reason."""
 
 

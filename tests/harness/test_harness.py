@@ -10,6 +10,7 @@ from mlonmcu_lite.harness.pool import run_many
 from mlonmcu_lite.harness.session import SessionRequest, expand
 from mlonmcu_lite.harness.settings import RunSettings, SettingsError, build_settings
 from mlonmcu_lite.harness.spec import RunSpec
+from mlonmcu_lite.workspace import default_workspace
 
 from tests.helpers.harness_workers import behave
 
@@ -62,9 +63,10 @@ def test_cache_builds_once_and_rewrites_paths(tmp_path):
 
 
 def test_cache_keys_separate_kinds_and_parts():
-    assert cache_key("model", model="a").startswith("model-")
-    assert cache_key("fw", model="a", arch="rv32imc") != cache_key("fw", model="a", arch="rv32gc")
-    assert cache_key("fw", model="a", arch="rv32imc") == cache_key("fw", model="a", arch="rv32imc")
+    ws = default_workspace()
+    assert cache_key("model", ws, model="a").startswith("model-")
+    assert cache_key("fw", ws, model="a", arch="rv32imc") != cache_key("fw", ws, model="a", arch="rv32gc")
+    assert cache_key("fw", ws, model="a", arch="rv32imc") == cache_key("fw", ws, model="a", arch="rv32imc")
 
 
 def test_cache_failed_build_leaves_nothing(tmp_path):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from mlonmcu_lite.firmware.toolchain import PLATFORM_MAIN, build_firmware, find_toolchain, load_arch
+from mlonmcu_lite.firmware.toolchain import build_firmware, find_toolchain, load_arch
+from mlonmcu_lite.workspace import default_workspace
 
 PROGRAMS = Path(__file__).resolve().parent / "programs"
 ARCHS = ("rv32imc", "rv32gc")
@@ -16,7 +17,7 @@ def build_program(name: str, out_root: Path, arch: str, defines: dict | None = N
                   with_main: bool = False) -> Path:
     """ELF of tests/programs/<name>.c built with the platform (and platform/main.c)."""
     tag = "_".join([name, arch, *sorted(defines or {})])
-    sources = [PROGRAMS / f"{name}.c"] + ([PLATFORM_MAIN] if with_main else [])
+    sources = [PROGRAMS / f"{name}.c"] + ([default_workspace().platform_main] if with_main else [])
     return build_firmware(sources, out_root / tag, arch=arch, defines=defines, werror=True).elf
 
 

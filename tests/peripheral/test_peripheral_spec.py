@@ -8,7 +8,7 @@ import pytest
 
 from mlonmcu_lite.peripheral import (PeripheralConfigError, available_peripherals, load_backend,
                                      load_backends)
-from mlonmcu_lite.peripheral.loader import REPO_PERIPHERALS
+from mlonmcu_lite.workspace import default_workspace
 from mlonmcu_lite.peripheral.settings import CostSettings
 from mlonmcu_lite.peripheral.spec import BitField, PeripheralSpec, Register
 from mlonmcu_lite.peripheral.timing import BusyTimer
@@ -73,7 +73,7 @@ def test_loader_lists_and_rejects_unknown(tmp_path):
 
 def test_extra_search_dir_and_duplicates(tmp_path):
     copy = tmp_path / "qvanilla"
-    shutil.copytree(REPO_PERIPHERALS / "qvanilla", copy,
+    shutil.copytree(default_workspace().peripherals_dir / "qvanilla", copy,
                     ignore=shutil.ignore_patterns("__pycache__"))
     with pytest.raises(PeripheralConfigError, match="found twice"):
         load_backend("qvanilla", search_path=[tmp_path])

@@ -57,7 +57,7 @@ def test_doctor():
 
 def test_no_host_compiler_falls_back_with_warning(monkeypatch, tmp_path):
     monkeypatch.setattr(counting, "find_host_compiler", lambda: None)
-    monkeypatch.setattr(counting, "CACHE_DIR", tmp_path)
+    monkeypatch.setenv("MLML_CACHE_DIR", str(tmp_path))
     counting.load_native_library.cache_clear()
     try:
         with pytest.raises(counting.NativeHookUnavailable, match="apt-get install"):

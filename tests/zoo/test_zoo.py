@@ -10,7 +10,10 @@ from click.testing import CliRunner
 
 from mlonmcu_lite.cli import main as bench
 from mlonmcu_lite.zoo.tflite_info import read_tflite
-from mlonmcu_lite.zoo import ZOO_DIR, list_models, resolve_model
+from mlonmcu_lite.workspace import default_workspace
+from mlonmcu_lite.zoo import list_models, resolve_model
+
+ZOO_DIR = default_workspace().zoo_dir
 
 MACS = {"resnet": 12_501_632, "vww": 7_489_664, "aww": 2_656_768, "toycar": 264_192}
 HEAD = ["AVERAGE_POOL_2D", "RESHAPE", "FULLY_CONNECTED", "SOFTMAX"]

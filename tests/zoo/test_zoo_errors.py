@@ -12,7 +12,10 @@ from click.testing import CliRunner
 
 import flatbuffers
 from mlonmcu_lite.cli import main as bench
-from mlonmcu_lite.zoo import OPS_DIR, ZOO_DIR, ModelError, UnsupportedOpError, resolve_model
+from mlonmcu_lite.workspace import default_workspace
+from mlonmcu_lite.zoo import ModelError, UnsupportedOpError, resolve_model
+
+OPS_DIR, ZOO_DIR = default_workspace().ops_dir, default_workspace().zoo_dir
 
 
 def mutated(tmp_path: Path, source: str, edit: Callable[[S.ModelT], None], name: str = "bad.tflite") -> Path:

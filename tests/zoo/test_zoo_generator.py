@@ -11,7 +11,10 @@ import numpy as np
 import pytest
 
 from mlonmcu_lite.zoo.tflite_info import read_tflite
-from mlonmcu_lite.zoo import MODELS_DIR, list_models, resolve_model
+from mlonmcu_lite.workspace import default_workspace
+from mlonmcu_lite.zoo import list_models, resolve_model
+
+MODELS_DIR = default_workspace().models_dir
 
 sys.path.insert(0, str(MODELS_DIR))
 from tflgen import floatops  # noqa: E402
