@@ -11,7 +11,7 @@ SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PKGS := clang-14 lld-14
 JOBS    ?= $(shell nproc)
 
-.PHONY: setup toolchain venv bench test test-fast clean
+.PHONY: setup toolchain venv bench baseline test test-fast clean
 
 setup: toolchain venv
 
@@ -33,6 +33,10 @@ $(VENV)/.installed: pyproject.toml
 
 bench: setup
 	$(BIN)/bench run resnet vww aww
+
+# Regenerate the committed baseline after an intended change of the figures.
+baseline: setup
+	$(BIN)/bench baseline
 
 test: setup
 	$(BIN)/pytest -q -n $(JOBS)

@@ -3,6 +3,11 @@
 Subcommands live in their own modules and are imported only when invoked
 (click's documented lazy-loading pattern), so one broken subcommand never
 takes the others down and `bench --help` stays fast (no TVM import).
+
+Exit codes, mapped here for every command from the two error roots (`errors.py`):
+0 success; 1 a run failed or a regression was found (the command decides);
+2 bad input (`UserError`, and click's usage errors); 3 a tool failed (`ToolError`).
+`bench sim` passes the firmware's own exit code through (125 for a fault).
 """
 
 from __future__ import annotations
@@ -10,6 +15,10 @@ from __future__ import annotations
 import importlib
 
 import click
+
+from mlonmcu_lite.errors import MlmlError, ToolError, UserError
+
+EXIT_CODES: dict[type[MlmlError], int] = {UserError: 2, ToolError: 3}
 
 # command name -> "module:attribute" (module relative to this package)
 COMMANDS: dict[str, str] = {
@@ -19,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "models": "models:models",
     "run": "run:run",
     "compare": "compare:compare",
+    "baseline": "baseline:baseline",
     "sweep": "sweep:sweep",
     "peripheral": "peripheral:peripheral",
 }
@@ -30,12 +40,45 @@ HELP_SUMMARY: dict[str, str] = {
     "models": "List the model zoo (name, ops, MACs, weight bytes).",
     "run": "Compile, build, simulate and validate models.",
     "compare": "Compare a report against a baseline (CI regression gate).",
+    "baseline": "Regenerate the committed baseline (reports/baseline/).",
     "sweep": "Run a design-space sweep over peripheral parameters.",
     "peripheral": "Create and inspect accelerator peripherals.",
 }
 
 
-class LazyGroup(click.Group):
+class CommandError(click.ClickException):
+    """A harness error shown as `Error: <message> (run ..., stage ...)` with its exit code."""
+
+    def __init__(self, error: MlmlError) -> None:
+        where = error.where()
+        super().__init__(f"{error}" + (f" ({where})" if where else ""))
+        self.exit_code = next((code for cls, code in EXIT_CODES.items() if isinstance(error, cls)), 1)
+
+
+def _mapped(invoke, ctx: click.Context):
+    try:
+        return invoke(ctx)
+    except MlmlError as error:
+        raise CommandError(error) from error
+
+
+class Command(click.Command):
+    """Every `bench` command: harness errors leave it as `CommandError` (the one mapping)."""
+
+    def invoke(self, ctx: click.Context):
+        return _mapped(super().invoke, ctx)
+
+
+class Group(click.Group):
+    """A command group whose subcommands are `Command`s."""
+
+    command_class = Command
+
+    def invoke(self, ctx: click.Context):
+        return _mapped(super().invoke, ctx)
+
+
+class LazyGroup(Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
 

@@ -2,7 +2,7 @@
 
 Exit codes: 0 = compared (and, with --fail-on-regression, nothing got worse
 beyond the threshold); 1 = regression found; 2 = unusable input (missing
-file, other schema version, unknown metric).
+file, other schema version, unknown metric: a `UserError`, mapped by `cli`).
 """
 
 from __future__ import annotations
@@ -12,14 +12,12 @@ from pathlib import Path
 
 import click
 
+from . import Command
+
+from ..errors import UserError
 from ..reports.io import load_results, resolve_results_path
 from ..reports.regression import DEFAULT_METRICS, compare_frames
 from ..reports.regression_table import render_comparison
-from ..reports.schema import SchemaError
-
-
-class InputError(click.ClickException):
-    exit_code = 2
 
 
 def _metrics(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -27,7 +25,7 @@ def _metrics(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(names) or DEFAULT_METRICS
 
 
-@click.command(name="compare")
+@click.command(cls=Command, name="compare")
 @click.argument("baseline", type=click.Path(path_type=Path))
 @click.argument("current", type=click.Path(path_type=Path))
 @click.option(
@@ -52,11 +50,10 @@ def compare(baseline: Path, current: Path, threshold: float | None, markdown: bo
     """
     try:
         baseline, current = resolve_results_path(baseline), resolve_results_path(current)
-        cmp = compare_frames(
-            load_results(baseline), load_results(current), _metrics(metrics), threshold or 0.0
-        )
-    except (SchemaError, FileNotFoundError) as exc:
-        raise InputError(str(exc)) from exc
+        frames = load_results(baseline), load_results(current)
+    except FileNotFoundError as exc:
+        raise UserError(str(exc)) from exc
+    cmp = compare_frames(*frames, _metrics(metrics), threshold or 0.0)
     click.echo(f"baseline: {baseline}\ncurrent:  {current}", err=True)
     text = render_comparison(cmp, markdown=markdown)
     click.echo(text, nl=False)

@@ -6,12 +6,14 @@ import sys
 
 import click
 
+from . import Command
+
 from ..firmware import toolchain
-from ..workspace import default_workspace
 from ..vp import counting
+from ..workspace import default_workspace
 
 
-@click.command(name="doctor")
+@click.command(cls=Command, name="doctor")
 def doctor() -> None:
     """Report the cross toolchain, libc, ISA variants, host compiler and unicorn found."""
     ok = True

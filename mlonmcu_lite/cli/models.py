@@ -7,7 +7,9 @@ from collections import Counter
 
 import click
 
-from ..zoo import ModelError, ModelInfo, list_models, resolve_model
+from . import Command
+
+from ..zoo import ModelInfo, list_models, resolve_model
 
 
 def _op_summary(ops: list[str]) -> str:
@@ -26,17 +28,14 @@ def _as_json(m: ModelInfo) -> dict:
             "goldens": m.goldens is not None}
 
 
-@click.command(name="models")
+@click.command(cls=Command, name="models")
 @click.argument("models", nargs=-1)
 @click.option("--all", "show_all", is_flag=True, help="Also list the op-family test models.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of objects.")
 def models(models: tuple[str, ...], show_all: bool, as_json: bool) -> None:
     """List the model zoo, or describe MODELS (zoo names or .tflite paths)."""
     names = list(models) or list_models() + (list_models("ops") if show_all else [])
-    try:
-        infos = [resolve_model(n) for n in names]
-    except ModelError as exc:
-        raise click.ClickException(str(exc)) from exc
+    infos = [resolve_model(n) for n in names]
     if as_json:
         click.echo(json.dumps([_as_json(m) for m in infos], indent=2))
         return

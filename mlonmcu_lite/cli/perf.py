@@ -7,6 +7,8 @@ import statistics
 
 import click
 
+from . import Command
+
 from ..firmware import toolchain
 from ..vp import SimConfig, VirtualPlatform
 from ..workspace import default_workspace
@@ -14,7 +16,7 @@ from ..workspace import default_workspace
 PERF_SOURCE = "bench/perf_kernel.c"  # below the platform folder
 
 
-@click.command(name="perf")
+@click.command(cls=Command, name="perf")
 @click.option("--arch", type=click.Choice(toolchain.available_archs()),
               default=toolchain.DEFAULT_ARCH, show_default=True)
 @click.option("--repeat", type=click.IntRange(min=1), default=3, show_default=True,

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import click
 
+from . import Group
 
-@click.group()
+
+@click.group(cls=Group)
 def peripheral():
     """Create and inspect accelerator peripherals (one folder each)."""
 
@@ -25,15 +27,11 @@ def new(name, template, dest):
     The fresh copy gets the next free address window, builds, offloads its pattern and
     passes its test without edits; then change its declaration and model.
     """
-    from mlonmcu_lite.peripheral.errors import PeripheralConfigError
     from mlonmcu_lite.peripheral.loader import search_dirs
     from mlonmcu_lite.peripheral.scaffold import scaffold
 
     target = Path(dest) if dest else search_dirs()[-1]
-    try:
-        folder = scaffold(name, target, template=template)
-    except PeripheralConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+    folder = scaffold(name, target, template=template)
     click.echo(f"created {folder}")
     hint = "" if not dest else f" --peripheral-path {dest}"
     click.echo(f"try it:  bench run aww -p {name}{hint}")

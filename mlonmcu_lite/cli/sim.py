@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from . import Command
+
 from ..vp import SimConfig, SimFault, VirtualPlatform
 from ..vp.counting import COUNTING_MODES
 
@@ -20,7 +22,7 @@ def _exit_status(code: int) -> int:
     return 1 if code != 0 and status == 0 else status
 
 
-@click.command(name="sim")
+@click.command(cls=Command, name="sim")
 @click.argument("firmware", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 @click.option("--max-instructions", type=click.IntRange(min=1),

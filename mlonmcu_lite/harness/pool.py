@@ -11,13 +11,15 @@ import multiprocessing
 import os
 import sys
 from concurrent.futures import TimeoutError as FutureTimeout
-from typing import Any, Callable
+from dataclasses import replace
+from typing import Callable
 
 from pebble import ProcessExpired, ProcessPool
 from tqdm import tqdm
 
-from mlonmcu_lite.harness.runner import base_row, execute_run, last_stage, run_directory
+from mlonmcu_lite.harness.runner import base_result, execute_run, last_stage, run_directory
 from mlonmcu_lite.harness.spec import RunSpec
+from mlonmcu_lite.reports.schema import RunResult
 
 
 def default_jobs() -> int:
@@ -25,23 +27,23 @@ def default_jobs() -> int:
 
 
 def run_many(specs: list[RunSpec], jobs: int | None = None, progress: bool = True,
-             worker: Callable[[RunSpec], dict[str, Any]] = execute_run) -> list[dict[str, Any]]:
-    """Run every spec; one row per spec, in the order given, whatever fails."""
+             worker: Callable[[RunSpec], RunResult] = execute_run) -> list[RunResult]:
+    """Run every spec; one result per spec, in the order given, whatever fails."""
     jobs = max(1, min(jobs or default_jobs(), len(specs) or 1))
-    rows: list[dict[str, Any] | None] = [None] * len(specs)
+    rows: list[RunResult | None] = [None] * len(specs)
     bar = tqdm(total=len(specs), desc="runs", unit="run", file=sys.stderr, disable=not progress)
     context = multiprocessing.get_context("spawn")
     with ProcessPool(max_workers=jobs, context=context) as pool:
         futures = [pool.schedule(worker, args=(spec,), timeout=spec.settings.run_timeout_s) for spec in specs]
         for index, (spec, future) in enumerate(zip(specs, futures)):
             rows[index] = _collect(spec, future)
-            bar.set_postfix_str(f"{spec.run_id}: {'FAIL' if rows[index]['failing'] else 'ok'}")
+            bar.set_postfix_str(f"{spec.run_id}: {'FAIL' if rows[index].failing else 'ok'}")
             bar.update(1)
     bar.close()
     return [row for row in rows if row is not None]
 
 
-def _collect(spec: RunSpec, future) -> dict[str, Any]:
+def _collect(spec: RunSpec, future) -> RunResult:
     try:
         return future.result()
     except FutureTimeout:
@@ -50,6 +52,4 @@ def _collect(spec: RunSpec, future) -> dict[str, Any]:
         reason = f"WorkerCrashed: worker process died (exit code {exc.exitcode})"
     except Exception as exc:  # noqa: BLE001 - e.g. pickling errors; keep the others going
         reason = f"{type(exc).__name__}: {exc}"
-    row = base_row(spec)
-    row.update(failing=True, reason=f"{reason} @ {last_stage(run_directory(spec))}")
-    return row
+    return replace(base_result(spec), failing=True, reason=f"{reason} @ {last_stage(run_directory(spec))}")

@@ -9,6 +9,7 @@ validation inference is ever counted.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -22,11 +23,12 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from mlonmcu_lite.errors import ToolError
-from mlonmcu_lite.harness.cache import (BuildCache, FirmwareArtifacts, IOBuffer, ModelArtifacts, cache_key,
-                                        hash_tree)
+from mlonmcu_lite.abi import IOBuffer
+from mlonmcu_lite.errors import MlmlError, ToolError
+from mlonmcu_lite.harness.cache import BuildCache, FirmwareArtifacts, ModelArtifacts, cache_key, hash_tree
 from mlonmcu_lite.harness.inputs import load_user_input, random_input
-from mlonmcu_lite.harness.spec import RunSpec, model_label
+from mlonmcu_lite.harness.spec import RunSpec, Stage, model_label
+from mlonmcu_lite.reports.schema import RunResult
 
 MEASURED = "exact retired instructions of the inference region (Unicorn, native block-hook counter)"
 
@@ -40,62 +42,61 @@ class _Stage:
 
     def __init__(self, run_dir: Path) -> None:
         self._file = run_dir / "stage"
-        self.name = "load"
+        self.name = Stage.LOAD
 
     @property
-    def name(self) -> str:
+    def name(self) -> Stage:
         return self._name
 
     @name.setter
-    def name(self, value: str) -> None:
-        self._name = value
-        self._file.write_text(value)
+    def name(self, value: Stage) -> None:
+        self._name = Stage(value)
+        self._file.write_text(self._name.value)
 
 
-def last_stage(run_dir: Path) -> str:
+def last_stage(run_dir: Path) -> Stage:
     try:
-        return (run_dir / "stage").read_text().strip() or "load"
-    except OSError:
-        return "load"
+        return Stage((run_dir / "stage").read_text().strip() or Stage.LOAD)
+    except (OSError, ValueError):
+        return Stage.LOAD
 
 
-def execute_run(spec: RunSpec) -> dict[str, Any]:
-    """Execute one run; always returns a result row (a dict of report columns)."""
+def execute_run(spec: RunSpec) -> RunResult:
+    """Execute one run; always returns its typed result (failing runs say why and where)."""
     run_dir = run_directory(spec)
     run_dir.mkdir(parents=True, exist_ok=True)
     stage = _Stage(run_dir)
-    row = base_row(spec)
+    result = base_result(spec)
     try:
-        _execute(spec, row, stage, run_dir)
+        _execute(spec, result, stage, run_dir)
     except Exception as exc:  # noqa: BLE001 - isolation is the point
-        row["failing"] = True
-        row["reason"] = f"{type(exc).__name__}: {_first_line(exc)} @ {stage.name}"
+        if isinstance(exc, MlmlError):
+            exc.at(stage.name, spec.run_id)
+        result.failing = True
+        result.reason = f"{type(exc).__name__}: {_first_line(exc)} @ {stage.name}"
         (run_dir / "error.txt").write_text(traceback.format_exc())
-    (run_dir / "result.json").write_text(json.dumps(row, indent=1, default=str))
-    return row
+    (run_dir / "result.json").write_text(json.dumps(dataclasses.asdict(result), indent=1, default=str))
+    return result
 
 
 def run_directory(spec: RunSpec) -> Path:
     return Path(spec.out_dir) / "runs" / spec.run_id
 
 
-def base_row(spec: RunSpec) -> dict[str, Any]:
-    """The identifying columns of a run's row (also used for rows of killed runs)."""
-    return {
-        "session": spec.session,
-        "run_id": spec.run_id,
-        "model": model_label(spec.model),
-        "config": spec.config,
-        "arch": spec.arch,
-        "peripheral": "+".join(spec.config.split("+")[1:]) or None,
-        "point": spec.tag or None,
-        "measured": MEASURED,
-        "settings": json.dumps(
-            {"peripherals": list(spec.peripherals), **spec.settings.model_dump()}, sort_keys=True
-        ),
-        "failing": False,
-        "reason": None,
-    }
+def base_result(spec: RunSpec) -> RunResult:
+    """The identifying fields of a run's result (also the result of a killed run)."""
+    return RunResult(
+        session=spec.session,
+        run_id=spec.run_id,
+        model=model_label(spec.model),
+        config=spec.config,
+        arch=spec.arch,
+        peripheral="+".join(p.name for p in spec.peripherals) or None,
+        point=spec.tag or None,
+        measured=MEASURED,
+        settings=json.dumps({"peripherals": [p.label for p in spec.peripherals], **spec.settings.model_dump()},
+                            sort_keys=True),
+    )
 
 
 def _first_line(exc: BaseException) -> str:
@@ -103,49 +104,51 @@ def _first_line(exc: BaseException) -> str:
     return text if len(text) < 600 else text[:600] + "…"
 
 
-def _execute(spec: RunSpec, row: dict[str, Any], stage: _Stage, run_dir: Path) -> None:
-    from mlonmcu_lite.peripheral import load_backend
+def _set(result: RunResult, **values: Any) -> None:
+    for key, value in values.items():
+        setattr(result, key, value)
+
+
+def _execute(spec: RunSpec, result: RunResult, stage: _Stage, run_dir: Path) -> None:
     from mlonmcu_lite.zoo import resolve_model
 
-    stage.name = "load"
-    info = resolve_model(spec.model)
-    row["model"] = info.name
-    row["macs"] = info.macs
-    backends = [load_backend(p, search_path=[Path(d) for d in spec.peripheral_path]) for p in spec.peripherals]
+    stage.name = Stage.LOAD
+    info = resolve_model(spec.model, spec.workspace)
+    _set(result, model=info.name, macs=info.macs)
+    backends = [p.backend([Path(d) for d in spec.peripheral_path]) for p in spec.peripherals]
     samples, goldens = _select_inputs(spec, info)
 
     artifacts = _build(spec, info, backends, stage)
     model, firmware = artifacts.model, artifacts.firmware
-    row.update(firmware.sizes)
-    row.update(
-        arena_bytes=model.arena_bytes,
-        compile_seconds=model.compile_seconds,
-        build_seconds=firmware.build_seconds,
-        cached=model.cached and firmware.cached,
-        layers_total=len(model.layers),
-        layers_eligible=sum(1 for layer in model.layers if layer.get("eligible_kinds")),
-        layers_offloaded=sum(1 for layer in model.layers if layer.get("offloaded_to")),
-    )
+    _set(result, **firmware.sizes)
+    _set(result,
+         arena_bytes=model.arena_bytes,
+         arena_lower_bound=model.arena_lower_bound,
+         compile_seconds=model.compile_seconds,
+         build_seconds=firmware.build_seconds,
+         cached=model.cached and firmware.cached,
+         layers_total=len(model.layers),
+         layers_eligible=sum(1 for layer in model.layers if layer.get("eligible_kinds")),
+         layers_offloaded=sum(1 for layer in model.layers if layer.get("offloaded_to")))
     for name, target in (("model", model.directory), ("firmware", firmware.directory)):
         (run_dir / name).unlink(missing_ok=True)
         (run_dir / name).symlink_to(Path(target).resolve())
 
-    stage.name = "run"
+    stage.name = Stage.RUN
     measured, outputs = _simulate(spec, artifacts, backends, samples[0], run_dir)
-    row.update(
-        total_instructions=measured.total_instructions,
-        run_instructions=measured.run_instructions,
-        sim_seconds=round(measured.sim_seconds, 4),
-        mips=round(measured.mips, 1),
-    )
-    row["instr_per_mac"] = round(measured.run_instructions / info.macs, 3) if info.macs else None
-    stage.name = "postprocess"
-    _accelerator_metrics(row, measured, backends, artifacts)
+    _set(result,
+         total_instructions=measured.total_instructions,
+         run_instructions=measured.run_instructions,
+         sim_seconds=round(measured.sim_seconds, 4),
+         mips=round(measured.mips, 1),
+         instr_per_mac=round(measured.run_instructions / info.macs, 3) if info.macs else None)
+    stage.name = Stage.POSTPROCESS
+    _accelerator_metrics(result, measured, backends, artifacts)
 
-    stage.name = "validate"
-    row.update(_validate(spec, info, artifacts, backends, samples, goldens, outputs))
-    if row["validation"] == "mismatch":
-        raise RunFailure(f"output differs from the TFLite reference ({row['validation_detail']})")
+    stage.name = Stage.VALIDATE
+    _set(result, **_validate(spec, info, artifacts, backends, samples, goldens, outputs))
+    if result.validation == "mismatch":
+        raise RunFailure(f"output differs from the TFLite reference ({result.validation_detail})")
 
 
 def _select_inputs(spec: RunSpec, info) -> tuple[list[list[np.ndarray]], list[list[np.ndarray]] | None]:
@@ -167,9 +170,7 @@ class Artifacts:
 
 
 def _build(spec: RunSpec, info, backends, stage: _Stage) -> Artifacts:
-    from mlonmcu_lite.workspace import default_workspace
-
-    workspace = default_workspace().with_roots(cache_dir=spec.cache_dir)
+    workspace = spec.workspace
     cache = BuildCache(workspace.cache_dir)
     driver_dirs = [p for b in backends for p in _backend_dirs(b)]
     model_key = cache_key("model", workspace, model=hashlib.sha256(Path(info.path).read_bytes()).hexdigest(),
@@ -188,15 +189,15 @@ def _build(spec: RunSpec, info, backends, stage: _Stage) -> Artifacts:
             sources=[str(p) for p in compiled.sources],
             backend_sources=[str(p) for p in compiled.backend_sources],
             include_dirs=[str(p) for p in compiled.include_dirs],
-            inputs=[_io(b) for b in compiled.inputs],
-            outputs=[_io(b) for b in compiled.outputs],
+            inputs=[IOBuffer.of(b) for b in compiled.inputs],
+            outputs=[IOBuffer.of(b) for b in compiled.outputs],
             layers=[_layer_dict(layer) for layer in compiled.layers],
             arena_bytes=int(compiled.arena_bytes),
             arena_lower_bound=int(compiled.arena_lower_bound),
             compile_seconds=round(time.perf_counter() - start, 3),
         )
 
-    stage.name = "build"
+    stage.name = Stage.BUILD
     model = ModelArtifacts.from_dict(cache.get_or_build(model_key, build_model))
 
     def build_elf(directory: Path) -> FirmwareArtifacts:
@@ -210,7 +211,7 @@ def _build(spec: RunSpec, info, backends, stage: _Stage) -> Artifacts:
         return FirmwareArtifacts(directory=str(directory), elf=str(firmware.elf), sizes=_sizes(firmware),
                                  build_seconds=round(time.perf_counter() - start, 3))
 
-    stage.name = "compile"
+    stage.name = Stage.COMPILE
     firmware_key = cache_key("fw", workspace, model=model_key, arch=spec.arch, opt=spec.settings.opt)
     firmware = FirmwareArtifacts.from_dict(cache.get_or_build(firmware_key, build_elf))
     return Artifacts(model, firmware)
@@ -238,12 +239,6 @@ def _fingerprint(backend) -> str:
 
 def _backend_dirs(backend) -> list[Path]:
     return sorted({Path(p).parent for p in backend.c_sources()})
-
-
-def _io(buffer) -> IOBuffer:
-    shape = tuple(int(d) for d in buffer.shape)
-    return IOBuffer(name=str(buffer.name), symbol=str(buffer.symbol), shape=shape,
-                    dtype=str(buffer.dtype), nbytes=int(buffer.nbytes))
 
 
 def _layer_dict(layer) -> dict:
@@ -282,12 +277,17 @@ def _simulate(spec: RunSpec, artifacts: Artifacts, backends, inputs: list[np.nda
     return result, outputs
 
 
-def _accelerator_metrics(row: dict[str, Any], result, backends, artifacts: Artifacts) -> None:
-    """Accelerator columns, and the loud failure when a configured accelerator was not used."""
-    row["est_cycles"] = result.run_instructions
+COST_TOTALS = ("compute_cycles", "pe_cycles", "dma_bytes", "dma_cycles")  # detailed cost model
+
+
+def _accelerator_metrics(row: RunResult, result, backends, artifacts: Artifacts) -> None:
+    """Accelerator fields, and the loud failure when a configured accelerator was not used."""
+    row.est_cycles = result.run_instructions
     if not backends:
         return
     totals = {"jobs": 0, "macs": 0, "busy_cycles": 0, "stall_cycles": 0, "mmio_reads": 0, "mmio_writes": 0}
+    costed = {key: 0 for key in ("macs", *COST_TOTALS)}
+    cost_models = []
     for backend in backends:
         report = result.devices.get(backend.name, {})
         layers = artifacts.model.layers
@@ -305,14 +305,25 @@ def _accelerator_metrics(row: dict[str, Any], result, backends, artifacts: Artif
             )
         for key in totals:
             totals[key] += int(report.get(key, 0))
-    row.update(
-        acc_jobs=totals["jobs"],
-        acc_macs=totals["macs"],
-        acc_cycles=totals["busy_cycles"],
-        acc_stall_cycles=totals["stall_cycles"],
-        mmio_accesses=totals["mmio_reads"] + totals["mmio_writes"],
-        est_cycles=result.run_instructions + totals["stall_cycles"],
-    )
+        if "cost_model" in report:  # a CostedAcceleratorDevice (peripheral/cost_detailed.py)
+            cost_models.append(f"{backend.name}:{report['cost_model']}")
+            for key in costed:
+                costed[key] += int(report.get(key, 0))
+    _set(row,
+         acc_jobs=totals["jobs"],
+         acc_macs=totals["macs"],
+         acc_cycles=totals["busy_cycles"],
+         acc_stall_cycles=totals["stall_cycles"],
+         mmio_accesses=totals["mmio_reads"] + totals["mmio_writes"],
+         est_cycles=result.run_instructions + totals["stall_cycles"])
+    if cost_models:
+        _set(row,
+             acc_cost_model="+".join(cost_models),
+             acc_compute_cycles=costed["compute_cycles"],
+             acc_pe_cycles=costed["pe_cycles"],
+             acc_utilisation=round(costed["macs"] / costed["pe_cycles"], 4) if costed["pe_cycles"] else None,
+             acc_dma_bytes=costed["dma_bytes"],
+             acc_dma_cycles=costed["dma_cycles"])
 
 
 def _validate(spec: RunSpec, info, artifacts: Artifacts, backends, samples, goldens,

@@ -1,31 +1,66 @@
-"""A session: expand the user's request into paired runs, execute them, report."""
+"""A session: one typed request -> runs -> report.  `bench run`, `bench sweep` and
+`bench baseline` only differ in the request they build; `run_session` does the rest."""
 
 from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Mapping
 
-from mlonmcu_lite.harness.pool import run_many
 from mlonmcu_lite.harness.settings import RunSettings
-from mlonmcu_lite.harness.spec import RunSpec
-from mlonmcu_lite.workspace import default_workspace
+from mlonmcu_lite.harness.spec import DEFAULT_ARCH, RunSpec
+from mlonmcu_lite.peripheral.request import PeripheralRequest
+from mlonmcu_lite.workspace import Workspace, default_workspace
+
+
+@dataclass(frozen=True)
+class RunGroup:
+    """Models x archs, each run CPU-only and (when `peripherals` is not empty) with the
+    peripherals (paired runs: same flags, same input).  With `points` (a sweep) the
+    accelerated run repeats once per point, its values applied to the first peripheral."""
+
+    models: tuple[str, ...]
+    archs: tuple[str, ...] = (DEFAULT_ARCH,)
+    peripherals: tuple[PeripheralRequest, ...] = ()
+    points: tuple[Mapping[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
 class SessionRequest:
-    """Everything `bench run` was asked for."""
+    """Everything a session was asked for, validated (the CLI builds it once)."""
 
-    models: tuple[str, ...]
-    peripherals: tuple[str, ...] = ("qvanilla",)
-    cpu_only: bool = False
-    arches: tuple[str, ...] = ("rv32imc",)
+    groups: tuple[RunGroup, ...]
+    settings: RunSettings = field(default_factory=RunSettings)
     peripheral_path: tuple[str, ...] = ()
     input_path: str | None = None
-    settings: RunSettings = field(default_factory=RunSettings)
-    reports_dir: Path = field(default_factory=lambda: default_workspace().reports_dir)
-    cache_dir: Path = field(default_factory=lambda: default_workspace().cache_dir)
-    name: str | None = None
+    workspace: Workspace = field(default_factory=default_workspace)
+    out_dir: Path | None = None  # default: <workspace reports>/<timestamp><suffix>
+    suffix: str = ""             # e.g. "-sweep"
+
+    @property
+    def sweep(self) -> bool:
+        return any(group.points for group in self.groups)
+
+    def session_dir(self) -> Path:
+        if self.out_dir is not None:
+            return Path(self.out_dir)
+        return self.workspace.reports_dir / (new_session_name() + self.suffix)
+
+
+@dataclass
+class SessionResult:
+    """What a session produced: its folder, one typed result per run, and the report."""
+
+    out_dir: Path
+    results: list  # list[reports.schema.RunResult], in request order
+    frame: Any     # pandas.DataFrame with comparisons
+    files: dict[str, Path]
+    table: str     # the console study table
+
+    @property
+    def failing(self) -> list:
+        return [r for r in self.results if r.failing]
 
 
 def new_session_name() -> str:
@@ -33,33 +68,38 @@ def new_session_name() -> str:
 
 
 def expand(request: SessionRequest, session: str, out_dir: Path) -> list[RunSpec]:
-    """Paired runs: for each model and arch a CPU-only run and (unless cpu_only) a run
-    with all requested peripherals, same flags and same input."""
-    configs: list[tuple[str, ...]] = [()]
-    if not request.cpu_only and request.peripherals:
-        configs.append(tuple(request.peripherals))
-    return [
-        RunSpec(
-            model=model,
-            session=session,
-            out_dir=str(out_dir),
-            cache_dir=str(request.cache_dir),
-            arch=arch,
-            peripherals=peripherals,
-            peripheral_path=request.peripheral_path,
-            input_path=request.input_path,
-            settings=request.settings,
-        )
-        for model in request.models
-        for arch in request.arches
-        for peripherals in configs
-    ]
+    """Every run of the request, in report order: per group, per model and arch the CPU
+    run then the accelerated one; with sweep points, all CPU runs, then each point's."""
+    def spec(model: str, arch: str, peripherals=(), point=None) -> RunSpec:
+        return RunSpec(model=model, session=session, out_dir=str(out_dir), workspace=request.workspace,
+                       arch=arch, peripherals=tuple(peripherals), peripheral_path=request.peripheral_path,
+                       input_path=request.input_path, settings=request.settings, point=dict(point or {}))
+
+    specs: list[RunSpec] = []
+    for group in request.groups:
+        pairs = [(model, arch) for model in group.models for arch in group.archs]
+        if not group.points:
+            for model, arch in pairs:
+                specs.append(spec(model, arch))
+                if group.peripherals:
+                    specs.append(spec(model, arch, group.peripherals))
+            continue
+        specs += [spec(model, arch) for model, arch in pairs]
+        first, *rest = group.peripherals
+        search = [Path(p) for p in request.peripheral_path]
+        for point in group.points:
+            peripherals = (first.with_settings(point, search), *rest)
+            specs += [spec(model, arch, peripherals, point) for model, arch in pairs]
+    return specs
 
 
-def run_session(request: SessionRequest, jobs: int | None = None, progress: bool = True):
-    """Run everything; returns (session dir, rows). Rows of failing runs are kept."""
-    session = request.name or new_session_name()
-    out_dir = Path(request.reports_dir) / session
+def run_session(request: SessionRequest, jobs: int | None = None, progress: bool = True) -> SessionResult:
+    """Run every run of `request` (failing runs keep their rows) and write the report."""
+    from mlonmcu_lite.harness.pool import run_many
+    from mlonmcu_lite.harness.results import report_session
+
+    out_dir = request.session_dir()
     out_dir.mkdir(parents=True, exist_ok=True)
-    rows = run_many(expand(request, session, out_dir), jobs=jobs, progress=progress)
-    return out_dir, rows
+    results = run_many(expand(request, out_dir.name, out_dir), jobs=jobs, progress=progress)
+    frame, files, table = report_session(results, out_dir, sweep=request.sweep)
+    return SessionResult(out_dir=out_dir, results=results, frame=frame, files=files, table=table)

@@ -1,19 +1,29 @@
-"""What one run is: a model, an arch, a set of peripherals, an input, settings."""
+"""What one run is: a model, an arch, typed peripheral requests, a sweep point, settings,
+and the workspace it builds in; and the stages it goes through."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
+from typing import Any, Mapping
 
 from mlonmcu_lite.harness.settings import RunSettings
+from mlonmcu_lite.peripheral.request import PeripheralRequest
+from mlonmcu_lite.workspace import Workspace, default_workspace
 
 DEFAULT_ARCH = "rv32imc"
-ARCHES = ("rv32imc", "rv32gc")
 
 
-def peripheral_name(spec: str) -> str:
-    """`"qvanilla:macs_per_cycle=32"` -> `"qvanilla"`."""
-    return spec.split(":", 1)[0].strip()
+class Stage(StrEnum):
+    """A run's stages, in order; a failing run's reason ends in `@ <stage>`."""
+
+    LOAD = "load"                # resolve the model, configure the peripherals, pick inputs
+    BUILD = "build"              # TFLite -> Relax -> C (TVM), cached per model and backends
+    COMPILE = "compile"          # C -> ELF (clang/lld), cached per model entry, arch and opt
+    RUN = "run"                  # the measured emulation
+    POSTPROCESS = "postprocess"  # accelerator figures and the "accelerator never used" check
+    VALIDATE = "validate"        # every selected sample bit-exact against BUILTIN_REF
 
 
 def model_label(model: str) -> str:
@@ -21,26 +31,35 @@ def model_label(model: str) -> str:
     return Path(model).stem if model.endswith(".tflite") or "/" in model else model
 
 
+def point_label(point: Mapping[str, Any]) -> str:
+    """`{"macs_per_cycle": 16}` -> `"macs_per_cycle=16"` (the report's `point` column)."""
+    return ",".join(f"{key}={value}" for key, value in point.items())
+
+
 @dataclass(frozen=True)
 class RunSpec:
     model: str
     session: str
     out_dir: str
-    cache_dir: str
+    workspace: Workspace = field(default_factory=default_workspace)
     arch: str = DEFAULT_ARCH
-    peripherals: tuple[str, ...] = ()
+    peripherals: tuple[PeripheralRequest, ...] = ()
     peripheral_path: tuple[str, ...] = ()
     input_path: str | None = None
     settings: RunSettings = field(default_factory=RunSettings)
-    tag: str = ""  # distinguishes sweep points
+    point: Mapping[str, Any] = field(default_factory=dict)  # sweep grid point ({} outside sweeps)
 
     @property
     def config(self) -> str:
-        return "+".join(["cpu", *(peripheral_name(p) for p in self.peripherals)])
+        return "+".join(["cpu", *(p.name for p in self.peripherals)])
+
+    @property
+    def tag(self) -> str:
+        return point_label(self.point)
 
     @property
     def run_id(self) -> str:
         parts = [model_label(self.model), self.config, self.arch]
-        if self.tag:
+        if self.point:
             parts.append(self.tag)
         return "__".join(parts).replace("/", "_")

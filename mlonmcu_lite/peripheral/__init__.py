@@ -8,7 +8,8 @@ Public entry points (see docs/ARCHITECTURE.md):
 from .backend import AcceleratorBackend, CArgs, ConvRegion, LayerOffload, OffloadPattern
 from .errors import PeripheralConfigError, PeripheralDeviceError
 from .loader import available_peripherals, find_peripherals, load_backend, load_backends
+from .request import PeripheralRequest
 
 __all__ = ["AcceleratorBackend", "CArgs", "ConvRegion", "LayerOffload", "OffloadPattern",
            "PeripheralConfigError", "PeripheralDeviceError", "available_peripherals",
-           "find_peripherals", "load_backend", "load_backends"]
+           "find_peripherals", "load_backend", "load_backends", "PeripheralRequest"]

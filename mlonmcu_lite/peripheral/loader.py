@@ -16,7 +16,7 @@ import os
 import sys
 import types
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable, Mapping
 
 from mlonmcu_lite.workspace import default_workspace
 
@@ -115,11 +115,17 @@ def load_backend(text: str, search_path: Iterable[Path | str] | None = None
                  ) -> AcceleratorBackend:
     """`"qvanilla:macs_per_cycle=32"` -> a configured backend (settings validated)."""
     name, overrides = parse_peripheral_arg(text)
+    return instantiate_backend(name, overrides, search_path)
+
+
+def instantiate_backend(name: str, settings: Mapping[str, Any],
+                        search_path: Iterable[Path | str] | None = None) -> AcceleratorBackend:
+    """Peripheral `name` configured with `settings` (text or typed values, validated)."""
     cls = load_backend_class(name, search_path)
     if hasattr(cls, "from_overrides"):
-        return cls.from_overrides(overrides)
-    if overrides:
-        raise PeripheralConfigError(f"{name}: takes no settings, got {sorted(overrides)}")
+        return cls.from_overrides(dict(settings))
+    if settings:
+        raise PeripheralConfigError(f"{name}: takes no settings, got {sorted(settings)}")
     return cls()
 
 
@@ -139,5 +145,5 @@ def load_backends(texts: Iterable[str], search_path: Iterable[Path | str] | None
     return backends
 
 
-__all__ = ["available_peripherals", "find_peripherals", "load_backend", "load_backend_class",
+__all__ = ["available_peripherals", "find_peripherals", "instantiate_backend", "load_backend", "load_backend_class",
            "load_backends", "search_dirs", "validate_settings"]

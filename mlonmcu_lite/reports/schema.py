@@ -25,6 +25,11 @@ from mlonmcu_lite.errors import UserError
 # Bump when a column is renamed, removed, or changes meaning; files record it and
 # readers refuse other versions instead of comparing apples with pears.
 SCHEMA_VERSION = 1
+# Columns added to version 1 after files were written with it (additions do not bump the
+# version): a reader fills them with missing values when a file predates them.
+ADDED_COLUMNS = ("acc_cost_model", "acc_compute_cycles", "acc_pe_cycles", "acc_utilisation",
+                 "acc_dma_bytes", "acc_dma_cycles", "rom_data_init", "ram_noinit", "stack_bytes",
+                 "arena_lower_bound", "validation_detail")
 
 VALIDATIONS = ("exact", "mismatch", "skipped")
 CONFIG_RE = re.compile(r"^cpu(\+[A-Za-z][A-Za-z0-9_]*)*$")
@@ -42,6 +47,11 @@ class RunResult:
     "cpu+<peripheral>[+...]"); `settings` may be given as a mapping and is stored
     as canonical JSON (sorted keys).  A failing run must carry a `reason` naming
     the stage, e.g. "timeout after 60 s @ run".
+
+    The runner fills every field it measures.  Dropped on purpose (one row is one run):
+    the per-layer records (offload decisions in the run's `model/manifest.json`, per-job
+    cost-model records in the device report) and the raw device counters that are summed
+    into the `acc_*` fields (MMIO reads and writes -> `mmio_accesses`).
     """
 
     session: str | None = None
@@ -67,6 +77,13 @@ class RunResult:
     layers_eligible: int | None = None
     layers_offloaded: int | None = None
     est_cycles: int | None = None
+    # detailed cost model (peripheral/cost_detailed.py; None unless a device uses it). A model.
+    acc_cost_model: str | None = None  # e.g. "qdepthwise:detailed"
+    acc_compute_cycles: int | None = None
+    acc_pe_cycles: int | None = None
+    acc_utilisation: float | None = None  # useful MACs per PE-cycle
+    acc_dma_bytes: int | None = None
+    acc_dma_cycles: int | None = None
     # filled by add_comparisons() for accelerated rows
     saved_pct: float | None = None
     speedup: float | None = None
@@ -77,10 +94,15 @@ class RunResult:
     rom_rodata: int | None = None
     ram_data: int | None = None
     ram_bss: int | None = None
+    rom_data_init: int | None = None  # .data load image (also counted in ram_data)
+    ram_noinit: int | None = None     # I/O buffers (MLML_NOINIT)
+    stack_bytes: int | None = None    # the stack window (not in ram_bytes)
     arena_bytes: int | None = None
+    arena_lower_bound: int | None = None  # the planner's lower bound for the arena
     # validation and timing
     validation: str = "skipped"
     validated_samples: int | None = None
+    validation_detail: str | None = None  # which sample/output differs, by how much
     sim_seconds: float | None = None
     mips: float | None = None
     compile_seconds: float | None = None
@@ -174,12 +196,13 @@ def coerce_frame(raw: pd.DataFrame, *, source: str, version: Any) -> pd.DataFram
             f"{source}: results schema version {version!r}, but this tool reads version "
             f"{SCHEMA_VERSION}; regenerate it with `bench run` of this version"
         )
-    missing = [c for c in COLUMNS if c not in raw.columns]
+    missing = [c for c in COLUMNS if c not in raw.columns and c not in ADDED_COLUMNS]
     if missing:
         raise SchemaError(f"{source}: missing columns {', '.join(missing)}")
     data = {}
     for col, dtype in COLUMN_DTYPES.items():
-        values = [None if _is_missing(v) else v for v in raw[col].tolist()]
+        column = raw[col].tolist() if col in raw.columns else [None] * len(raw)
+        values = [None if _is_missing(v) else v for v in column]
         try:
             data[col] = pd.array(values, dtype=dtype)
         except (TypeError, ValueError) as exc:

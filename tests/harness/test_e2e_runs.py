@@ -19,6 +19,9 @@ def _assert_exact(row: dict) -> None:
     assert row["validation"] == "exact"
     assert row["validated_samples"] >= 1
     assert 0 < row["run_instructions"] < row["total_instructions"]
+    # memory figures the report used to drop: I/O buffers are .noinit, the stack window apart
+    assert row["ram_noinit"] > 0 and row["stack_bytes"] == 64 * 1024 and row["rom_data_init"] is not None
+    assert row["validation_detail"] is None and row["acc_cost_model"] is None  # QVanilla: simple model
 
 
 @pytest.mark.parametrize("arch", ["rv32imc", "rv32gc"])
@@ -55,6 +58,7 @@ def test_one_failing_run_keeps_the_others(tmp_path, repo):
     by_model = {r["model"]: r for r in rows}
     assert set(by_model) == {"conv_1x1", "broken", "fc"}
     assert by_model["conv_1x1"]["validation"] == by_model["fc"]["validation"] == "exact"
+    assert by_model["fc"]["stack_bytes"] == 64 * 1024 and by_model["fc"]["ram_noinit"] > 0
     assert by_model["broken"]["failing"] and by_model["broken"]["reason"].endswith("@ load")
     assert "broken.tflite" in by_model["broken"]["reason"]
     for name in ("results.csv", "results.md", "index.html"):

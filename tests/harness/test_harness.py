@@ -7,9 +7,10 @@ import pytest
 
 from mlonmcu_lite.harness.cache import BuildCache, FirmwareArtifacts, cache_key
 from mlonmcu_lite.harness.pool import run_many
-from mlonmcu_lite.harness.session import SessionRequest, expand
+from mlonmcu_lite.harness.session import RunGroup, SessionRequest, expand
 from mlonmcu_lite.harness.settings import RunSettings, SettingsError, build_settings
-from mlonmcu_lite.harness.spec import RunSpec
+from mlonmcu_lite.harness.spec import RunSpec, Stage
+from mlonmcu_lite.peripheral import PeripheralConfigError, PeripheralRequest
 from mlonmcu_lite.workspace import default_workspace
 
 from tests.helpers.harness_workers import behave
@@ -27,14 +28,32 @@ def test_settings_typed_and_unknown_keys_rejected():
 
 
 def test_expand_pairs_cpu_and_accelerated_runs(tmp_path):
-    request = SessionRequest(models=("resnet", "x/y/my.tflite"), peripherals=("qvanilla:macs_per_cycle=32",))
+    qvanilla = PeripheralRequest.parse("qvanilla:macs_per_cycle=32")
+    assert qvanilla.settings == (("macs_per_cycle", 32),)  # typed once, in the CLI
+    request = SessionRequest(groups=(RunGroup(models=("resnet", "x/y/my.tflite"), peripherals=(qvanilla,)),))
     specs = expand(request, "s", tmp_path)
     assert [(s.model, s.config) for s in specs] == [
         ("resnet", "cpu"), ("resnet", "cpu+qvanilla"), ("x/y/my.tflite", "cpu"), ("x/y/my.tflite", "cpu+qvanilla")]
     assert specs[3].run_id == "my__cpu+qvanilla__rv32imc"
     assert all(s.input_path is None and s.settings == specs[0].settings for s in specs)
-    cpu_only = expand(SessionRequest(models=("aww",), cpu_only=True), "s", tmp_path)
+    cpu_only = expand(SessionRequest(groups=(RunGroup(models=("aww",)),)), "s", tmp_path)
     assert [s.config for s in cpu_only] == ["cpu"]
+
+
+def test_sweep_points_are_mappings_applied_to_the_first_peripheral(tmp_path):
+    group = RunGroup(models=("aww",), peripherals=(PeripheralRequest.parse("qvanilla:setup_cycles=8"),),
+                     points=({"macs_per_cycle": 4}, {"macs_per_cycle": 64}))
+    specs = expand(SessionRequest(groups=(group,)), "s", tmp_path)
+    assert [s.point for s in specs] == [{}, {"macs_per_cycle": 4}, {"macs_per_cycle": 64}]
+    assert specs[1].run_id == "aww__cpu+qvanilla__rv32imc__macs_per_cycle=4"
+    assert specs[2].peripherals[0].label == "qvanilla:setup_cycles=8,macs_per_cycle=64"
+    with pytest.raises(PeripheralConfigError, match="macs_per_cycle"):
+        group.peripherals[0].with_settings({"macs_per_cycle": 0})
+
+
+def test_stages_are_an_enum_in_run_order():
+    assert [s.value for s in Stage] == ["load", "build", "compile", "run", "postprocess", "validate"]
+    assert f"{Stage.BUILD}" == "build"
 
 
 def _artifacts(directory: Path) -> FirmwareArtifacts:
@@ -83,13 +102,14 @@ def test_cache_failed_build_leaves_nothing(tmp_path):
 
 def test_pool_isolates_failures_timeouts_and_crashes(tmp_path):
     settings = RunSettings(run_timeout_s=3)
-    specs = [RunSpec(model=m, session="s", out_dir=str(tmp_path), cache_dir=str(tmp_path / "c"), settings=settings)
+    workspace = default_workspace().with_roots(cache_dir=tmp_path / "c")
+    specs = [RunSpec(model=m, session="s", out_dir=str(tmp_path), workspace=workspace, settings=settings)
              for m in ("ok1", "raise", "hang", "crash", "ok2")]
     rows = run_many(specs, jobs=2, progress=False, worker=behave)
-    by_model = {r["model"]: r for r in rows}
-    assert [r["model"] for r in rows] == ["ok1", "raise", "hang", "crash", "ok2"]
-    assert by_model["ok1"]["run_instructions"] == 42 and not by_model["ok1"]["failing"]
-    assert by_model["ok2"]["run_instructions"] == 42 and not by_model["ok2"]["failing"]
-    assert by_model["raise"]["failing"] and "RuntimeError: boom" in by_model["raise"]["reason"]
-    assert by_model["hang"]["reason"] == "TimeoutError: run exceeded 3 s @ run"
-    assert by_model["crash"]["reason"].startswith("WorkerCrashed") and by_model["crash"]["reason"].endswith("@ run")
+    by_model = {r.model: r for r in rows}
+    assert [r.model for r in rows] == ["ok1", "raise", "hang", "crash", "ok2"]
+    assert by_model["ok1"].run_instructions == 42 and not by_model["ok1"].failing
+    assert by_model["ok2"].run_instructions == 42 and not by_model["ok2"].failing
+    assert by_model["raise"].failing and "RuntimeError: boom" in by_model["raise"].reason
+    assert by_model["hang"].reason == "TimeoutError: run exceeded 3 s @ run"
+    assert by_model["crash"].reason.startswith("WorkerCrashed") and by_model["crash"].reason.endswith("@ run")

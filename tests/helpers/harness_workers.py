@@ -3,7 +3,9 @@
 import os
 import time
 
-from mlonmcu_lite.harness.runner import base_row, last_stage, run_directory
+from dataclasses import replace
+
+from mlonmcu_lite.harness.runner import base_result, last_stage, run_directory
 
 
 def _mark(spec, stage):
@@ -21,6 +23,4 @@ def behave(spec):
         os._exit(3)
     if spec.model == "raise":
         raise RuntimeError("boom")
-    row = base_row(spec)
-    row["run_instructions"] = 42
-    return row
+    return replace(base_result(spec), run_instructions=42)

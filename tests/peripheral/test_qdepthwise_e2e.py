@@ -30,6 +30,11 @@ def test_detailed_cost_model_in_a_run(tmp_path):
     row = run_one("dwconv_s1_same", tmp_path, peripherals=("qdepthwise:cost_model=detailed",))
     _assert_exact(row)
     assert row["acc_macs"] == 9216 and row["acc_cycles"] == 32 + 2304
+    # the detailed model's own figures reach the result (and so the report)
+    assert row["acc_cost_model"] == "qdepthwise:detailed"
+    assert row["acc_compute_cycles"] == 2304 and row["acc_pe_cycles"] == 2304 * 16
+    assert row["acc_utilisation"] == 0.25  # 9216 MACs / (2304 cycles * 16 PEs)
+    assert row["acc_dma_bytes"] == 1076 + 4096 and row["acc_dma_cycles"] == 269 + 1024
 
 
 def test_multiplier_2_stays_on_the_cpu_with_the_reason(tmp_path):

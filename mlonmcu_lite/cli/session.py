@@ -1,0 +1,87 @@
+"""What `bench run`, `bench sweep` and `bench baseline` share: their options, the checks
+that turn arguments into one typed `SessionRequest`, and printing a session's outcome.
+
+The three commands only build different requests for `harness.session.run_session`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Callable
+
+import click
+
+from mlonmcu_lite.errors import UserError
+from mlonmcu_lite.harness.settings import RunSettings
+
+
+def session_options(command: Callable) -> Callable:
+    """Options of every command that runs a session."""
+    options = [
+        click.option("--peripheral-path", multiple=True, type=click.Path(exists=True, file_okay=False),
+                     help="Extra directory holding peripheral folders."),
+        click.option("--out", "reports_dir", type=click.Path(file_okay=False), default=None,
+                     help="Reports directory (default: reports/, or $MLML_REPORTS_DIR); "
+                          "the session writes <out>/<timestamp>/."),
+        click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
+                     help="Build cache (default: build/cache, or $MLML_CACHE_DIR)."),
+        click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+                     help="Parallel worker processes (default: number of cores)."),
+        click.option("-s", "--set", "assignments", multiple=True, metavar="KEY=VALUE",
+                     help=f"Run setting (repeatable). Valid: {', '.join(RunSettings.model_fields)}."),
+        click.option("--json", "as_json", is_flag=True, help="Print the result rows as a JSON list on stdout."),
+        click.option("--no-progress", is_flag=True, help="Hide the progress bar."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def arch_choice() -> click.Choice:
+    """The ISA variants of the workspace (platform/arch/*.json)."""
+    from mlonmcu_lite.workspace import default_workspace
+
+    return click.Choice(default_workspace().archs())
+
+
+def workspace_for(reports_dir: str | None, cache_dir: str | None):
+    from mlonmcu_lite.workspace import Workspace
+
+    return Workspace.from_env(reports_dir=reports_dir, cache_dir=cache_dir)
+
+
+def check_models(models: tuple[str, ...]) -> tuple[str, ...]:
+    """Model arguments are names or paths: an empty one is an error before any work."""
+    for model in models:
+        if not model.strip():
+            raise UserError("an empty model argument was given (a zoo name or a .tflite path is needed)")
+    return tuple(models)
+
+
+def peripheral_requests(texts: tuple[str, ...], search_path: tuple[str, ...]):
+    """`-p` arguments -> validated `PeripheralRequest`s (typed settings)."""
+    from mlonmcu_lite.peripheral.request import PeripheralRequest
+
+    return tuple(PeripheralRequest.parse(text, [Path(p) for p in search_path]) for text in texts)
+
+
+def execute(request, jobs: int | None, as_json: bool, no_progress: bool) -> None:
+    """Run the session, print its table (or JSON rows) and the failures; exit 1 if any run failed."""
+    from mlonmcu_lite.harness.session import run_session
+    from mlonmcu_lite.reports import records
+
+    result = run_session(request, jobs=jobs, progress=not no_progress)
+    if as_json:
+        click.echo(json.dumps(records(result.frame), indent=1, default=str))
+        click.echo(f"report: {result.out_dir}", err=True)
+    else:
+        click.echo(result.table)
+        for name, path in result.files.items():
+            if name.startswith("plot:"):
+                click.echo(f"plot {name[5:]}: {path}")
+        click.echo(f"\nreport: {result.files.get('html', result.out_dir)}")
+    for bad in result.failing:
+        click.echo(f"FAILED {bad.run_id}: {bad.reason}", err=True)
+    sys.exit(1 if result.failing else 0)

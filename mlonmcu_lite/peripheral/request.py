@@ -1,0 +1,56 @@
+"""A peripheral asked for by a run: its name and its settings, validated once.
+
+The command line says `qvanilla:macs_per_cycle=32`; `PeripheralRequest.parse` checks the
+name and validates the settings against the peripheral's own settings model and keeps
+the typed values, so the request crosses into worker processes as plain data (the
+settings model itself lives in a dynamically imported module and does not pickle) and the
+worker builds the backend from typed values instead of parsing text again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from .backend import AcceleratorBackend
+from .loader import instantiate_backend
+from .settings import parse_peripheral_arg
+
+SearchPath = Iterable[Path | str] | None
+
+
+@dataclass(frozen=True)
+class PeripheralRequest:
+    """`name` with the settings the user overrode (typed values, in the order given)."""
+
+    name: str
+    settings: tuple[tuple[str, Any], ...] = ()
+
+    @classmethod
+    def parse(cls, text: str, search_path: SearchPath = None) -> "PeripheralRequest":
+        """`"qvanilla:macs_per_cycle=32"` -> a validated request (PeripheralConfigError if not)."""
+        name, overrides = parse_peripheral_arg(text)
+        return cls.build(name, overrides, search_path)
+
+    @classmethod
+    def build(cls, name: str, overrides: Mapping[str, Any],
+              search_path: SearchPath = None) -> "PeripheralRequest":
+        """Validate `overrides` (text or typed) for peripheral `name`; keep the typed values."""
+        backend = instantiate_backend(name, overrides, search_path)
+        typed = getattr(backend, "settings", None)
+        return cls(name, tuple((key, getattr(typed, key)) for key in overrides))
+
+    def with_settings(self, point: Mapping[str, Any], search_path: SearchPath = None) -> "PeripheralRequest":
+        """This request with `point`'s values on top (a sweep point), validated."""
+        return PeripheralRequest.build(self.name, {**dict(self.settings), **point}, search_path)
+
+    def backend(self, search_path: SearchPath = None) -> AcceleratorBackend:
+        return instantiate_backend(self.name, dict(self.settings), search_path)
+
+    @property
+    def label(self) -> str:
+        """`qvanilla` or `qvanilla:macs_per_cycle=32,setup_cycles=8` (the report's spelling)."""
+        if not self.settings:
+            return self.name
+        return f"{self.name}:" + ",".join(f"{key}={value}" for key, value in self.settings)
