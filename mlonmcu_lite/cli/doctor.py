@@ -21,6 +21,13 @@ def doctor() -> None:
     except toolchain.ToolchainMissing as exc:
         ok = False
         click.echo(f"toolchain:     MISSING - {exc}")
+    try:
+        runtime = ", ".join(str(toolchain.runtime_library(a.march, a.mabi))
+                            for a in map(toolchain.load_arch, toolchain.available_archs()))
+        click.echo(f"runtime:       {runtime}")
+    except toolchain.ToolchainMissing as exc:
+        ok = False
+        click.echo(f"runtime:       MISSING - {exc}")
     libc = ", ".join(p.name for p in toolchain.platform_sources())
     click.echo(f"libc:          mlonmcu-lite platform libc ({toolchain.PLATFORM_DIR}: {libc})")
     archs = ", ".join(f"{a} ({toolchain.load_arch(a).mabi})" for a in toolchain.available_archs())

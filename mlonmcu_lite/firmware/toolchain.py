@@ -25,7 +25,8 @@ REPO_DIR = Path(__file__).resolve().parents[2]
 PLATFORM_DIR = REPO_DIR / "platform"
 PLATFORM_INCLUDE = PLATFORM_DIR / "include"
 PLATFORM_MAIN = PLATFORM_DIR / "main.c"
-INSTALL_COMMAND = "sudo apt-get update && sudo apt-get install -y clang-14 lld-14"
+INSTALL_COMMAND = "sudo apt-get update && sudo apt-get install -y clang-14 lld-14 gcc-riscv64-unknown-elf"
+RUNTIME_GCC = "riscv64-unknown-elf-gcc"  # only asked for its multilib libgcc.a (soft-float, 64-bit builtins)
 CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "mlonmcu-lite"
 DEFAULT_ARCH = "rv32imc"
 
@@ -107,6 +108,27 @@ def find_toolchain() -> Toolchain:
             f"  {INSTALL_COMMAND}")
     return Toolchain(Path(clang), Path(lld), _first_line([clang, "--version"]),
                      _first_line([lld, "--version"]))
+
+
+@functools.lru_cache(maxsize=None)
+def runtime_library(march: str, mabi: str) -> Path:
+    """The compiler runtime (libgcc.a of the RISC-V GCC toolchain's matching multilib).
+
+    It provides the soft-float routines (`__divsf3`, `__fixsfsi`, ...) and the 64-bit
+    integer builtins (`__ashldi3`, `__divdi3`, ...) that clang calls on rv32; a real,
+    maintained library rather than hand-written ones.
+    """
+    gcc = shutil.which(RUNTIME_GCC)
+    if gcc is None:
+        raise ToolchainMissing(f"compiler runtime library not found ({RUNTIME_GCC} missing: its libgcc.a "
+                               f"provides soft-float and 64-bit builtins). Install it with:\n  {INSTALL_COMMAND}")
+    out = subprocess.run([gcc, f"-march={march}", f"-mabi={mabi}", "-print-libgcc-file-name"],
+                         capture_output=True, text=True, check=False)
+    path = Path(out.stdout.strip())
+    if out.returncode != 0 or not path.is_file():
+        raise ToolchainMissing(f"{RUNTIME_GCC} has no libgcc.a for -march={march} -mabi={mabi} "
+                               f"({(out.stderr or out.stdout).strip()[:200]})")
+    return path
 
 
 def available_archs() -> list[str]:
@@ -207,7 +229,7 @@ def build_firmware(sources: Sequence[Path], out_dir: Path, arch: str = DEFAULT_A
     elf = out_dir / f"{name}.elf"
     link = [str(tc.lld), "-m", "elf32lriscv", "-T", str(linker_script), "--gc-sections",
             "-Map", str(out_dir / f"{name}.map"), "-o", str(elf), *map(str, objs),
-            *map(str, platform_objs)]
+            *map(str, platform_objs), str(runtime_library(spec.march, spec.mabi))]
     _run(link, "linking")
     sizes = section_sizes(elf, memory_map)
     return FirmwareBuild(elf=elf, arch=spec.name, compile_commands=commands,
