@@ -11,6 +11,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -168,6 +169,42 @@ def _run(cmd: list[str], what: str) -> None:
         raise BuildError(f"{what} failed (exit {proc.returncode}): {shlex.join(cmd)}", proc.stderr, cmd)
 
 
+_OVERFLOW = re.compile(r"will not fit in region '(\w+)': overflowed by (\d+) bytes")
+_SIZE_SETTING = {"ROM": "rom_kib", "RAM": "ram_kib"}  # the run settings that size each region
+
+
+def _condensed(stderr: str) -> str:
+    """lld repeats "section X will not fit in region R" per input section: keep the last of each."""
+    lines = stderr.strip().splitlines()
+    last: dict[str, int] = {}
+    for i, line in enumerate(lines):
+        if _OVERFLOW.search(line):
+            last[line.split(": overflowed by")[0]] = i
+    keep = set(last.values())
+    return "\n".join(line for i, line in enumerate(lines) if i in keep or not _OVERFLOW.search(line))
+
+
+def _link(cmd: list[str]) -> None:
+    """Run the linker; an overflowing memory region names the size setting to raise.
+
+    The message leads with the linker's own diagnostic lines (the command line is kept in
+    `BuildError.command`), so a report's one-line reason is never a truncated command.
+    """
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode == 0:
+        return
+    diagnostics = _condensed(proc.stderr)
+    overflows: dict[str, int] = {}
+    for region, size in _OVERFLOW.findall(diagnostics):
+        overflows[region] = max(overflows.get(region, 0), int(size))
+    if overflows:
+        what = "; ".join(f"{region} overflowed by {size} bytes; raise -s {_SIZE_SETTING.get(region, region.lower())}"
+                         for region, size in overflows.items())
+        cause = "\n".join(line for line in diagnostics.splitlines() if _OVERFLOW.search(line))
+        raise BuildError(f"linking failed: {what}", cause, cmd)  # overlaps lld reports next follow from it
+    raise BuildError(f"linking failed (exit {proc.returncode})", diagnostics, cmd)
+
+
 def _compile(clang: Path, flags: list[str], src: Path, obj: Path) -> str:
     cmd = [str(clang), *flags, "-c", str(src), "-o", str(obj)]
     _run(cmd, f"compiling {src.name}")
@@ -230,7 +267,7 @@ def build_firmware(sources: Sequence[Path], out_dir: Path, arch: str = DEFAULT_A
     link = [str(tc.lld), "-m", "elf32lriscv", "-T", str(linker_script), "--gc-sections",
             "-Map", str(out_dir / f"{name}.map"), "-o", str(elf), *map(str, objs),
             *map(str, platform_objs), str(runtime_library(spec.march, spec.mabi))]
-    _run(link, "linking")
+    _link(link)
     sizes = section_sizes(elf, memory_map)
     return FirmwareBuild(elf=elf, arch=spec.name, compile_commands=commands,
                          link_command=shlex.join(link), **sizes)
