@@ -87,9 +87,20 @@ def add_params(s1: float, s2: float, s_out: float) -> AddParams:
     )
 
 
-def activation_range(act: str, scale: float, zero_point: int) -> tuple[int, int]:
-    """CalculateActivationRangeQuantized for int8 (act/scale is a float32 division)."""
-    qmin, qmax = -128, 127
+QUANTIZED_DTYPES = ("int8", "uint8", "int16")
+
+
+def dtype_range(dtype: str) -> tuple[int, int]:
+    """(min, max) of a quantized integer dtype: int8, uint8 or int16."""
+    if dtype not in QUANTIZED_DTYPES:
+        raise ValueError(f"{dtype} is not a quantized activation dtype ({', '.join(QUANTIZED_DTYPES)})")
+    info = np.iinfo(dtype)
+    return int(info.min), int(info.max)
+
+
+def activation_range(act: str, scale: float, zero_point: int, dtype: str = "int8") -> tuple[int, int]:
+    """CalculateActivationRangeQuantized (act/scale is a float32 division), clamped to `dtype`."""
+    qmin, qmax = dtype_range(dtype)
 
     def q(v: float) -> int:
         return zero_point + round_half_away(f32(v / scale))

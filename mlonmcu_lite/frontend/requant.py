@@ -81,10 +81,15 @@ class Rounding(Enum):
 _MULTIPLY = {Rounding.DOUBLE: multiply_double_rounding, Rounding.SINGLE: multiply_single_rounding}
 
 
-def to_int8(x: relax.Expr, zero_point: int, lo: int, hi: int) -> relax.Expr:
-    """Add the output zero point, clamp to the activation range, cast to int8."""
+def to_dtype(x: relax.Expr, zero_point: int, lo: int, hi: int, dtype: str = "int8") -> relax.Expr:
+    """Add the output zero point to int64 x, clamp to [lo, hi], cast to the output dtype."""
     shifted = R.add(x, const(zero_point, "int64")) if zero_point else x
-    return R.astype(R.clip(shifted, lo, hi), "int8")
+    return R.astype(R.clip(shifted, lo, hi), dtype)
+
+
+def to_int8(x: relax.Expr, zero_point: int, lo: int, hi: int) -> relax.Expr:
+    """`to_dtype` for int8 outputs."""
+    return to_dtype(x, zero_point, lo, hi, "int8")
 
 
 def rescale(x: relax.Expr, m: Multipliers, rounding: Rounding) -> relax.Expr:
@@ -93,6 +98,6 @@ def rescale(x: relax.Expr, m: Multipliers, rounding: Rounding) -> relax.Expr:
 
 
 def requantize(acc: relax.Expr, m: Multipliers, zero_point: int, act_range: tuple[int, int],
-               rounding: Rounding) -> relax.Expr:
-    """int32 accumulator → int8: fixed-point rescale, zero point, fused activation clamp."""
-    return to_int8(rescale(R.astype(acc, "int64"), m, rounding), zero_point, *act_range)
+               rounding: Rounding, dtype: str = "int8") -> relax.Expr:
+    """int32 accumulator → `dtype`: fixed-point rescale, zero point, fused activation clamp."""
+    return to_dtype(rescale(R.astype(acc, "int64"), m, rounding), zero_point, *act_range, dtype)
