@@ -75,9 +75,8 @@ class AddParams:
     output: Multipliers
 
 
-def add_params(s1: float, s2: float, s_out: float) -> AddParams:
-    """add.cc Prepare for int8 (left_shift 20; (1<<20)·s_out is a float product)."""
-    left_shift = 20
+def add_params(s1: float, s2: float, s_out: float, left_shift: int = 20) -> AddParams:
+    """add.cc Prepare (left_shift 20 for 8-bit, 15 for int16; (1<<shift)·s_out is a float product)."""
     twice_max = 2.0 * max(s1, s2)
     return AddParams(
         left_shift=left_shift,
