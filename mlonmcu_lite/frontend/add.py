@@ -15,7 +15,7 @@ from tvm.relax.dpl import is_op, wildcard
 from .errors import FrontendError
 from .fixedpoint import Multipliers, activation_range, add_params
 from .patterns import Rewrite, clip_bounds, dequantize, quantize
-from .requant import Rounding, const, rescale, to_int8
+from .requant import Rounding, const, rescale, to_dtype
 
 _a = dequantize()
 _b = dequantize()
@@ -49,11 +49,13 @@ def _build(root: relax.Expr, m: dict) -> relax.Expr:
     a_scale, a_zp = _a.scale_zp(m)
     b_scale, b_zp = _b.scale_zp(m)
     out_scale, out_zp = _out.scale_zp(m)
-    p = add_params(a_scale, b_scale, out_scale)
+    dtype = _out.dtype(m)
+    # int16 with general (non power-of-two) scales: left_shift 15 (the POT path is not taken).
+    p = add_params(a_scale, b_scale, out_scale, left_shift=15 if dtype == "int16" else 20)
     raw = R.add(_shifted(m[_a.data], a_zp, p.left_shift, p.input1),
                 _shifted(m[_b.data], b_zp, p.left_shift, p.input2))
-    lo, hi = activation_range(_activation(m), out_scale, out_zp)
-    return to_int8(rescale(raw, p.output, ROUNDING), out_zp, lo, hi)
+    lo, hi = activation_range(_activation(m), out_scale, out_zp, dtype)
+    return to_dtype(rescale(raw, p.output, ROUNDING), out_zp, lo, hi, dtype)
 
 
 REWRITES: list[Rewrite] = [Rewrite("add", _out.pattern, _build)]

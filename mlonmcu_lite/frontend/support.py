@@ -41,6 +41,8 @@ def _softmax(op: OpInfo, info: TFLiteInfo) -> str | None:
 def _activations_per_tensor(op: OpInfo, info: TFLiteInfo) -> str | None:
     data_inputs = op.inputs[:2] if op.op == "ADD" else op.inputs[:1]
     for i in (*data_inputs, *op.outputs):
+        if info.tensors[i].dtype == "float32":  # QUANTIZE/DEQUANTIZE boundary (tflite_info admits)
+            continue
         if len(info.tensors[i].scales) != 1:
             return f"per-channel quantized activation {info.tensors[i].name!r}"
     return None
