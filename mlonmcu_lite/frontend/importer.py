@@ -13,6 +13,7 @@ from tvm.relax.frontend.tflite import from_tflite
 from mlonmcu_lite.zoo.tflite_info import ModelError, TensorSpec, read_tflite
 
 from . import boundary
+from .converter import Converter
 from .errors import FrontendError
 from .normalize import legacy_uint8, normalize
 from .rewrite import check_integer, integer_rewrite
@@ -53,7 +54,7 @@ def import_tflite(path: str | Path) -> IntegerModel:
     except ValueError as err:
         raise FrontendError(f"{path.name}: {err}") from None
     try:
-        qdq = from_tflite(tflite.Model.GetRootAsModel(norm.buffer, 0))
+        qdq = from_tflite(tflite.Model.GetRootAsModel(norm.buffer, 0), op_converter=Converter)
     except Exception as err:  # TVM's importer: keep the gist of its message, not its traceback
         gist = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
         raise FrontendError(f"TVM's TFLite importer rejected {path.name}: {gist}") from None

@@ -7,7 +7,7 @@ from tvm import relax, tirx
 from tvm.ir.expr import GenericConst
 from tvm.relax.dpl import rewrite_call
 
-from . import add, boundary, conv, dense, pool, softmax
+from . import add, boundary, conv, dense, elementwise, pool, softmax
 from .errors import FrontendError
 from .patterns import Rewrite
 
@@ -15,7 +15,7 @@ from .patterns import Rewrite
 # (ADD, SOFTMAX) see already-rewritten int8 producers, which their wildcards accept.
 # QUANTIZE int->int (requantize) runs after the ops: their patterns end in a quantize too.
 REWRITES: list[Rewrite] = [*conv.REWRITES, *dense.REWRITES, *add.REWRITES, *pool.REWRITES,
-                           *softmax.REWRITES, *pool.CLEANUP, *boundary.REQUANTIZE]
+                           *softmax.REWRITES, *elementwise.REWRITES, *pool.CLEANUP, *boundary.REQUANTIZE]
 
 
 def _apply(rewrite: Rewrite, func: relax.Function) -> relax.Function:

@@ -16,7 +16,12 @@ from .calibrate import Calibration
 from .graph import Graph
 
 SOFTMAX_QPARAMS = (1.0 / 256.0, -128)
-SAME_AS_INPUT = ("AVERAGE_POOL_2D", "MAX_POOL_2D", "RESHAPE")
+# Ops whose int8 kernels move or compare values without rescaling: TFLite requires (or the
+# converter writes) the data input's quantization on every output.
+SAME_AS_INPUT = ("AVERAGE_POOL_2D", "MAX_POOL_2D", "RESHAPE", "CONCATENATION", "SPLIT", "SPLIT_V", "PACK",
+                 "UNPACK", "SLICE", "STRIDED_SLICE", "PAD", "PADV2", "TRANSPOSE", "RESIZE_NEAREST_NEIGHBOR",
+                 "SQUEEZE", "EXPAND_DIMS", "GATHER", "MAXIMUM", "MINIMUM")
+DATA_INPUT = {"SPLIT": 1}  # index of the data operand where it is not the first
 
 
 @dataclass
@@ -85,18 +90,24 @@ def quantize(graph: Graph, cal: Calibration, input_ranges: dict[str, tuple[float
         lo, hi = input_ranges.get(name, cal.ranges[name])
         act(name, *act_qparams(lo, hi))
     for node in graph.nodes:
-        src = q[node.inputs[0]]
-        if node.op == "SOFTMAX":
-            act(node.output, *SOFTMAX_QPARAMS)
-        elif node.op in SAME_AS_INPUT:
-            act(node.output, float(src.scale[0]), int(src.zero_point[0]))
-        else:
-            act(node.output, *act_qparams(*cal.ranges[node.output], node.attrs.get("act", "NONE")))
+        src = q[node.inputs[DATA_INPUT.get(node.op, 0)]]
+        for out in node.outputs:
+            if node.op == "SOFTMAX":
+                act(out, *SOFTMAX_QPARAMS)
+            elif node.op in SAME_AS_INPUT:
+                act(out, float(src.scale[0]), int(src.zero_point[0]))
+            else:
+                standalone = node.op if node.op in ("RELU", "RELU6") else "NONE"
+                act(out, *act_qparams(*cal.ranges[out], node.attrs.get("act", standalone)))
+        for name in node.inputs:
+            t = graph.tensors[name]
+            if t.kind in ("shape", "indices") and name not in q:
+                q[name] = QTensor(name, t.shape, "INT32", data=t.data.astype(np.int32))
+            elif t.kind == "same_as_input":  # PADV2's constant: quantized like the data
+                value = quantize_input(t.data, float(src.scale[0]), int(src.zero_point[0]))
+                q[name] = QTensor(name, t.shape, "INT8", src.scale, src.zero_point, data=value.reshape(t.shape))
         if node.op in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
             wt, bt = (graph.tensors[n] for n in node.inputs[1:])
             q[wt.name] = _weights(wt.name, wt.data, wt.quant_axis)
             q[bt.name] = _bias(bt.name, bt.data, float(src.scale[0]), q[wt.name].scale)
-        elif node.op == "RESHAPE":
-            st = graph.tensors[node.inputs[1]]
-            q[st.name] = QTensor(st.name, st.shape, "INT32", data=st.data.astype(np.int32))
     return q

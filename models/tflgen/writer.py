@@ -13,7 +13,13 @@ from .quantize import QTensor
 
 # Operator versions the TFLite converter assigns to these ops with int8 tensors.
 OP_VERSIONS = {"CONV_2D": 3, "DEPTHWISE_CONV_2D": 3, "FULLY_CONNECTED": 4, "ADD": 2,
-               "AVERAGE_POOL_2D": 2, "MAX_POOL_2D": 2, "RESHAPE": 1, "SOFTMAX": 2}
+               "AVERAGE_POOL_2D": 2, "MAX_POOL_2D": 2, "RESHAPE": 1, "SOFTMAX": 2,
+               "CONCATENATION": 2, "SPLIT": 2, "SPLIT_V": 2, "PACK": 2, "UNPACK": 2, "SLICE": 2,
+               "STRIDED_SLICE": 2, "PAD": 2, "PADV2": 2, "MAXIMUM": 2, "MINIMUM": 2, "RELU": 2, "RELU6": 2,
+               "TRANSPOSE": 2, "RESIZE_NEAREST_NEIGHBOR": 2, "SQUEEZE": 1, "EXPAND_DIMS": 1, "GATHER": 2}
+# Options that need a newer operator version than the int8 one above.
+FEATURE_VERSIONS = {("CONV_2D", "dilation"): 2, ("FULLY_CONNECTED", "keep_num_dims"): 5,
+                    ("RESIZE_NEAREST_NEIGHBOR", "half_pixel_centers"): 3}
 BUFFER_ALIGNMENT = 16
 DESCRIPTION = "mlonmcu-lite TF-free int8 generator"
 
@@ -45,11 +51,13 @@ def _options(node: Node) -> tuple[int, object]:
     if node.op == "CONV_2D":
         o = S.Conv2DOptionsT()
         o.padding, (o.strideH, o.strideW), o.fusedActivationFunction = _enum(S.Padding, a["padding"]), a["stride"], act
+        o.dilationHFactor, o.dilationWFactor = a.get("dilation", (1, 1))
         return S.BuiltinOptions.Conv2DOptions, o
     if node.op == "DEPTHWISE_CONV_2D":
         o = S.DepthwiseConv2DOptionsT()
         o.padding, (o.strideH, o.strideW), o.fusedActivationFunction = _enum(S.Padding, a["padding"]), a["stride"], act
         o.depthMultiplier = a["multiplier"]
+        o.dilationHFactor, o.dilationWFactor = a.get("dilation", (1, 1))
         return S.BuiltinOptions.DepthwiseConv2DOptions, o
     if node.op in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
         o = S.Pool2DOptionsT()
@@ -59,6 +67,7 @@ def _options(node: Node) -> tuple[int, object]:
     if node.op == "FULLY_CONNECTED":
         o = S.FullyConnectedOptionsT()
         o.fusedActivationFunction = act
+        o.keepNumDims = bool(a.get("keep_num_dims", False))
         return S.BuiltinOptions.FullyConnectedOptions, o
     if node.op == "ADD":
         o = S.AddOptionsT()
@@ -72,7 +81,55 @@ def _options(node: Node) -> tuple[int, object]:
         o = S.SoftmaxOptionsT()
         o.beta = a["beta"]
         return S.BuiltinOptions.SoftmaxOptions, o
-    raise NotImplementedError(node.op)
+    return _movement_options(node)
+
+
+def _movement_options(node: Node) -> tuple[int, object]:
+    """Options of the data-movement and elementwise ops (None where TFLite has none)."""
+    a, op = node.attrs, node.op
+    if op == "CONCATENATION":
+        o = S.ConcatenationOptionsT()
+        o.axis = a["axis"]
+    elif op in ("SPLIT", "SPLIT_V"):
+        o = S.SplitOptionsT() if op == "SPLIT" else S.SplitVOptionsT()
+        o.numSplits = len(node.outputs)
+    elif op == "PACK":
+        o = S.PackOptionsT()
+        o.valuesCount, o.axis = a["count"], a["axis"]
+    elif op == "UNPACK":
+        o = S.UnpackOptionsT()
+        o.num, o.axis = a["num"], a["axis"]
+    elif op == "STRIDED_SLICE":
+        o = S.StridedSliceOptionsT()
+        m = a["masks"]
+        o.beginMask, o.endMask = m.get("begin_mask", 0), m.get("end_mask", 0)
+        o.ellipsisMask, o.shrinkAxisMask = m.get("ellipsis_mask", 0), m.get("shrink_axis_mask", 0)
+    elif op == "RESIZE_NEAREST_NEIGHBOR":
+        o = S.ResizeNearestNeighborOptionsT()
+        o.alignCorners, o.halfPixelCenters = a["align_corners"], a["half_pixel_centers"]
+    elif op == "SQUEEZE":
+        o = S.SqueezeOptionsT()
+        o.squeezeDims = list(a["dims"])
+    elif op == "GATHER":
+        o = S.GatherOptionsT()
+        o.axis = a["axis"]
+    else:
+        simple = {"SLICE": "SliceOptions", "PAD": "PadOptions", "PADV2": "PadV2Options",
+                  "MAXIMUM": "MaximumMinimumOptions", "MINIMUM": "MaximumMinimumOptions",
+                  "TRANSPOSE": "TransposeOptions", "EXPAND_DIMS": "ExpandDimsOptions"}
+        if op in ("RELU", "RELU6"):
+            return S.BuiltinOptions.NONE, None
+        if op not in simple:
+            raise NotImplementedError(op)
+        return getattr(S.BuiltinOptions, simple[op]), getattr(S, simple[op] + "T")()
+    name = type(o).__name__[:-1]
+    return getattr(S.BuiltinOptions, name), o
+
+
+def _version(node: Node) -> int:
+    features = [f for (op, f) in FEATURE_VERSIONS if op == node.op]
+    used = [f for f in features if node.attrs.get(f)]
+    return max([OP_VERSIONS[node.op], *(FEATURE_VERSIONS[(node.op, f)] for f in used)])
 
 
 def _tensor(t: QTensor, buffer: int) -> S.TensorT:
@@ -103,14 +160,16 @@ def write_model(graph: Graph, qtensors: dict[str, QTensor]) -> bytes:
         tensors.append(_tensor(t, len(buffers) - 1))
 
     opcodes: list[str] = []
+    versions: dict[str, int] = {}
     operators = []
     for node in graph.nodes:
         if node.op not in opcodes:
             opcodes.append(node.op)
+        versions[node.op] = max(versions.get(node.op, 0), _version(node))
         op = S.OperatorT()
         op.opcodeIndex = opcodes.index(node.op)
         op.inputs = [index[n] for n in node.inputs]
-        op.outputs = [index[node.output]]
+        op.outputs = [index[n] for n in node.outputs]
         op.builtinOptionsType, op.builtinOptions = _options(node)
         operators.append(op)
 
@@ -129,7 +188,7 @@ def write_model(graph: Graph, qtensors: dict[str, QTensor]) -> bytes:
         code = S.OperatorCodeT()
         code.builtinCode = _enum(S.BuiltinOperator, name)
         code.deprecatedBuiltinCode = min(code.builtinCode, 127)
-        code.version = OP_VERSIONS[name]
+        code.version = versions[name]
         model.operatorCodes.append(code)
 
     builder = flatbuffers.Builder(1024)

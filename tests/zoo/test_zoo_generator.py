@@ -103,7 +103,7 @@ def test_op_model_tracks_its_float_graph(name):
         q = np.stack([s[i] for s in info.samples]).reshape((-1,) + t.shape[1:])
         env[graph.inputs[i]] = (q.astype(np.float64) - t.zero_point) * t.scale
     for node in graph.nodes:
-        env[node.output] = floatops.run_node(graph, node, env)
+        env.update(floatops.bind(node, floatops.run_node(graph, node, env)))
     t = info.outputs[0]
     gold = np.stack([g[0] for g in info.goldens]).reshape((-1,) + t.shape[1:])
     deq = (gold.astype(np.float64) - t.zero_point) * t.scale
