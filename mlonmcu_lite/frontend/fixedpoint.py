@@ -157,6 +157,12 @@ def sat_mul_pot(x: int, exponent: int) -> int:
     return x
 
 
+def multiply_by_quantized_multiplier(x: int, multiplier: int, shift: int) -> int:
+    """MultiplyByQuantizedMultiplier (double rounding) of an int32 x."""
+    high = srdhm(_wrap32(x * (1 << max(shift, 0))), multiplier)
+    return rounding_divide_by_pot(high, max(-shift, 0))
+
+
 def _exp_on_interval_neg_quarter_0(a: int) -> int:
     """exp_on_interval_between_negative_one_quarter_and_0_excl (Q0.31 in and out)."""
     constant_term = 1895147668
