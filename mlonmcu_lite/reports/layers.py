@@ -38,6 +38,8 @@ def layers_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
             rec["peripheral"] = row.get("peripheral")
             rec["share_pct"] = 100.0 * layer["instructions"] / total if total else None
             rec["est_cycles"] = layer["instructions"] + (layer.get("acc_stall_cycles") or 0)
+            if not row.get("peripheral"):  # accelerator figures do not apply to a CPU-only run
+                rec.update(acc_jobs=None, acc_macs=None, acc_cycles=None, acc_stall_cycles=None)
             records.append(rec)
     frame = pd.DataFrame(records, columns=[*RUN_KEYS, *LAYER_COLUMNS])
     for col in _INT:
@@ -164,7 +166,8 @@ _TABLE = (("layer", "layer", fmt_text), ("tflite_ops", "TFLite #", fmt_text), ("
 
 def layer_table(run: pd.DataFrame, *, markdown: bool = False) -> str:
     """The per-layer table of one run (rows in run() order, glue last)."""
-    cols = [c for c in _TABLE if c[0] != "acc_bytes" or run["acc_bytes"].notna().any()]
+    cols = [c for c in _TABLE if c[0] in ("layer", "tflite_ops", "kernel", "instructions", "share_pct")
+            or run[c[0]].notna().any()]  # columns that do not apply to this run are left out
     rows = [[fmt(r[col]) for col, _, fmt in cols] for _, r in run.iterrows()]
     total = run["instructions"].sum()
     rows.append(["total", "", fmt_int(total), fmt_pct(100.0 * total / total if total else None)] +
