@@ -67,17 +67,26 @@ def peripheral_requests(texts: tuple[str, ...], search_path: tuple[str, ...]):
     return tuple(PeripheralRequest.parse(text, [Path(p) for p in search_path]) for text in texts)
 
 
-def execute(request, jobs: int | None, as_json: bool, no_progress: bool) -> None:
-    """Run the session, print its table (or JSON rows) and the failures; exit 1 if any run failed."""
+def execute(request, jobs: int | None, as_json: bool, no_progress: bool, show_layers: bool = False) -> None:
+    """Run the session, print its table (or JSON rows, each with its `layers` list), the
+    per-layer tables when asked, and the failures; exit 1 if any run failed."""
+    import dataclasses
+
     from mlonmcu_lite.harness.session import run_session
     from mlonmcu_lite.reports import records
 
     result = run_session(request, jobs=jobs, progress=not no_progress)
     if as_json:
-        click.echo(json.dumps(records(result.frame), indent=1, default=str))
+        layers = {r.run_id: r.layers for r in result.results}
+        rows = [{**row, "layers": layers.get(row["run_id"])} for row in records(result.frame)]
+        click.echo(json.dumps(rows, indent=1, default=str))
         click.echo(f"report: {result.out_dir}", err=True)
     else:
         click.echo(result.table)
+        if show_layers:
+            from mlonmcu_lite.reports.layers import layers_frame, session_layer_tables
+
+            click.echo(session_layer_tables(layers_frame([dataclasses.asdict(r) for r in result.results])))
         for name, path in result.files.items():
             if name.startswith("plot:"):
                 click.echo(f"plot {name[5:]}: {path}")

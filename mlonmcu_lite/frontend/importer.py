@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import tflite
@@ -34,6 +34,7 @@ class IntegerModel:
     inputs: list[TensorSpec]
     outputs: list[TensorSpec]
     ops: list[str]
+    op_infos: list = field(default_factory=list)  # tflite_info.OpInfo per op (tensors, MACs)
 
 
 def import_tflite(path: str | Path) -> IntegerModel:
@@ -70,4 +71,4 @@ def import_tflite(path: str | Path) -> IntegerModel:
     func = boundary.restore_uint8_io(func, norm.uint8_inputs, norm.uint8_outputs)
     mod = relax.transform.Normalize()(tvm.IRModule({"main": func}))
     return IntegerModel(name=path.stem, mod=mod, inputs=list(info.inputs), outputs=list(info.outputs),
-                        ops=info.op_names)
+                        ops=info.op_names, op_infos=list(info.ops))

@@ -144,6 +144,7 @@ def _execute(spec: RunSpec, result: RunResult, stage: _Stage, run_dir: Path) -> 
          instr_per_mac=round(measured.run_instructions / info.macs, 3) if info.macs else None)
     stage.name = Stage.POSTPROCESS
     _accelerator_metrics(result, measured, backends, artifacts)
+    result.layers = _layer_profiles(measured, artifacts)
 
     stage.name = Stage.VALIDATE
     _set(result, **_validate(spec, info, artifacts, backends, samples, goldens, outputs))
@@ -264,10 +265,12 @@ def _sizes(firmware) -> dict[str, int]:
 def _simulate(spec: RunSpec, artifacts: Artifacts, backends, inputs: list[np.ndarray],
               run_dir: Path | None = None):
     """One emulation with `inputs`; returns (SimResult, output arrays)."""
+    from mlonmcu_lite.harness.layers import GLUE_FUNCTIONS
     from mlonmcu_lite.vp import SimConfig, VirtualPlatform
 
     config = SimConfig(max_instructions=spec.settings.max_instructions,
-                       timeout_s=spec.settings.sim_timeout_s, memory_map=spec.settings.memory_map())
+                       timeout_s=spec.settings.sim_timeout_s, memory_map=spec.settings.memory_map(),
+                       glue_functions=GLUE_FUNCTIONS)
     vp = VirtualPlatform(Path(artifacts.firmware.elf), devices=[b.device() for b in backends], config=config,
                          run_name=spec.run_id)
     for buffer, array in zip(artifacts.model.inputs, inputs, strict=True):
@@ -332,6 +335,19 @@ def _accelerator_metrics(row: RunResult, result, backends, artifacts: Artifacts)
              acc_utilisation=round(costed["macs"] / costed["pe_cycles"], 4) if costed["pe_cycles"] else None,
              acc_dma_bytes=costed["dma_bytes"],
              acc_dma_cycles=costed["dma_cycles"])
+
+
+def _layer_profiles(result, artifacts: Artifacts) -> list[dict[str, Any]]:
+    """Per-layer figures from the measured emulation's call events (see harness/layers.py)."""
+    from mlonmcu_lite.harness.layers import profile_layers
+    from mlonmcu_lite.vp.elf import ElfImage
+
+    plan = json.loads((Path(artifacts.model.directory) / "model" / "plan.json").read_text())
+    job_logs = {name: report["job_log"] for name, report in result.devices.items()
+                if isinstance(report, dict) and "job_log" in report}
+    profiles = profile_layers(plan["steps"], result.call_events, ElfImage.load(Path(artifacts.firmware.elf)),
+                              result.run_instructions, job_logs)
+    return [p.to_dict() for p in profiles]
 
 
 def _validate(spec: RunSpec, info, artifacts: Artifacts, backends, samples, goldens,

@@ -48,6 +48,10 @@ class AcceleratorDevice(RegisterFileDevice):
         self.settings = settings
         self.timer = BusyTimer()
         self.macs = 0
+        # one record per job, for per-layer figures: the instruction that started it, its
+        # MACs, busy and stall cycles, bytes moved (when the cost model knows them)
+        self.job_log: list[dict[str, int]] = []
+        self._stall_logged = 0
         self.read_hooks.update(STATUS=self._status, WAIT=self._wait)
         self.write_hooks.update(CTRL=self._ctrl)
         self.check_hooks()
@@ -66,7 +70,19 @@ class AcceleratorDevice(RegisterFileDevice):
 
     def _wait(self) -> int:
         self.timer.wait(self.now())
+        self._log_stall()
         return self._status_value(False)
+
+    def _log_job(self, now: int, macs: int, cycles: int, nbytes: int | None = None) -> None:
+        self._log_stall()
+        self.job_log.append({"start": now, "macs": macs, "cycles": cycles, "stall_cycles": 0,
+                             **({"bytes": nbytes} if nbytes is not None else {})})
+
+    def _log_stall(self) -> None:
+        """Charge the stall cycles not yet logged to the job they waited for (the last one)."""
+        if self.job_log and self.timer.stall_cycles > self._stall_logged:
+            self.job_log[-1]["stall_cycles"] += self.timer.stall_cycles - self._stall_logged
+        self._stall_logged = self.timer.stall_cycles
 
     def _ctrl(self, value: int) -> None:
         _, start = self.spec.field("CTRL.START")
@@ -86,6 +102,7 @@ class AcceleratorDevice(RegisterFileDevice):
         macs = self.run_job()
         self.macs += macs
         self.timer.start(now, self.settings.job_cycles(macs))
+        self._log_job(now, macs, self.settings.job_cycles(macs))
 
     def run_job(self) -> int:  # pragma: no cover - interface
         raise NotImplementedError
@@ -125,10 +142,11 @@ class AcceleratorDevice(RegisterFileDevice):
                       "ERR_ADDRESS")
 
     # -- per-run metrics ----------------------------------------------------------
-    def report(self) -> dict[str, int]:
+    def report(self) -> dict:
         if self.bus is not None:
             self.timer.finish(self.now())
-        return {"jobs": self.timer.jobs, "macs": self.macs,
+            self._log_stall()
+        return {"jobs": self.timer.jobs, "macs": self.macs, "job_log": [dict(j) for j in self.job_log],
                 "busy_cycles": self.timer.busy_cycles, "stall_cycles": self.timer.stall_cycles,
                 "wait_instructions": self.timer.wait_instructions,
                 "mmio_reads": self.stats.reads, "mmio_writes": self.stats.writes}

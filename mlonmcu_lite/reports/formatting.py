@@ -45,10 +45,7 @@ def render_table(
 
     A column is right-aligned when every cell that holds a value starts like a number.
     """
-    right = []
-    for i in range(len(headers)):
-        deciding = [r[i] for r in rows if r[i] not in _NOT_DECIDING]
-        right.append(bool(deciding) and all(_numeric_looking(c) for c in deciding))
+    right = numeric_columns(len(headers), rows)
     cells = [list(headers)] + [[_escape(c) if markdown else c for c in r] for r in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
 
@@ -61,6 +58,15 @@ def render_table(
     else:
         rule = "  ".join("-" * w for w in widths)
     return "\n".join([line(cells[0]), rule] + [line(r) for r in cells[1:]])
+
+
+def numeric_columns(width: int, rows: Sequence[Sequence[str]]) -> list[bool]:
+    """Per column: does every cell holding a value start like a number (-> right-align)?"""
+    right = []
+    for i in range(width):
+        deciding = [r[i] for r in rows if r[i] not in _NOT_DECIDING]
+        right.append(bool(deciding) and all(_numeric_looking(c) for c in deciding))
+    return right
 
 
 def _numeric_looking(cell: str) -> bool:

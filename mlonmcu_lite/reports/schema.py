@@ -48,10 +48,10 @@ class RunResult:
     as canonical JSON (sorted keys).  A failing run must carry a `reason` naming
     the stage, e.g. "timeout after 60 s @ run".
 
-    The runner fills every field it measures.  Dropped on purpose (one row is one run):
-    the per-layer records (offload decisions in the run's `model/manifest.json`, per-job
-    cost-model records in the device report) and the raw device counters that are summed
-    into the `acc_*` fields (MMIO reads and writes -> `mmio_accesses`).
+    The runner fills every field it measures.  `layers` (per-layer profiles, see
+    harness/layers.py) is not a column: one row is one run; the session writes the layers
+    to layers.csv/.parquet (one row per run x layer).  Dropped on purpose: the raw device
+    counters that are summed into the `acc_*` fields (MMIO reads and writes -> `mmio_accesses`).
     """
 
     session: str | None = None
@@ -112,6 +112,8 @@ class RunResult:
     settings: str = "{}"
     failing: bool = False
     reason: str | None = None
+    # per-layer profiles (LayerProfile.to_dict() each, glue last); not a column
+    layers: list[dict] | None = dataclasses.field(default=None, metadata={"column": False})
 
     def __post_init__(self) -> None:
         if isinstance(self.settings, Mapping):
@@ -157,6 +159,8 @@ def _column_dtypes() -> dict[str, str]:
     hints = typing.get_type_hints(RunResult)
     dtypes = {}
     for f in dataclasses.fields(RunResult):
+        if not f.metadata.get("column", True):
+            continue
         base = [a for a in typing.get_args(hints[f.name]) if a is not type(None)] or [hints[f.name]]
         dtypes[f.name] = _DTYPE_OF_TYPE[base[0]]
     dtypes["failing"] = "bool"  # never missing

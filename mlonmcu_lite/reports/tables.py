@@ -48,8 +48,20 @@ def study_table(df: pd.DataFrame, *, markdown: bool = False) -> str:
     Expects `add_comparisons` to have filled saved_pct/speedup.  Extra key
     columns (accelerator config, arch, input) appear only when they vary.
     """
+    headers, rows, failures = study_rows(df)
+    text = render_table(headers, rows, markdown=markdown)
+    if failures:
+        bullet = "- " if markdown else "  "
+        text += "\n\nfailing runs:\n" + "\n".join(
+            f"{bullet}{r['model']} {r['config']}: {r['reason']}" for r in failures
+        )
+    return text
+
+
+def study_rows(df: pd.DataFrame) -> tuple[list[str], list[list[str]], list[pd.Series]]:
+    """Headers, formatted cells and failing rows of the study table (text and HTML share it)."""
     acc_configs = df.loc[df["config"] != "cpu", "config"]
-    extra = [c for c in ("arch", "input") if _varying(df, c)]
+    extra = [c for c in ("arch", "input", "point") if _varying(df, c)]
     show_config = acc_configs.nunique() > 1
     headers = [STUDY_HEADERS[0]] + (["accelerator"] if show_config else []) + extra + list(STUDY_HEADERS[1:])
     rows, failures = [], []
@@ -73,13 +85,7 @@ def study_table(df: pd.DataFrame, *, markdown: bool = False) -> str:
         ]
         rows.append(row)
         failures += [r for r in (cpu, acc) if r is not None and r["failing"]]
-    text = render_table(headers, rows, markdown=markdown)
-    if failures:
-        bullet = "- " if markdown else "  "
-        text += "\n\nfailing runs:\n" + "\n".join(
-            f"{bullet}{r['model']} {r['config']}: {r['reason']}" for r in failures
-        )
-    return text
+    return headers, rows, failures
 
 
 def _instr(row: pd.Series | None) -> str:

@@ -24,7 +24,7 @@ from unicorn.riscv_const import (UC_RISCV_REG_A0, UC_RISCV_REG_A1, UC_RISCV_REG_
                                  UC_RISCV_REG_A7, UC_RISCV_REG_PC, UC_RISCV_REG_SP)
 
 from mlonmcu_lite.vp import faults
-from mlonmcu_lite.vp.counting import make_counter
+from mlonmcu_lite.vp.counting import CallEvent, make_counter
 from mlonmcu_lite.vp.device import Device
 from mlonmcu_lite.vp.devices import ExitDevice, RegionMarker, Uart
 from mlonmcu_lite.vp.elf import ElfImage
@@ -52,6 +52,9 @@ class SimConfig:
     memory_map: MemoryMap = field(default_factory=MemoryMap)
     counting: str = "auto"  # auto | native | python | step (see counting.py)
     syscalls: bool = True   # honour ecall a7=64 write / a7=93 exit
+    # functions whose own code is "glue": every call out of them becomes a call event
+    # (per-layer counts; see counting.py).  Missing symbols are ignored.
+    glue_functions: tuple[str, ...] = ()
 
 
 @dataclass
@@ -69,6 +72,8 @@ class SimResult:
     mips: float
     devices: dict[str, dict[str, int]]
     counting: str
+    # call events out of the glue functions that started inside the measured region
+    call_events: list[CallEvent] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -94,6 +99,9 @@ class VirtualPlatform:
         self._load_segments()
         self._map_devices()
         self.counter = make_counter(config.counting)
+        glue = [self.image.symbols[n] for n in config.glue_functions if n in self.image.symbols]
+        if glue:
+            self.counter.set_glue([(s.address, s.address + max(s.size, 1)) for s in glue])
         self.counter.install(self.uc, config.max_instructions)
         self.uc.hook_add(UC_HOOK_MEM_UNMAPPED, self._on_unmapped)
         self.uc.hook_add(UC_HOOK_MEM_READ_PROT | UC_HOOK_MEM_WRITE_PROT | UC_HOOK_MEM_FETCH_PROT,
@@ -332,7 +340,20 @@ class VirtualPlatform:
                          console=self.uart.console, sim_seconds=seconds,
                          mips=total / seconds / 1e6 if seconds > 0 else 0.0,
                          devices={d.name: d.report() for d in self.devices},
-                         counting=self.counter.mode)
+                         counting=self.counter.mode, call_events=self._region_events())
+
+    def _region_events(self) -> list[CallEvent]:
+        """Call events inside the measured region (they never straddle its markers, which
+        the glue code itself executes)."""
+        begin, end = self.region.begin, self.region.end
+        if begin is None or end is None:
+            return []
+        events = [e for e in self.counter.events() if begin < e.start < end]
+        for e in events:
+            if e.start + e.instructions >= end:
+                raise RuntimeError(f"{self.run_name}: call event at 0x{e.target:08x} straddles the "
+                                   "region end marker (the marker is not in glue code)")
+        return events
 
     def _raise_uc_error(self, error: UcError) -> None:
         pc = self._pc()

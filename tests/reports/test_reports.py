@@ -144,7 +144,11 @@ def test_session_report_files_and_round_trip(frame: pd.DataFrame, tmp_path) -> N
     md = paths["md"].read_text()
     assert "| resnet | 57,312,456 |" in md.replace("  ", " ")
     html = paths["html"].read_text()
-    assert "<img src='instructions.png'" in html and "load access fault @ run" in html
+    assert "data:image/png;base64," in html and "load access fault @ run" in html
+    # study table first, then plots, then every run; formatted numbers, no raw missing values
+    assert html.index("CPU vs CPU+accelerator") < html.index("<h2>Plots") < html.index("<h2>All runs")
+    assert "57,312,456" in html and ">nan<" not in html and "&lt;NA&gt;" not in html and ">None<" not in html
+    assert "class='sortable'" in html and "src='" + "instructions.png'" not in html  # self-contained
 
 
 def test_partial_session_keeps_every_other_row(tmp_path) -> None:
