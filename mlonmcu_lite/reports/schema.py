@@ -62,6 +62,7 @@ class RunResult:
     peripheral: str | None = None
     input: str | None = None
     point: str | None = None  # sweep grid point, e.g. "macs_per_cycle=16"
+    io_dtype: str | None = None  # the model's I/O dtypes: "int8", "float32", "uint8", "uint8->int8"
     # instruction counts (exact, retired instructions)
     run_instructions: int | None = None
     total_instructions: int | None = None
