@@ -169,6 +169,9 @@ def _column_dtypes() -> dict[str, str]:
 
 
 COLUMN_DTYPES: dict[str, str] = _column_dtypes()
+# Columns added within this schema version (no bump: nothing renamed or removed); files written
+# before them lack them and read as empty.
+ADDED_COLUMNS: frozenset[str] = frozenset({"io_dtype"})
 COLUMNS: tuple[str, ...] = tuple(COLUMN_DTYPES)
 INT_COLUMNS = tuple(c for c, d in COLUMN_DTYPES.items() if d == "Int64")
 FLOAT_COLUMNS = tuple(c for c, d in COLUMN_DTYPES.items() if d == "float64")
