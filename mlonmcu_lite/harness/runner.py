@@ -114,7 +114,7 @@ def _execute(spec: RunSpec, result: RunResult, stage: _Stage, run_dir: Path) -> 
 
     stage.name = Stage.LOAD
     info = resolve_model(spec.model, spec.workspace)
-    _set(result, model=info.name, macs=info.macs)
+    _set(result, model=info.name, macs=info.macs, io_dtype=io_dtype(info))
     backends = [p.backend([Path(d) for d in spec.peripheral_path]) for p in spec.peripherals]
     samples, goldens = _select_inputs(spec, info)
 
@@ -150,6 +150,14 @@ def _execute(spec: RunSpec, result: RunResult, stage: _Stage, run_dir: Path) -> 
     _set(result, **_validate(spec, info, artifacts, backends, samples, goldens, outputs))
     if result.validation == "mismatch":
         raise RunFailure(f"output differs from the TFLite reference ({result.validation_detail})")
+
+
+def io_dtype(info) -> str:
+    """The dtypes a model takes and returns: "int8", "float32" (QUANTIZE/DEQUANTIZE inside the
+    counted inference), "uint8", or "uint8->int8" when they differ."""
+    ins = "/".join(sorted({t.dtype for t in info.inputs}))
+    outs = "/".join(sorted({t.dtype for t in info.outputs}))
+    return ins if ins == outs else f"{ins}->{outs}"
 
 
 def _select_inputs(spec: RunSpec, info) -> tuple[list[list[np.ndarray]], list[list[np.ndarray]] | None]:

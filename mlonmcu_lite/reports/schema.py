@@ -62,6 +62,7 @@ class RunResult:
     peripheral: str | None = None
     input: str | None = None
     point: str | None = None  # sweep grid point, e.g. "macs_per_cycle=16"
+    io_dtype: str | None = None  # the model's I/O dtypes: "int8", "float32", "uint8", "uint8->int8"
     # instruction counts (exact, retired instructions)
     run_instructions: int | None = None
     total_instructions: int | None = None
@@ -168,6 +169,9 @@ def _column_dtypes() -> dict[str, str]:
 
 
 COLUMN_DTYPES: dict[str, str] = _column_dtypes()
+# Columns added within this schema version (no bump: nothing renamed or removed); files written
+# before them lack them and read as empty.
+ADDED_COLUMNS: frozenset[str] = frozenset({"io_dtype"})
 COLUMNS: tuple[str, ...] = tuple(COLUMN_DTYPES)
 INT_COLUMNS = tuple(c for c, d in COLUMN_DTYPES.items() if d == "Int64")
 FLOAT_COLUMNS = tuple(c for c, d in COLUMN_DTYPES.items() if d == "float64")

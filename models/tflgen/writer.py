@@ -16,7 +16,12 @@ OP_VERSIONS = {"CONV_2D": 3, "DEPTHWISE_CONV_2D": 3, "FULLY_CONNECTED": 4, "ADD"
                "AVERAGE_POOL_2D": 2, "MAX_POOL_2D": 2, "RESHAPE": 1, "SOFTMAX": 2,
                "CONCATENATION": 2, "SPLIT": 2, "SPLIT_V": 2, "PACK": 2, "UNPACK": 2, "SLICE": 2,
                "STRIDED_SLICE": 2, "PAD": 2, "PADV2": 2, "MAXIMUM": 2, "MINIMUM": 2, "RELU": 2, "RELU6": 2,
-               "TRANSPOSE": 2, "RESIZE_NEAREST_NEIGHBOR": 2, "SQUEEZE": 1, "EXPAND_DIMS": 1, "GATHER": 2}
+               "TRANSPOSE": 2, "RESIZE_NEAREST_NEIGHBOR": 2, "SQUEEZE": 1, "EXPAND_DIMS": 1, "GATHER": 2,
+               "QUANTIZE": 2, "DEQUANTIZE": 2}
+IO_WRAPPERS = ("native", "float", "uint8")  # graph I/O as is, float32 (QUANTIZE/DEQUANTIZE), uint8 in
+# Versions of the 16x8 (int16 activation) and uint8 variants, where they differ from int8's.
+INT16_VERSIONS = {"CONV_2D": 4, "DEPTHWISE_CONV_2D": 5, "FULLY_CONNECTED": 7, "ADD": 3, "SOFTMAX": 3,
+                  "AVERAGE_POOL_2D": 3, "MAX_POOL_2D": 3, "QUANTIZE": 3, "DEQUANTIZE": 4}
 # Options that need a newer operator version than the int8 one above.
 FEATURE_VERSIONS = {("CONV_2D", "dilation"): 2, ("FULLY_CONNECTED", "keep_num_dims"): 5,
                     ("RESIZE_NEAREST_NEIGHBOR", "half_pixel_centers"): 3}
@@ -117,7 +122,7 @@ def _movement_options(node: Node) -> tuple[int, object]:
         simple = {"SLICE": "SliceOptions", "PAD": "PadOptions", "PADV2": "PadV2Options",
                   "MAXIMUM": "MaximumMinimumOptions", "MINIMUM": "MaximumMinimumOptions",
                   "TRANSPOSE": "TransposeOptions", "EXPAND_DIMS": "ExpandDimsOptions"}
-        if op in ("RELU", "RELU6"):
+        if op in ("RELU", "RELU6", "QUANTIZE", "DEQUANTIZE"):
             return S.BuiltinOptions.NONE, None
         if op not in simple:
             raise NotImplementedError(op)
@@ -126,10 +131,48 @@ def _movement_options(node: Node) -> tuple[int, object]:
     return getattr(S.BuiltinOptions, name), o
 
 
-def _version(node: Node) -> int:
+def _version(node: Node, qtensors: dict[str, QTensor]) -> int:
     features = [f for (op, f) in FEATURE_VERSIONS if op == node.op]
     used = [f for f in features if node.attrs.get(f)]
-    return max([OP_VERSIONS[node.op], *(FEATURE_VERSIONS[(node.op, f)] for f in used)])
+    base = OP_VERSIONS[node.op]
+    dtypes = {qtensors[t].dtype for t in [*node.outputs, node.inputs[0]]}
+    if "INT16" in dtypes:
+        base = INT16_VERSIONS.get(node.op, base)
+    elif "UINT8" in dtypes:
+        base = 2 if node.op == "QUANTIZE" else 1
+    return max([base, *(FEATURE_VERSIONS[(node.op, f)] for f in used)])
+
+
+def _wrap_io(graph: Graph, qtensors: dict[str, QTensor], io: str) -> tuple[list[Node], list[Node], list[str],
+                                                                           list[str]]:
+    """Boundary tensors and ops of an I/O wrapper (what the TFLite converter emits).
+
+    "float": float32 input -> QUANTIZE -> graph -> DEQUANTIZE -> float32 output;
+    "uint8": uint8 input (zero point + 128, same scale) -> QUANTIZE (requantize) -> graph.
+    Adds the boundary tensors to `qtensors`; returns the ops before and after the graph
+    and the subgraph's input and output tensor names.
+    """
+    if io not in IO_WRAPPERS:
+        raise ValueError(f"unknown I/O wrapper {io!r}")
+    before, after, inputs, outputs = [], [], list(graph.inputs), list(graph.outputs)
+    if io == "native":
+        return before, after, inputs, outputs
+    for k, name in enumerate(graph.inputs):
+        t = qtensors[name]
+        outer = f"{name}_{io}"
+        if io == "float":
+            qtensors[outer] = QTensor(outer, t.shape, "FLOAT32")
+        else:
+            qtensors[outer] = QTensor(outer, t.shape, "UINT8", t.scale, t.zero_point + 128)
+        before.append(Node("QUANTIZE", [outer], name))
+        inputs[k] = outer
+    if io == "float":
+        for k, name in enumerate(graph.outputs):
+            outer = f"{name}_float"
+            qtensors[outer] = QTensor(outer, qtensors[name].shape, "FLOAT32")
+            after.append(Node("DEQUANTIZE", [name], outer))
+            outputs[k] = outer
+    return before, after, inputs, outputs
 
 
 def _tensor(t: QTensor, buffer: int) -> S.TensorT:
@@ -147,8 +190,10 @@ def _tensor(t: QTensor, buffer: int) -> S.TensorT:
     return out
 
 
-def write_model(graph: Graph, qtensors: dict[str, QTensor]) -> bytes:
-    names = list(graph.tensors)
+def write_model(graph: Graph, qtensors: dict[str, QTensor], io: str = "native") -> bytes:
+    qtensors = dict(qtensors)
+    before, after, graph_inputs, graph_outputs = _wrap_io(graph, qtensors, io)
+    names = list(graph.tensors) + [n for n in qtensors if n not in graph.tensors]
     index = {n: i for i, n in enumerate(names)}
     buffers = [_AlignedBufferT()]  # buffer 0: the empty sentinel
     tensors = []
@@ -162,10 +207,10 @@ def write_model(graph: Graph, qtensors: dict[str, QTensor]) -> bytes:
     opcodes: list[str] = []
     versions: dict[str, int] = {}
     operators = []
-    for node in graph.nodes:
+    for node in [*before, *graph.nodes, *after]:
         if node.op not in opcodes:
             opcodes.append(node.op)
-        versions[node.op] = max(versions.get(node.op, 0), _version(node))
+        versions[node.op] = max(versions.get(node.op, 0), _version(node, qtensors))
         op = S.OperatorT()
         op.opcodeIndex = opcodes.index(node.op)
         op.inputs = [index[n] for n in node.inputs]
@@ -175,8 +220,8 @@ def write_model(graph: Graph, qtensors: dict[str, QTensor]) -> bytes:
 
     sub = S.SubGraphT()
     sub.tensors, sub.operators, sub.name = tensors, operators, "main"
-    sub.inputs = [index[n] for n in graph.inputs]
-    sub.outputs = [index[n] for n in graph.outputs]
+    sub.inputs = [index[n] for n in graph_inputs]
+    sub.outputs = [index[n] for n in graph_outputs]
 
     model = S.ModelT()
     model.version = 3
