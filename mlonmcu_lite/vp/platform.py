@@ -357,7 +357,7 @@ class VirtualPlatform:
             if self.counter.limit_hit:
                 self._raise(faults.InstructionLimitExceeded,
                             f"more than {cfg.max_instructions} instructions", pc,
-                            count=self.counter.total)
+                            count=self.counter.retired_at_limit(self.uc, pc))
             elif timeout_us and seconds >= cfg.timeout_s * 0.999:
                 self._raise(faults.WallClockTimeout, f"no exit within {cfg.timeout_s} s", pc,
                             count=self.counter.total)
