@@ -143,7 +143,7 @@ def _execute(spec: RunSpec, result: RunResult, stage: _Stage, run_dir: Path) -> 
          mips=round(measured.mips, 1),
          instr_per_mac=round(measured.run_instructions / info.macs, 3) if info.macs else None)
     stage.name = Stage.POSTPROCESS
-    _accelerator_metrics(result, measured, backends, artifacts)
+    _accelerator_metrics(spec, result, measured, backends, artifacts)
     result.layers = _layer_profiles(measured, artifacts)
 
     stage.name = Stage.VALIDATE
@@ -291,24 +291,24 @@ def _simulate(spec: RunSpec, artifacts: Artifacts, backends, inputs: list[np.nda
 COST_TOTALS = ("compute_cycles", "pe_cycles", "dma_bytes", "dma_cycles")  # detailed cost model
 
 
-def _accelerator_metrics(row: RunResult, result, backends, artifacts: Artifacts) -> None:
+def _accelerator_metrics(spec: RunSpec, row: RunResult, result, backends, artifacts: Artifacts) -> None:
     """Accelerator fields, and the loud failure when a configured accelerator was not used."""
     row.est_cycles = result.run_instructions
     if not backends:
         return
     totals = {"jobs": 0, "macs": 0, "busy_cycles": 0, "stall_cycles": 0, "mmio_reads": 0, "mmio_writes": 0}
     costed = {key: 0 for key in ("macs", *COST_TOTALS)}
-    cost_models = []
+    cost_models, notes = [], []
     for backend in backends:
         report = result.devices.get(backend.name, {})
         layers = artifacts.model.layers
         offloaded = sum(1 for layer in layers if layer.get("offloaded_to") == backend.name)
         if offloaded == 0:
             reasons = sorted({str(layer.get("reason")) for layer in layers if layer.get("reason")})
-            raise RunFailure(
-                f"peripheral {backend.name} was configured but accepted no layer "
-                f"(rejections: {'; '.join(reasons) or 'no eligible layer kinds'})"
-            )
+            rejections = f"rejections: {'; '.join(reasons) or 'no eligible layer kinds'}"
+            if spec.require_offload:
+                raise RunFailure(f"peripheral {backend.name} was configured but accepted no layer ({rejections})")
+            notes.append(f"no layer offloaded: default peripheral {backend.name} accepted no layer ({rejections})")
         if report.get("jobs", 0) != offloaded:
             raise RunFailure(
                 f"peripheral {backend.name}: {offloaded} layers offloaded but the device ran "
@@ -327,6 +327,8 @@ def _accelerator_metrics(row: RunResult, result, backends, artifacts: Artifacts)
          acc_stall_cycles=totals["stall_cycles"],
          mmio_accesses=totals["mmio_reads"] + totals["mmio_writes"],
          est_cycles=result.run_instructions + totals["stall_cycles"])
+    if notes:  # a passing row's reason is a note on what it did not do
+        row.reason = "; ".join(notes)
     if cost_models:
         _set(row,
              acc_cost_model="+".join(cost_models),

@@ -24,6 +24,7 @@ class RunGroup:
     archs: tuple[str, ...] = (DEFAULT_ARCH,)
     peripherals: tuple[PeripheralRequest, ...] = ()
     points: tuple[Mapping[str, Any], ...] = ()
+    peripherals_default: bool = False  # the user named none (see RunSpec.require_offload)
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,8 @@ def expand(request: SessionRequest, session: str, out_dir: Path) -> list[RunSpec
     def spec(model: str, arch: str, peripherals=(), point=None) -> RunSpec:
         return RunSpec(model=model, session=session, out_dir=str(out_dir), workspace=request.workspace,
                        arch=arch, peripherals=tuple(peripherals), peripheral_path=request.peripheral_path,
-                       input_path=request.input_path, settings=request.settings, point=dict(point or {}))
+                       input_path=request.input_path, settings=request.settings, point=dict(point or {}),
+                       require_offload=not group.peripherals_default)
 
     specs: list[RunSpec] = []
     for group in request.groups:

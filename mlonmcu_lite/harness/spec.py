@@ -48,6 +48,9 @@ class RunSpec:
     input_path: str | None = None
     settings: RunSettings = field(default_factory=RunSettings)
     point: Mapping[str, Any] = field(default_factory=dict)  # sweep grid point ({} outside sweeps)
+    # False when the peripherals are the default ones (the user named none): a peripheral
+    # that takes no layer is then a labelled row ("no layer offloaded"), not a failure.
+    require_offload: bool = True
 
     @property
     def config(self) -> str:
