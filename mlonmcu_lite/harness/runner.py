@@ -271,8 +271,11 @@ def _simulate(spec: RunSpec, artifacts: Artifacts, backends, inputs: list[np.nda
     config = SimConfig(max_instructions=spec.settings.max_instructions,
                        timeout_s=spec.settings.sim_timeout_s, memory_map=spec.settings.memory_map(),
                        glue_functions=GLUE_FUNCTIONS)
-    vp = VirtualPlatform(Path(artifacts.firmware.elf), devices=[b.device() for b in backends], config=config,
-                         run_name=spec.run_id)
+    devices = [b.device() for b in backends]
+    for device in devices:
+        if spec.settings.check_peripherals:
+            device.check_results = True
+    vp = VirtualPlatform(Path(artifacts.firmware.elf), devices=devices, config=config, run_name=spec.run_id)
     for buffer, array in zip(artifacts.model.inputs, inputs, strict=True):
         data = np.ascontiguousarray(array, dtype=buffer.dtype).reshape(buffer.shape)
         vp.write_symbol(buffer.symbol, data.tobytes())

@@ -36,6 +36,8 @@ class RunSettings(BaseModel):
                                  description="wall-clock limit per run (compile+build+sims)")
     validate_samples: int = Field(0, ge=0, description="sample inputs validated per run (0 = all available)")
     seed: int = Field(0, ge=0, description="seed of the random input for models without samples")
+    check_peripherals: bool = Field(False, description="compare each accelerator job's raw result "
+                                    "with the peripheral's reference computation (slower)")
     opt: str = Field("-O2", pattern=r"^-O[0123sz]$", description="cross-compiler optimisation level")
     rom_kib: int = Field(4096, gt=0, multiple_of=4, le=1 << 20, description="VP ROM size in KiB (multiple of 4)")
     ram_kib: int = Field(1024, gt=0, multiple_of=4, le=1 << 20, description="VP RAM size in KiB (multiple of 4)")

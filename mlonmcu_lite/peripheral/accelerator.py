@@ -62,6 +62,8 @@ class AcceleratorDevice(RegisterFileDevice):
         self.job_log: list[dict[str, int]] = []
         self._stall_logged = 0
         self.job = 0  # the job in progress or last started (1-based)
+        self.check_results = False  # `check_peripherals`: compare each job with `reference_job()`
+        self.checked_jobs = 0
         self._stuck_polls = 0
         self.read_hooks.update(STATUS=self._status, WAIT=self._wait)
         self.write_hooks.update(CTRL=self._ctrl)
@@ -112,9 +114,33 @@ class AcceleratorDevice(RegisterFileDevice):
                       "ERR_BUSY")
         self.job = self.timer.jobs + 1
         macs = self.run_job()
+        if self.check_results:
+            self._check_result()
         self.macs += macs
         self.timer.start(now, self.settings.job_cycles(macs))
         self._log_job(now, macs, self.settings.job_cycles(macs))
+
+    def reference_job(self) -> tuple[str, np.ndarray] | None:
+        """(output address register, expected raw result) of the job just run, computed
+        independently of `run_job` from the operands in memory; None: no reference."""
+        return None
+
+    def _check_result(self) -> None:
+        """`check_peripherals`: the raw result in memory must equal the reference (a wrong
+        int32 accumulator can hide behind the CPU's requantization end to end)."""
+        reference = self.reference_job()
+        if reference is None:
+            self.fail("check_peripherals: this peripheral defines no reference_job()")
+        register, want = reference
+        want = np.asarray(want)
+        got = self.load(register, want.size, want.dtype.newbyteorder("<").str).reshape(want.shape)
+        bad = np.argwhere(got != want)
+        if len(bad):
+            first = tuple(int(i) for i in bad[0])
+            self.fail(f"job {self.job}: raw result at {register} differs from the reference "
+                      f"computation in {len(bad)} of {want.size} values (first at {first}: "
+                      f"device {got[first]}, reference {want[first]})")
+        self.checked_jobs += 1
 
     def job_number(self) -> int | None:
         return self.job
@@ -198,5 +224,5 @@ class AcceleratorDevice(RegisterFileDevice):
             self._log_stall()
         return {"jobs": self.timer.jobs, "macs": self.macs, "job_log": [dict(j) for j in self.job_log],
                 "busy_cycles": self.timer.busy_cycles, "stall_cycles": self.timer.stall_cycles,
-                "wait_instructions": self.timer.wait_instructions,
+                "wait_instructions": self.timer.wait_instructions, "checked_jobs": self.checked_jobs,
                 "mmio_reads": self.stats.reads, "mmio_writes": self.stats.writes}

@@ -65,7 +65,12 @@ def _device(kind: str, **settings):
                 return 1 // 0  # a bug in the model's maths
             if kind == "lazy":
                 return 10_000_000  # a long job nobody waits for
-            return super().run_job()
+            macs = super().run_job()
+            if kind == "off_by_one":  # a wrong int32 accumulator: one output value off by one
+                out = self.bus.mem_read(self.regs["OUTPUT_ADDR"], 4)
+                value = int.from_bytes(out, "little", signed=True) + 1
+                self.bus.mem_write(self.regs["OUTPUT_ADDR"], value.to_bytes(4, "little", signed=True))
+            return macs
 
     return Broken(backend.settings)
 
@@ -109,3 +114,19 @@ def test_well_behaved_model_still_passes_in_both_modes(firmware):
         backend = load_backend(f"qvanilla:wait_mode={mode}")
         result = VirtualPlatform(firmware[mode], devices=[backend.device()], config=CONFIG).run()
         assert result.exit_code == 0 and result.devices["qvanilla"]["jobs"] == 1
+
+
+def test_check_peripherals_catches_a_wrong_raw_result(firmware):
+    """Item 17: end to end such an error can hide behind requantization; the opt-in
+    check compares each job's raw result with the peripheral's reference computation."""
+    result = VirtualPlatform(firmware["stall"], devices=[_device("off_by_one")], config=CONFIG).run()
+    assert result.exit_code == 0  # unchecked, the wrong accumulator goes unnoticed here
+    device = _device("off_by_one")
+    device.check_results = True
+    with pytest.raises(DeviceFault, match=r"job 1: raw result at OUTPUT_ADDR differs from the "
+                                          r"reference computation in 1 of 256 values \(first at \(0, 0, 0\)"):
+        VirtualPlatform(firmware["stall"], devices=[device], config=CONFIG).run()
+    good = load_backend("qvanilla").device()
+    good.check_results = True
+    assert VirtualPlatform(firmware["stall"], devices=[good], config=CONFIG).run().devices["qvanilla"][
+        "checked_jobs"] == 1
