@@ -10,9 +10,9 @@ from __future__ import annotations
 import traceback
 from pathlib import Path
 
-_PACKAGE = Path(__file__).resolve().parents[1]
-
 from mlonmcu_lite.errors import ToolError
+
+_PACKAGE = Path(__file__).resolve().parents[1]
 
 
 class SimFault(ToolError):
