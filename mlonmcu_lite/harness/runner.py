@@ -27,7 +27,7 @@ from mlonmcu_lite.abi import IOBuffer
 from mlonmcu_lite.errors import MlmlError, ToolError
 from mlonmcu_lite.harness.cache import BuildCache, FirmwareArtifacts, ModelArtifacts, cache_key, hash_tree
 from mlonmcu_lite.harness.inputs import load_user_input, random_input
-from mlonmcu_lite.harness.spec import RunSpec, Stage, model_label
+from mlonmcu_lite.harness.spec import RunSpec, Stage
 from mlonmcu_lite.reports.schema import RunResult
 
 MEASURED = "exact retired instructions of the inference region (Unicorn, native block-hook counter)"
@@ -88,7 +88,7 @@ def base_result(spec: RunSpec) -> RunResult:
     return RunResult(
         session=spec.session,
         run_id=spec.run_id,
-        model=model_label(spec.model),
+        model=spec.model_name,
         config=spec.config,
         arch=spec.arch,
         peripheral="+".join(p.name for p in spec.peripherals) or None,
@@ -114,7 +114,7 @@ def _execute(spec: RunSpec, result: RunResult, stage: _Stage, run_dir: Path) -> 
 
     stage.name = Stage.LOAD
     info = resolve_model(spec.model, spec.workspace)
-    _set(result, model=info.name, macs=info.macs)
+    _set(result, model=spec.label or info.name, macs=info.macs)
     backends = [p.backend([Path(d) for d in spec.peripheral_path]) for p in spec.peripherals]
     samples, goldens = _select_inputs(spec, info)
 
