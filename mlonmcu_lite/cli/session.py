@@ -13,7 +13,9 @@ from typing import Callable
 
 import click
 
-from mlonmcu_lite.errors import UserError
+from mlonmcu_lite.errors import ToolError, UserError
+
+from . import EXIT_CODES
 from mlonmcu_lite.harness.settings import RunSettings
 
 
@@ -90,7 +92,11 @@ def execute(request, jobs: int | None, as_json: bool, no_progress: bool, show_la
         for name, path in result.files.items():
             if name.startswith("plot:"):
                 click.echo(f"plot {name[5:]}: {path}")
-        click.echo(f"\nreport: {result.files.get('html', result.out_dir)}")
+        if not result.report_error:
+            click.echo(f"\nreport: {result.files.get('html', result.out_dir)}")
     for bad in result.failing:
         click.echo(f"FAILED {bad.run_id}: {bad.reason}", err=True)
+    if result.report_error:
+        click.echo(f"Error: {result.report_error}", err=True)
+        sys.exit(EXIT_CODES[ToolError])
     sys.exit(1 if result.failing else 0)

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as _dt
 import itertools
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from mlonmcu_lite.errors import UserError
 from mlonmcu_lite.harness.settings import RunSettings
 from mlonmcu_lite.harness.spec import DEFAULT_ARCH, RunSpec, model_label
 from mlonmcu_lite.peripheral.request import PeripheralRequest
@@ -49,18 +51,27 @@ class SessionRequest:
         atomically (`mkdir` without `exist_ok`): a session started in the same second as
         another gets `<timestamp>-2` (`-3`, ...), never the other's folder."""
         if self.out_dir is not None:
-            Path(self.out_dir).mkdir(parents=True, exist_ok=True)
+            try:
+                Path(self.out_dir).mkdir(parents=True, exist_ok=True)
+                _check_writable(Path(self.out_dir))
+            except OSError as exc:
+                raise UserError(f"cannot write reports to {self.out_dir}: {exc.strerror or exc}") from None
             return Path(self.out_dir)
         root = self.workspace.reports_dir
-        root.mkdir(parents=True, exist_ok=True)
         name = new_session_name() + self.suffix
-        for attempt in itertools.count(1):
-            candidate = root / (name if attempt == 1 else f"{name}-{attempt}")
-            try:
-                candidate.mkdir()
-            except FileExistsError:
-                continue
-            return candidate
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            for attempt in itertools.count(1):
+                candidate = root / (name if attempt == 1 else f"{name}-{attempt}")
+                try:
+                    candidate.mkdir()
+                except FileExistsError:
+                    continue
+                _check_writable(candidate)
+                return candidate
+        except OSError as exc:
+            raise UserError(f"cannot write reports under {root} (--out / MLML_REPORTS_DIR): "
+                            f"{exc.strerror or exc}") from None
         raise AssertionError("unreachable")
 
 
@@ -73,10 +84,19 @@ class SessionResult:
     frame: Any     # pandas.DataFrame with comparisons
     files: dict[str, Path]
     table: str     # the console study table
+    report_error: str | None = None  # why the report files could not be written
 
     @property
     def failing(self) -> list:
         return [r for r in self.results if r.failing]
+
+
+def _check_writable(folder: Path) -> None:
+    """Write and remove a probe file: permissions, read-only mounts and full disks show now,
+    before any run, instead of after them."""
+    probe = folder / f".write-probe-{os.getpid()}"
+    probe.write_bytes(b"")
+    probe.unlink()
 
 
 def new_session_name() -> str:
@@ -133,9 +153,13 @@ def expand(request: SessionRequest, session: str, out_dir: Path) -> list[RunSpec
 def run_session(request: SessionRequest, jobs: int | None = None, progress: bool = True) -> SessionResult:
     """Run every run of `request` (failing runs keep their rows) and write the report."""
     from mlonmcu_lite.harness.pool import run_many
-    from mlonmcu_lite.harness.results import report_session
+    from mlonmcu_lite.harness.results import ReportNotWritten, report_session
 
     out_dir = request.session_dir()
     results = run_many(expand(request, out_dir.name, out_dir), jobs=jobs, progress=progress)
-    frame, files, table = report_session(results, out_dir, sweep=request.sweep)
+    try:
+        frame, files, table = report_session(results, out_dir, sweep=request.sweep)
+    except ReportNotWritten as exc:
+        return SessionResult(out_dir=out_dir, results=results, frame=exc.frame, files={}, table=exc.table,
+                             report_error=str(exc))
     return SessionResult(out_dir=out_dir, results=results, frame=frame, files=files, table=table)

@@ -110,3 +110,38 @@ def test_a_schema_problem_in_one_row_never_loses_the_others(tmp_path):
     assert "SchemaError" in rows[1].reason and "model is empty" in rows[1].reason
     frame, files, table = report_session(rows, tmp_path)
     assert len(frame) == 3 and (tmp_path / "results.json").is_file()
+
+
+def test_unwritable_out_is_a_usage_error_before_any_work(tmp_path):
+    """Item 10: `--out` below a regular file cannot be created: exit 2 naming it, no traceback."""
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    proc = bench("run", "fc", "--cpu-only", "--no-progress", "--out", str(blocker / "reports"))
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr and str(blocker / "reports") in proc.stderr
+    assert "runs" not in proc.stdout  # nothing ran
+
+
+def test_report_write_failure_still_prints_the_table(tmp_path, monkeypatch, capsys):
+    """Item 10: when writing the report fails after the runs, the console table is printed
+    anyway, then the reason, and the exit code says a tool failed."""
+    import pytest
+
+    from mlonmcu_lite.cli.session import execute
+    from mlonmcu_lite.harness import pool, session
+    from mlonmcu_lite.reports import session as report_files
+    from mlonmcu_lite.workspace import default_workspace
+
+    def broken_writer(df, out_dir, layers=None):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pool, "run_many", _fake_run_many)
+    monkeypatch.setattr(report_files, "write_session_report", broken_writer)
+    workspace = default_workspace().with_roots(reports_dir=tmp_path, cache_dir=tmp_path / "cache")
+    request = session.SessionRequest(groups=(session.RunGroup(models=("ok1", "ok2")),), workspace=workspace)
+    with pytest.raises(SystemExit) as info:
+        execute(request, jobs=1, as_json=False, no_progress=True)
+    out, err = capsys.readouterr()
+    assert info.value.code == 3
+    assert "ok1" in out and "ok2" in out and "42" in out  # the study table
+    assert "report not written" in err and "No space left on device" in err
