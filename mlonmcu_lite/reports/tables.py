@@ -11,7 +11,7 @@ import pandas as pd
 
 from .comparisons import pairs
 from .schema import NO_OFFLOAD
-from .formatting import FAILED, MISSING, fmt_float, fmt_int, fmt_pct, fmt_text, render_table
+from .formatting import FAILED, MISSING, escape_markdown, fmt_float, fmt_int, fmt_pct, fmt_text, render_table
 
 STUDY_HEADERS = (
     "model", "CPU instr", "CPU+Acc instr", "saved", "acc MACs", "acc cycles",
@@ -56,7 +56,7 @@ def study_table(df: pd.DataFrame, *, markdown: bool = False) -> str:
     for title, listed in (("failing runs", failures), ("notes", notes)):
         if listed:
             text += f"\n\n{title}:\n" + "\n".join(
-                f"{bullet}{r['model']} {r['config']}: {r['reason']}" for r in listed)
+                _text(f"{bullet}{r['model']} {r['config']}: {r['reason']}", markdown) for r in listed)
     return text
 
 
@@ -88,6 +88,10 @@ def study_rows(df: pd.DataFrame) -> tuple[list[str], list[list[str]], list[pd.Se
         rows.append(row)
         failures += [r for r in (cpu, acc) if r is not None and r["failing"]]
     return headers, rows, failures
+
+
+def _text(line: str, markdown: bool) -> str:
+    return escape_markdown(line) if markdown else line
 
 
 def _no_offload(acc: pd.Series | None) -> bool:
