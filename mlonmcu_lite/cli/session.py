@@ -23,7 +23,8 @@ def session_options(command: Callable) -> Callable:
     """Options of every command that runs a session."""
     options = [
         click.option("--peripheral-path", multiple=True, type=click.Path(exists=True, file_okay=False),
-                     help="Extra directory holding peripheral folders."),
+                     help="Extra directory holding peripheral folders (their Python code is "
+                          "imported and run: trusted folders only)."),
         click.option("--out", "reports_dir", type=click.Path(file_okay=False), default=None,
                      help="Reports directory (default: reports/, or $MLML_REPORTS_DIR); "
                           "the session writes <out>/<timestamp>/."),

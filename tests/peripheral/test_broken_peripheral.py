@@ -49,3 +49,14 @@ def test_run_with_a_broken_peripheral_is_a_usage_error(broken_dir):
     proc = bench("run", "aww", "-p", "bad_syntax", "--peripheral-path", str(broken_dir), "--no-progress")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "backend.py:6" in proc.stderr
+
+
+def test_docs_say_that_peripheral_folders_run_code(repo):
+    """Item 14: users are told that --peripheral-path / MLML_PERIPHERAL_PATH import Python and
+    that `bench peripheral list` imports every peripheral found."""
+    readme = " ".join((repo / "README.md").read_text().split())
+    assert "Peripherals are plugins that run code." in readme
+    assert "`--peripheral-path DIR` or `MLML_PERIPHERAL_PATH` imports and runs the Python" in readme
+    assert "`bench peripheral list` imports every peripheral it finds" in readme
+    assert "imported and run" in bench("run", "--help").stdout
+    assert "imports every peripheral folder found" in " ".join(bench("peripheral", "list", "--help").stdout.split())
