@@ -45,7 +45,8 @@ def run(models, cpu_only, peripherals, arches, input_path, show_layers, peripher
 
     settings = build_settings(assignments)
     accelerated = () if cpu_only else peripheral_requests(tuple(peripherals) or ("qvanilla",), peripheral_path)
-    group = RunGroup(models=check_models(models), archs=tuple(dict.fromkeys(arches)), peripherals=accelerated)
+    group = RunGroup(models=check_models(models), archs=tuple(dict.fromkeys(arches)), peripherals=accelerated,
+                     peripherals_default=not peripherals)
     request = SessionRequest(groups=(group,), settings=settings, peripheral_path=tuple(peripheral_path),
                              input_path=input_path, workspace=workspace_for(reports_dir, cache_dir))
     execute(request, jobs, as_json, no_progress, show_layers)

@@ -13,7 +13,9 @@ from typing import Callable
 
 import click
 
-from mlonmcu_lite.errors import UserError
+from mlonmcu_lite.errors import ToolError, UserError
+
+from . import EXIT_CODES
 from mlonmcu_lite.harness.settings import RunSettings
 
 
@@ -21,7 +23,8 @@ def session_options(command: Callable) -> Callable:
     """Options of every command that runs a session."""
     options = [
         click.option("--peripheral-path", multiple=True, type=click.Path(exists=True, file_okay=False),
-                     help="Extra directory holding peripheral folders."),
+                     help="Extra directory holding peripheral folders (their Python code is "
+                          "imported and run: trusted folders only)."),
         click.option("--out", "reports_dir", type=click.Path(file_okay=False), default=None,
                      help="Reports directory (default: reports/, or $MLML_REPORTS_DIR); "
                           "the session writes <out>/<timestamp>/."),
@@ -90,7 +93,11 @@ def execute(request, jobs: int | None, as_json: bool, no_progress: bool, show_la
         for name, path in result.files.items():
             if name.startswith("plot:"):
                 click.echo(f"plot {name[5:]}: {path}")
-        click.echo(f"\nreport: {result.files.get('html', result.out_dir)}")
+        if not result.report_error:
+            click.echo(f"\nreport: {result.files.get('html', result.out_dir)}")
     for bad in result.failing:
         click.echo(f"FAILED {bad.run_id}: {bad.reason}", err=True)
+    if result.report_error:
+        click.echo(f"Error: {result.report_error}", err=True)
+        sys.exit(EXIT_CODES[ToolError])
     sys.exit(1 if result.failing else 0)

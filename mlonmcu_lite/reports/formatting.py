@@ -7,6 +7,7 @@ them.  Missing values print as an en dash.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 
 import pandas as pd
@@ -46,7 +47,7 @@ def render_table(
     A column is right-aligned when every cell that holds a value starts like a number.
     """
     right = numeric_columns(len(headers), rows)
-    cells = [list(headers)] + [[_escape(c) if markdown else c for c in r] for r in rows]
+    cells = [list(headers)] + [[escape_markdown(c) if markdown else c for c in r] for r in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
 
     def line(row: Sequence[str]) -> str:
@@ -73,5 +74,12 @@ def _numeric_looking(cell: str) -> bool:
     return bool(cell) and (cell[0].isdigit() or (cell[0] in "+-" and cell[1:2].isdigit()))
 
 
-def _escape(cell: str) -> str:
-    return cell.replace("|", "\\|").replace("\n", " ")
+def escape_markdown(text: str) -> str:
+    """Text shown as is in Markdown: HTML is escaped (`&lt;img ...&gt;` stays text), and
+    the characters that make cells, links or code (pipe, brackets, backtick) are
+    backslash-escaped."""
+    text = html.escape(str(text), quote=False).replace("\n", " ")
+    for char in "|[]`":
+        text = text.replace(char, "\\" + char)
+    return text
+

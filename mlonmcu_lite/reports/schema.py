@@ -32,6 +32,9 @@ ADDED_COLUMNS = ("acc_cost_model", "acc_compute_cycles", "acc_pe_cycles", "acc_u
                  "arena_lower_bound", "validation_detail")
 
 VALIDATIONS = ("exact", "mismatch", "skipped")
+# How tables label a passing accelerated run that offloaded no layer (its default peripheral
+# took none; the runner's note in `reason` lists the rejections).
+NO_OFFLOAD = "no layer offloaded"
 CONFIG_RE = re.compile(r"^cpu(\+[A-Za-z][A-Za-z0-9_]*)*$")
 
 

@@ -117,6 +117,11 @@ class _Counter:
     def count_at(self, uc: Uc, pc: int) -> int:  # pragma: no cover - interface
         raise NotImplementedError
 
+    def retired_at_limit(self, uc: Uc, pc: int) -> int:  # pragma: no cover - interface
+        """Exact retired count after the limit stopped the CPU before the instruction at `pc`
+        (the hook that stopped it had already added that instruction, or its whole block)."""
+        raise NotImplementedError
+
 
 class _BlockCounterBase(_Counter):
     """`count_at` for counters that know the current block and the count before it."""
@@ -129,6 +134,12 @@ class _BlockCounterBase(_Counter):
         if not block <= pc < block + max(size, 1):
             return self.total  # pc outside the block just entered (e.g. a fetch fault)
         return before + insn_count(bytes(uc.mem_read(block, pc - block + 1)))
+
+    def retired_at_limit(self, uc: Uc, pc: int) -> int:
+        before, block, size = self._block_state()
+        if not block <= pc < block + max(size, 1):
+            return self.total
+        return before + (insn_count(bytes(uc.mem_read(block, pc - block))) if pc > block else 0)
 
 
 class _PythonCounter(_Counter):
@@ -171,6 +182,9 @@ class StepCounter(_PythonCounter):
 
     def count_at(self, uc: Uc, pc: int) -> int:
         return self._count
+
+    def retired_at_limit(self, uc: Uc, pc: int) -> int:
+        return self._count - 1  # the hooked instruction was counted, then stopped
 
 
 class PythonBlockCounter(_PythonCounter, _BlockCounterBase):
