@@ -104,6 +104,11 @@ def _unpack_pack(g: Graph) -> None:
     g.output(g.pack(rows[::-1], "pack", axis=2))
 
 
+def _split_outputs(g: Graph) -> None:
+    parts = g.split_v(g.input("input", (1, 4, 6, 5)), "split_v", [1, 3, 1], axis=3)
+    g.output(*parts)  # every output of the op is a graph output
+
+
 def _slice(g: Graph) -> None:
     g.output(g.slice(g.input("input", (1, 8, 8, 6)), "slice", [0, 1, 2, 1], [1, 5, -1, 4]))
 
@@ -211,6 +216,7 @@ BODIES: dict[str, tuple[str, Callable[[Graph], None]]] = {
     "split_concat": ("SPLIT into 3 on channels -> CONCATENATION in another order", _split_concat),
     "split_v_concat": ("SPLIT_V 2/5/3 on width -> CONCATENATION reversed", _split_v_concat),
     "unpack_pack": ("UNPACK 4 rows -> PACK reversed on another axis", _unpack_pack),
+    "split_outputs": ("SPLIT_V 1/3/1 on channels, each part a graph output", _split_outputs),
     "slice": ("SLICE with a -1 (to the end) size", _slice),
     "strided_slice": ("STRIDED_SLICE strides 2/3/-2 with begin and end masks", _strided_slice),
     "strided_slice_shrink": ("STRIDED_SLICE with an ellipsis, a shrunk axis and a negative begin",
