@@ -111,6 +111,11 @@ def test_sweep_reuses_firmware_and_plots(tmp_path):
     assert cycles == sorted(cycles, reverse=True) and cycles[0] > cycles[-1]
     (session,) = [p for p in tmp_path.iterdir() if p.is_dir()]
     assert (session / "sweep_macs_per_cycle.png").stat().st_size > 1000
+    # the page embeds the sweep plot and names the sweep point in every accelerated row
+    page = (session / "index.html").read_text()
+    assert "alt='sweep_macs_per_cycle'" in page and "data:image/png;base64," in page
+    study = page[page.index("CPU vs CPU+accelerator"):page.index("<h2>Plots")]
+    assert all(f"macs_per_cycle={v}<" in study for v in (1, 4, 16, 64))
 
 
 def test_scaffolded_peripheral_runs_a_model_bit_exact(tmp_path):
