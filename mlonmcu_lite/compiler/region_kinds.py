@@ -164,7 +164,9 @@ def requant_of(root: relax.Call, acc: relax.Var, var2val: Var2Val) -> Requant | 
     if op_name(root) != "relax.astype" or str(root.ty.dtype) != "int8":
         return None
     m = REQUANT.root.extract_matched_expr(root, var2val)
-    if m is None or not m[REQUANT.acc].same_as(acc) or str(acc.ty.dtype) != "int32":
+    matched = m[REQUANT.acc] if m is not None else None  # dpl sees through vars: the bound value
+    if matched is None or not (matched.same_as(acc) or matched.same_as(var2val.get(acc))) \
+            or str(acc.ty.dtype) != "int32":
         return None
     clip = m[REQUANT.clip]
     lo, hi = _prim(clip.args[1]), _prim(clip.args[2])

@@ -90,3 +90,13 @@ def emit_conv_call(function: str, params_type: str, job, args: CArgs) -> str:
         ptrs += [args.multiplier, args.shift]
     return (f"if ({function}(&(const {params_type}){{{inits}}},\n"
             f"        {', '.join(ptrs)}) != 0) abort();")
+
+
+def emit_requant_call(function: str, params_type: str, job, rq_type: str, rq_job, args: CArgs) -> str:
+    """The fused variant of `emit_conv_call`: `f(&job, &requant, in, w, b, out, mult, shift)`."""
+    def literal(ptype: str, values) -> str:
+        inits = ", ".join(f".{k} = {v}" for k, v in dataclasses.asdict(values).items())
+        return f"&(const {ptype}){{{inits}}}"
+    ptrs = [args.input, args.weight, args.bias, args.output, args.multiplier, args.shift]
+    return (f"if ({function}({literal(params_type, job)},\n        {literal(rq_type, rq_job)},\n"
+            f"        {', '.join(ptrs)}) != 0) abort();")

@@ -7,25 +7,19 @@ and `BINDING`.
 
 from __future__ import annotations
 
-from pydantic import Field
-
 from mlonmcu_lite.peripheral.accelerator import ERROR_CODES, control_registers
 from mlonmcu_lite.peripheral.capabilities import JobBinding
 from mlonmcu_lite.peripheral.conv_engine import WaitModeSettings, address_register, pair_register
 from mlonmcu_lite.peripheral.cost_detailed import CostModelSettings
 from mlonmcu_lite.peripheral.dense import DenseCapabilities, DenseJob
 from mlonmcu_lite.peripheral.requant import REQUANT_FIELDS, RequantSettings, requant_registers
-from mlonmcu_lite.peripheral.settings import CODEGEN
 from mlonmcu_lite.peripheral.spec import BitField, PeripheralSpec, Register
 
 
 class QDenseSettings(CostModelSettings, WaitModeSettings, RequantSettings):
     """`macs_per_cycle` multipliers in `pe_lanes` lanes (one output unit each); the detailed
-    cost model charges DMA of the weights, which dominate a fully connected layer."""
-
-    fused_requant: bool = Field(True, description="the device also requantizes (TFLite's FC "
-                                "rounding) and writes int8; else int32 for the CPU",
-                                json_schema_extra=CODEGEN)
+    cost model charges DMA of the weights, which dominate a fully connected layer;
+    `fused_requant` (default on) applies TFLite's single-rounding FC rescale on the device."""
 
 
 SPEC = PeripheralSpec(
