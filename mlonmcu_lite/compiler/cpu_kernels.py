@@ -1,0 +1,308 @@
+"""Register-blocked int8 CPU micro-kernels, emitted as C specialised per layer geometry.
+
+Why hand-written C and not a TIR schedule: an rv32imc MAC is a load, a `mul` and an `add`;
+reaching ~3 instructions per MAC needs several accumulators in registers, operands shared
+between them and one pointer bump per step, which TVM 0.27's C printer cannot produce from a
+schedule (it re-derives every index).  Each kernel is a template whose shapes are C constants,
+so clang folds every index into an immediate offset; layers with the same geometry share one
+function (the weights and requantization tables are arguments).
+
+Requantization is TFLite's MultiplyByQuantizedMultiplier in 32-bit arithmetic: the high word
+of a 32x32 product (`mul` + `mulh`) and gemmlowp's RoundingDivideByPOT, the same integer steps
+as the reference kernels (frontend/requant.py states them in int64; the identities used are
+checked there and by the bit-exact tests).
+
+Kernels:
+  * conv  (groups = 1): 2 output pixels x 4 output channels per pass; input columns are the
+    input itself for a 1x1 conv, else an im2col copy of the two receptive fields (padded taps
+    hold the pad value); weights repacked [OC/4][K][4] at compile time.
+  * dwconv (groups = channels): one channel at a time, its taps and requantization in
+    registers; interior pixels without any bounds test, border pixels with per-tap tests.
+  * fc: `ROWS` output units per pass over the input, weights repacked [N/ROWS][K][ROWS].
+  * requant: int32 accumulators (e.g. from an accelerator) to int8, channel outer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+
+HELPERS = r"""
+/* TFLite MultiplyByQuantizedMultiplier, double rounding, 32-bit steps (mul + mulh). */
+static inline __attribute__((unused)) int32_t mlml_srdhm(int32_t a, int32_t m) {
+  /* SaturatingRoundingDoublingHighMul for m >= 0: (a*m + 2^30) >> 31. */
+  return (int32_t)(((int64_t)a * m + (1ll << 30)) >> 31);
+}
+static inline __attribute__((unused)) int32_t mlml_rdpot(int32_t x, int32_t mask, int32_t right) {
+  /* gemmlowp RoundingDivideByPOT: round half away from zero, no overflow. */
+  int32_t threshold = (mask >> 1) + (x < 0);
+  return (x >> right) + ((x & mask) > threshold);
+}
+static inline __attribute__((unused)) int8_t mlml_clamp8(int32_t v, int32_t lo, int32_t hi) {
+  return (int8_t)(v < lo ? lo : (v > hi ? hi : v));
+}
+"""
+
+PW = 2  # output pixels per conv pass
+OCB = 4  # output channels per conv pass
+FC_ROWS = 8  # output units per fully-connected pass
+
+
+@dataclass(frozen=True)
+class RequantSpec:
+    """What the C needs to know at compile time about a requantization."""
+
+    zero_point: int
+    lo: int
+    hi: int
+    single: bool
+    has_left: bool  # some channel shifts left (TFLite shift > 0)
+    single_total: int = 31  # single rounding: total right shift (31 - s)
+
+
+def _rq_lines(spec: RequantSpec, acc: str, out: str, m: str, s: str, indent: str) -> list[str]:
+    """C statements computing int8 `out` from int32 `acc` (per-channel m, s expressions)."""
+    if spec.single:
+        total = spec.single_total
+        return [f"{indent}{{ (void)({s}); int64_t v_ = ((int64_t){acc} * {m} + (1ll << {total - 1})) >> {total};",
+                f"{indent}  v_ += {spec.zero_point};",
+                f"{indent}  {out} = (int8_t)(v_ < {spec.lo} ? {spec.lo} : (v_ > {spec.hi} ? {spec.hi} : v_)); }}"]
+    lines = [f"{indent}{{ int32_t s_ = {s};"]
+    if spec.has_left:
+        lines += [f"{indent}  int32_t l_ = s_ > 0 ? s_ : 0, r_ = s_ > 0 ? 0 : -s_;",
+                  f"{indent}  int32_t h_ = mlml_srdhm((int32_t)((uint32_t){acc} << l_), {m});"]
+    else:
+        lines += [f"{indent}  int32_t r_ = -s_;",
+                  f"{indent}  int32_t h_ = mlml_srdhm({acc}, {m});"]
+    lines += [f"{indent}  h_ = mlml_rdpot(h_, (int32_t)((1u << r_) - 1u), r_) + {spec.zero_point};",
+              f"{indent}  {out} = mlml_clamp8(h_, {spec.lo}, {spec.hi}); }}"]
+    return lines
+
+
+def _name(kind: str, key: tuple) -> str:
+    return f"mlml_cpu_{kind}_{hashlib.sha256(repr(key).encode()).hexdigest()[:10]}"
+
+
+@dataclass(frozen=True)
+class ConvGeo:
+    h: int
+    w: int
+    c: int
+    oh: int
+    ow: int
+    oc: int
+    kh: int
+    kw: int
+    sh: int
+    sw: int
+    pt: int
+    pl: int
+    pad_value: int
+
+
+SIGNATURE = ("(const int8_t* restrict x, const int8_t* restrict w, const int32_t* restrict bias, "
+             "const int32_t* restrict mult, const int32_t* restrict shift, int8_t* restrict y)")
+
+
+def pack_conv_weights(w_ohwi: np.ndarray) -> np.ndarray:
+    """OHWI -> [OC/4][K][4] for the full blocks, then the leftover channels' rows [K]."""
+    oc = w_ohwi.shape[0]
+    flat = w_ohwi.reshape(oc, -1)
+    full = oc - oc % OCB
+    blocks = flat[:full].reshape(full // OCB, OCB, -1).transpose(0, 2, 1).reshape(-1)
+    return np.ascontiguousarray(np.concatenate([blocks, flat[full:].reshape(-1)])).astype(np.int8)
+
+
+def conv_kernel(g: ConvGeo, rq: RequantSpec) -> tuple[str, str]:
+    """(symbol, C definition) of a groups=1 conv with fused requantization."""
+    name = _name("conv", (g, rq))
+    k = g.kh * g.kw * g.c
+    direct = g.kh == 1 and g.kw == 1 and g.pt == 0 and g.pl == 0
+    pixels = g.oh * g.ow
+    full = g.oc - g.oc % OCB
+    k4 = k - k % 4
+    L = [f"void {name}{SIGNATURE} {{"]
+    if not direct:
+        L.append(f"  int8_t col[{PW}][{k}] __attribute__((aligned(4)));")
+    L.append(f"  for (int32_t p = 0; p < {pixels}; p += {PW}) {{")
+    L.append(f"    const int32_t two = p + 1 < {pixels};")
+    for i in range(PW):
+        pix = f"(p + {i} * two)"
+        if direct:
+            src = (f"x + {pix} * {g.c}" if g.sh == 1 and g.sw == 1 and g.h == g.oh and g.w == g.ow else
+                   f"x + (({pix} / {g.ow}) * {g.sh} * {g.w} + ({pix} % {g.ow}) * {g.sw}) * {g.c}")
+            L.append(f"    const int8_t* a{i} = {src};")
+            continue
+        L += [f"    {{ const int32_t q = {pix}, oy = q / {g.ow}, ox = q % {g.ow};",
+              f"      int8_t* d = col[{i}];",
+              f"      for (int32_t ky = 0; ky < {g.kh}; ++ky) {{",
+              f"        const int32_t iy = oy * {g.sh} - {g.pt} + ky;",
+              f"        for (int32_t kx = 0; kx < {g.kw}; ++kx) {{",
+              f"          const int32_t ix = ox * {g.sw} - {g.pl} + kx;",
+              f"          if (iy >= 0 && iy < {g.h} && ix >= 0 && ix < {g.w}) {{",
+              f"            const int8_t* s = x + (iy * {g.w} + ix) * {g.c};",
+              f"            for (int32_t j = 0; j < {g.c}; ++j) d[j] = s[j];",
+              "          } else {",
+              f"            for (int32_t j = 0; j < {g.c}; ++j) d[j] = {g.pad_value};",
+              "          }",
+              f"          d += {g.c};",
+              "        }",
+              "      }",
+              "    }",
+              f"    const int8_t* a{i} = col[{i}];"]
+    L += ["    int8_t* y0 = y + p * " + str(g.oc) + ";",
+          f"    int8_t* y1 = y0 + {g.oc} * two;",
+          "    const int8_t* wb = w;"]
+    if full:
+        L += [f"    for (int32_t o = 0; o < {full}; o += {OCB}) {{",
+              "      int32_t s00 = bias[o], s01 = bias[o + 1], s02 = bias[o + 2], s03 = bias[o + 3];",
+              "      int32_t s10 = s00, s11 = s01, s12 = s02, s13 = s03;",
+              "      const int8_t* x0 = a0; const int8_t* x1 = a1;",
+              f"      for (int32_t kk = 0; kk < {k4}; kk += 4) {{"]
+        for u in range(4):
+            L += [f"        {{ const int32_t p0 = x0[{u}], p1 = x1[{u}];",
+                  *(f"          {{ const int32_t q = wb[{4 * u + j}]; s0{j} += p0 * q; s1{j} += p1 * q; }}"
+                    for j in range(OCB)),
+                  "        }"]
+        L += ["        x0 += 4; x1 += 4; wb += 16;", "      }"]
+        if k % 4:
+            L += [f"      for (int32_t kk = 0; kk < {k % 4}; ++kk) {{",
+                  "        const int32_t p0 = x0[kk], p1 = x1[kk];",
+                  *(f"        {{ const int32_t q = wb[{j}]; s0{j} += p0 * q; s1{j} += p1 * q; }}" for j in range(OCB)),
+                  "        wb += 4;", "      }"]
+        for j in range(OCB):
+            for i in range(PW):
+                L += _rq_lines(rq, f"s{i}{j}", f"y{i}[o + {j}]", f"mult[o + {j}]", f"shift[o + {j}]", "      ")
+        L.append("    }")
+    if g.oc % OCB:
+        L += [f"    for (int32_t o = {full}; o < {g.oc}; ++o) {{",
+              "      int32_t s0 = bias[o], s1 = s0;",
+              f"      for (int32_t kk = 0; kk < {k}; ++kk) {{ const int32_t q = wb[kk]; s0 += a0[kk] * q; s1 += a1[kk] * q; }}",
+              f"      wb += {k};"]
+        L += _rq_lines(rq, "s0", "y0[o]", "mult[o]", "shift[o]", "      ")
+        L += _rq_lines(rq, "s1", "y1[o]", "mult[o]", "shift[o]", "      ")
+        L.append("    }")
+    L += ["  }", "}"]
+    return name, "\n".join(L)
+
+
+def dwconv_kernel(g: ConvGeo, rq: RequantSpec) -> tuple[str, str]:
+    """(symbol, C definition) of a depthwise conv (multiplier 1) with fused requantization.
+
+    Weights stay OHWI ([C][KH][KW][1]).  Interior output pixels (every tap inside the input)
+    run without bounds tests; the others substitute `pad_value` for outside taps.
+    """
+    name = _name("dw", (g, rq))
+    taps = g.kh * g.kw
+    # interior ranges: oy*sh - pt >= 0 and oy*sh - pt + kh - 1 < h
+    oy0 = min(g.oh, -(-g.pt // g.sh))
+    oy1 = max(oy0, min(g.oh, (g.h - g.kh + g.pt) // g.sh + 1))
+    ox0 = min(g.ow, -(-g.pl // g.sw))
+    ox1 = max(ox0, min(g.ow, (g.w - g.kw + g.pl) // g.sw + 1))
+    inner = " + ".join(f"xp[{(ky * g.w + kx) * g.c}] * wt{ky * g.kw + kx}"
+                       for ky in range(g.kh) for kx in range(g.kw))
+    L = [f"static void {name}_edge(const int8_t* restrict x, const int32_t* wt, int32_t c, int32_t oy, int32_t ox,",
+         "                       int32_t* acc) {",
+         "  int32_t s = *acc;",
+         f"  for (int32_t ky = 0; ky < {g.kh}; ++ky) {{",
+         f"    const int32_t iy = oy * {g.sh} - {g.pt} + ky;",
+         f"    for (int32_t kx = 0; kx < {g.kw}; ++kx) {{",
+         f"      const int32_t ix = ox * {g.sw} - {g.pl} + kx;",
+         f"      const int32_t v = (iy >= 0 && iy < {g.h} && ix >= 0 && ix < {g.w}) ? x[(iy * {g.w} + ix) * {g.c} + c] : {g.pad_value};",
+         f"      s += v * wt[ky * {g.kw} + kx];",
+         "    }", "  }", "  *acc = s;", "}", "",
+         f"void {name}{SIGNATURE} {{",
+         f"  for (int32_t c = 0; c < {g.c}; ++c) {{",
+         f"    const int8_t* wc = w + c * {taps};",
+         f"    int32_t wt[{taps}];",
+         f"    for (int32_t t = 0; t < {taps}; ++t) wt[t] = wc[t];",
+         *(f"    const int32_t wt{t} = wt[{t}];" for t in range(taps)),
+         "    const int32_t b = bias[c], m = mult[c], sh = shift[c];",
+         f"    int8_t* yc = y + c;"]
+    store = _rq_lines(rq, "acc", f"yc[(oy * {g.ow} + ox) * {g.c}]", "m", "sh", "        ")
+    L += [f"    for (int32_t oy = 0; oy < {g.oh}; ++oy) {{",
+          f"      const int32_t row_inside = oy >= {oy0} && oy < {oy1};",
+          f"      for (int32_t ox = 0; ox < {g.ow}; ++ox) {{",
+          "        int32_t acc = b;",
+          f"        if (row_inside && ox == {ox0}) {{",
+          f"          const int8_t* xp = x + ((oy * {g.sh} - {g.pt}) * {g.w} + ox * {g.sw} - {g.pl}) * {g.c} + c;",
+          f"          for (; ox < {ox1}; ++ox, xp += {g.sw * g.c}) {{",
+          f"            acc = b + {inner};",
+          *["  " + line for line in store],
+          "          }",
+          f"          if (ox >= {g.ow}) break;",
+          "          acc = b;",
+          "        }",
+          f"        {name}_edge(x, wt, c, oy, ox, &acc);",
+          *store,
+          "      }", "    }", "  }", "}"]
+    return name, "\n".join(L)
+
+
+def pack_fc_weights(w_kn: np.ndarray) -> np.ndarray:
+    """[K, N] -> [N/ROWS][K][ROWS] for the full blocks, then the leftover units' rows [K]."""
+    k, n = w_kn.shape
+    full = n - n % FC_ROWS
+    blocks = w_kn[:, :full].reshape(k, full // FC_ROWS, FC_ROWS).transpose(1, 0, 2).reshape(-1)
+    return np.ascontiguousarray(np.concatenate([blocks, w_kn[:, full:].T.reshape(-1)])).astype(np.int8)
+
+
+def fc_kernel(m_rows: int, k: int, n: int, rq: RequantSpec) -> tuple[str, str]:
+    """(symbol, C definition) of x[M,K] @ W[K,N] + bias with fused requantization."""
+    name = _name("fc", (m_rows, k, n, rq))
+    full = n - n % FC_ROWS
+    R = FC_ROWS
+    L = [f"void {name}{SIGNATURE} {{",
+         f"  for (int32_t r = 0; r < {m_rows}; ++r) {{",
+         f"    const int8_t* xr = x + r * {k};",
+         f"    int8_t* yr = y + r * {n};",
+         "    const int8_t* wb = w;"]
+    if full:
+        L += [f"    for (int32_t o = 0; o < {full}; o += {R}) {{",
+              "      " + " ".join(f"int32_t s{j} = bias[o + {j}];" for j in range(R)),
+              "      const int8_t* xk = xr;",
+              f"      for (int32_t kk = 0; kk < {k - k % 2}; kk += 2) {{"]
+        for u in range(2):
+            L += [f"        {{ const int32_t p = xk[{u}];",
+                  "          " + " ".join(f"s{j} += p * wb[{R * u + j}];" for j in range(R)),
+                  "        }"]
+        L += [f"        xk += 2; wb += {2 * R};", "      }"]
+        if k % 2:
+            L += ["      { const int32_t p = xk[0];",
+                  "        " + " ".join(f"s{j} += p * wb[{j}];" for j in range(R)),
+                  f"        wb += {R}; }}"]
+        for j in range(R):
+            L += _rq_lines(rq, f"s{j}", f"yr[o + {j}]", f"mult[{0 if rq.single else f'o + {j}'}]",
+                           f"shift[{0 if rq.single else f'o + {j}'}]", "      ")
+        L.append("    }")
+    if n % R:
+        L += [f"    for (int32_t o = {full}; o < {n}; ++o) {{",
+              "      int32_t s = bias[o];",
+              f"      for (int32_t kk = 0; kk < {k}; ++kk) s += xr[kk] * wb[kk];",
+              f"      wb += {k};"]
+        L += _rq_lines(rq, "s", "yr[o]", f"mult[{0 if rq.single else 'o'}]", f"shift[{0 if rq.single else 'o'}]", "      ")
+        L.append("    }")
+    L += ["  }", "}"]
+    return name, "\n".join(L)
+
+
+REQUANT_SIGNATURE = ("(const int32_t* restrict x, const int32_t* restrict mult, "
+                     "const int32_t* restrict shift, int8_t* restrict y)")
+
+
+def requant_kernel(pixels: int, channels: int, per_channel: bool, rq: RequantSpec) -> tuple[str, str]:
+    """(symbol, C definition): int32 [pixels, channels] -> int8, channel outer."""
+    name = _name("rq", (pixels, channels, per_channel, rq))
+    idx = "c" if per_channel else "0"
+    L = [f"void {name}{REQUANT_SIGNATURE} {{",
+         f"  for (int32_t c = 0; c < {channels}; ++c) {{",
+         f"    const int32_t m = mult[{idx}], sh = shift[{idx}];",
+         "    const int32_t* xc = x + c;",
+         "    int8_t* yc = y + c;",
+         f"    for (int32_t p = 0; p < {pixels}; ++p, xc += {channels}, yc += {channels}) {{",
+         "      const int32_t acc = *xc;"]
+    L += _rq_lines(rq, "acc", "*yc", "m", "sh", "      ")
+    L += ["    }", "  }", "}"]
+    return name, "\n".join(L)

@@ -1,0 +1,201 @@
+"""CPU micro-kernel pass: `conv/FC -> bias -> requantize` chains -> calls of specialised C kernels.
+
+Runs on the integer Relax `main` after the accelerator offload pass and before TVM's lowering.
+A chain `[pad] -> conv2d | matmul -> add(bias) -> requantize -> int8` (the frontend's canonical
+form) becomes one `call_dps_packed` of a kernel from `cpu_kernels`, and the requantization of
+an accelerator's int32 output becomes a call of the requant kernel.  The call is an ordinary
+Relax value, so TVM still plans the arena (StaticPlanBlockMemory) and lowers and fuses every
+other op; the AOT emitter prints the call.  Tensors between layers stay int8.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+from tvm import relax
+from tvm.relax.expr_functor import PyExprMutator, mutator
+
+from . import cpu_kernels as ck
+from .patterns import ConvMatch, constant, match_conv, op_name
+from .requant_match import Requant, match_requant
+
+
+@dataclass
+class CpuKernels:
+    """The rewritten module, the C definitions (one per distinct kernel) and call emitters."""
+
+    mod: object
+    definitions: dict[str, str] = field(default_factory=dict)
+    layers: dict[str, str] = field(default_factory=dict)  # root var name -> kernel symbol
+
+    def emitters(self) -> dict[str, Callable[[list[str], list[str]], str]]:
+        def emitter(symbol: str):
+            return lambda inputs, outputs: f"  {symbol}({', '.join(inputs + outputs)});"
+        return {symbol: emitter(symbol) for symbol in self.definitions}
+
+    def source(self) -> str:
+        return "\n\n".join(['/* CPU micro-kernels (mlonmcu_lite/compiler/cpu_kernels.py). Do not edit. */',
+                            '#include "cpu_kernels.h"', ck.HELPERS, *self.definitions.values(), ""])
+
+    def header(self) -> str:
+        protos = [re.search(rf"void {s}\([^)]*\)", d).group(0) + ";" for s, d in self.definitions.items()]
+        return "\n".join(["/* Prototypes of the CPU micro-kernels. Do not edit. */", "#ifndef MLML_CPU_KERNELS_H",
+                          "#define MLML_CPU_KERNELS_H", "#include <stdint.h>", "", *protos, "", "#endif", ""])
+
+
+def _spec(rq: Requant) -> ck.RequantSpec:
+    if rq.single:
+        return ck.RequantSpec(rq.zero_point, rq.lo, rq.hi, True, False, int(31 - rq.shift[0]))
+    return ck.RequantSpec(rq.zero_point, rq.lo, rq.hi, False, bool(np.any(rq.shift > 0)))
+
+
+def _bias(add, acc_var, channels: int) -> np.ndarray | None:
+    if op_name(add) != "relax.add" or not add.args[0].same_as(acc_var):
+        return None
+    value = constant(add.args[1])
+    if value is None or value.dtype != np.int32 or value.size != channels:
+        return None
+    return value.reshape(channels)
+
+
+def _per_channel(values: np.ndarray, channels: int) -> np.ndarray:
+    return np.ascontiguousarray(np.broadcast_to(values.reshape(-1), (channels,))).astype(np.int32)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    symbol: str
+    definition: str
+    args: tuple  # relax exprs: data first, then constants
+
+
+class _Planner:
+    def __init__(self, func: relax.Function):
+        self.var2val = relax.analysis.get_var2val(func)
+        self.uses: dict = {}
+        for block in func.body.blocks:
+            if isinstance(block, relax.DataflowBlock):
+                for var, users in relax.analysis.udchain(block).items():
+                    self.uses[var] = len(users)
+
+    def n_uses(self, var) -> int:
+        return self.uses.get(var, 0)
+
+    def plan(self, root) -> _Plan | None:
+        rq = match_requant(root, self.var2val.get, self.n_uses)
+        if rq is None or not isinstance(rq.acc, relax.Var):
+            return None
+        if rq.single and not 1 <= 31 - int(rq.shift[0]) <= 62:
+            return None
+        acc_value = self.var2val.get(rq.acc)
+        if op_name(acc_value) == "relax.call_dps_packed":
+            return self._requant(rq)
+        if op_name(acc_value) != "relax.add" or self.n_uses(rq.acc) != 1:
+            return None
+        producer = acc_value.args[0]
+        if not isinstance(producer, relax.Var) or self.n_uses(producer) != 1:
+            return None
+        call = self.var2val.get(producer)
+        if op_name(call) == "relax.nn.conv2d":
+            return self._conv(rq, acc_value, producer, call)
+        if op_name(call) == "relax.matmul":
+            return self._fc(rq, acc_value, producer, call)
+        return None
+
+    def _conv(self, rq: Requant, add, producer, call) -> _Plan | None:
+        match = match_conv(call, self.var2val.get)
+        if not isinstance(match, ConvMatch) or match.geometry.dilation != (1, 1):
+            return None
+        n, h, w, c = match.input_shape
+        _, oh, ow, oc = match.output_shape
+        bias = _bias(add, producer, oc)
+        if n != 1 or bias is None or str(call.args[0].ty.dtype) != "int8":
+            return None
+        g = match.geometry
+        weights = match.weight_ohwi
+        geo = ck.ConvGeo(h, w, c, oh, ow, oc, weights.shape[1], weights.shape[2], *g.strides,
+                         g.padding[0], g.padding[1], g.pad_value)
+        spec = _spec(rq)
+        if g.groups == 1:
+            symbol, definition = ck.conv_kernel(geo, spec)
+            packed = ck.pack_conv_weights(weights)
+        elif g.groups == c == oc and weights.shape[3] == 1:
+            symbol, definition = ck.dwconv_kernel(geo, spec)
+            packed = np.ascontiguousarray(weights.reshape(-1)).astype(np.int8)
+        else:
+            return None
+        args = (match.data, relax.const(packed), relax.const(bias.astype(np.int32)),
+                relax.const(_per_channel(rq.multiplier, oc)), relax.const(_per_channel(rq.shift, oc)))
+        return _Plan(symbol, definition, args)
+
+    def _fc(self, rq: Requant, add, producer, call) -> _Plan | None:
+        x, wexpr = call.args
+        weights = constant(wexpr)
+        if weights is None or weights.ndim != 2 or str(x.ty.dtype) != "int8" or len(x.ty.shape) != 2:
+            return None
+        m_rows = int(x.ty.shape[0])
+        k, n = weights.shape
+        bias = _bias(add, producer, n)
+        if bias is None:
+            return None
+        spec = _spec(rq)
+        if not rq.single:
+            mult, shift = _per_channel(rq.multiplier, n), _per_channel(rq.shift, n)
+        else:
+            mult, shift = rq.multiplier.astype(np.int32), rq.shift.astype(np.int32)
+        symbol, definition = ck.fc_kernel(m_rows, k, n, spec)
+        args = (x, relax.const(ck.pack_fc_weights(weights)), relax.const(bias.astype(np.int32)),
+                relax.const(mult), relax.const(shift))
+        return _Plan(symbol, definition, args)
+
+    def _requant(self, rq: Requant) -> _Plan | None:
+        shape = [int(d) for d in rq.acc.ty.shape]
+        channels = shape[-1]
+        if rq.multiplier.size not in (1, channels) or rq.single:
+            return None
+        per_channel = rq.multiplier.size == channels
+        spec = _spec(rq)
+        symbol, definition = ck.requant_kernel(int(np.prod(shape[:-1])), channels, per_channel, spec)
+        return _Plan(symbol, definition, (rq.acc, relax.const(rq.multiplier.astype(np.int32)),
+                                          relax.const(rq.shift.astype(np.int32))))
+
+
+@mutator
+class _Rewriter(PyExprMutator):
+    def visit_call_(self, call):
+        plan = next((p for value, p in self.plans if value.same_as(call)), None)
+        if plan is not None:
+            args = [self.visit_expr(a) for a in plan.args]
+            out_ty = relax.TensorType([int(d) for d in call.ty.shape], "int8")
+            return relax.call_dps_packed(relax.ExternFunc(plan.symbol), relax.Tuple(args), out_ty=out_ty)
+        return super().visit_call_(call)
+
+
+def cpu_kernel_pass(mod) -> CpuKernels:
+    """Rewrite `main`'s conv/FC/requant chains into CPU micro-kernel calls."""
+    func = mod["main"]
+    planner = _Planner(func)
+    plans: list = []
+    result = CpuKernels(mod)
+    for block in func.body.blocks:
+        for binding in block.bindings:
+            value = binding.value
+            if op_name(value) != "relax.astype":
+                continue
+            plan = planner.plan(binding.var)
+            if plan is None:
+                continue
+            plans.append((value, plan))
+            result.definitions.setdefault(plan.symbol, plan.definition)
+            result.layers[str(binding.var.name)] = plan.symbol
+    if not plans:
+        return result
+    rewriter = _Rewriter(mod)
+    rewriter.plans = plans
+    new_func = rewriter.visit_expr(func)
+    rewriter.builder_.update_func(mod.get_global_var("main"), new_func)
+    result.mod = relax.transform.DeadCodeElimination()(rewriter.builder_.get())
+    return result
