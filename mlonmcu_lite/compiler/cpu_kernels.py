@@ -45,7 +45,7 @@ static inline __attribute__((unused)) int8_t mlml_clamp8(int32_t v, int32_t lo, 
 }
 """
 
-PW = 2  # output pixels per conv pass
+PW = 4  # output pixels per conv pass
 OCB = 4  # output channels per conv pass
 FC_ROWS = 8  # output units per fully-connected pass
 
@@ -115,74 +115,103 @@ def pack_conv_weights(w_ohwi: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.concatenate([blocks, flat[full:].reshape(-1)])).astype(np.int8)
 
 
+def _copy_lines(g: ConvGeo, indent: str) -> list[str]:
+    """im2col of one receptive field into `d` (taps outside the input hold pad_value)."""
+    words = g.c % 4 == 0
+    if words:
+        copy = [f"{indent}      const uint32_t* s = (const uint32_t*)(x + (iy * {g.w} + ix) * {g.c});",
+                f"{indent}      for (int32_t j = 0; j < {g.c // 4}; ++j) ((uint32_t*)d)[j] = s[j];"]
+        fill = (g.pad_value & 0xFF) * 0x01010101
+        pad = [f"{indent}      for (int32_t j = 0; j < {g.c // 4}; ++j) ((uint32_t*)d)[j] = {fill}u;"]
+    else:
+        copy = [f"{indent}      const int8_t* s = x + (iy * {g.w} + ix) * {g.c};",
+                f"{indent}      for (int32_t j = 0; j < {g.c}; ++j) d[j] = s[j];"]
+        pad = [f"{indent}      for (int32_t j = 0; j < {g.c}; ++j) d[j] = {g.pad_value};"]
+    return [f"{indent}for (int32_t ky = 0; ky < {g.kh}; ++ky) {{",
+            f"{indent}  const int32_t iy = oy * {g.sh} - {g.pt} + ky;",
+            f"{indent}  for (int32_t kx = 0; kx < {g.kw}; ++kx) {{",
+            f"{indent}    const int32_t ix = ox * {g.sw} - {g.pl} + kx;",
+            f"{indent}    if (iy >= 0 && iy < {g.h} && ix >= 0 && ix < {g.w}) {{",
+            *copy,
+            f"{indent}    }} else {{",
+            *pad,
+            f"{indent}    }}",
+            f"{indent}    d += {g.c};",
+            f"{indent}  }}",
+            f"{indent}}}"]
+
+
 def conv_kernel(g: ConvGeo, rq: RequantSpec) -> tuple[str, str]:
-    """(symbol, C definition) of a groups=1 conv with fused requantization."""
+    """(symbol, C definition) of a groups=1 conv with fused requantization.
+
+    Pixels are taken PW at a time in row-major order (a group may span two rows); the last
+    group is shifted back to end at the last pixel (its overlap is recomputed identically).
+    A 1x1 stride-1 conv reads the input in place (PW pixels are PW*C consecutive bytes);
+    every other conv copies the PW receptive fields side by side (im2col).
+    """
     name = _name("conv", (g, rq))
     k = g.kh * g.kw * g.c
-    direct = g.kh == 1 and g.kw == 1 and g.pt == 0 and g.pl == 0
     pixels = g.oh * g.ow
+    direct = (g.kh == 1 and g.kw == 1 and g.sh == 1 and g.sw == 1 and g.pt == 0 and g.pl == 0
+              and g.h == g.oh and g.w == g.ow and pixels >= PW)
+    stride = g.c if direct else k  # bytes between the pixels' columns
     full = g.oc - g.oc % OCB
     k4 = k - k % 4
     L = [f"void {name}{SIGNATURE} {{"]
     if not direct:
-        L.append(f"  int8_t col[{PW}][{k}] __attribute__((aligned(4)));")
+        L.append(f"  int8_t col[{PW} * {k}] __attribute__((aligned(4)));")
     L.append(f"  for (int32_t p = 0; p < {pixels}; p += {PW}) {{")
-    L.append(f"    const int32_t two = p + 1 < {pixels};")
-    for i in range(PW):
-        pix = f"(p + {i} * two)"
-        if direct:
-            src = (f"x + {pix} * {g.c}" if g.sh == 1 and g.sw == 1 and g.h == g.oh and g.w == g.ow else
-                   f"x + (({pix} / {g.ow}) * {g.sh} * {g.w} + ({pix} % {g.ow}) * {g.sw}) * {g.c}")
-            L.append(f"    const int8_t* a{i} = {src};")
-            continue
-        L += [f"    {{ const int32_t q = {pix}, oy = q / {g.ow}, ox = q % {g.ow};",
-              f"      int8_t* d = col[{i}];",
-              f"      for (int32_t ky = 0; ky < {g.kh}; ++ky) {{",
-              f"        const int32_t iy = oy * {g.sh} - {g.pt} + ky;",
-              f"        for (int32_t kx = 0; kx < {g.kw}; ++kx) {{",
-              f"          const int32_t ix = ox * {g.sw} - {g.pl} + kx;",
-              f"          if (iy >= 0 && iy < {g.h} && ix >= 0 && ix < {g.w}) {{",
-              f"            const int8_t* s = x + (iy * {g.w} + ix) * {g.c};",
-              f"            for (int32_t j = 0; j < {g.c}; ++j) d[j] = s[j];",
-              "          } else {",
-              f"            for (int32_t j = 0; j < {g.c}; ++j) d[j] = {g.pad_value};",
-              "          }",
-              f"          d += {g.c};",
-              "        }",
-              "      }",
+    if direct:
+        L += [f"    const int32_t p0 = p + {PW} <= {pixels} ? p : {pixels - PW};",
+              f"    const int8_t* a = x + p0 * {g.c};"]
+    else:
+        L += ["    const int32_t p0 = p;",
+              "    int8_t* d = col;",
+              f"    for (int32_t i = 0; i < {PW}; ++i) {{",
+              f"      const int32_t q = p + i < {pixels} ? p + i : {pixels - 1};",
+              f"      const int32_t oy = q / {g.ow}, ox = q % {g.ow};",
+              *_copy_lines(g, "      "),
               "    }",
-              f"    const int8_t* a{i} = col[{i}];"]
-    L += ["    int8_t* y0 = y + p * " + str(g.oc) + ";",
-          f"    int8_t* y1 = y0 + {g.oc} * two;",
-          "    const int8_t* wb = w;"]
+              "    const int8_t* a = col;"]
+    L += ["    const int8_t* wb = w;"]
+    yrow = [f"y + ((p0 + {i} < {pixels} ? p0 + {i} : {pixels - 1}) * {g.oc})" for i in range(PW)]
+    L += [f"    int8_t* y{i} = {yrow[i]};" for i in range(PW)]
+    acc = [[f"s{i}{j}" for j in range(OCB)] for i in range(PW)]
     if full:
-        L += [f"    for (int32_t o = 0; o < {full}; o += {OCB}) {{",
-              "      int32_t s00 = bias[o], s01 = bias[o + 1], s02 = bias[o + 2], s03 = bias[o + 3];",
-              "      int32_t s10 = s00, s11 = s01, s12 = s02, s13 = s03;",
-              "      const int8_t* x0 = a0; const int8_t* x1 = a1;",
-              f"      for (int32_t kk = 0; kk < {k4}; kk += 4) {{"]
+        L += [f"    for (int32_t o = 0; o < {full}; o += {OCB}) {{"]
+        L += [f"      int32_t {acc[0][j]} = bias[o + {j}];" for j in range(OCB)]
+        L += [f"      int32_t " + ", ".join(f"{acc[i][j]} = {acc[0][j]}" for j in range(OCB)) + ";"
+              for i in range(1, PW)]
+        L += ["      const int8_t* xa = a;"]
+
+        def step(u: int, wofs: str) -> list[str]:
+            lines = ["        { " + " ".join(f"const int32_t p{i} = xa[{i * stride} + {u}];" for i in range(PW))]
+            for j in range(OCB):
+                lines.append(f"          {{ const int32_t q = wb[{wofs}{j}]; "
+                             + " ".join(f"{acc[i][j]} += p{i} * q;" for i in range(PW)) + " }")
+            lines.append("        }")
+            return lines
+
+        L += [f"      for (int32_t kk = 0; kk < {k4}; kk += 4) {{"]
         for u in range(4):
-            L += [f"        {{ const int32_t p0 = x0[{u}], p1 = x1[{u}];",
-                  *(f"          {{ const int32_t q = wb[{4 * u + j}]; s0{j} += p0 * q; s1{j} += p1 * q; }}"
-                    for j in range(OCB)),
-                  "        }"]
-        L += ["        x0 += 4; x1 += 4; wb += 16;", "      }"]
+            L += step(u, f"{4 * u} + ")
+        L += ["        xa += 4; wb += 16;", "      }"]
         if k % 4:
-            L += [f"      for (int32_t kk = 0; kk < {k % 4}; ++kk) {{",
-                  "        const int32_t p0 = x0[kk], p1 = x1[kk];",
-                  *(f"        {{ const int32_t q = wb[{j}]; s0{j} += p0 * q; s1{j} += p1 * q; }}" for j in range(OCB)),
-                  "        wb += 4;", "      }"]
+            L += [f"      for (int32_t kk = 0; kk < {k % 4}; ++kk) {{"]
+            L += step(0, "")
+            L += ["        xa += 1; wb += 4;", "      }"]
         for j in range(OCB):
             for i in range(PW):
-                L += _rq_lines(rq, f"s{i}{j}", f"y{i}[o + {j}]", f"mult[o + {j}]", f"shift[o + {j}]", "      ")
+                L += _rq_lines(rq, acc[i][j], f"y{i}[o + {j}]", f"mult[o + {j}]", f"shift[o + {j}]", "      ")
         L.append("    }")
     if g.oc % OCB:
         L += [f"    for (int32_t o = {full}; o < {g.oc}; ++o) {{",
-              "      int32_t s0 = bias[o], s1 = s0;",
-              f"      for (int32_t kk = 0; kk < {k}; ++kk) {{ const int32_t q = wb[kk]; s0 += a0[kk] * q; s1 += a1[kk] * q; }}",
+              "      int32_t " + ", ".join(f"t{i} = bias[o]" for i in range(PW)) + ";",
+              f"      for (int32_t kk = 0; kk < {k}; ++kk) {{ const int32_t q = wb[kk]; "
+              + " ".join(f"t{i} += a[{i * stride} + kk] * q;" for i in range(PW)) + " }",
               f"      wb += {k};"]
-        L += _rq_lines(rq, "s0", "y0[o]", "mult[o]", "shift[o]", "      ")
-        L += _rq_lines(rq, "s1", "y1[o]", "mult[o]", "shift[o]", "      ")
+        for i in range(PW):
+            L += _rq_lines(rq, f"t{i}", f"y{i}[o]", "mult[o]", "shift[o]", "      ")
         L.append("    }")
     L += ["  }", "}"]
     return name, "\n".join(L)
@@ -203,23 +232,28 @@ def dwconv_kernel(g: ConvGeo, rq: RequantSpec) -> tuple[str, str]:
     ox1 = max(ox0, min(g.ow, (g.w - g.kw + g.pl) // g.sw + 1))
     inner = " + ".join(f"xp[{(ky * g.w + kx) * g.c}] * wt{ky * g.kw + kx}"
                        for ky in range(g.kh) for kx in range(g.kw))
-    L = [f"static void {name}_edge(const int8_t* restrict x, const int32_t* wt, int32_t c, int32_t oy, int32_t ox,",
-         "                       int32_t* acc) {",
-         "  int32_t s = *acc;",
-         f"  for (int32_t ky = 0; ky < {g.kh}; ++ky) {{",
-         f"    const int32_t iy = oy * {g.sh} - {g.pt} + ky;",
-         f"    for (int32_t kx = 0; kx < {g.kw}; ++kx) {{",
-         f"      const int32_t ix = ox * {g.sw} - {g.pl} + kx;",
-         f"      const int32_t v = (iy >= 0 && iy < {g.h} && ix >= 0 && ix < {g.w}) ? x[(iy * {g.w} + ix) * {g.c} + c] : {g.pad_value};",
-         f"      s += v * wt[ky * {g.kw} + kx];",
-         "    }", "  }", "  *acc = s;", "}", "",
+    L = [f"static int32_t {name}_edge(const int8_t* restrict x, const int32_t* wt, int32_t c, int32_t oy, int32_t ox) {{",
+         "  /* taps inside the input only; bpad (bias + pad_value * sum of all taps) covers the rest */",
+         f"  const int32_t y0 = oy * {g.sh} - {g.pt}, x0 = ox * {g.sw} - {g.pl};",
+         f"  const int32_t ky0 = y0 < 0 ? -y0 : 0, ky1 = y0 + {g.kh} > {g.h} ? {g.h} - y0 : {g.kh};",
+         f"  const int32_t kx0 = x0 < 0 ? -x0 : 0, kx1 = x0 + {g.kw} > {g.w} ? {g.w} - x0 : {g.kw};",
+         "  int32_t s = 0;",
+         "  for (int32_t ky = ky0; ky < ky1; ++ky) {",
+         f"    const int8_t* row = x + ((y0 + ky) * {g.w} + x0) * {g.c} + c;",
+         "    for (int32_t kx = kx0; kx < kx1; ++kx)",
+         f"      s += (row[kx * {g.c}] - {g.pad_value}) * wt[ky * {g.kw} + kx];",
+         "  }",
+         "  return s;",
+         "}", "",
          f"void {name}{SIGNATURE} {{",
          f"  for (int32_t c = 0; c < {g.c}; ++c) {{",
          f"    const int8_t* wc = w + c * {taps};",
          f"    int32_t wt[{taps}];",
-         f"    for (int32_t t = 0; t < {taps}; ++t) wt[t] = wc[t];",
+         "    int32_t wsum = 0;",
+         f"    for (int32_t t = 0; t < {taps}; ++t) {{ wt[t] = wc[t]; wsum += wt[t]; }}",
          *(f"    const int32_t wt{t} = wt[{t}];" for t in range(taps)),
          "    const int32_t b = bias[c], m = mult[c], sh = shift[c];",
+         f"    const int32_t bpad = b + {g.pad_value} * wsum;",
          f"    int8_t* yc = y + c;"]
     store = _rq_lines(rq, "acc", f"yc[(oy * {g.ow} + ox) * {g.c}]", "m", "sh", "        ")
     L += [f"    for (int32_t oy = 0; oy < {g.oh}; ++oy) {{",
@@ -233,9 +267,8 @@ def dwconv_kernel(g: ConvGeo, rq: RequantSpec) -> tuple[str, str]:
           *["  " + line for line in store],
           "          }",
           f"          if (ox >= {g.ow}) break;",
-          "          acc = b;",
           "        }",
-          f"        {name}_edge(x, wt, c, oy, ox, &acc);",
+          f"        acc = bpad + {name}_edge(x, wt, c, oy, ox);",
           *store,
           "      }", "    }", "  }", "}"]
     return name, "\n".join(L)

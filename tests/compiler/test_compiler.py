@@ -79,8 +79,8 @@ def test_generated_c_is_plain(tmp_path):
     # weights in ROM, activations in the arena, I/O buffers not initialised
     assert re.search(r"static const int8_t mlml_const_\d+\[\d+\]", model)
     assert f"uint8_t mlml_arena[{cm.arena_bytes}]" in model
-    assert "MLML_NOINIT int8_t mlml_input_0[270];" in model
-    assert "MLML_NOINIT int8_t mlml_output_0[5];" in model
+    assert "MLML_NOINIT int8_t mlml_input_0[270] __attribute__((aligned(8)));" in model
+    assert "MLML_NOINIT int8_t mlml_output_0[5] __attribute__((aligned(8)));" in model
     assert (tmp_path / "plan.json").is_file() and cm.plan["arena_bytes"] == cm.arena_bytes
 
 
