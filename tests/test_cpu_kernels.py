@@ -95,7 +95,7 @@ def test_conv_kernels_bit_exact_with_frontend_relax(case, tmp_path):
     assert "int64_t" not in (tmp_path / "model" / "cpu_kernels.c").read_text().split("mlml_clamp8", 1)[1]
 
 
-@pytest.mark.parametrize("m,k,n,shift", [(1, 37, 19, -3), (2, 16, 8, 0), (1, 9, 3, 1)])
+@pytest.mark.parametrize("m,k,n,shift", [(1, 37, 19, -3), (2, 16, 8, 0), (1, 9, 3, 1), (1, 64, 40, -1), (1, 24, 17, -20)])
 def test_fc_kernel_single_rounding_bit_exact(m, k, n, shift, tmp_path):
     rng = np.random.default_rng(k)
     mod = _fc_module(rng, m, k, n, shift)
@@ -119,3 +119,17 @@ def test_cpu_kernels_can_be_switched_off(tmp_path):
     im = SimpleNamespace(name="k", mod=mod, inputs=[], outputs=[])
     cm = compile_model(im, tmp_path, settings=CompilerSettings(cpu_kernels=False))
     assert not (tmp_path / "cpu_kernels.c").exists() and cm.plan["cpu_kernels"] == {}
+
+
+def test_residual_add_is_32_bit_and_in_place(tmp_path):
+    """resnet's ADDs: one int8 kernel each, writing over the input that dies there."""
+    from mlonmcu_lite.frontend import import_tflite
+
+    cm = compile_model(import_tflite(resolve_model("resnet").path), tmp_path)
+    adds = [s for s in cm.plan["steps"] if s["func"].startswith("mlml_cpu_add_")]
+    assert len(adds) == 3
+    for step in adds:
+        assert step["outputs"][0] in step["inputs"]
+    model_c = (tmp_path / "model.c").read_text()
+    layers = model_c.split("void mlml_model_run", 1)[1].split("mlml_cpu_fc", 1)[0]
+    assert "int64_t*" not in layers  # no int64 tensor between the conv/add layers (softmax aside)

@@ -18,7 +18,7 @@ Kernels:
     hold the pad value); weights repacked [OC/4][K][4] at compile time.
   * dwconv (groups = channels): one channel at a time, its taps and requantization in
     registers; interior pixels without any bounds test, border pixels with per-tap tests.
-  * fc: `ROWS` output units per pass over the input, weights repacked [N/ROWS][K][ROWS].
+  * fc: 16 (then 8, then 1) output units per pass over the input, weights repacked [K][16].
   * requant: int32 accumulators (e.g. from an accelerator) to int8, channel outer.
 """
 
@@ -47,7 +47,7 @@ static inline __attribute__((unused)) int8_t mlml_clamp8(int32_t v, int32_t lo, 
 
 PW = 4  # output pixels per conv pass
 OCB = 4  # output channels per conv pass
-FC_ROWS = 8  # output units per fully-connected pass
+FC_ROWS = (16, 8, 1)  # output units per fully-connected pass, largest first
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,13 @@ def _rq_lines(spec: RequantSpec, acc: str, out: str, m: str, s: str, indent: str
     """C statements computing int8 `out` from int32 `acc` (per-channel m, s expressions)."""
     if spec.single:
         total = spec.single_total
+        if total >= 32:
+            # (p + 2^(T-1)) >> T only needs the high word of p = acc*M when T >= 32 (exact:
+            # the low word adds less than one unit before the floor, or its carry for T = 32).
+            rounding = f"(1 << {total - 33})" if total >= 33 else f"(int32_t)(((uint32_t){acc} * (uint32_t){m}) >> 31)"
+            return [f"{indent}{{ (void)({s}); int32_t v_ = (int32_t)(((int64_t){acc} * {m}) >> 32);",
+                    f"{indent}  v_ = ((v_ + {rounding}) >> {total - 32}) + {spec.zero_point};",
+                    f"{indent}  {out} = mlml_clamp8(v_, {spec.lo}, {spec.hi}); }}"]
         return [f"{indent}{{ (void)({s}); int64_t v_ = ((int64_t){acc} * {m} + (1ll << {total - 1})) >> {total};",
                 f"{indent}  v_ += {spec.zero_point};",
                 f"{indent}  {out} = (int8_t)(v_ < {spec.lo} ? {spec.lo} : (v_ > {spec.hi} ? {spec.hi} : v_)); }}"]
@@ -200,9 +207,11 @@ def conv_kernel(g: ConvGeo, rq: RequantSpec) -> tuple[str, str]:
             L += [f"      for (int32_t kk = 0; kk < {k % 4}; ++kk) {{"]
             L += step(0, "")
             L += ["        xa += 1; wb += 4;", "      }"]
+        L += ["      const int32_t* mo = mult + o; const int32_t* so = shift + o;"]
+        L += [f"      int8_t* yo{i} = y{i} + o;" for i in range(PW)]
         for j in range(OCB):
             for i in range(PW):
-                L += _rq_lines(rq, acc[i][j], f"y{i}[o + {j}]", f"mult[o + {j}]", f"shift[o + {j}]", "      ")
+                L += _rq_lines(rq, acc[i][j], f"yo{i}[{j}]", f"mo[{j}]", f"so[{j}]", "      ")
         L.append("    }")
     if g.oc % OCB:
         L += [f"    for (int32_t o = {full}; o < {g.oc}; ++o) {{",
@@ -274,48 +283,56 @@ def dwconv_kernel(g: ConvGeo, rq: RequantSpec) -> tuple[str, str]:
     return name, "\n".join(L)
 
 
+def _fc_blocks(n: int) -> list[tuple[int, int]]:
+    """(first unit, rows) of each register block: 16 rows while they fit, then 8, then 1."""
+    blocks, o = [], 0
+    for rows in FC_ROWS:
+        while n - o >= rows:
+            blocks.append((o, rows))
+            o += rows
+    return blocks
+
+
 def pack_fc_weights(w_kn: np.ndarray) -> np.ndarray:
-    """[K, N] -> [N/ROWS][K][ROWS] for the full blocks, then the leftover units' rows [K]."""
+    """[K, N] -> per register block of R units, [K][R] (R = 16, 8 or 1)."""
     k, n = w_kn.shape
-    full = n - n % FC_ROWS
-    blocks = w_kn[:, :full].reshape(k, full // FC_ROWS, FC_ROWS).transpose(1, 0, 2).reshape(-1)
-    return np.ascontiguousarray(np.concatenate([blocks, w_kn[:, full:].T.reshape(-1)])).astype(np.int8)
+    parts = [w_kn[:, o:o + rows].reshape(-1) for o, rows in _fc_blocks(n)]
+    return np.ascontiguousarray(np.concatenate(parts)).astype(np.int8)
 
 
 def fc_kernel(m_rows: int, k: int, n: int, rq: RequantSpec) -> tuple[str, str]:
-    """(symbol, C definition) of x[M,K] @ W[K,N] + bias with fused requantization."""
+    """(symbol, C definition) of x[M,K] @ W[K,N] + bias with fused requantization.
+
+    Each weight is used once (batch 1), so a MAC costs at least its weight load, `mul` and
+    `add`; R accumulators per pass over x amortise the input load and the loop over R.
+    """
     name = _name("fc", (m_rows, k, n, rq))
-    full = n - n % FC_ROWS
-    R = FC_ROWS
     L = [f"void {name}{SIGNATURE} {{",
          f"  for (int32_t r = 0; r < {m_rows}; ++r) {{",
          f"    const int8_t* xr = x + r * {k};",
          f"    int8_t* yr = y + r * {n};",
          "    const int8_t* wb = w;"]
-    if full:
-        L += [f"    for (int32_t o = 0; o < {full}; o += {R}) {{",
+    sizes = sorted({rows for _, rows in _fc_blocks(n)}, reverse=True)
+    blocks = _fc_blocks(n)
+    for R in sizes:
+        first = min(o for o, rows in blocks if rows == R)
+        last = max(o for o, rows in blocks if rows == R) + R
+        unroll = next(u for u in (8, 4, 2, 1) if k % u == 0)
+        L += [f"    for (int32_t o = {first}; o < {last}; o += {R}) {{",
               "      " + " ".join(f"int32_t s{j} = bias[o + {j}];" for j in range(R)),
               "      const int8_t* xk = xr;",
-              f"      for (int32_t kk = 0; kk < {k - k % 2}; kk += 2) {{"]
-        for u in range(2):
+              f"      for (int32_t kk = 0; kk < {k}; kk += {unroll}) {{"]
+        for u in range(unroll):
             L += [f"        {{ const int32_t p = xk[{u}];",
                   "          " + " ".join(f"s{j} += p * wb[{R * u + j}];" for j in range(R)),
                   "        }"]
-        L += [f"        xk += 2; wb += {2 * R};", "      }"]
-        if k % 2:
-            L += ["      { const int32_t p = xk[0];",
-                  "        " + " ".join(f"s{j} += p * wb[{j}];" for j in range(R)),
-                  f"        wb += {R}; }}"]
+        L += [f"        xk += {unroll}; wb += {unroll * R};", "      }"]
+        L += ["      int8_t* yo = yr + o;",
+              "      const int32_t* mo = mult + " + ("0;" if rq.single else "o;"),
+              "      const int32_t* so = shift + " + ("0;" if rq.single else "o;")]
         for j in range(R):
-            L += _rq_lines(rq, f"s{j}", f"yr[o + {j}]", f"mult[{0 if rq.single else f'o + {j}'}]",
-                           f"shift[{0 if rq.single else f'o + {j}'}]", "      ")
-        L.append("    }")
-    if n % R:
-        L += [f"    for (int32_t o = {full}; o < {n}; ++o) {{",
-              "      int32_t s = bias[o];",
-              f"      for (int32_t kk = 0; kk < {k}; ++kk) s += xr[kk] * wb[kk];",
-              f"      wb += {k};"]
-        L += _rq_lines(rq, "s", "yr[o]", f"mult[{0 if rq.single else 'o'}]", f"shift[{0 if rq.single else 'o'}]", "      ")
+            L += _rq_lines(rq, f"s{j}", f"yo[{j}]", f"mo[{0 if rq.single else j}]", f"so[{0 if rq.single else j}]",
+                           "      ")
         L.append("    }")
     L += ["  }", "}"]
     return name, "\n".join(L)
@@ -338,4 +355,44 @@ def requant_kernel(pixels: int, channels: int, per_channel: bool, rq: RequantSpe
          "      const int32_t acc = *xc;"]
     L += _rq_lines(rq, "acc", "*yc", "m", "sh", "      ")
     L += ["    }", "  }", "}"]
+    return name, "\n".join(L)
+
+
+def _rescale_c(value: str, multiplier: int, shift: int) -> str:
+    """C expression: MultiplyByQuantizedMultiplier(value, M, shift) with constant M, shift."""
+    left, right = max(shift, 0), max(-shift, 0)
+    shifted = f"(int32_t)((uint32_t)({value}) << {left})" if left else value
+    high = f"mlml_srdhm({shifted}, {multiplier})"
+    return f"mlml_rdpot({high}, {(1 << right) - 1}, {right})" if right else high
+
+
+@dataclass(frozen=True)
+class AddSpec:
+    """TFLite int8 ADD constants (reference_integer_ops::Add)."""
+
+    size: int
+    zero_points: tuple[int, int]
+    left_shift: int
+    inputs: tuple[tuple[int, int], tuple[int, int]]
+    output: tuple[int, int]
+    zero_point: int
+    lo: int
+    hi: int
+
+
+ADD_SIGNATURE = "(const int8_t* a, const int8_t* b, int8_t* y)"
+
+
+def add_kernel(spec: AddSpec) -> tuple[str, str]:
+    """(symbol, C definition) of an elementwise int8 ADD; `y` may be `a` or `b` (in place)."""
+    name = _name("add", spec)
+    (za, zb), ls = spec.zero_points, spec.left_shift
+    va = _rescale_c(f"((int32_t)a[i] - {za}) * {1 << ls}", *spec.inputs[0])
+    vb = _rescale_c(f"((int32_t)b[i] - {zb}) * {1 << ls}", *spec.inputs[1])
+    L = [f"void {name}{ADD_SIGNATURE} {{",
+         f"  for (int32_t i = 0; i < {spec.size}; ++i) {{",
+         f"    const int32_t raw = {va} + {vb};",
+         f"    const int32_t out = {_rescale_c('raw', *spec.output)} + {spec.zero_point};",
+         f"    y[i] = mlml_clamp8(out, {spec.lo}, {spec.hi});",
+         "  }", "}"]
     return name, "\n".join(L)

@@ -20,7 +20,7 @@ from tvm.relax.expr_functor import PyExprMutator, mutator
 
 from . import cpu_kernels as ck
 from .patterns import ConvMatch, constant, match_conv, op_name
-from .requant_match import Requant, match_requant
+from .requant_match import Requant, match_add, match_requant
 
 
 @dataclass
@@ -30,6 +30,7 @@ class CpuKernels:
     mod: object
     definitions: dict[str, str] = field(default_factory=dict)
     layers: dict[str, str] = field(default_factory=dict)  # root var name -> kernel symbol
+    in_place: set[str] = field(default_factory=set)  # kernels whose output may overwrite an input
 
     def emitters(self) -> dict[str, Callable[[list[str], list[str]], str]]:
         def emitter(symbol: str):
@@ -151,6 +152,15 @@ class _Planner:
                 relax.const(mult), relax.const(shift))
         return _Plan(symbol, definition, args)
 
+    def plan_add(self, root) -> _Plan | None:
+        add = match_add(root, self.var2val.get, self.n_uses)
+        if add is None:
+            return None
+        size = int(np.prod([int(d) for d in root.ty.shape]))
+        spec = ck.AddSpec(size, add.zero_points, add.left_shift, add.inputs, add.output, add.zero_point,
+                          add.lo, add.hi)
+        return _Plan(*ck.add_kernel(spec), (add.a, add.b))
+
     def _requant(self, rq: Requant) -> _Plan | None:
         shape = [int(d) for d in rq.acc.ty.shape]
         channels = shape[-1]
@@ -187,6 +197,10 @@ def cpu_kernel_pass(mod) -> CpuKernels:
                 continue
             plan = planner.plan(binding.var)
             if plan is None:
+                plan = planner.plan_add(binding.var)
+                if plan is not None:
+                    result.in_place.add(plan.symbol)
+            if plan is None:
                 continue
             plans.append((value, plan))
             result.definitions.setdefault(plan.symbol, plan.definition)
@@ -199,3 +213,30 @@ def cpu_kernel_pass(mod) -> CpuKernels:
     rewriter.builder_.update_func(mod.get_global_var("main"), new_func)
     result.mod = relax.transform.DeadCodeElimination()(rewriter.builder_.get())
     return result
+
+
+def share_in_place(graph, in_place: set[str]) -> int:
+    """Let an in-place-safe kernel write over an input whose last use it is (same size).
+
+    Why: a residual ADD otherwise needs both inputs and its output live at once; writing
+    the sum over the dying input saves one activation of arena.  Returns how many shared.
+    """
+    last_use: dict[int, int] = {}
+    for i, step in enumerate(graph.steps):
+        for t in step.inputs + step.outputs:
+            last_use[id(t.root)] = i
+    shared = 0
+    for i, step in enumerate(graph.steps):
+        if step.kind != "extern" or step.func not in in_place:
+            continue
+        out = step.outputs[0]
+        if out.root is not out or out.kind != "activation":
+            continue
+        for t in step.inputs:
+            root = t.root
+            if (root.kind == "activation" and last_use[id(root)] == i and root.nbytes == out.nbytes
+                    and root.dtype == out.dtype):
+                out.alias_of = root
+                shared += 1
+                break
+    return shared

@@ -14,7 +14,7 @@ from mlonmcu_lite.peripheral.backend import AcceleratorBackend
 
 from . import aot
 from .ccodegen import kernels_to_c, plain_c_function
-from .cpu_pass import CpuKernels, cpu_kernel_pass
+from .cpu_pass import CpuKernels, cpu_kernel_pass, share_in_place
 from .graph import Graph, walk_main
 from .layer_map import map_layers
 from .lower import lower_relax
@@ -84,6 +84,7 @@ def compile_model(im, out_dir: Path, settings: CompilerSettings = CompilerSettin
     cpu = cpu_kernel_pass(offload.mod) if settings.cpu_kernels else CpuKernels(offload.mod)
     fused = lower_relax(cpu.mod, settings)
     graph = walk_main(fused)
+    share_in_place(graph, cpu.in_place)
     _unique_activation_names(graph)
 
     symbols = _kernel_symbols(graph)

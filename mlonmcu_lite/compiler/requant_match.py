@@ -86,24 +86,18 @@ class _Walk:
         return call.args[0], _const(call.args[1])
 
 
-def match_requant(root: relax.Var, lookup: Lookup, uses: Callable[[relax.Var], int]) -> Requant | None:
-    """The requantize chain ending in `root = astype(clip(...), int8)`, else None."""
-    w = _Walk(lookup, uses)
-    cast = lookup(root)
-    if op_name(cast) != "relax.astype" or str(cast.ty.dtype) != "int8":
-        return None
-    clip = w.call(cast.args[0], "relax.clip")
-    if clip is None:
-        return None
-    lo, hi = _prim(clip.args[1]), _prim(clip.args[2])
-    if lo is None or hi is None or lo < -128 or hi > 127:
-        return None
-    x, zp = w.binary_const(clip.args[0], "relax.add")
-    if zp is None:
-        x, zp = clip.args[0], np.zeros(())
-    if zp.size != 1:
-        return None
-    # rounding divide by POT (double rounding), optional
+@dataclass(frozen=True)
+class Rescale:
+    """`rescale(inner)` of frontend/requant.py: inner (int64 expr) times M·2^shift."""
+
+    inner: relax.Expr
+    multiplier: np.ndarray  # int64 [C] (or [1])
+    shift: np.ndarray  # int64 [C] (or [1])
+    single: bool
+
+
+def _rescale(w: _Walk, x) -> Rescale | None:
+    """Parse the rescale whose last op is bound to `x` (a right_shift)."""
     right = None
     inner, exponent = w.binary_const(x, "relax.right_shift")
     if exponent is None:
@@ -127,17 +121,11 @@ def match_requant(root: relax.Var, lookup: Lookup, uses: Callable[[relax.Var], i
         product_var, rounding = added2.args[0], _const(added2.args[1])
     else:
         product_var, rounding = srdhm_var, _const(nudge)
-        if rounding is None:
-            return None
     if rounding is None or rounding.size != 1:
         return None
-    acc64, scaled = w.binary_const(product_var, "relax.multiply")
+    value, scaled = w.binary_const(product_var, "relax.multiply")
     if scaled is None:
         return None
-    cast_in = w.call(acc64, "relax.astype")
-    if cast_in is None or str(cast_in.args[0].ty.dtype) != "int32":
-        return None
-    acc = cast_in.args[0]
     if right is not None or int(exponent.reshape(-1)[0]) == 31 and int(rounding) == 1 << 30:
         # double rounding: M << left, then a rounding divide by 2^right
         mult, left = _split_left(scaled)
@@ -150,8 +138,7 @@ def match_requant(root: relax.Var, lookup: Lookup, uses: Callable[[relax.Var], i
         mult, left, rshift = (np.broadcast_to(a, (n,)) for a in (mult, left, rshift))
         if np.any((left > 0) & (rshift > 0)):
             return None
-        shift = left - rshift
-        single = False
+        shift, single = left - rshift, False
     else:
         total = exponent.reshape(-1)
         if total.size != 1 or scaled.size != 1 or int(rounding) != 1 << (int(total[0]) - 1):
@@ -159,5 +146,90 @@ def match_requant(root: relax.Var, lookup: Lookup, uses: Callable[[relax.Var], i
         mult, shift, single = scaled.reshape(-1), 31 - total, True
     if np.any(mult < 0) or np.any(mult >= 1 << 31):
         return None
-    return Requant(acc, mult.astype(np.int32), shift.astype(np.int32), int(zp), lo, hi, single,
+    return Rescale(value, mult, shift, single)
+
+
+def _output_stage(w: _Walk, root, lookup: Lookup):
+    """(rescale, zero point, lo, hi) of `astype(clip([add(rescale, zp)]), int8)` at `root`."""
+    cast = lookup(root)
+    if op_name(cast) != "relax.astype" or str(cast.ty.dtype) != "int8":
+        return None
+    clip = w.call(cast.args[0], "relax.clip")
+    if clip is None:
+        return None
+    lo, hi = _prim(clip.args[1]), _prim(clip.args[2])
+    if lo is None or hi is None or lo < -128 or hi > 127:
+        return None
+    x, zp = w.binary_const(clip.args[0], "relax.add")
+    if zp is None:
+        x, zp = clip.args[0], np.zeros(())
+    if zp.size != 1:
+        return None
+    rescale = _rescale(w, x)
+    return None if rescale is None else (rescale, int(zp), lo, hi)
+
+
+def match_requant(root: relax.Var, lookup: Lookup, uses: Callable[[relax.Var], int]) -> Requant | None:
+    """The requantize chain ending in `root = astype(clip(...), int8)`, else None."""
+    w = _Walk(lookup, uses)
+    stage = _output_stage(w, root, lookup)
+    if stage is None:
+        return None
+    r, zp, lo, hi = stage
+    cast_in = w.call(r.inner, "relax.astype")
+    if cast_in is None or str(cast_in.args[0].ty.dtype) != "int32":
+        return None
+    acc, mult, shift, single = cast_in.args[0], r.multiplier, r.shift, r.single
+    return Requant(acc, mult.astype(np.int32), shift.astype(np.int32), zp, lo, hi, single,
                    tuple(w.chain))
+
+
+@dataclass(frozen=True)
+class AddMatch:
+    """TFLite int8 ADD (frontend/add.py) of two same-shape int8 tensors, all per-tensor."""
+
+    a: relax.Expr
+    b: relax.Expr
+    zero_points: tuple[int, int]
+    left_shift: int
+    inputs: tuple[tuple[int, int], tuple[int, int]]  # (multiplier, shift) per input
+    output: tuple[int, int]
+    zero_point: int
+    lo: int
+    hi: int
+
+
+def _scalar(r: Rescale) -> tuple[int, int] | None:
+    if r.single or r.multiplier.size != 1:
+        return None
+    return int(r.multiplier[0]), int(r.shift[0])
+
+
+def match_add(root: relax.Var, lookup: Lookup, uses: Callable[[relax.Var], int]) -> AddMatch | None:
+    """`to_int8(rescale(shifted(a) + shifted(b)))` ending in `root`, else None."""
+    w = _Walk(lookup, uses)
+    stage = _output_stage(w, root, lookup)
+    if stage is None:
+        return None
+    r, zp, lo, hi = stage
+    raw = w.call(r.inner, "relax.add")
+    if raw is None or _scalar(r) is None:
+        return None
+    sides = []
+    for side in raw.args:
+        rs = _rescale(w, side)
+        if rs is None or _scalar(rs) is None:
+            return None
+        centred, factor = w.binary_const(rs.inner, "relax.multiply")
+        if factor is None or factor.size != 1 or int(factor) <= 0 or int(factor) & (int(factor) - 1):
+            return None
+        x64, zp_in = w.binary_const(centred, "relax.subtract")
+        cast = w.call(x64, "relax.astype") if zp_in is not None and zp_in.size == 1 else None
+        if cast is None or str(cast.args[0].ty.dtype) != "int8":
+            return None
+        sides.append((cast.args[0], int(zp_in), int(factor).bit_length() - 1, _scalar(rs)))
+    (a, za, la, ra), (b, zb, lb, rb) = sides
+    shape = [int(d) for d in lookup(root).ty.shape]
+    if la != lb or any([int(d) for d in t.ty.shape] != shape for t in (a, b)):
+        return None
+    return AddMatch(a, b, (za, zb), la, (ra, rb), _scalar(r), zp, lo, hi)
