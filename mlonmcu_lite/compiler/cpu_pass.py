@@ -73,6 +73,8 @@ class _Plan:
     args: tuple  # relax exprs: data first, then constants
 
 
+# Repacked weights keep the layer's weight shape (OHWI, or [K, N]) though their bytes are in
+# the kernel's order: the plan's MAC accounting (layer_map) reads that shape.
 class _Planner:
     def __init__(self, func: relax.Function):
         self.var2val = relax.analysis.get_var2val(func)
@@ -122,10 +124,10 @@ class _Planner:
         spec = _spec(rq)
         if g.groups == 1:
             symbol, definition = ck.conv_kernel(geo, spec)
-            packed = ck.pack_conv_weights(weights)
+            packed = ck.pack_conv_weights(weights).reshape(weights.shape)
         elif g.groups == c == oc and weights.shape[3] == 1:
             symbol, definition = ck.dwconv_kernel(geo, spec)
-            packed = np.ascontiguousarray(weights.reshape(-1)).astype(np.int8)
+            packed = np.ascontiguousarray(weights).astype(np.int8)
         else:
             return None
         args = (match.data, relax.const(packed), relax.const(bias.astype(np.int32)),
@@ -148,7 +150,7 @@ class _Planner:
         else:
             mult, shift = rq.multiplier.astype(np.int32), rq.shift.astype(np.int32)
         symbol, definition = ck.fc_kernel(m_rows, k, n, spec)
-        args = (x, relax.const(ck.pack_fc_weights(weights)), relax.const(bias.astype(np.int32)),
+        args = (x, relax.const(ck.pack_fc_weights(weights).reshape(weights.shape)), relax.const(bias.astype(np.int32)),
                 relax.const(mult), relax.const(shift))
         return _Plan(symbol, definition, args)
 

@@ -95,6 +95,8 @@ def compile_model(im, out_dir: Path, settings: CompilerSettings = CompilerSettin
     for step in graph.steps:
         if step.kind == "kernel":
             step.func = symbols[step.func]
+        elif step.kind == "extern" and step.func in cpu.definitions:
+            step.kind = "kernel"  # a plain C call like a TIR kernel (run() and layer profiles)
     narrowed = narrowable_params(graph) if settings.narrow_constants else {}
     protos, defs = [], []
     for sym in scheduled:
