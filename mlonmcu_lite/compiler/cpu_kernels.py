@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -62,8 +63,16 @@ class RequantSpec:
     single_total: int = 31  # single rounding: total right shift (31 - s)
 
 
-def _rq_lines(spec: RequantSpec, acc: str, out: str, m: str, s: str, indent: str) -> list[str]:
-    """C statements computing int8 `out` from int32 `acc` (per-channel m, s expressions)."""
+def _rq_lines(spec: RequantSpec, acc: str, out: str, m: str, s: str, indent: str,
+              store: "Callable[[str, str], str] | None" = None) -> list[str]:
+    """C statements computing int8 `out` from int32 `acc` (per-channel m, s expressions).
+
+    `store(out, value)` returns the statement that stores the int8 `value` (default: assign).
+    """
+    if store is not None:
+        lines = _rq_lines(spec, acc, "const int8_t q_", m, s, indent)
+        lines[-1] = lines[-1][:-1] + store(out, "q_") + " }"
+        return lines
     if spec.single:
         total = spec.single_total
         if total >= 32:
@@ -148,7 +157,36 @@ def _copy_lines(g: ConvGeo, indent: str) -> list[str]:
             f"{indent}}}"]
 
 
-def conv_kernel(g: ConvGeo, rq: RequantSpec) -> tuple[str, str]:
+@dataclass(frozen=True)
+class Residual:
+    """A TFLite ADD fused after a conv: out = ADD(conv result, r), r read where out is written.
+
+    `conv` / `other`: (zero point, multiplier, shift) of the ADD's input taken from the conv
+    and of the residual input; `left_shift`, `output`, `zero_point`, `lo`, `hi` as in AddSpec.
+    """
+
+    conv: tuple[int, int, int]
+    other: tuple[int, int, int]
+    left_shift: int
+    output: tuple[int, int]
+    zero_point: int
+    lo: int
+    hi: int
+
+    def expr(self, conv_value: str, other_value: str) -> str:
+        zc, mc, sc = self.conv
+        zr, mr, sr = self.other
+        va = _rescale_c(f"((int32_t){conv_value} - {zc}) * {1 << self.left_shift}", mc, sc)
+        vb = _rescale_c(f"((int32_t){other_value} - {zr}) * {1 << self.left_shift}", mr, sr)
+        out = _rescale_c(f"{va} + {vb}", *self.output)
+        return f"mlml_clamp8({out} + {self.zero_point}, {self.lo}, {self.hi})"
+
+
+RESIDUAL_SIGNATURE = ("(const int8_t* restrict x, const int8_t* restrict w, const int32_t* restrict bias, "
+                      "const int32_t* restrict mult, const int32_t* restrict shift, const int8_t* r, int8_t* y)")
+
+
+def conv_kernel(g: ConvGeo, rq: RequantSpec, res: Residual | None = None) -> tuple[str, str]:
     """(symbol, C definition) of a groups=1 conv with fused requantization.
 
     Pixels are taken PW at a time in row-major order (a group may span two rows); the last
@@ -156,7 +194,7 @@ def conv_kernel(g: ConvGeo, rq: RequantSpec) -> tuple[str, str]:
     A 1x1 stride-1 conv reads the input in place (PW pixels are PW*C consecutive bytes);
     every other conv copies the PW receptive fields side by side (im2col).
     """
-    name = _name("conv", (g, rq))
+    name = _name("conv", (g, rq, res))
     k = g.kh * g.kw * g.c
     pixels = g.oh * g.ow
     direct = (g.kh == 1 and g.kw == 1 and g.sh == 1 and g.sw == 1 and g.pt == 0 and g.pl == 0
@@ -164,7 +202,7 @@ def conv_kernel(g: ConvGeo, rq: RequantSpec) -> tuple[str, str]:
     stride = g.c if direct else k  # bytes between the pixels' columns
     full = g.oc - g.oc % OCB
     k4 = k - k % 4
-    L = [f"void {name}{SIGNATURE} {{"]
+    L = [f"void {name}{RESIDUAL_SIGNATURE if res else SIGNATURE} {{"]
     if not direct:
         L.append(f"  int8_t col[{PW} * {k}] __attribute__((aligned(4)));")
     L.append(f"  for (int32_t p = 0; p < {pixels}; p += {PW}) {{")
@@ -183,6 +221,18 @@ def conv_kernel(g: ConvGeo, rq: RequantSpec) -> tuple[str, str]:
     L += ["    const int8_t* wb = w;"]
     yrow = [f"y + ((p0 + {i} < {pixels} ? p0 + {i} : {pixels - 1}) * {g.oc})" for i in range(PW)]
     L += [f"    int8_t* y{i} = {yrow[i]};" for i in range(PW)]
+    store = None
+    if res:
+        # y overwrites r in place: store each pixel once (a pixel group's repeated or
+        # recomputed pixels would read an r already overwritten)
+        L += [f"    const int8_t* r{i} = r + (y{i} - y);" for i in range(PW)]
+        L += [f"    const int32_t ok{i} = " + (f"p0 + {i} >= p;" if direct else f"p + {i} < {pixels};")
+              for i in range(PW)]
+
+        def store(out: str, value: str) -> str:
+            pix = out[2] if out.startswith("yo") else out[1]
+            other = ("ro" if out.startswith("yo") else "r") + out[2 if out.startswith("yo") else 1:]
+            return f"if (ok{pix}) {out} = {res.expr(value, other)};"
     acc = [[f"s{i}{j}" for j in range(OCB)] for i in range(PW)]
     if full:
         L += [f"    for (int32_t o = 0; o < {full}; o += {OCB}) {{"]
@@ -209,9 +259,11 @@ def conv_kernel(g: ConvGeo, rq: RequantSpec) -> tuple[str, str]:
             L += ["        xa += 1; wb += 4;", "      }"]
         L += ["      const int32_t* mo = mult + o; const int32_t* so = shift + o;"]
         L += [f"      int8_t* yo{i} = y{i} + o;" for i in range(PW)]
+        if res:
+            L += [f"      const int8_t* ro{i} = r{i} + o;" for i in range(PW)]
         for j in range(OCB):
             for i in range(PW):
-                L += _rq_lines(rq, acc[i][j], f"yo{i}[{j}]", f"mo[{j}]", f"so[{j}]", "      ")
+                L += _rq_lines(rq, acc[i][j], f"yo{i}[{j}]", f"mo[{j}]", f"so[{j}]", "      ", store)
         L.append("    }")
     if g.oc % OCB:
         L += [f"    for (int32_t o = {full}; o < {g.oc}; ++o) {{",
@@ -220,7 +272,7 @@ def conv_kernel(g: ConvGeo, rq: RequantSpec) -> tuple[str, str]:
               + " ".join(f"t{i} += a[{i * stride} + kk] * q;" for i in range(PW)) + " }",
               f"      wb += {k};"]
         for i in range(PW):
-            L += _rq_lines(rq, f"t{i}", f"y{i}[o]", "mult[o]", "shift[o]", "      ")
+            L += _rq_lines(rq, f"t{i}", f"y{i}[o]", "mult[o]", "shift[o]", "      ", store)
         L.append("    }")
     L += ["  }", "}"]
     return name, "\n".join(L)

@@ -30,7 +30,7 @@ class CpuKernels:
     mod: object
     definitions: dict[str, str] = field(default_factory=dict)
     layers: dict[str, str] = field(default_factory=dict)  # root var name -> kernel symbol
-    in_place: set[str] = field(default_factory=set)  # kernels whose output may overwrite an input
+    in_place: dict[str, tuple[int, ...]] = field(default_factory=dict)  # kernel -> inputs it may overwrite
 
     def emitters(self) -> dict[str, Callable[[list[str], list[str]], str]]:
         def emitter(symbol: str):
@@ -71,6 +71,7 @@ class _Plan:
     symbol: str
     definition: str
     args: tuple  # relax exprs: data first, then constants
+    fuse: Callable | None = None  # Residual -> (symbol, definition) of the conv+ADD kernel
 
 
 # Repacked weights keep the layer's weight shape (OHWI, or [K, N]) though their bytes are in
@@ -132,7 +133,8 @@ class _Planner:
             return None
         args = (match.data, relax.const(packed), relax.const(bias.astype(np.int32)),
                 relax.const(_per_channel(rq.multiplier, oc)), relax.const(_per_channel(rq.shift, oc)))
-        return _Plan(symbol, definition, args)
+        fuse = (lambda res: ck.conv_kernel(geo, spec, res)) if g.groups == 1 else None
+        return _Plan(symbol, definition, args, fuse)
 
     def _fc(self, rq: Requant, add, producer, call) -> _Plan | None:
         x, wexpr = call.args
@@ -154,14 +156,29 @@ class _Planner:
                 relax.const(mult), relax.const(shift))
         return _Plan(symbol, definition, args)
 
-    def plan_add(self, root) -> _Plan | None:
+    def plan_add(self, root, planned: dict) -> tuple[_Plan, object | None, tuple] | None:
+        """The ADD at `root`: fused into the conv producing one input when that conv's output
+        is used only here (then it runs at the ADD's place and writes over the other input),
+        else a standalone kernel.  Returns (plan, fused conv root or None, in-place positions)."""
         add = match_add(root, self.var2val.get, self.n_uses)
         if add is None:
             return None
+        sides = [(k, side) for k, side in enumerate((add.a, add.b)) if isinstance(side, relax.Var)
+                 and side in planned and planned[side][1].fuse is not None and self.n_uses(side) == 1
+                 and not (add.a.same_as(add.b))]
+        if sides:
+            k, side = max(sides, key=lambda ks: planned[ks[1]][2])  # the later-computed input
+            other = (add.a, add.b)[1 - k]
+            conv_plan = planned[side][1]
+            res = ck.Residual((add.zero_points[k], *add.inputs[k]), (add.zero_points[1 - k], *add.inputs[1 - k]),
+                              add.left_shift, add.output, add.zero_point, add.lo, add.hi)
+            symbol, definition = conv_plan.fuse(res)
+            args = conv_plan.args + (other,)
+            return _Plan(symbol, definition, args), side, (len(args) - 1,)
         size = int(np.prod([int(d) for d in root.ty.shape]))
         spec = ck.AddSpec(size, add.zero_points, add.left_shift, add.inputs, add.output, add.zero_point,
                           add.lo, add.hi)
-        return _Plan(*ck.add_kernel(spec), (add.a, add.b))
+        return _Plan(*ck.add_kernel(spec), (add.a, add.b)), None, (0, 1)
 
     def _requant(self, rq: Requant) -> _Plan | None:
         shape = [int(d) for d in rq.acc.ty.shape]
@@ -190,23 +207,29 @@ def cpu_kernel_pass(mod) -> CpuKernels:
     """Rewrite `main`'s conv/FC/requant chains into CPU micro-kernel calls."""
     func = mod["main"]
     planner = _Planner(func)
-    plans: list = []
+    planned: dict = {}  # root var -> (bound value, plan, binding index)
     result = CpuKernels(mod)
+    index = 0
     for block in func.body.blocks:
         for binding in block.bindings:
+            index += 1
             value = binding.value
             if op_name(value) != "relax.astype":
                 continue
             plan = planner.plan(binding.var)
             if plan is None:
-                plan = planner.plan_add(binding.var)
-                if plan is not None:
-                    result.in_place.add(plan.symbol)
-            if plan is None:
-                continue
-            plans.append((value, plan))
-            result.definitions.setdefault(plan.symbol, plan.definition)
-            result.layers[str(binding.var.name)] = plan.symbol
+                found = planner.plan_add(binding.var, planned)
+                if found is None:
+                    continue
+                plan, fused_conv, positions = found
+                if fused_conv is not None:
+                    del planned[fused_conv]
+                result.in_place[plan.symbol] = positions
+            planned[binding.var] = (value, plan, index)
+    plans = [(value, plan) for value, plan, _ in planned.values()]
+    for var, (_, plan, _) in planned.items():
+        result.definitions.setdefault(plan.symbol, plan.definition)
+        result.layers[str(var.name)] = plan.symbol
     if not plans:
         return result
     rewriter = _Rewriter(mod)
@@ -217,7 +240,7 @@ def cpu_kernel_pass(mod) -> CpuKernels:
     return result
 
 
-def share_in_place(graph, in_place: set[str]) -> int:
+def share_in_place(graph, in_place: dict[str, tuple[int, ...]]) -> int:
     """Let an in-place-safe kernel write over an input whose last use it is (same size).
 
     Why: a residual ADD otherwise needs both inputs and its output live at once; writing
@@ -234,7 +257,7 @@ def share_in_place(graph, in_place: set[str]) -> int:
         out = step.outputs[0]
         if out.root is not out or out.kind != "activation":
             continue
-        for t in step.inputs:
+        for t in (step.inputs[k] for k in in_place[step.func]):
             root = t.root
             if (root.kind == "activation" and last_use[id(root)] == i and root.nbytes == out.nbytes
                     and root.dtype == out.dtype):

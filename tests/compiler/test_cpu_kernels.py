@@ -113,6 +113,18 @@ def test_identical_layers_share_one_kernel(tmp_path):
     assert (tmp_path / "cpu_kernels.c").read_text().count("\nvoid mlml_cpu_fc_") == len(set(calls))
 
 
+def test_standalone_add_in_place(tmp_path):
+    """An ADD of two model inputs' derivatives that no conv can take: its own int8 kernel."""
+    info = resolve_model("add")
+    from mlonmcu_lite.frontend import import_tflite
+
+    cm = compile_model(import_tflite(info.path), tmp_path)
+    assert any(s["func"].startswith("mlml_cpu_add_") for s in cm.plan["steps"])
+    host = build_host_library(cm, tmp_path / "m.so")
+    for sample, golden in zip(info.samples, info.goldens, strict=True):
+        np.testing.assert_array_equal(host.run(sample)[0], np.asarray(golden[0]).reshape(cm.outputs[0].shape))
+
+
 def test_cpu_kernels_can_be_switched_off(tmp_path):
     rng = np.random.default_rng(0)
     mod = _conv_module(rng, (1, 5, 5, 4), 4, (3, 3), (1, 1), (1, 1, 1, 1), 1, (-5, 0))
@@ -122,14 +134,17 @@ def test_cpu_kernels_can_be_switched_off(tmp_path):
 
 
 def test_residual_add_is_32_bit_and_in_place(tmp_path):
-    """resnet's ADDs: one int8 kernel each, writing over the input that dies there."""
+    """resnet's ADDs run in the epilogue of the conv producing one input and write over the
+    other input (which dies there): no int64 tensor, no third live activation."""
     from mlonmcu_lite.frontend import import_tflite
 
     cm = compile_model(import_tflite(resolve_model("resnet").path), tmp_path)
-    adds = [s for s in cm.plan["steps"] if s["func"].startswith("mlml_cpu_add_")]
-    assert len(adds) == 3
-    for step in adds:
-        assert step["outputs"][0] in step["inputs"]
+    fused = [s for s in cm.plan["steps"] if s["func"].startswith("mlml_cpu_conv_") and len(s["inputs"]) == 6]
+    assert len(fused) == 3
+    for step in fused:
+        assert step["outputs"][0] == step["inputs"][5]
+    assert not any(s["func"].startswith("mlml_cpu_add_") for s in cm.plan["steps"])
+    assert cm.arena_bytes <= 2 * 32 * 32 * 16  # two 32x32x16 activations at the peak
     model_c = (tmp_path / "model.c").read_text()
     layers = model_c.split("void mlml_model_run", 1)[1].split("mlml_cpu_fc", 1)[0]
     assert "int64_t*" not in layers  # no int64 tensor between the conv/add layers (softmax aside)
