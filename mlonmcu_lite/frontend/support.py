@@ -73,12 +73,14 @@ _CHECKS: dict[str, list[Check]] = {
 # (a generated test model each).  An op helper adding a variant adds the op here with its
 # model; everything else is rejected before compile work instead of being run unverified.
 BOUNDARY_OPS = frozenset({"QUANTIZE", "DEQUANTIZE"})
+_CORE = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "AVERAGE_POOL_2D", "MAX_POOL_2D", "RESHAPE",
+         "SOFTMAX"}  # chain_conv_avgpool_fc_softmax, chain_dw_maxpool, multi_io (_u8, _i16)
+_MOVEMENT = {"PAD", "SPLIT", "MAXIMUM", "RELU6", "RESIZE_NEAREST_NEIGHBOR", "STRIDED_SLICE", "TRANSPOSE",
+             "GATHER", "UNPACK", "PACK", "CONCATENATION"}  # chain_movement (_u8, _i16)
 VERIFIED_OPS: dict[str, frozenset[str]] = {
     "int8": frozenset(),  # every op of tflite_info.SUPPORTED_OPS
-    "uint8": frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "AVERAGE_POOL_2D",
-                        "MAX_POOL_2D", "RESHAPE", "SOFTMAX"}),
-    "int16": frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "AVERAGE_POOL_2D",
-                        "MAX_POOL_2D", "RESHAPE", "SOFTMAX"}),
+    "uint8": frozenset(_CORE | _MOVEMENT),
+    "int16": frozenset(_CORE | _MOVEMENT),
 }
 
 
