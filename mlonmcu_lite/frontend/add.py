@@ -8,6 +8,8 @@ that float op and turned into TFLite's quantized activation range.
 
 from __future__ import annotations
 
+import math
+
 from tvm import relax
 from tvm.relax import op as R
 from tvm.relax.dpl import is_op, wildcard
@@ -50,6 +52,8 @@ def _build(root: relax.Expr, m: dict) -> relax.Expr:
     b_scale, b_zp = _b.scale_zp(m)
     out_scale, out_zp = _out.scale_zp(m)
     dtype = _out.dtype(m)
+    if dtype == "int16" and all(math.frexp(sc)[0] == 0.5 for sc in (a_scale, b_scale, out_scale)):
+        raise FrontendError("int16 ADD with power-of-two scales (TFLite's shift-only path is not reproduced)")
     # int16 with general (non power-of-two) scales: left_shift 15 (the POT path is not taken).
     p = add_params(a_scale, b_scale, out_scale, left_shift=15 if dtype == "int16" else 20)
     raw = R.add(_shifted(m[_a.data], a_zp, p.left_shift, p.input1),

@@ -69,6 +69,30 @@ _CHECKS: dict[str, list[Check]] = {
 }
 
 
+# Ops whose uint8 / int16 variants are lowered and checked bit-exact against the reference
+# (a generated test model each).  An op helper adding a variant adds the op here with its
+# model; everything else is rejected before compile work instead of being run unverified.
+BOUNDARY_OPS = frozenset({"QUANTIZE", "DEQUANTIZE"})
+_CORE = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "AVERAGE_POOL_2D", "MAX_POOL_2D", "RESHAPE",
+         "SOFTMAX"}  # chain_conv_avgpool_fc_softmax, chain_dw_maxpool, multi_io (_u8, _i16)
+_MOVEMENT = {"PAD", "SPLIT", "MAXIMUM", "RELU6", "RESIZE_NEAREST_NEIGHBOR", "STRIDED_SLICE", "TRANSPOSE",
+             "GATHER", "UNPACK", "PACK", "CONCATENATION"}  # chain_movement (_u8, _i16)
+VERIFIED_OPS: dict[str, frozenset[str]] = {
+    "int8": frozenset(),  # every op of tflite_info.SUPPORTED_OPS
+    "uint8": frozenset(_CORE | _MOVEMENT),
+    "int16": frozenset(_CORE | _MOVEMENT),
+}
+
+
+def _verified_dtype(op: OpInfo, info: TFLiteInfo) -> str | None:
+    if op.op in BOUNDARY_OPS or not op.outputs:
+        return None
+    dtype = info.tensors[op.outputs[0]].dtype
+    if dtype in ("int8",) or dtype not in VERIFIED_OPS or op.op in VERIFIED_OPS[dtype]:
+        return None
+    return f"{dtype} tensors (only its int8 variant is lowered; {dtype}: {', '.join(sorted(VERIFIED_OPS[dtype]))})"
+
+
 def _describe(op: OpInfo) -> str:
     opts = ", ".join(f"{k}={v}" for k, v in op.options.items())
     return f"operator #{op.index}{': ' + opts if opts else ''}"
@@ -77,7 +101,7 @@ def _describe(op: OpInfo) -> str:
 def check_variants(info: TFLiteInfo, model: str) -> None:
     """FrontendError naming the first op variant without an integer lowering."""
     for op in info.ops:
-        for check in [_activations_per_tensor, *_CHECKS.get(op.op, [])]:
+        for check in [_verified_dtype, _activations_per_tensor, *_CHECKS.get(op.op, [])]:
             problem = check(op, info)
             if problem:
                 raise FrontendError(f"{op.op} with {problem} in {model} is not supported ({_describe(op)})")

@@ -10,21 +10,16 @@ from tvm.relax.frontend.tflite import from_tflite
 
 from mlonmcu_lite.frontend import import_tflite
 from mlonmcu_lite.frontend.normalize import normalize
-from mlonmcu_lite.harness.runner import execute_run
-from mlonmcu_lite.harness.settings import RunSettings
-from mlonmcu_lite.harness.spec import RunSpec
-from mlonmcu_lite.zoo import OPS_DIR, UnsupportedOpError, resolve_model
-from tests.helpers.e2e import TEST_CACHE, bench, run_one
-from tests.zoo.test_zoo_errors import mutated
+from mlonmcu_lite.zoo import UnsupportedOpError, resolve_model
+from tests.helpers.e2e import bench, run_one
+from tests.zoo.test_zoo_errors import OPS_DIR, mutated
 
 FLOAT_MODEL = "chain_conv_avgpool_fc_softmax_f32io"
 
 
 def _run_with_input(model: str, tmp_path, arch: str, x: list[np.ndarray]) -> dict:
     np.savez(tmp_path / "input.npz", *x)
-    spec = RunSpec(model=model, session="test", out_dir=str(tmp_path), cache_dir=str(TEST_CACHE), arch=arch,
-                   input_path=str(tmp_path / "input.npz"), settings=RunSettings())
-    return execute_run(spec)
+    return run_one(model, tmp_path, arch=arch, input_path=str(tmp_path / "input.npz"))
 
 
 def _ties(scale: float, zero_point: int, shape, rng) -> np.ndarray:
@@ -83,6 +78,16 @@ def _per_tensor_depthwise_on_axis_3(model: S.ModelT) -> None:
     q.scale, q.zeroPoint, q.quantizedDimension = [max(q.scale)], [0], 3
     bias = sub.tensors[sub.operators[0].inputs[2]].quantization
     bias.scale, bias.zeroPoint = [float(np.float32(sub.tensors[0].quantization.scale[0] * max(bias.scale)))], [0]
+
+
+def test_uint8_variant_without_a_verified_lowering_is_rejected_at_load(monkeypatch):
+    """Only ops whose uint8/int16 variant has a bit-exact test model run in those dtypes."""
+    from mlonmcu_lite.frontend import support
+    from mlonmcu_lite.frontend.errors import FrontendError
+
+    monkeypatch.setitem(support.VERIFIED_OPS, "uint8", support.VERIFIED_OPS["uint8"] - {"ADD"})
+    with pytest.raises(FrontendError, match=r"ADD with uint8 tensors .* in multi_io_u8\.tflite .*operator #1"):
+        import_tflite(OPS_DIR / "multi_io_u8.tflite")
 
 
 def test_per_tensor_weights_on_a_nonzero_axis_are_normalized(tmp_path):

@@ -23,11 +23,12 @@ BENCH = [sys.executable, "-m", "mlonmcu_lite.cli"]
 
 
 def run_one(model: str, out_dir: Path, arch: str = "rv32imc", peripherals: tuple[str, ...] = (),
-            peripheral_path: tuple[str, ...] = (), **settings) -> dict:
+            peripheral_path: tuple[str, ...] = (), input_path: str | None = None, **settings) -> dict:
     """Execute one run in this process and return its row (the typed result as a dict)."""
     requests = tuple(PeripheralRequest.parse(p, peripheral_path) for p in peripherals)
     spec = RunSpec(model=model, session="test", out_dir=str(out_dir), workspace=TEST_WORKSPACE, arch=arch,
-                   peripherals=requests, peripheral_path=peripheral_path, settings=RunSettings(**settings))
+                   peripherals=requests, peripheral_path=peripheral_path, input_path=input_path,
+                   settings=RunSettings(**settings))
     return dataclasses.asdict(execute_run(spec))
 
 
