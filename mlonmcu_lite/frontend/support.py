@@ -39,7 +39,7 @@ def _softmax(op: OpInfo, info: TFLiteInfo) -> str | None:
 
 
 def _activations_per_tensor(op: OpInfo, info: TFLiteInfo) -> str | None:
-    data_inputs = op.inputs[:2] if op.op == "ADD" else op.inputs[:1]
+    data_inputs = op.inputs[:2] if op.op in ("ADD", "SUB", "MUL") else op.inputs[:1]
     for i in (*data_inputs, *op.outputs):
         if len(info.tensors[i].scales) != 1:
             return f"per-channel quantized activation {info.tensors[i].name!r}"

@@ -21,7 +21,12 @@ from mlonmcu_lite.errors import UserError
 SUPPORTED_OPS: frozenset[str] = frozenset({
     "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD",
     "AVERAGE_POOL_2D", "MAX_POOL_2D", "RESHAPE", "SOFTMAX",
+    "MUL", "SUB", "MEAN", "LOGISTIC", "TANH", "HARD_SWISH", "LEAKY_RELU", "QUANTIZE",
 })
+# Ops left out on purpose, with the reason the user reads.
+UNSUPPORTED_REASONS: dict[str, str] = {
+    "SUM": "int8 SUM has no bit-exact target: ai-edge-litert 2.3's reference kernel reads int8 data as uint8",
+}
 SUPPORTED_ACTIVATIONS: frozenset[str] = frozenset({"NONE", "RELU", "RELU6"})
 MAC_OPS: frozenset[str] = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"})
 
@@ -47,6 +52,7 @@ class UnsupportedOpError(ModelError):
 
     def __init__(self, path: Path, op: str, index: int, detail: str = "") -> None:
         self.path, self.op, self.index, self.detail = path, op, index, detail
+        detail = detail or UNSUPPORTED_REASONS.get(op, "")
         what = f"{op} ({detail})" if detail else op
         super().__init__(f"{path}: unsupported op {what} at operator #{index}; "
                          f"supported: {', '.join(sorted(SUPPORTED_OPS))}")

@@ -77,6 +77,54 @@ def _fc_fc(g: Graph) -> None:
     g.output(g.fully_connected(x, "fc2", 8))
 
 
+def _binary(op: str, b_shape: tuple[int, ...], act: str = "NONE") -> Callable[[Graph], None]:
+    def body(g: Graph) -> None:
+        a = g.input("input_a", (1, 8, 8, 16))
+        b = g.input("input_b", b_shape)
+        g.output(g.binary(op, a, b, op.lower(), act))
+    return body
+
+
+def _reduce(op: str, shape: tuple[int, ...], axes: tuple[int, ...], keep_dims: bool) -> Callable[[Graph], None]:
+    def body(g: Graph) -> None:
+        g.output(g.reduce(op, g.input("input", shape), op.lower(), axes, keep_dims))
+    return body
+
+
+def _unary(op: str, **attrs) -> Callable[[Graph], None]:
+    def body(g: Graph) -> None:
+        g.output(g.unary(op, g.input("input", (1, 8, 8, 8)), op.lower(), **attrs))
+    return body
+
+
+def _prelu(g: Graph) -> None:
+    g.output(g.prelu(g.input("input", (1, 8, 8, 8)), "prelu"))
+
+
+def _resize(size: tuple[int, int], align_corners: bool = False, half_pixel: bool = False) -> Callable[[Graph], None]:
+    def body(g: Graph) -> None:
+        g.output(g.resize_bilinear(g.input("input", (1, 5, 7, 4)), "resize", size, align_corners, half_pixel))
+    return body
+
+
+def _transpose_conv(stride: int, kernel: tuple[int, int], padding: str) -> Callable[[Graph], None]:
+    def body(g: Graph) -> None:
+        g.output(g.transpose_conv(g.input("input", (1, 6, 6, 8)), "transpose_conv", 8, kernel, stride, padding))
+    return body
+
+
+def _requantize(g: Graph) -> None:
+    g.output(g.requantize(g.input("input", (1, 8, 8, 8)), "quantize", 1.7, 0.4))
+
+
+def _conv_hardswish_mean(g: Graph) -> None:
+    """A MobileNetV3-like tail: CONV_2D -> HARD_SWISH -> MEAN (global pool) -> MUL (gate) -> LOGISTIC."""
+    x = g.conv2d(g.input("input", (1, 8, 8, 4)), "conv", 8, (3, 3), 1, "SAME")
+    x = g.unary("HARD_SWISH", x, "hard_swish")
+    m = g.reduce("MEAN", x, "mean", (1, 2), True)
+    g.output(g.unary("LOGISTIC", g.binary("MUL", x, m, "gate"), "logistic"))
+
+
 IMG = (1, 16, 16, 4)
 BODIES: dict[str, tuple[str, Callable[[Graph], None]]] = {
     "conv_s1_same": ("CONV_2D 3x3 stride 1 SAME", _conv(IMG, 8, (3, 3), 1, "SAME")),
@@ -116,6 +164,24 @@ BODIES: dict[str, tuple[str, Callable[[Graph], None]]] = {
                                       _conv_pool_fc_softmax),
     "chain_residual": ("CONV_2D -> CONV_2D -> ADD(+identity) RELU", _residual),
     "chain_fc_fc": ("FULLY_CONNECTED RELU -> FULLY_CONNECTED", _fc_fc),
+    "mul": ("MUL of two inputs with different scales", _binary("MUL", (1, 8, 8, 16))),
+    "mul_bcast_relu": ("MUL by a per-channel input (broadcast), fused RELU", _binary("MUL", (1, 1, 1, 16), "RELU")),
+    "sub": ("SUB of two inputs with different scales", _binary("SUB", (1, 8, 8, 16))),
+    "sub_bcast_relu6": ("SUB of a per-channel input (broadcast), fused RELU6", _binary("SUB", (1, 1, 1, 16), "RELU6")),
+    "mean_hw": ("MEAN over H and W, keep_dims (global average pool)", _reduce("MEAN", (1, 6, 6, 16), (1, 2), True)),
+    "mean_c": ("MEAN over the channels, dims dropped", _reduce("MEAN", (1, 4, 4, 24), (3,), False)),
+    "logistic": ("LOGISTIC (output 1/256, -128)", _unary("LOGISTIC")),
+    "tanh": ("TANH (output 1/128, 0)", _unary("TANH")),
+    "hard_swish": ("HARD_SWISH", _unary("HARD_SWISH")),
+    "leaky_relu": ("LEAKY_RELU alpha 0.2", _unary("LEAKY_RELU", alpha=0.2)),
+    "requantize": ("QUANTIZE int8 -> int8 onto another scale and zero point", _requantize),
+    "chain_conv_hardswish_mean": ("CONV_2D -> HARD_SWISH -> MEAN -> MUL (gate) -> LOGISTIC", _conv_hardswish_mean),
+}
+
+# Wider inputs: ADD/MUL/SUB operands of different scales, non-linearities into saturation.
+INPUT_GAINS: dict[str, tuple[float, ...]] = {
+    **{n: (0.5, 3.0) for n in ("add", "add_relu", "mul", "mul_bcast_relu", "sub", "sub_bcast_relu6")},
+    **{n: (4.0,) for n in ("logistic", "tanh", "hard_swish", "leaky_relu", "prelu")},
 }
 
 
@@ -127,8 +193,8 @@ def _spec(name: str, description: str, body: Callable[[Graph], None]) -> ModelSp
         body(g)
         return g
 
-    gains = (0.5, 3.0) if name.startswith("add") else ()  # ADD operands get different scales
-    return ModelSpec(name, description, build, seed=seed + 1, calibration_size=32, input_gains=gains)
+    return ModelSpec(name, description, build, seed=seed + 1, calibration_size=32,
+                     input_gains=INPUT_GAINS.get(name, ()))
 
 
 OPS: dict[str, ModelSpec] = {name: _spec(name, d, b) for name, (d, b) in BODIES.items()}

@@ -16,7 +16,9 @@ from .calibrate import Calibration
 from .graph import Graph
 
 SOFTMAX_QPARAMS = (1.0 / 256.0, -128)
-SAME_AS_INPUT = ("AVERAGE_POOL_2D", "MAX_POOL_2D", "RESHAPE")
+FIXED_QPARAMS = {"SOFTMAX": SOFTMAX_QPARAMS, "LOGISTIC": (1.0 / 256.0, -128), "TANH": (1.0 / 128.0, 0)}
+SAME_AS_INPUT = ("AVERAGE_POOL_2D", "MAX_POOL_2D", "RESHAPE", "RESIZE_BILINEAR")
+DATA_INPUT = {"TRANSPOSE_CONV": 2}  # index of the activation input where it is not 0
 
 
 @dataclass
@@ -85,18 +87,27 @@ def quantize(graph: Graph, cal: Calibration, input_ranges: dict[str, tuple[float
         lo, hi = input_ranges.get(name, cal.ranges[name])
         act(name, *act_qparams(lo, hi))
     for node in graph.nodes:
-        src = q[node.inputs[0]]
-        if node.op == "SOFTMAX":
-            act(node.output, *SOFTMAX_QPARAMS)
+        for st in (graph.tensors[n] for n in node.inputs):
+            if st.kind == "shape":  # shapes, axes, sizes: plain int32 constants
+                q[st.name] = QTensor(st.name, st.shape, "INT32", data=st.data.astype(np.int32))
+        src = q[node.inputs[DATA_INPUT.get(node.op, 0)]]
+        if node.op in FIXED_QPARAMS:
+            act(node.output, *FIXED_QPARAMS[node.op])
         elif node.op in SAME_AS_INPUT:
             act(node.output, float(src.scale[0]), int(src.zero_point[0]))
+        elif node.op == "QUANTIZE":
+            lo, hi = cal.ranges[node.inputs[0]]
+            gain, shift = node.attrs["range_gain"], node.attrs["range_shift"]
+            act(node.output, *act_qparams(lo * gain + shift, hi * gain + shift))
         else:
             act(node.output, *act_qparams(*cal.ranges[node.output], node.attrs.get("act", "NONE")))
-        if node.op in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
-            wt, bt = (graph.tensors[n] for n in node.inputs[1:])
+        if node.op in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV"):
+            wt, bt = (graph.tensors[n] for n in node.inputs if graph.tensors[n].kind in ("weight", "bias"))
             q[wt.name] = _weights(wt.name, wt.data, wt.quant_axis)
             q[bt.name] = _bias(bt.name, bt.data, float(src.scale[0]), q[wt.name].scale)
-        elif node.op == "RESHAPE":
-            st = graph.tensors[node.inputs[1]]
-            q[st.name] = QTensor(st.name, st.shape, "INT32", data=st.data.astype(np.int32))
+        elif node.op == "PRELU":
+            at = graph.tensors[node.inputs[1]]
+            scale, zp = act_qparams(float(at.data.min()), float(at.data.max()))
+            q[at.name] = QTensor(at.name, at.shape, "INT8", _f32([scale]), np.array([zp], np.int64), 0,
+                                 quantize_input(at.data, scale, zp))
     return q

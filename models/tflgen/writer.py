@@ -13,7 +13,9 @@ from .quantize import QTensor
 
 # Operator versions the TFLite converter assigns to these ops with int8 tensors.
 OP_VERSIONS = {"CONV_2D": 3, "DEPTHWISE_CONV_2D": 3, "FULLY_CONNECTED": 4, "ADD": 2,
-               "AVERAGE_POOL_2D": 2, "MAX_POOL_2D": 2, "RESHAPE": 1, "SOFTMAX": 2}
+               "AVERAGE_POOL_2D": 2, "MAX_POOL_2D": 2, "RESHAPE": 1, "SOFTMAX": 2,
+               "MUL": 2, "SUB": 2, "MEAN": 2, "SUM": 2, "LOGISTIC": 2, "TANH": 2, "HARD_SWISH": 1,
+               "LEAKY_RELU": 2, "PRELU": 1, "RESIZE_BILINEAR": 3, "TRANSPOSE_CONV": 3, "QUANTIZE": 2}
 BUFFER_ALIGNMENT = 16
 DESCRIPTION = "mlonmcu-lite TF-free int8 generator"
 
@@ -72,6 +74,28 @@ def _options(node: Node) -> tuple[int, object]:
         o = S.SoftmaxOptionsT()
         o.beta = a["beta"]
         return S.BuiltinOptions.SoftmaxOptions, o
+    if node.op in ("MUL", "SUB"):
+        o = S.MulOptionsT() if node.op == "MUL" else S.SubOptionsT()
+        o.fusedActivationFunction = act
+        return getattr(S.BuiltinOptions, f"{node.op.title()}Options"), o
+    if node.op in ("MEAN", "SUM"):
+        o = S.ReducerOptionsT()
+        o.keepDims = a["keep_dims"]
+        return S.BuiltinOptions.ReducerOptions, o
+    if node.op == "LEAKY_RELU":
+        o = S.LeakyReluOptionsT()
+        o.alpha = a["alpha"]
+        return S.BuiltinOptions.LeakyReluOptions, o
+    if node.op == "RESIZE_BILINEAR":
+        o = S.ResizeBilinearOptionsT()
+        o.alignCorners, o.halfPixelCenters = a["align_corners"], a["half_pixel_centers"]
+        return S.BuiltinOptions.ResizeBilinearOptions, o
+    if node.op == "TRANSPOSE_CONV":
+        o = S.TransposeConvOptionsT()
+        o.padding, (o.strideH, o.strideW) = _enum(S.Padding, a["padding"]), a["stride"]
+        return S.BuiltinOptions.TransposeConvOptions, o
+    if node.op in ("LOGISTIC", "TANH", "HARD_SWISH", "PRELU", "QUANTIZE"):
+        return S.BuiltinOptions.NONE, None
     raise NotImplementedError(node.op)
 
 

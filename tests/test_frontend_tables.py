@@ -1,0 +1,52 @@
+"""The compile-time lookup tables of the int8 unary ops equal ai-edge-litert's BUILTIN_REF
+kernels on all 256 inputs, for several input ranges (saturating and not)."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+from mlonmcu_lite.frontend import tables
+from mlonmcu_lite.reference import reference_outputs
+from mlonmcu_lite.tflite_info import read_tflite
+from mlonmcu_lite.zoo import MODELS_DIR
+
+sys.path.insert(0, str(MODELS_DIR))
+from tflgen.graph import Graph  # noqa: E402
+from tflgen.pipeline import generate  # noqa: E402
+from tflgen.spec import ModelSpec  # noqa: E402
+
+TABLES = {
+    "LOGISTIC": lambda q, attrs: tables.logistic_table(*q),
+    "TANH": lambda q, attrs: tables.tanh_table(*q),
+    "HARD_SWISH": lambda q, attrs: tables.hard_swish_table(*q),
+    "LEAKY_RELU": lambda q, attrs: tables.leaky_relu_table(*q, attrs["alpha"]),
+}
+CASES = [("LOGISTIC", {}), ("TANH", {}), ("HARD_SWISH", {}), ("LEAKY_RELU", {"alpha": 0.2}),
+         ("LEAKY_RELU", {"alpha": -0.7}), ("LEAKY_RELU", {"alpha": 1.6})]
+
+
+def _model(tmp_path, op: str, attrs: dict, gain: float):
+    def build() -> Graph:
+        g = Graph("unary", seed=7)
+        g.output(g.unary(op, g.input("input", (1, 256)), "out", **attrs))
+        return g
+
+    path = tmp_path / f"{op}_{gain}.tflite"
+    path.write_bytes(generate(ModelSpec("unary", "", build, seed=3, input_gains=(gain,))).tflite)
+    return path
+
+
+@pytest.mark.parametrize("op,attrs", CASES)
+@pytest.mark.parametrize("gain", [0.3, 2.0, 9.0])
+def test_table_equals_reference_kernel(op, attrs, gain, tmp_path):
+    path = _model(tmp_path, op, attrs, gain)
+    info = read_tflite(path)
+    x, y = info.inputs[0], info.outputs[0]
+    table = TABLES[op]((x.scale, x.zero_point, y.scale, y.zero_point), attrs)
+    inputs = np.arange(-128, 128, dtype=np.int8).reshape(1, 256)
+    (want,) = reference_outputs(path, [inputs])
+    np.testing.assert_array_equal(table, want.reshape(-1))
+    assert len(np.unique(want)) > 8  # the table is not trivially constant
