@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from mlonmcu_lite.frontend import tables
-from mlonmcu_lite.reference import reference_outputs
-from mlonmcu_lite.tflite_info import read_tflite
+from mlonmcu_lite.zoo.reference import reference_outputs
+from mlonmcu_lite.zoo.tflite_info import read_tflite
 from mlonmcu_lite.zoo import MODELS_DIR
 
 sys.path.insert(0, str(MODELS_DIR))
