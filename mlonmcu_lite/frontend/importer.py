@@ -11,6 +11,7 @@ from tvm.relax.frontend.tflite import from_tflite
 
 from mlonmcu_lite.zoo.tflite_info import ModelError, TensorSpec, read_tflite
 
+from .converter import QDQConverter
 from .errors import FrontendError
 from .rewrite import check_integer, integer_rewrite
 from .support import check_variants
@@ -45,7 +46,7 @@ def import_tflite(path: str | Path) -> IntegerModel:
         raise FrontendError(str(err)) from err
     check_variants(info, path.name)
     try:
-        qdq = from_tflite(tflite.Model.GetRootAsModel(path.read_bytes(), 0))
+        qdq = from_tflite(tflite.Model.GetRootAsModel(path.read_bytes(), 0), op_converter=QDQConverter)
     except Exception as err:  # TVM's importer: keep the gist of its message, not its traceback
         gist = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
         raise FrontendError(f"TVM's TFLite importer rejected {path.name}: {gist}") from None

@@ -7,14 +7,14 @@ from tvm import relax, tirx
 from tvm.ir.expr import GenericConst
 from tvm.relax.dpl import rewrite_call
 
-from . import add, conv, dense, mul, pool, reduce, softmax, unary
+from . import add, conv, dense, mul, pool, prelu, reduce, resize, softmax, transpose_conv, unary
 from .errors import FrontendError
 from .patterns import Rewrite
 
 # Order matters only where patterns nest: ops that consume another op's quantize output
 # (ADD, SOFTMAX) see already-rewritten int8 producers, which their wildcards accept.
-REWRITES: list[Rewrite] = [*conv.REWRITES, *dense.REWRITES, *add.REWRITES, *mul.REWRITES, *pool.REWRITES,
-                           *softmax.REWRITES, *reduce.REWRITES, *unary.REWRITES, *unary.REQUANTIZE, *pool.CLEANUP]
+REWRITES: list[Rewrite] = [*conv.REWRITES, *transpose_conv.REWRITES, *dense.REWRITES, *add.REWRITES, *mul.REWRITES, *pool.REWRITES,
+                           *softmax.REWRITES, *reduce.REWRITES, *prelu.REWRITES, *resize.REWRITES, *unary.REWRITES, *unary.REQUANTIZE, *pool.CLEANUP]
 
 
 def _apply(rewrite: Rewrite, func: relax.Function) -> relax.Function:

@@ -39,11 +39,19 @@ def _softmax(op: OpInfo, info: TFLiteInfo) -> str | None:
 
 
 def _activations_per_tensor(op: OpInfo, info: TFLiteInfo) -> str | None:
-    data_inputs = op.inputs[:2] if op.op in ("ADD", "SUB", "MUL") else op.inputs[:1]
+    data_inputs = {"ADD": op.inputs[:2], "SUB": op.inputs[:2], "MUL": op.inputs[:2],
+                   "TRANSPOSE_CONV": op.inputs[2:3]}.get(op.op, op.inputs[:1])
     for i in (*data_inputs, *op.outputs):
         if len(info.tensors[i].scales) != 1:
             return f"per-channel quantized activation {info.tensors[i].name!r}"
     return None
+
+
+def _transpose_conv(op: OpInfo, info: TFLiteInfo) -> str | None:
+    act = op.options.get("fusedActivationFunction", "NONE")
+    if act != "NONE":  # TVM's importer drops it
+        return f"fused activation {act}"
+    return None if info.tensors[op.inputs[1]].constant else "non-constant weights"
 
 
 _CHECKS: dict[str, list[Check]] = {
@@ -51,6 +59,7 @@ _CHECKS: dict[str, list[Check]] = {
     "DEPTHWISE_CONV_2D": [_weights_constant],
     "FULLY_CONNECTED": [_fully_connected],
     "SOFTMAX": [_softmax],
+    "TRANSPOSE_CONV": [_transpose_conv],
 }
 
 

@@ -91,7 +91,7 @@ def test_not_a_tflite_file(tmp_path, content):
 
 
 def test_tvm_importer_failure_is_wrapped_without_its_traceback(monkeypatch):
-    def broken(_model):
+    def broken(_model, **_options):
         raise RuntimeError("Traceback (most recent call last):\n  ...\nOpNotImplemented: something deep")
     monkeypatch.setattr(importer, "from_tflite", broken)
     with pytest.raises(FrontendError) as info:
