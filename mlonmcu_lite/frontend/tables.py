@@ -20,7 +20,7 @@ import ctypes.util
 
 import numpy as np
 
-from .fixedpoint import f32, quantize_multiplier, round_half_away, rounding_divide_by_pot, srdhm
+from .fixedpoint import f32, quantize_multiplier, round_half_away, rounding_divide_by_pot, srdhm, trunc_div
 
 INT8_INPUTS = np.arange(-128, 128)
 
@@ -87,25 +87,15 @@ def _wrap16(x: int) -> int:
     return ((x + (1 << 15)) & 0xFFFF) - (1 << 15)
 
 
-def _trunc_div(a: int, b: int) -> int:
-    q = abs(a) // abs(b)
-    return q if (a >= 0) == (b > 0) else -q
-
-
-def _srdhm16(a: int, b: int) -> int:
-    """gemmlowp SaturatingRoundingDoublingHighMul for int16."""
-    if a == b == _I16_MIN:
-        return _I16_MAX
-    ab = a * b
-    nudge = (1 << 14) if ab >= 0 else 1 - (1 << 14)
-    return _trunc_div(ab + nudge, 1 << 15)
+def srdhm16(a: int, b: int) -> int:
+    return srdhm(a, b, bits=16)
 
 
 def _sdhm16(a: int, b: int) -> int:
     """SaturatingDoublingHighMul (hard_swish.h): truncating, no rounding."""
     if a == b == _I16_MIN:
         return _I16_MAX
-    return _wrap16(_trunc_div(a * b, 1 << 15))
+    return _wrap16(trunc_div(a * b, 1 << 15))
 
 
 def _sat_left_shift16(x: int, amount: int) -> int:
@@ -130,11 +120,11 @@ def hard_swish_table(in_scale: float, in_zp: int, out_scale: float, out_zp: int)
     out = []
     for q in INT8_INPUTS:
         hires = _wrap16((int(q) - in_zp) * 128)
-        preshift = _srdhm16(hires, out_mult)
+        preshift = srdhm16(hires, out_mult)
         reluish = hires
         if relu_exp > 0:
             reluish = _sat_left_shift16(reluish, relu_exp - 1)
-        reluish = _srdhm16(reluish, relu_mult)
+        reluish = srdhm16(reluish, relu_mult)
         if relu_exp > 0:
             reluish = _sat_left_shift16(reluish, 1)
         if relu_exp < 0:
