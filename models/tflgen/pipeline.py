@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .calibrate import calibrate
-from .quantize import QTensor, quantize, quantize_input
+from .quantize import QTensor, quantize, quantize_input, to_uint8
 from .spec import ModelSpec
 from .writer import write_model
 
@@ -20,11 +20,11 @@ class GeneratedModel:
     name: str
     tflite: bytes
     metadata: dict
-    samples: list[np.ndarray]  # one int8 array per graph input: [SAMPLES, *tensor shape]
+    samples: list[np.ndarray]  # one int8 (uint8) array per graph input: [SAMPLES, *tensor shape]
 
 
 def _spec_json(t: QTensor) -> dict:
-    return {"name": t.name, "shape": list(t.shape), "dtype": "int8",
+    return {"name": t.name, "shape": list(t.shape), "dtype": t.dtype.lower(),
             "scale": float(t.scale[0]), "zero_point": int(t.zero_point[0])}
 
 
@@ -35,6 +35,9 @@ def generate(spec: ModelSpec) -> GeneratedModel:
     raw = spec.batch(graph, SAMPLES, spec.seed + SAMPLE_SEED_OFFSET)
     samples = [quantize_input(x, float(qt[n].scale[0]), int(qt[n].zero_point[0])).reshape((SAMPLES,) + graph.shape(n))
                for n, x in zip(graph.inputs, raw)]
+    if spec.activation_dtype == "uint8":
+        qt = to_uint8(graph, qt)
+        samples = [(s.astype(np.int16) + 128).astype(np.uint8) for s in samples]
     metadata = {
         "name": spec.name,
         "description": spec.description,

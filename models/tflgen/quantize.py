@@ -111,3 +111,18 @@ def quantize(graph: Graph, cal: Calibration, input_ranges: dict[str, tuple[float
             q[at.name] = QTensor(at.name, at.shape, "INT8", _f32([scale]), np.array([zp], np.int64), 0,
                                  quantize_input(at.data, scale, zp))
     return q
+
+
+def to_uint8(graph: Graph, q: dict[str, QTensor]) -> dict[str, QTensor]:
+    """The legacy uint8 form of an int8 model: activations (and PRELU alpha) as uint8 with zero
+    point + 128 and data + 128, the same real values.  Weighted layers keep no uint8 form here."""
+    out = dict(q)
+    for name, t in q.items():
+        kind = graph.tensors[name].kind
+        if kind == "weight":
+            raise ValueError(f"uint8 variant of {graph.name}: weighted layers are not generated as uint8")
+        if t.dtype != "INT8" or kind not in ("act", "alpha"):
+            continue
+        data = None if t.data is None else (t.data.astype(np.int16) + 128).astype(np.uint8)
+        out[name] = QTensor(t.name, t.shape, "UINT8", t.scale, t.zero_point + 128, t.axis, data)
+    return out

@@ -35,6 +35,7 @@ class ModelSpec:
     calibration_size: int = 16
     seed: int = 0  # calibration data and normalization; samples use seed + 1000
     input_gains: tuple[float, ...] = ()  # per-input multipliers (e.g. ADD operands of different scales)
+    activation_dtype: str = "int8"  # "uint8": a legacy asymmetric model (see quantize.to_uint8)
 
     def batch(self, graph: Graph, n: int, seed: int) -> list[np.ndarray]:
         rng = np.random.default_rng(seed)
