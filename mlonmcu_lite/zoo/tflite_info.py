@@ -22,7 +22,7 @@ SUPPORTED_OPS: frozenset[str] = frozenset({
     "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD",
     "AVERAGE_POOL_2D", "MAX_POOL_2D", "RESHAPE", "SOFTMAX",
     "MUL", "SUB", "MEAN", "LOGISTIC", "TANH", "HARD_SWISH", "LEAKY_RELU", "QUANTIZE",
-    "PRELU", "RESIZE_BILINEAR", "TRANSPOSE_CONV",
+    "PRELU", "RESIZE_BILINEAR", "TRANSPOSE_CONV", "SVDF",
 })
 # Ops left out on purpose, with the reason the user reads.
 UNSUPPORTED_REASONS: dict[str, str] = {
@@ -182,11 +182,13 @@ def _check_types(path: Path, sub: S.SubGraphT, ops: list[OpInfo]) -> None:
             raise ModelError(f"{path}: {kind} {_name(t)!r} is {_tensor_type(t)}; only int8 models are "
                              f"supported{hint}")
     for op in ops:
-        for i in op.inputs + op.outputs:
+        for k, i in enumerate(op.inputs + op.outputs):
             if i < 0:
                 continue
             t = sub.tensors[i]
             ttype = _tensor_type(t)
+            if op.op == "SVDF" and k in (2, 4) and ttype == "INT16":  # int16 time weights and state
+                continue
             if ttype.startswith("FLOAT"):
                 raise ModelError(f"{path}: {op.op} at operator #{op.index} uses {ttype} tensor {_name(t)!r} "
                                  f"(float model); only full-integer int8 models are supported")

@@ -97,6 +97,20 @@ def transpose_conv(node: Node, x: np.ndarray, w: np.ndarray, b: np.ndarray, out_
     return full[:, pt:pt + oh, pl:pl + ow] + b
 
 
+def svdf(graph: Graph, node: Node, env: dict[str, np.ndarray]) -> np.ndarray:
+    """One SVDF step from the initial (zero) state: only the newest memory slot is non-zero.
+
+    The new state column (the feature projection) is recorded in `env` under the state
+    tensor's name, so calibration gives the int16 state its range.
+    """
+    x = env[node.inputs[0]]
+    wf, wt, b = (graph.tensors[n].data for n in node.inputs[1:4])
+    feat = x @ wf.T
+    env[node.inputs[4]] = feat
+    time = feat * wt[:, -1]
+    return activate(time.reshape(x.shape[0], -1, node.attrs["rank"]).sum(axis=-1) + b, node.attrs["act"])
+
+
 def hard_swish(x: np.ndarray) -> np.ndarray:
     return x * np.clip(x + 3.0, 0.0, 6.0) / 6.0
 
@@ -131,6 +145,8 @@ def run_node(graph: Graph, node: Node, env: dict[str, np.ndarray]) -> np.ndarray
         return np.where(x >= 0, x, x * alpha)
     if node.op == "RESIZE_BILINEAR":
         return resize_bilinear(node, x)
+    if node.op == "SVDF":
+        return svdf(graph, node, env)
     if node.op == "TRANSPOSE_CONV":
         w, b = (graph.tensors[n].data for n in node.inputs[1:4:2])
         return transpose_conv(node, env[node.inputs[2]], w, b, graph.shape(node.output))

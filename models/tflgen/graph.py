@@ -19,7 +19,7 @@ class TensorDef:
 
     name: str
     shape: tuple[int, ...]
-    kind: str = "act"  # act | weight | bias | shape
+    kind: str = "act"  # act | weight | weight16 | bias | shape | alpha | state
     data: np.ndarray | None = None
     quant_axis: int | None = None  # per-channel axis of a weight (None: per-tensor)
 
@@ -191,6 +191,19 @@ class Graph:
                                  self._he((filters, kh, kw, c), kh * kw * c / (stride * stride)), 0))
         b = self._bias(f"{name}/bias", filters)
         return self._node("TRANSPOSE_CONV", [os_, wt, x, b], name, shape, stride=(stride, stride), padding=padding)
+
+    def svdf(self, x: str, name: str, units: int, rank: int, memory: int) -> str:
+        """SVDF (int8 input, int16 time weights and state): feature projection, time filter, rank sum."""
+        n, size = self.shape(x)
+        filters = units * rank
+        wf = self._add(TensorDef(f"{name}/weights_feature", (filters, size), "weight",
+                                 self._he((filters, size), size), None))
+        wt = self._add(TensorDef(f"{name}/weights_time", (filters, memory), "weight16",
+                                 self.rng.standard_normal((filters, memory)) * 0.5))
+        b = self._bias(f"{name}/bias", units)
+        state = self._add(TensorDef(f"{name}/state", (n, filters * memory), "state"))
+        # TFLite's int8 SVDF requires a fused RELU (and realizes it through the output's zero point -128).
+        return self._node("SVDF", [x, wf, wt, b, state], name, (n, units), rank=rank, memory=memory, act="RELU")
 
     def requantize(self, x: str, name: str, range_gain: float, range_shift: float = 0.0) -> str:
         """QUANTIZE int8 -> int8 onto a range `range_gain` times wider, shifted by `range_shift`."""

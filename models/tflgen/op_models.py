@@ -113,6 +113,10 @@ def _transpose_conv(stride: int, kernel: tuple[int, int], padding: str) -> Calla
     return body
 
 
+def _svdf(g: Graph) -> None:
+    g.output(g.svdf(g.input("input", (1, 32)), "svdf", 8, 2, 6))
+
+
 def _requantize(g: Graph) -> None:
     g.output(g.requantize(g.input("input", (1, 8, 8, 8)), "quantize", 1.7, 0.4))
 
@@ -181,6 +185,7 @@ BODIES: dict[str, tuple[str, Callable[[Graph], None]]] = {
     "hard_swish": ("HARD_SWISH", _unary("HARD_SWISH")),
     "leaky_relu": ("LEAKY_RELU alpha 0.2", _unary("LEAKY_RELU", alpha=0.2)),
     "requantize": ("QUANTIZE int8 -> int8 onto another scale and zero point", _requantize),
+    "svdf": ("SVDF rank 2, 8 units, memory 6 (one step from the initial state)", _svdf),
     "chain_conv_hardswish_mean": ("CONV_2D -> HARD_SWISH -> MEAN -> MUL (gate) -> LOGISTIC", _conv_hardswish_mean),
 }
 

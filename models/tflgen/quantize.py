@@ -30,6 +30,7 @@ class QTensor:
     zero_point: np.ndarray | None = None  # int64
     axis: int = 0
     data: np.ndarray | None = None  # int8 / int32 constant data
+    variable: bool = False  # a variable tensor (SVDF state), zero at start
 
 
 def _f32(values) -> np.ndarray:
@@ -105,12 +106,33 @@ def quantize(graph: Graph, cal: Calibration, input_ranges: dict[str, tuple[float
             wt, bt = (graph.tensors[n] for n in node.inputs if graph.tensors[n].kind in ("weight", "bias"))
             q[wt.name] = _weights(wt.name, wt.data, wt.quant_axis)
             q[bt.name] = _bias(bt.name, bt.data, float(src.scale[0]), q[wt.name].scale)
+        elif node.op == "SVDF":
+            q.update(_svdf_constants(graph, node, cal))
         elif node.op == "PRELU":
             at = graph.tensors[node.inputs[1]]
             scale, zp = act_qparams(float(at.data.min()), float(at.data.max()))
             q[at.name] = QTensor(at.name, at.shape, "INT8", _f32([scale]), np.array([zp], np.int64), 0,
                                  quantize_input(at.data, scale, zp))
     return q
+
+
+def _symmetric16(name: str, shape: tuple[int, ...], amax: float, values: np.ndarray | None) -> QTensor:
+    scale = _f32([amax / 32767.0 if amax > 0 else 1.0])
+    data = None if values is None else np.clip(np.round(values / np.float64(scale[0])), -32767, 32767).astype(np.int16)
+    return QTensor(name, shape, "INT16", scale, np.zeros(1, np.int64), 0, data, variable=values is None)
+
+
+def _svdf_constants(graph: Graph, node, cal: Calibration) -> dict[str, QTensor]:
+    """int8 feature weights (per tensor), int16 time weights and state (symmetric), int32 bias
+    on the scale state·time weights (the integer kernel adds it there)."""
+    wf, wt, b, st = (graph.tensors[n] for n in node.inputs[1:5])
+    feature = _weights(wf.name, wf.data, None)
+    time = _symmetric16(wt.name, wt.shape, float(np.abs(wt.data).max()), wt.data)
+    state = _symmetric16(st.name, st.shape, float(max(abs(v) for v in cal.ranges[st.name])), None)
+    bias_scale = np.float64(state.scale[0]) * np.float64(time.scale[0])
+    bias = QTensor(b.name, b.shape, "INT32", _f32([bias_scale]), np.zeros(1, np.int64), 0,
+                   np.clip(np.round(b.data / bias_scale), -(2**31), 2**31 - 1).astype(np.int32))
+    return {t.name: t for t in (feature, time, state, bias)}
 
 
 def to_uint8(graph: Graph, q: dict[str, QTensor]) -> dict[str, QTensor]:

@@ -15,7 +15,7 @@ from .quantize import QTensor
 OP_VERSIONS = {"CONV_2D": 3, "DEPTHWISE_CONV_2D": 3, "FULLY_CONNECTED": 4, "ADD": 2,
                "AVERAGE_POOL_2D": 2, "MAX_POOL_2D": 2, "RESHAPE": 1, "SOFTMAX": 2,
                "MUL": 2, "SUB": 2, "MEAN": 2, "SUM": 2, "LOGISTIC": 2, "TANH": 2, "HARD_SWISH": 1,
-               "LEAKY_RELU": 2, "PRELU": 1, "RESIZE_BILINEAR": 3, "TRANSPOSE_CONV": 3, "QUANTIZE": 2}
+               "LEAKY_RELU": 2, "PRELU": 1, "RESIZE_BILINEAR": 3, "TRANSPOSE_CONV": 3, "QUANTIZE": 2, "SVDF": 3}
 BUFFER_ALIGNMENT = 16
 DESCRIPTION = "mlonmcu-lite TF-free int8 generator"
 
@@ -94,6 +94,10 @@ def _options(node: Node) -> tuple[int, object]:
         o = S.TransposeConvOptionsT()
         o.padding, (o.strideH, o.strideW) = _enum(S.Padding, a["padding"]), a["stride"]
         return S.BuiltinOptions.TransposeConvOptions, o
+    if node.op == "SVDF":
+        o = S.SVDFOptionsT()
+        o.rank, o.fusedActivationFunction = a["rank"], act
+        return S.BuiltinOptions.SVDFOptions, o
     if node.op in ("LOGISTIC", "TANH", "HARD_SWISH", "PRELU", "QUANTIZE"):
         return S.BuiltinOptions.NONE, None
     raise NotImplementedError(node.op)
@@ -105,6 +109,7 @@ def _tensor(t: QTensor, buffer: int) -> S.TensorT:
     out.type = _enum(S.TensorType, t.dtype)
     out.buffer = buffer
     out.name = t.name
+    out.isVariable = t.variable
     if t.scale is not None:
         qp = S.QuantizationParametersT()
         qp.scale = [float(s) for s in t.scale]
