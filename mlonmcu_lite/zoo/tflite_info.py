@@ -1,7 +1,7 @@
 """Everything the harness needs to know about a .tflite file, read from the file itself.
 
 Ops (in execution order) with their options, tensor shapes and quantization, MACs of
-CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED and weight bytes, so a user model works
+CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED / TRANSPOSE_CONV and weight bytes, so a user model works
 without any side metadata. It also decides what the compiler supports
 (`SUPPORTED_OPS`, fused activations, dilation) and rejects everything else with a
 `ModelError` naming the file.
@@ -29,7 +29,7 @@ UNSUPPORTED_REASONS: dict[str, str] = {
     "SUM": "int8 SUM has no bit-exact target: ai-edge-litert 2.3's reference kernel reads int8 data as uint8",
 }
 SUPPORTED_ACTIVATIONS: frozenset[str] = frozenset({"NONE", "RELU", "RELU6"})
-MAC_OPS: frozenset[str] = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"})
+MAC_OPS: frozenset[str] = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV"})
 
 
 def _names(enum_cls) -> dict[int, str]:
@@ -232,6 +232,8 @@ def _macs(op: str, sub: S.SubGraphT, inputs: tuple[int, ...], outputs: tuple[int
         return out * w[1] * w[2] * w[3]
     if op == "DEPTHWISE_CONV_2D":
         return out * w[1] * w[2]
+    if op == "TRANSPOSE_CONV":  # every input pixel meets every tap of every filter
+        return int(np.prod(_shape(sub.tensors[inputs[2]]))) * w[0] * w[1] * w[2]
     return out * w[-1]
 
 

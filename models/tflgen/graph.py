@@ -220,6 +220,9 @@ class Graph:
             elif node.op == "DEPTHWISE_CONV_2D":
                 _, kh, kw, _ = self.shape(node.inputs[1])
                 total += int(np.prod(out)) * kh * kw
+            elif node.op == "TRANSPOSE_CONV":
+                o, kh, kw, _ = self.shape(node.inputs[1])
+                total += int(np.prod(self.shape(node.inputs[2]))) * o * kh * kw
             elif node.op == "FULLY_CONNECTED":
                 total += int(np.prod(out)) * self.shape(node.inputs[1])[1]
         return total
