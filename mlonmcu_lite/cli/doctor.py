@@ -24,6 +24,13 @@ def doctor() -> None:
     except toolchain.ToolchainMissing as exc:
         ok = False
         click.echo(f"toolchain:     MISSING - {exc}")
+    try:
+        runtime = ", ".join(str(toolchain.runtime_library(a.march, a.mabi))
+                            for a in map(toolchain.load_arch, toolchain.available_archs()))
+        click.echo(f"runtime:       {runtime}")
+    except toolchain.ToolchainMissing as exc:
+        ok = False
+        click.echo(f"runtime:       MISSING - {exc}")
     workspace = default_workspace()
     libc = ", ".join(p.name for p in toolchain.platform_sources(workspace))
     click.echo(f"libc:          mlonmcu-lite platform libc ({workspace.platform_dir}: {libc})")

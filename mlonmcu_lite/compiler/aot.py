@@ -10,12 +10,12 @@ from .graph import Graph, Step, Tensor
 
 _CTYPE = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "uint16": "uint16_t",
           "int32": "int32_t", "uint32": "uint32_t", "int64": "int64_t", "uint64": "uint64_t",
-          "bool": "bool"}
+          "bool": "bool", "float32": "float"}  # float32: only a float-I/O model's boundary
 
 
 def ctype(dtype: str) -> str:
     if dtype not in _CTYPE:
-        raise ValueError(f"dtype {dtype} has no integer C type (float tensors are not supported)")
+        raise ValueError(f"dtype {dtype} has no C type here (only integers and float32 model I/O)")
     return _CTYPE[dtype]
 
 
@@ -27,7 +27,13 @@ def symbol(tensor: Tensor) -> str:
 
 
 def c_literals(values: np.ndarray, dtype: str) -> str:
-    """Comma-separated C literals, valid for every value of `dtype` (INT_MIN included)."""
+    """Comma-separated C literals, valid for every value of `dtype` (INT_MIN included).
+
+    float32 values are written as exact hexadecimal float literals.
+    """
+    if dtype == "float32":
+        items = [f"{float(v).hex()}f" for v in values.reshape(-1).astype(np.float32).tolist()]
+        return ",\n  ".join(", ".join(items[i:i + 8]) for i in range(0, len(items), 8))
     bits = np.dtype(dtype).itemsize * 8
     suffix = "LL" if bits == 64 else ""
     lowest = -(1 << (bits - 1)) if dtype.startswith("int") else None

@@ -77,6 +77,7 @@ class _Walker:
     def __init__(self, func: relax.Function):
         self.func = func
         self.tensors: dict = {}  # relax.Var -> Tensor
+        self.tuples: dict = {}  # relax.Var bound to a Tuple -> its field Tensors (multi-output graphs)
         self.const_tensors: list[tuple[object, Tensor]] = []
         self.graph = Graph(inputs=[], outputs=[])
 
@@ -112,16 +113,28 @@ class _Walker:
         for block in body.blocks:
             for binding in block.bindings:
                 self.bind(binding.var, binding.value)
-        results = body.body
-        fields = list(results.fields) if isinstance(results, relax.Tuple) else [results]
-        for i, expr in enumerate(fields):
-            self.mark_output(i, self.tensor_of(expr))
+        for i, tensor in enumerate(self.fields_of(body.body)):
+            self.mark_output(i, tensor)
         return self.graph
+
+    def fields_of(self, expr) -> list[Tensor]:
+        """The tensors of a result: a Tuple, a var bound to one, or a single tensor."""
+        if isinstance(expr, relax.Tuple):
+            return [self.tensor_of(f) for f in expr.fields]
+        if isinstance(expr, relax.Var) and expr in self.tuples:
+            return self.tuples[expr]
+        return [self.tensor_of(expr)]
 
     def bind(self, var, value) -> None:
         name = op_name(value)
-        if isinstance(value, relax.Var):
+        if isinstance(value, relax.Var) and value in self.tuples:
+            self.tuples[var] = self.tuples[value]
+        elif isinstance(value, relax.Var):
             self.tensors[var] = self.tensor_of(value)
+        elif isinstance(value, relax.Tuple):
+            self.tuples[var] = [self.tensor_of(f) for f in value.fields]
+        elif isinstance(value, relax.TupleGetItem):
+            self.tensors[var] = self.fields_of(value.tuple_value)[int(value.index)]
         elif name in ("relax.call_tir", "relax.call_dps_packed"):
             callee, args = value.args[0], value.args[1]
             if len(value.args) > 2:

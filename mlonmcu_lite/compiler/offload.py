@@ -121,6 +121,10 @@ def _decide(func: relax.Function, backends: list[AcceleratorBackend]):
             region = _region(name, match)
             layer = LayerOffload(name, "conv2d", region.macs, eligible_kinds=True)
             layers.append(layer)
+            dtypes = (str(match.data.ty.dtype), str(match.weight_ohwi.dtype))
+            if dtypes != ("int8", "int8"):
+                layer.reason = f"{dtypes[0]} x {dtypes[1]} conv: the accelerator contract is int8 x int8"
+                continue
             uses = users.get(var, [])
             add = var2val.get(uses[0]) if len(uses) == 1 else None
             bias = _bias(add, var, region.weight_shape[0]) if add is not None else None

@@ -11,6 +11,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -23,7 +24,8 @@ from mlonmcu_lite.errors import ToolError, UserError
 from mlonmcu_lite.vp.memory_map import MemoryMap
 from mlonmcu_lite.workspace import Workspace, default_workspace
 
-INSTALL_COMMAND = "sudo apt-get update && sudo apt-get install -y clang-14 lld-14"
+INSTALL_COMMAND = "sudo apt-get update && sudo apt-get install -y clang-14 lld-14 gcc-riscv64-unknown-elf"
+RUNTIME_GCC = "riscv64-unknown-elf-gcc"  # only asked for its multilib libgcc.a (soft-float, 64-bit builtins)
 DEFAULT_ARCH = "rv32imc"
 
 
@@ -110,6 +112,27 @@ def find_toolchain() -> Toolchain:
                      _first_line([lld, "--version"]))
 
 
+@functools.lru_cache(maxsize=None)
+def runtime_library(march: str, mabi: str) -> Path:
+    """The compiler runtime (libgcc.a of the RISC-V GCC toolchain's matching multilib).
+
+    It provides the soft-float routines (`__divsf3`, `__fixsfsi`, ...) and the 64-bit
+    integer builtins (`__ashldi3`, `__divdi3`, ...) that clang calls on rv32; a real,
+    maintained library rather than hand-written ones.
+    """
+    gcc = shutil.which(RUNTIME_GCC)
+    if gcc is None:
+        raise ToolchainMissing(f"compiler runtime library not found ({RUNTIME_GCC} missing: its libgcc.a "
+                               f"provides soft-float and 64-bit builtins). Install it with:\n  {INSTALL_COMMAND}")
+    out = subprocess.run([gcc, f"-march={march}", f"-mabi={mabi}", "-print-libgcc-file-name"],
+                         capture_output=True, text=True, check=False)
+    path = Path(out.stdout.strip())
+    if out.returncode != 0 or not path.is_file():
+        raise ToolchainMissing(f"{RUNTIME_GCC} has no libgcc.a for -march={march} -mabi={mabi} "
+                               f"({(out.stderr or out.stdout).strip()[:200]})")
+    return path
+
+
 def available_archs(workspace: Workspace | None = None) -> list[str]:
     return (workspace or default_workspace()).archs()
 
@@ -147,6 +170,42 @@ def _run(cmd: list[str], what: str) -> None:
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise BuildError(f"{what} failed (exit {proc.returncode}): {shlex.join(cmd)}", proc.stderr, cmd)
+
+
+_OVERFLOW = re.compile(r"will not fit in region '(\w+)': overflowed by (\d+) bytes")
+_SIZE_SETTING = {"ROM": "rom_kib", "RAM": "ram_kib"}  # the run settings that size each region
+
+
+def _condensed(stderr: str) -> str:
+    """lld repeats "section X will not fit in region R" per input section: keep the last of each."""
+    lines = stderr.strip().splitlines()
+    last: dict[str, int] = {}
+    for i, line in enumerate(lines):
+        if _OVERFLOW.search(line):
+            last[line.split(": overflowed by")[0]] = i
+    keep = set(last.values())
+    return "\n".join(line for i, line in enumerate(lines) if i in keep or not _OVERFLOW.search(line))
+
+
+def _link(cmd: list[str]) -> None:
+    """Run the linker; an overflowing memory region names the size setting to raise.
+
+    The message leads with the linker's own diagnostic lines (the command line is kept in
+    `BuildError.command`), so a report's one-line reason is never a truncated command.
+    """
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode == 0:
+        return
+    diagnostics = _condensed(proc.stderr)
+    overflows: dict[str, int] = {}
+    for region, size in _OVERFLOW.findall(diagnostics):
+        overflows[region] = max(overflows.get(region, 0), int(size))
+    if overflows:
+        what = "; ".join(f"{region} overflowed by {size} bytes; raise -s {_SIZE_SETTING.get(region, region.lower())}"
+                         for region, size in overflows.items())
+        cause = "\n".join(line for line in diagnostics.splitlines() if _OVERFLOW.search(line))
+        raise BuildError(f"linking failed: {what}", cause, cmd)  # overlaps lld reports next follow from it
+    raise BuildError(f"linking failed (exit {proc.returncode})", diagnostics, cmd)
 
 
 def _compile(clang: Path, flags: list[str], src: Path, obj: Path) -> str:
@@ -212,8 +271,8 @@ def build_firmware(sources: Sequence[Path], out_dir: Path, arch: str = DEFAULT_A
     elf = out_dir / f"{name}.elf"
     link = [str(tc.lld), "-m", "elf32lriscv", "-T", str(linker_script), "--gc-sections",
             "-Map", str(out_dir / f"{name}.map"), "-o", str(elf), *map(str, objs),
-            *map(str, platform_objs)]
-    _run(link, "linking")
+            *map(str, platform_objs), str(runtime_library(spec.march, spec.mabi))]
+    _link(link)
     sizes = section_sizes(elf, memory_map)
     return FirmwareBuild(elf=elf, arch=spec.name, compile_commands=commands,
                          link_command=shlex.join(link), **sizes)

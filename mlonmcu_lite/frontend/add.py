@@ -18,7 +18,7 @@ from tvm.relax.dpl import DFPattern, is_op, wildcard
 from .errors import FrontendError
 from .fixedpoint import Multipliers, activation_range, add_params
 from .patterns import QDQ, Rewrite, clip_bounds, dequantize, quantize
-from .requant import Rounding, const, rescale, to_int8
+from .requant import Rounding, const, rescale, to_dtype
 
 _CLIP_ACTIVATIONS = {(0, 6): "RELU6"}
 ROUNDING = Rounding.DOUBLE
@@ -68,11 +68,13 @@ def _rewrite(name: str, relax_op: str, combine) -> Rewrite:
         a_scale, a_zp = p.a.scale_zp(m)
         b_scale, b_zp = p.b.scale_zp(m)
         out_scale, out_zp = p.out.scale_zp(m)
-        q = add_params(a_scale, b_scale, out_scale)
+        dtype = p.out.dtype(m)
+        # int16 with general (non power-of-two) scales: left_shift 15 (the POT path is not taken).
+        q = add_params(a_scale, b_scale, out_scale, left_shift=15 if dtype == "int16" else 20)
         raw = combine(_shifted(m[p.a.data], a_zp, q.left_shift, q.input1),
                       _shifted(m[p.b.data], b_zp, q.left_shift, q.input2))
-        lo, hi = activation_range(p.activation(m), out_scale, out_zp)
-        return to_int8(rescale(raw, q.output, ROUNDING), out_zp, lo, hi)
+        lo, hi = activation_range(p.activation(m), out_scale, out_zp, dtype)
+        return to_dtype(rescale(raw, q.output, ROUNDING), out_zp, lo, hi, dtype)
 
     return Rewrite(name, p.out.pattern, build)
 

@@ -13,6 +13,7 @@ family's integer rewrite matches it like any other.
 from __future__ import annotations
 
 import numpy as np
+import tvm
 from tvm import relax
 from tvm.relax.frontend.tflite.tflite_frontend import OperatorConverter
 
@@ -43,8 +44,11 @@ class QDQConverter(OperatorConverter):
         if not self.is_quantized(op):
             return super().convert_svdf(op)
         from tflite.SVDFOptions import SVDFOptions
+        from tflite.TensorType import TensorType
 
         x, wf, wt, bias, state = self.get_input_tensors(op)
+        if x.tensor.Type() != TensorType.INT8:
+            raise tvm.error.OpNotImplemented("quantized SVDF with a non-int8 input")
         (out,) = self.get_output_tensors(op)
         options = SVDFOptions()
         options.Init(op.BuiltinOptions().Bytes, op.BuiltinOptions().Pos)

@@ -2,7 +2,8 @@
 
 The rescale matches ai-edge-litert 2.3's reference kernel, which rounds once
 (`Rounding.SINGLE`); TFLite-Micro's FC rounds twice and would differ by one LSB at ties.
-The input zero point is folded into the bias like for conv.
+The input zero point is folded into the bias like for conv; a uint8 model's weight zero
+point subtracts w_zp·Σ_k x_k; 16x8 models accumulate in int64 where int32 could overflow.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from tvm.relax import op as R
 from tvm.relax.dpl import is_const, is_op
 
 from . import qparams
-from .conv import fold_bias
+from .conv import accumulator_dtype, fold_bias, weight_zero_point
 from .errors import FrontendError
 from .fixedpoint import fc_multipliers
 from .patterns import Rewrite, dequantize, quantize, with_activation
@@ -41,18 +42,26 @@ def _build(m: dict, act_range: tuple[int, int]) -> relax.Expr:
     x = m[_x.data]
     if len(qparams.shape_of(x)) != 2:
         raise FrontendError(f"FULLY_CONNECTED on a {len(qparams.shape_of(x))}-D input (needs 2-D)")
+    x_dtype, out_dtype = _x.dtype(m), _out.dtype(m)
     x_scale, x_zp = _x.scale_zp(m)
     out_scale, out_zp = _out.scale_zp(m)
     w = _weights_kn(m)
     w_scales = qparams.floats(m[_w.scale])
-    if len(set(w_scales)) != 1 or np.any(qparams.value(m[_w.zero_point]) != 0):
-        raise FrontendError("FULLY_CONNECTED with per-channel or asymmetric weights")
-    units = w.shape[1]
+    if len(set(w_scales)) != 1:
+        raise FrontendError("FULLY_CONNECTED with per-channel weights")
+    w_zp = weight_zero_point(qparams.value(m[_w.zero_point]))
+    depth, units = w.shape
     bias = qparams.value(m[_b.data]).reshape(-1) if _b.pattern in m else np.zeros(units, np.int32)
-    acc = R.matmul(x, relax.const(w, "int8"), out_dtype="int32")
-    acc = R.add(acc, const(fold_bias(bias, w.T[:, None, None, :], x_zp), "int32"))
+    w_ohwi = w.T[:, None, None, :]
+    acc_dtype = accumulator_dtype(x_dtype, w_ohwi, bias)
+    folded = fold_bias(bias, w_ohwi, x_zp, acc_dtype) + np.asarray(w_zp * x_zp * depth, acc_dtype)
+    acc = R.add(R.matmul(x, relax.const(w, "int8"), out_dtype=acc_dtype), const(folded, acc_dtype))
+    if w_zp:
+        row_sum = R.sum(R.astype(x, acc_dtype), axis=[-1], keepdims=True)
+        acc = R.subtract(acc, R.multiply(row_sum, const(w_zp, acc_dtype)))
     mult = fc_multipliers(x_scale, w_scales[0], out_scale)
-    return requantize(acc, mult, out_zp, act_range, Rounding.SINGLE)
+    # ai-edge-litert's FC rounds once for int16 (int64 accumulator) as for int8 (measured).
+    return requantize(acc, mult, out_zp, act_range, Rounding.SINGLE, out_dtype)
 
 
 REWRITES: list[Rewrite] = with_activation("fully_connected", _out, _build)

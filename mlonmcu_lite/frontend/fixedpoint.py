@@ -75,9 +75,8 @@ class AddParams:
     output: Multipliers
 
 
-def add_params(s1: float, s2: float, s_out: float) -> AddParams:
-    """add.cc Prepare for int8 (left_shift 20; (1<<20)·s_out is a float product)."""
-    left_shift = 20
+def add_params(s1: float, s2: float, s_out: float, left_shift: int = 20) -> AddParams:
+    """add.cc Prepare (left_shift 20 for 8-bit, 15 for int16; (1<<shift)·s_out is a float product)."""
     twice_max = 2.0 * max(s1, s2)
     return AddParams(
         left_shift=left_shift,
@@ -87,9 +86,20 @@ def add_params(s1: float, s2: float, s_out: float) -> AddParams:
     )
 
 
-def activation_range(act: str, scale: float, zero_point: int) -> tuple[int, int]:
-    """CalculateActivationRangeQuantized for int8 (act/scale is a float32 division)."""
-    qmin, qmax = -128, 127
+QUANTIZED_DTYPES = ("int8", "uint8", "int16")
+
+
+def dtype_range(dtype: str) -> tuple[int, int]:
+    """(min, max) of a quantized integer dtype: int8, uint8 or int16."""
+    if dtype not in QUANTIZED_DTYPES:
+        raise ValueError(f"{dtype} is not a quantized activation dtype ({', '.join(QUANTIZED_DTYPES)})")
+    info = np.iinfo(dtype)
+    return int(info.min), int(info.max)
+
+
+def activation_range(act: str, scale: float, zero_point: int, dtype: str = "int8") -> tuple[int, int]:
+    """CalculateActivationRangeQuantized (act/scale is a float32 division), clamped to `dtype`."""
+    qmin, qmax = dtype_range(dtype)
 
     def q(v: float) -> int:
         return zero_point + round_half_away(f32(v / scale))

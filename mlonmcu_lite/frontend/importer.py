@@ -7,12 +7,15 @@ from pathlib import Path
 
 import tflite
 import tvm
+from tvm import relax
 from tvm.relax.frontend.tflite import from_tflite
 
 from mlonmcu_lite.zoo.tflite_info import ModelError, TensorSpec, read_tflite
 
+from . import boundary
 from .converter import QDQConverter
 from .errors import FrontendError
+from .normalize import legacy_uint8, normalize
 from .rewrite import check_integer, integer_rewrite
 from .support import check_variants
 
@@ -46,14 +49,25 @@ def import_tflite(path: str | Path) -> IntegerModel:
         raise FrontendError(str(err)) from err
     check_variants(info, path.name)
     try:
-        qdq = from_tflite(tflite.Model.GetRootAsModel(path.read_bytes(), 0), op_converter=QDQConverter)
+        norm = normalize(path.read_bytes())
+        uint8_kernels = norm.legacy_uint8
+    except ValueError as err:
+        raise FrontendError(f"{path.name}: {err}") from None
+    try:
+        qdq = from_tflite(tflite.Model.GetRootAsModel(norm.buffer, 0), op_converter=QDQConverter)
     except Exception as err:  # TVM's importer: keep the gist of its message, not its traceback
         gist = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
         raise FrontendError(f"TVM's TFLite importer rejected {path.name}: {gist}") from None
+    token = legacy_uint8.set(uint8_kernels)
     try:
         mod = integer_rewrite(qdq)
     except FrontendError as err:
         raise FrontendError(f"{path.name}: {err}") from None
-    check_integer(mod, path.name)
+    finally:
+        legacy_uint8.reset(token)
+    check_integer(mod, path.name, frozenset(boundary.float_boundary_nodes(mod["main"])))
+    func = boundary.lower_float_io(mod["main"])
+    func = boundary.restore_uint8_io(func, norm.uint8_inputs, norm.uint8_outputs)
+    mod = relax.transform.Normalize()(tvm.IRModule({"main": func}))
     return IntegerModel(name=path.stem, mod=mod, inputs=list(info.inputs), outputs=list(info.outputs),
                         ops=info.op_names)

@@ -15,7 +15,7 @@ from tvm.relax.dpl import DFPattern, is_const, is_op, wildcard
 
 from . import qparams
 from .errors import FrontendError
-from .fixedpoint import activation_range
+from .fixedpoint import activation_range, dtype_range
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,11 @@ class QDQ:
     def scale_zp(self, m: dict) -> tuple[float, int]:
         """Per-tensor (scale, zero point) of the matched call."""
         return qparams.scalar_float(m[self.scale]), qparams.scalar_int(m[self.zero_point])
+
+    def dtype(self, m: dict) -> str:
+        """The integer dtype of the quantized side: a quantize's output, a dequantize's input."""
+        call = m[self.pattern]
+        return str((call if call.op.name == "relax.quantize" else call.args[0]).ty.dtype)
 
 
 def dequantize(data: DFPattern | None = None, const_params: bool = True) -> QDQ:
@@ -64,38 +69,41 @@ class Rewrite:
     build: Callable[[relax.Expr, dict], relax.Expr]
 
 
-def _importer_bounds(act: str, scale: float, zero_point: int) -> tuple[int, int]:
+def _importer_bounds(act: str, scale: float, zero_point: int, dtype: str) -> tuple[int, int]:
     """The clip range TVM's importer emits for a fused activation (Python round, double)."""
     def q(v: float) -> int:
         return round(v / scale) + zero_point
 
-    lo, hi = {"NONE": (-128, 127), "RELU": (q(0.0), 127), "RELU6": (q(0.0), q(6.0))}[act]
-    return max(-128, lo), min(127, hi)
+    qmin, qmax = dtype_range(dtype)
+    lo, hi = {"NONE": (qmin, qmax), "RELU": (q(0.0), qmax), "RELU6": (q(0.0), q(6.0))}[act]
+    return max(qmin, lo), min(qmax, hi)
 
 
-def tflite_activation_range(bounds: tuple[int, int], scale: float, zero_point: int) -> tuple[int, int]:
+def tflite_activation_range(bounds: tuple[int, int], scale: float, zero_point: int,
+                            dtype: str = "int8") -> tuple[int, int]:
     """TFLite's own range for the activation whose importer clip is `bounds`.
 
     The importer rounds act/scale half-to-even in double, TFLite half-away-from-zero in
     float32; recomputing keeps even those ties bit-exact.
     """
     for act in ("RELU6", "RELU", "NONE"):  # the activations tflite_info admits
-        if _importer_bounds(act, scale, zero_point) == bounds:
-            return activation_range(act, scale, zero_point)
-    raise FrontendError(f"int8 clip {bounds} is not a TFLite fused activation")
+        if _importer_bounds(act, scale, zero_point, dtype) == bounds:
+            return activation_range(act, scale, zero_point, dtype)
+    raise FrontendError(f"{dtype} clip {bounds} is not a TFLite fused activation")
 
 
 def with_activation(name: str, quant: QDQ, build: Callable[[dict, tuple[int, int]], relax.Expr]
                     ) -> list[Rewrite]:
     """Two rewrites for `quantize(...)`: with the importer's activation clip, then without.
 
-    `build(matchings, act_range)` gets TFLite's clamp range.  The clipped form must run
-    first: once the bare `quantize` is rewritten the clip would be left behind.
+    `build(matchings, act_range)` gets TFLite's clamp range in the output's dtype (read it
+    with `quant.dtype(m)`).  The clipped form must run first: once the bare `quantize` is
+    rewritten the clip would be left behind.
     """
     def build_clipped(root: relax.Expr, m: dict) -> relax.Expr:
-        return build(m, tflite_activation_range(clip_bounds(root), *quant.scale_zp(m)))
+        return build(m, tflite_activation_range(clip_bounds(root), *quant.scale_zp(m), quant.dtype(m)))
 
     return [
         Rewrite(f"{name}+act", clip(quant.pattern), build_clipped),
-        Rewrite(name, quant.pattern, lambda root, m: build(m, (-128, 127))),
+        Rewrite(name, quant.pattern, lambda root, m: build(m, dtype_range(quant.dtype(m)))),
     ]

@@ -17,6 +17,8 @@ from tvm.relax.dpl import is_op, wildcard
 
 from . import qparams
 from .errors import FrontendError
+from .fixedpoint import dtype_range
+from .normalize import legacy_uint8
 from .patterns import Rewrite
 from .requant import const
 
@@ -44,6 +46,19 @@ def _window_sum(x: relax.Expr, shape: tuple[int, ...], attrs, out_hw: tuple[int,
                        data_layout="NHWC", kernel_layout="OHWI", out_dtype="int32")
 
 
+def _rounded_mean(acc: relax.Expr, count: relax.Expr, half: relax.Expr) -> relax.Expr:
+    """TFLite's division of a window sum by its tap count.
+
+    int8/int16 kernels round half away from zero; the legacy uint8 kernel computes
+    (sum + count/2) / count on non-negative sums, which on the int8-shifted values of a
+    normalized uint8 model (normalize.py) is a floor division of sum + count/2.
+    """
+    if legacy_uint8.get():
+        return R.floor_divide(R.add(acc, half), count)
+    quotient = R.floor_divide(R.add(R.abs(acc), half), count)
+    return R.where(R.less(acc, const(0, "int32")), R.negative(quotient), quotient)
+
+
 def _build_avg(root: relax.Expr, m: dict) -> relax.Expr:
     pool = m[_pool]
     attrs = pool.attrs
@@ -59,9 +74,8 @@ def _build_avg(root: relax.Expr, m: dict) -> relax.Expr:
     count = const(counts.reshape(1, oh, ow, 1), "int32")
     half = const((counts // 2).reshape(1, oh, ow, 1), "int32")
     acc = _window_sum(x, shape, attrs, (oh, ow))
-    quotient = R.floor_divide(R.add(R.abs(acc), half), count)
-    rounded = R.where(R.less(acc, const(0, "int32")), R.negative(quotient), quotient)
-    return R.astype(R.clip(rounded, -128, 127), "int8")
+    dtype = str(root.ty.dtype)
+    return R.astype(R.clip(_rounded_mean(acc, count, half), *dtype_range(dtype)), dtype)
 
 
 _clip_x = wildcard()

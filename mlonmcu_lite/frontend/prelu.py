@@ -1,4 +1,4 @@
-"""PRELU (int8, constant int8 alpha, broadcast) → reference_ops::Prelu / BroadcastPrelu4DSlow.
+"""PRELU (int8 / int16 input, constant int8 alpha, broadcast) → reference_ops::Prelu / BroadcastPrelu4DSlow.
 
 in = x − zp_x;  out = zp_out + (in ≥ 0 ? MBQM(in, M1) : MBQM(in·(alpha − zp_alpha), M2)),
 both double rounding, with PreluPrepare's float32 real multipliers s_x/s_out and
@@ -11,9 +11,9 @@ from tvm import relax
 from tvm.relax import op as R
 from tvm.relax.dpl import is_const, is_op
 
-from .fixedpoint import Multipliers, f32
+from .fixedpoint import Multipliers, dtype_range, f32
 from .patterns import Rewrite, dequantize, quantize
-from .requant import Rounding, const, rescale, to_int8
+from .requant import Rounding, const, rescale, to_dtype
 
 _x = dequantize()
 _alpha = dequantize(is_const())
@@ -32,7 +32,8 @@ def _build(root: relax.Expr, m: dict) -> relax.Expr:
     negative = rescale(R.astype(R.multiply(centred, alpha), "int64"),
                        Multipliers.of([f32(f32(f32(x_scale) * f32(a_scale)) / f32(out_scale))]), Rounding.DOUBLE)
     chosen = R.where(R.greater_equal(wide, const(0, "int64")), positive, negative)
-    return to_int8(chosen, out_zp, -128, 127)
+    dtype = _out.dtype(m)
+    return to_dtype(chosen, out_zp, *dtype_range(dtype), dtype)
 
 
 REWRITES: list[Rewrite] = [Rewrite("prelu", _out.pattern, _build)]

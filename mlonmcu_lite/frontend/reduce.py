@@ -1,4 +1,4 @@
-"""MEAN (int8) → TFLite's integer mean: int32 sum, zero-point term, one rescale.
+"""MEAN (int8 / int16) → TFLite's integer mean: int32 sum, zero-point term, one rescale.
 
 reference_ops::QuantizedMeanOrSum: the multiplier of s_in/s_out (double) absorbs 1/n as
 M' = (M << k) / n with k = min(floor(log2 n), 32, 31 + shift) and shift' = shift − k, then
@@ -16,9 +16,9 @@ from tvm.relax import op as R
 from tvm.relax.dpl import is_op
 
 from . import qparams
-from .fixedpoint import Multipliers, quantize_multiplier
+from .fixedpoint import Multipliers, dtype_range, quantize_multiplier
 from .patterns import Rewrite, dequantize, quantize
-from .requant import Rounding, const, rescale, to_int8
+from .requant import Rounding, const, rescale, to_dtype
 
 _x = dequantize()
 _mean = is_op("relax.mean")(_x.pattern)
@@ -42,7 +42,9 @@ def _build(root: relax.Expr, m: dict) -> relax.Expr:
     count = int(np.prod([shape[a] for a in axes]))
     total = R.sum(R.astype(x, "int32"), axis=axes, keepdims=bool(attrs.keepdims))
     centred = R.subtract(R.astype(total, "int64"), const(in_zp * count, "int64"))
-    return to_int8(rescale(centred, mean_multiplier(in_scale, out_scale, count), Rounding.DOUBLE), out_zp, -128, 127)
+    dtype = _out.dtype(m)
+    scaled = rescale(centred, mean_multiplier(in_scale, out_scale, count), Rounding.DOUBLE)
+    return to_dtype(scaled, out_zp, *dtype_range(dtype), dtype)
 
 
 REWRITES: list[Rewrite] = [Rewrite("mean", _out.pattern, _build)]

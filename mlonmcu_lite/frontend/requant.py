@@ -71,20 +71,42 @@ def multiply_single_rounding(x: relax.Expr, m: Multipliers) -> relax.Expr:
     return R.right_shift(scaled, const(total_shift, "int64"))
 
 
+def multiply_int64(x: relax.Expr, m: Multipliers) -> relax.Expr:
+    """MultiplyByQuantizedMultiplier(int64 x, ...) of the 16x8 kernels (x within 48 bits).
+
+    The multiplier is reduced to 16 bits, `(M + 2^15) >> 16` (0x7FFF from 0x7FFF0000 up),
+    then `(x·m + 2^(14−s)) >> (15−s)`: one rounding, half up.
+    """
+    mult = np.asarray(m.multiplier, dtype="int64")
+    reduced = np.where(mult < 0x7FFF0000, (mult + (1 << 15)) >> 16, 0x7FFF)
+    total_shift = 15 - np.asarray(m.shift, dtype="int64")
+    reduced = reduced.reshape(()) if reduced.size == 1 else reduced
+    total_shift = total_shift.reshape(()) if total_shift.size == 1 else total_shift
+    scaled = R.add(R.multiply(x, const(reduced, "int64")), const(np.int64(1) << (total_shift - 1), "int64"))
+    return R.right_shift(scaled, const(total_shift, "int64"))
+
+
 class Rounding(Enum):
     """TFLite rounding scheme of an op's output rescale."""
 
     DOUBLE = "double"
     SINGLE = "single"
+    INT64 = "int64"  # the 16x8 kernels' int64-accumulator multiply
 
 
-_MULTIPLY = {Rounding.DOUBLE: multiply_double_rounding, Rounding.SINGLE: multiply_single_rounding}
+_MULTIPLY = {Rounding.DOUBLE: multiply_double_rounding, Rounding.SINGLE: multiply_single_rounding,
+             Rounding.INT64: multiply_int64}
+
+
+def to_dtype(x: relax.Expr, zero_point: int, lo: int, hi: int, dtype: str = "int8") -> relax.Expr:
+    """Add the output zero point to int64 x, clamp to [lo, hi], cast to the output dtype."""
+    shifted = R.add(x, const(zero_point, "int64")) if zero_point else x
+    return R.astype(R.clip(shifted, lo, hi), dtype)
 
 
 def to_int8(x: relax.Expr, zero_point: int, lo: int, hi: int) -> relax.Expr:
-    """Add the output zero point, clamp to the activation range, cast to int8."""
-    shifted = R.add(x, const(zero_point, "int64")) if zero_point else x
-    return R.astype(R.clip(shifted, lo, hi), "int8")
+    """`to_dtype` for int8 outputs."""
+    return to_dtype(x, zero_point, lo, hi, "int8")
 
 
 def rescale(x: relax.Expr, m: Multipliers, rounding: Rounding) -> relax.Expr:
@@ -93,6 +115,6 @@ def rescale(x: relax.Expr, m: Multipliers, rounding: Rounding) -> relax.Expr:
 
 
 def requantize(acc: relax.Expr, m: Multipliers, zero_point: int, act_range: tuple[int, int],
-               rounding: Rounding) -> relax.Expr:
-    """int32 accumulator → int8: fixed-point rescale, zero point, fused activation clamp."""
-    return to_int8(rescale(R.astype(acc, "int64"), m, rounding), zero_point, *act_range)
+               rounding: Rounding, dtype: str = "int8") -> relax.Expr:
+    """int32/int64 accumulator → `dtype`: fixed-point rescale, zero point, activation clamp."""
+    return to_dtype(rescale(R.astype(acc, "int64"), m, rounding), zero_point, *act_range, dtype)

@@ -7,14 +7,16 @@ from tvm import relax, tirx
 from tvm.ir.expr import GenericConst
 from tvm.relax.dpl import rewrite_call
 
-from . import add, conv, dense, mul, pool, prelu, reduce, resize, softmax, transpose_conv, unary
+from . import add, boundary, conv, dense, mul, pool, prelu, reduce, resize, softmax, transpose_conv, unary
 from .errors import FrontendError
 from .patterns import Rewrite
 
 # Order matters only where patterns nest: ops that consume another op's quantize output
 # (ADD, SOFTMAX) see already-rewritten int8 producers, which their wildcards accept.
-REWRITES: list[Rewrite] = [*conv.REWRITES, *transpose_conv.REWRITES, *dense.REWRITES, *add.REWRITES, *mul.REWRITES, *pool.REWRITES,
-                           *softmax.REWRITES, *reduce.REWRITES, *prelu.REWRITES, *resize.REWRITES, *unary.REWRITES, *unary.REQUANTIZE, *pool.CLEANUP]
+# QUANTIZE int->int (requantize) runs after the ops: their patterns end in a quantize too.
+REWRITES: list[Rewrite] = [*conv.REWRITES, *transpose_conv.REWRITES, *dense.REWRITES, *add.REWRITES, *mul.REWRITES,
+                           *pool.REWRITES, *softmax.REWRITES, *reduce.REWRITES, *prelu.REWRITES, *resize.REWRITES,
+                           *unary.REWRITES, *pool.CLEANUP, *boundary.REQUANTIZE]
 
 
 def _apply(rewrite: Rewrite, func: relax.Function) -> relax.Function:
@@ -72,13 +74,17 @@ def _describe(node) -> str:
     return type(node).__name__
 
 
-def float_leftovers(mod: tvm.IRModule) -> list[str]:
-    """Every node in the module (vars, calls, constants, literals) of a float dtype."""
+def float_leftovers(mod: tvm.IRModule, allowed: frozenset[int] = frozenset()) -> list[str]:
+    """Every node in the module (vars, calls, constants, literals) of a float dtype.
+
+    `allowed` holds the handles of float nodes that may stay (the float32 model boundary,
+    `boundary.float_boundary_nodes`).
+    """
     found: list[str] = []
 
     def visit(node) -> None:
         dtype = _float_dtype(node)
-        if dtype is not None:
+        if dtype is not None and node.__hash__() not in allowed:
             found.append(f"{_describe(node)} ({dtype})")
 
     for func in mod.functions.values():
@@ -86,8 +92,8 @@ def float_leftovers(mod: tvm.IRModule) -> list[str]:
     return found
 
 
-def check_integer(mod: tvm.IRModule, model: str) -> None:
-    leftovers = float_leftovers(mod)
+def check_integer(mod: tvm.IRModule, model: str, allowed: frozenset[int] = frozenset()) -> None:
+    leftovers = float_leftovers(mod, allowed)
     if leftovers:
         raise FrontendError(f"{model}: float computation left after the integer rewrite "
                             f"(an op variant without integer lowering): {'; '.join(leftovers[:5])}")

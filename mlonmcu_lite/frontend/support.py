@@ -42,6 +42,8 @@ def _activations_per_tensor(op: OpInfo, info: TFLiteInfo) -> str | None:
     data_inputs = {"ADD": op.inputs[:2], "SUB": op.inputs[:2], "MUL": op.inputs[:2],
                    "TRANSPOSE_CONV": op.inputs[2:3]}.get(op.op, op.inputs[:1])
     for i in (*data_inputs, *op.outputs):
+        if info.tensors[i].dtype == "float32":  # QUANTIZE/DEQUANTIZE boundary (tflite_info admits)
+            continue
         if len(info.tensors[i].scales) != 1:
             return f"per-channel quantized activation {info.tensors[i].name!r}"
     return None

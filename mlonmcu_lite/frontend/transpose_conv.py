@@ -1,5 +1,7 @@
 """TRANSPOSE_CONV (int8, per-channel weights) → the canonical integer conv chain.
 
+(int16x8 and legacy uint8 TRANSPOSE_CONV use other kernels and are rejected.)
+
 reference_integer_ops::TransposeConv scatters (x − zp)·w into an int32 buffer and rescales
 like CONV_2D.  The same sums come from a stride-1 conv over the input dilated by the stride
 (zero-point filler between pixels) and padded with the zero point (k − 1 − pad before), with
@@ -19,6 +21,7 @@ from . import qparams
 from .conv import fold_bias
 from .errors import FrontendError
 from .fixedpoint import conv_multipliers
+from .normalize import legacy_uint8
 from .patterns import Rewrite, dequantize, quantize
 from .requant import Rounding, const, requantize
 
@@ -46,6 +49,8 @@ def _build(root: relax.Expr, m: dict) -> relax.Expr:
     if (str(attrs.data_layout), str(attrs.kernel_layout)) != ("NHWC", "IOHW") or int(attrs.groups) != 1 or \
             any(int(d) != 1 for d in attrs.dilation) or any(int(p) for p in attrs.output_padding):
         raise FrontendError("TRANSPOSE_CONV variant (layout, groups, dilation or output padding)")
+    if _x.dtype(m) != "int8" or legacy_uint8.get():
+        raise FrontendError(f"TRANSPOSE_CONV on {'uint8' if legacy_uint8.get() else _x.dtype(m)} (int8 only)")
     x = m[_x.data]
     x_scale, x_zp = _x.scale_zp(m)
     out_scale, out_zp = _out.scale_zp(m)

@@ -1,13 +1,11 @@
-"""int8 elementwise unary ops → one 256-entry table lookup; QUANTIZE (int8 → int8) → requantize.
+"""8-bit elementwise unary ops → one 256-entry table lookup.
 
 LOGISTIC, TANH, LEAKY_RELU and HARD_SWISH map each int8 input to one int8 output, so the
 reference kernel's whole integer (or float32-tabulated) algorithm is run at compile time
 for all 256 inputs (`tables.py`) and the target does `out = table[x + 128]`.  The importer
 writes each as `quantize(f(dequantize(x)))` with f = sigmoid, tanh, leakyrelu or
-x·clip(x + 3, 0, 6)/6.
-
-QUANTIZE between two int8 tensors is `quantize(dequantize(x))` after import:
-reference_ops::Requantize, (x − zp_in)·M (double rounding) + zp_out with M = s_in/s_out.
+x·clip(x + 3, 0, 6)/6.  uint8 models arrive as int8 (normalize.py) and these kernels
+compute on q − zero point, so the same tables serve them; int16 inputs are rejected.
 """
 
 from __future__ import annotations
@@ -20,9 +18,8 @@ from tvm.relax import op as R
 from tvm.relax.dpl import is_const, is_op, wildcard
 
 from .errors import FrontendError
-from .fixedpoint import Multipliers
 from .patterns import QDQ, Rewrite, dequantize, quantize
-from .requant import Rounding, const, rescale, to_int8
+from .requant import const
 from .tables import hard_swish_table, leaky_relu_table, logistic_table, tanh_table
 
 Table = Callable[[float, int, float, int], np.ndarray]
@@ -36,6 +33,8 @@ def lookup(x: relax.Expr, table: np.ndarray) -> relax.Expr:
 
 def _table_rewrite(name: str, x: QDQ, out: QDQ, table: Callable[[dict], Table]) -> Rewrite:
     def build(root: relax.Expr, m: dict) -> relax.Expr:
+        if x.dtype(m) != "int8" or out.dtype(m) != "int8":
+            raise FrontendError(f"{name.upper()} on {x.dtype(m)} (8-bit only)")
         try:
             values = table(m)(*x.scale_zp(m), *out.scale_zp(m))
         except ValueError as err:
@@ -69,25 +68,9 @@ def _hard_swish() -> Rewrite:
     return _table_rewrite("hard_swish", x, out, lambda m: hard_swish_table)
 
 
-_rq_x = dequantize()
-_rq_out = quantize(_rq_x.pattern)
-
-
-def _build_requantize(root: relax.Expr, m: dict) -> relax.Expr:
-    """reference_ops::Requantize (QuantizeMultiplier of double(s_in)/double(s_out))."""
-    in_scale, in_zp = _rq_x.scale_zp(m)
-    out_scale, out_zp = _rq_out.scale_zp(m)
-    if str(m[_rq_x.data].ty.dtype) != "int8" or str(root.ty.dtype) != "int8":
-        raise FrontendError(f"QUANTIZE {m[_rq_x.data].ty.dtype} -> {root.ty.dtype} (int8 -> int8 only)")
-    centred = R.subtract(R.astype(m[_rq_x.data], "int64"), const(in_zp, "int64"))
-    return to_int8(rescale(centred, Multipliers.of([in_scale / out_scale]), Rounding.DOUBLE), out_zp, -128, 127)
-
-
 REWRITES: list[Rewrite] = [
     _simple("logistic", "relax.sigmoid", logistic_table),
     _simple("tanh", "relax.tanh", tanh_table),
     _leaky_relu(),
     _hard_swish(),
 ]
-# After every other op family: only a bare quantize(dequantize(x)) is left to match.
-REQUANTIZE: list[Rewrite] = [Rewrite("requantize", _rq_out.pattern, _build_requantize)]

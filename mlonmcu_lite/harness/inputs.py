@@ -45,10 +45,17 @@ def load_user_input(path: Path, specs) -> list[np.ndarray]:
 
 
 def random_input(specs, seed: int) -> list[np.ndarray]:
-    """A deterministic random input covering the full range of each input's dtype."""
+    """A deterministic random input covering the full range of each input's dtype.
+
+    A float32 input covers the range its QUANTIZE maps onto int8 (spec.scale, zero point).
+    """
     rng = np.random.default_rng(seed)
     arrays = []
     for spec in specs:
+        if spec.dtype == "float32":
+            lo, hi = spec.scale * (-128 - spec.zero_point), spec.scale * (127 - spec.zero_point)
+            arrays.append(rng.uniform(lo, hi, size=spec.shape).astype(np.float32))
+            continue
         info = np.iinfo(spec.dtype)
         arrays.append(rng.integers(info.min, info.max, size=spec.shape, endpoint=True, dtype=spec.dtype))
     return arrays

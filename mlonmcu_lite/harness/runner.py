@@ -207,14 +207,22 @@ def _build(spec: RunSpec, info, backends, stage: _Stage) -> Artifacts:
         sources, include_dirs = with_drivers([*model.sources, *model.backend_sources], model.include_dirs,
                                              backends, directory)
         firmware = build_model_firmware(sources, include_dirs, directory, arch=spec.arch,
-                                        opt=spec.settings.opt, workspace=workspace)
+                                        opt=spec.settings.opt, memory_map=spec.settings.memory_map(),
+                                        workspace=workspace)
         return FirmwareArtifacts(directory=str(directory), elf=str(firmware.elf), sizes=_sizes(firmware),
                                  build_seconds=round(time.perf_counter() - start, 3))
 
     stage.name = Stage.COMPILE
-    firmware_key = cache_key("fw", workspace, model=model_key, arch=spec.arch, opt=spec.settings.opt)
+    firmware_key = cache_key("fw", workspace, model=model_key, arch=spec.arch, opt=spec.settings.opt,
+                             **_memory_key(spec.settings))
     firmware = FirmwareArtifacts.from_dict(cache.get_or_build(firmware_key, build_elf))
     return Artifacts(model, firmware)
+
+
+def _memory_key(settings) -> dict[str, int]:
+    """Non-default memory sizes enter the firmware key (defaults keep existing keys valid)."""
+    defaults = type(settings)()
+    return {k: getattr(settings, k) for k in ("rom_kib", "ram_kib") if getattr(settings, k) != getattr(defaults, k)}
 
 
 @contextmanager
@@ -259,7 +267,7 @@ def _simulate(spec: RunSpec, artifacts: Artifacts, backends, inputs: list[np.nda
     from mlonmcu_lite.vp import SimConfig, VirtualPlatform
 
     config = SimConfig(max_instructions=spec.settings.max_instructions,
-                       timeout_s=spec.settings.sim_timeout_s)
+                       timeout_s=spec.settings.sim_timeout_s, memory_map=spec.settings.memory_map())
     vp = VirtualPlatform(Path(artifacts.firmware.elf), devices=[b.device() for b in backends], config=config,
                          run_name=spec.run_id)
     for buffer, array in zip(artifacts.model.inputs, inputs, strict=True):

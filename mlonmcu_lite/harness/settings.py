@@ -29,6 +29,14 @@ class RunSettings(BaseModel):
     validate_samples: int = Field(0, ge=0, description="sample inputs validated per run (0 = all available)")
     seed: int = Field(0, ge=0, description="seed of the random input for models without samples")
     opt: str = Field("-O2", pattern=r"^-O[0123sz]$", description="cross-compiler optimisation level")
+    rom_kib: int = Field(4096, gt=0, multiple_of=4, le=1 << 20, description="VP ROM size in KiB (multiple of 4)")
+    ram_kib: int = Field(1024, gt=0, multiple_of=4, le=1 << 20, description="VP RAM size in KiB (multiple of 4)")
+
+    def memory_map(self):
+        """The VP memory map these settings describe (firmware link and emulation agree)."""
+        from mlonmcu_lite.vp.memory_map import KiB, MemoryMap
+
+        return MemoryMap(rom_size=self.rom_kib * KiB, ram_size=self.ram_kib * KiB)
 
     @classmethod
     def describe(cls) -> str:

@@ -20,14 +20,19 @@ from mlonmcu_lite.errors import UserError
 
 SUPPORTED_OPS: frozenset[str] = frozenset({
     "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD",
-    "AVERAGE_POOL_2D", "MAX_POOL_2D", "RESHAPE", "SOFTMAX",
-    "MUL", "SUB", "MEAN", "LOGISTIC", "TANH", "HARD_SWISH", "LEAKY_RELU", "QUANTIZE",
+    "AVERAGE_POOL_2D", "MAX_POOL_2D", "RESHAPE", "SOFTMAX", "QUANTIZE", "DEQUANTIZE",
+    "MUL", "SUB", "MEAN", "LOGISTIC", "TANH", "HARD_SWISH", "LEAKY_RELU",
     "PRELU", "RESIZE_BILINEAR", "TRANSPOSE_CONV", "SVDF",
 })
 # Ops left out on purpose, with the reason the user reads.
 UNSUPPORTED_REASONS: dict[str, str] = {
     "SUM": "int8 SUM has no bit-exact target: ai-edge-litert 2.3's reference kernel reads int8 data as uint8",
 }
+# Tensor types a quantized graph may use: activations int8 / uint8 (legacy) / int16 (16x8),
+# weights int8 / uint8, bias int32 / int64 (16x8), shapes int32.  float32 only at the
+# model's boundary: a graph input consumed by QUANTIZE, a graph output made by DEQUANTIZE.
+ACTIVATION_TYPES: frozenset[str] = frozenset({"INT8", "UINT8", "INT16"})
+CONSTANT_TYPES: frozenset[str] = ACTIVATION_TYPES | {"INT32", "INT64"}
 SUPPORTED_ACTIVATIONS: frozenset[str] = frozenset({"NONE", "RELU", "RELU6"})
 MAC_OPS: frozenset[str] = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV"})
 
@@ -61,7 +66,11 @@ class UnsupportedOpError(ModelError):
 
 @dataclass(frozen=True)
 class TensorSpec:
-    """An input/output tensor: numpy dtype name, per-tensor quantization."""
+    """An input/output tensor: numpy dtype name, per-tensor quantization.
+
+    A float32 boundary tensor carries the quantization of the integer tensor its QUANTIZE
+    makes (input) or its DEQUANTIZE reads (output): the range the model computes in.
+    """
 
     name: str
     shape: tuple[int, ...]
@@ -125,9 +134,21 @@ def _load(path: Path) -> S.ModelT:
                          f"{type(exc).__name__}: {str(exc)[:80]})") from exc
     if not model.subgraphs:
         raise ModelError(f"{path}: TFLite file has no subgraph")
-    if len(model.subgraphs) != 1:
-        raise ModelError(f"{path}: {len(model.subgraphs)} subgraphs (control flow) are not supported")
     return model
+
+
+CONTROL_FLOW_OPS = frozenset({"WHILE", "IF", "CALL_ONCE", "CALL"})
+
+
+def _check_control_flow(path: Path, model: S.ModelT, ops: list[OpInfo]) -> None:
+    """Several subgraphs mean control flow: name the op of the main graph that calls them."""
+    if len(model.subgraphs) == 1:
+        return
+    for op in ops:
+        if op.op in CONTROL_FLOW_OPS:
+            raise UnsupportedOpError(path, op.op, op.index, f"control flow into {len(model.subgraphs) - 1} "
+                                     f"further subgraph(s)")
+    raise ModelError(f"{path}: {len(model.subgraphs)} subgraphs (control flow) are not supported")
 
 
 def _op_name(model: S.ModelT, index: int) -> str:
@@ -171,30 +192,46 @@ def _tensor_type(t: S.TensorT) -> str:
     return TYPE_NAMES.get(t.type, str(t.type))
 
 
-def _check_types(path: Path, sub: S.SubGraphT, ops: list[OpInfo]) -> None:
-    """Full-integer int8 only: activations int8, constants int8 (weights) or int32 (bias, shapes)."""
+def _float_boundary(sub: S.SubGraphT, ops: list[OpInfo]) -> dict[int, OpInfo]:
+    """Float32 graph inputs/outputs that only a QUANTIZE reads / a DEQUANTIZE writes -> that op."""
+    boundary: dict[int, OpInfo] = {}
+    floats = {i for i in [*sub.inputs, *sub.outputs] if _tensor_type(sub.tensors[i]) == "FLOAT32"}
+    for i in floats & set(sub.inputs):
+        readers = [op for op in ops if i in op.inputs]
+        if readers and all(op.op == "QUANTIZE" for op in readers):
+            boundary[i] = readers[0]
+    for i in floats & set(sub.outputs):
+        writers = [op for op in ops if i in op.outputs]
+        readers = [op for op in ops if i in op.inputs]
+        if len(writers) == 1 and writers[0].op == "DEQUANTIZE" and not readers:
+            boundary[i] = writers[0]
+    return boundary
+
+
+def _check_op_types(path: Path, sub: S.SubGraphT, op: OpInfo, boundary: dict[int, OpInfo]) -> None:
+    """An op's tensors: quantized integers; float32 only at the QUANTIZE/DEQUANTIZE boundary."""
+    for i in op.inputs + op.outputs:
+        if i < 0:
+            continue
+        t = sub.tensors[i]
+        ttype = _tensor_type(t)
+        if ttype.startswith("FLOAT") and not (ttype == "FLOAT32" and i in boundary):
+            raise UnsupportedOpError(path, op.op, op.index, f"{ttype} tensor {_name(t)!r}: float model; only "
+                                     f"quantized int8/uint8/int16 graphs run, float32 only at QUANTIZE/DEQUANTIZE")
+        if ttype not in CONSTANT_TYPES and not ttype.startswith("FLOAT"):
+            raise UnsupportedOpError(path, op.op, op.index, f"{ttype} tensor {_name(t)!r}; supported: "
+                                     f"int8/uint8/int16 activations, int8/uint8 weights, int32/int64 bias")
+
+
+def _check_io_types(path: Path, sub: S.SubGraphT, boundary: dict[int, OpInfo]) -> None:
     for i in list(sub.inputs) + list(sub.outputs):
         t = sub.tensors[i]
         kind = "input" if i in sub.inputs else "output"
-        if _tensor_type(t) != "INT8":
-            hint = " (float model: convert with full-integer int8 quantization and int8 input/output)" \
-                if _tensor_type(t).startswith("FLOAT") else ""
-            raise ModelError(f"{path}: {kind} {_name(t)!r} is {_tensor_type(t)}; only int8 models are "
-                             f"supported{hint}")
-    for op in ops:
-        for k, i in enumerate(op.inputs + op.outputs):
-            if i < 0:
-                continue
-            t = sub.tensors[i]
-            ttype = _tensor_type(t)
-            if op.op == "SVDF" and k in (2, 4) and ttype == "INT16":  # int16 time weights and state
-                continue
-            if ttype.startswith("FLOAT"):
-                raise ModelError(f"{path}: {op.op} at operator #{op.index} uses {ttype} tensor {_name(t)!r} "
-                                 f"(float model); only full-integer int8 models are supported")
-            if ttype not in ("INT8", "INT32"):
-                raise ModelError(f"{path}: tensor {_name(t)!r} of {op.op} at operator #{op.index} is {ttype}; "
-                                 f"only int8 activations and weights (int32 bias) are supported")
+        ttype = _tensor_type(t)
+        if ttype in ACTIVATION_TYPES or (ttype == "FLOAT32" and i in boundary):
+            continue
+        raise ModelError(f"{path}: {kind} {_name(t)!r} is {ttype}; only quantized models (int8, uint8 or "
+                         f"int16 activations; float32 only through QUANTIZE/DEQUANTIZE) are supported")
 
 
 def _name(t: S.TensorT) -> str:
@@ -205,7 +242,12 @@ def _shape(t: S.TensorT) -> tuple[int, ...]:
     return tuple(int(d) for d in (t.shape if t.shape is not None else ()))
 
 
-def _spec(path: Path, t: S.TensorT) -> TensorSpec:
+def _spec(path: Path, sub: S.SubGraphT, index: int, boundary: dict[int, OpInfo]) -> TensorSpec:
+    t = sub.tensors[index]
+    if index in boundary:  # float32 I/O: the quantization of the integer side
+        op = boundary[index]
+        inner = _spec(path, sub, op.outputs[0] if op.op == "QUANTIZE" else op.inputs[0], {})
+        return TensorSpec(_name(t), _shape(t), "float32", inner.scale, inner.zero_point)
     q = t.quantization
     if q is None or q.scale is None or len(q.scale) == 0:
         raise ModelError(f"{path}: tensor {_name(t)!r} has no quantization parameters")
@@ -267,12 +309,15 @@ def read_tflite(path: str | Path) -> TFLiteInfo:
                for i, name, ins, outs, opts in raw_ops]
     except (IndexError, TypeError, AttributeError) as exc:
         raise ModelError(f"{path}: corrupt TFLite graph ({type(exc).__name__}: {exc})") from exc
-    _check_types(path, sub, ops)
-    for op in ops:
+    _check_control_flow(path, model, ops)
+    boundary = _float_boundary(sub, ops)
+    for op in ops:  # the first offending op is the one named
         _check_op(path, op.index, op.op, op.options)
+        _check_op_types(path, sub, op, boundary)
+    _check_io_types(path, sub, boundary)
     description = model.description.decode() if isinstance(model.description, bytes) else (model.description or "")
     return TFLiteInfo(path, description, ops,
-                      [_spec(path, sub.tensors[i]) for i in sub.inputs],
-                      [_spec(path, sub.tensors[i]) for i in sub.outputs],
+                      [_spec(path, sub, i, boundary) for i in sub.inputs],
+                      [_spec(path, sub, i, boundary) for i in sub.outputs],
                       sum(o.macs for o in ops), _weight_bytes(path, model, sub),
                       [_tensor_info(model, t) for t in sub.tensors])

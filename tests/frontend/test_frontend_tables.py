@@ -11,9 +11,9 @@ import pytest
 from mlonmcu_lite.frontend import tables
 from mlonmcu_lite.zoo.reference import reference_outputs
 from mlonmcu_lite.zoo.tflite_info import read_tflite
-from mlonmcu_lite.zoo import MODELS_DIR
+from mlonmcu_lite.workspace import default_workspace
 
-sys.path.insert(0, str(MODELS_DIR))
+sys.path.insert(0, str(default_workspace().models_dir))
 from tflgen.graph import Graph  # noqa: E402
 from tflgen.pipeline import generate  # noqa: E402
 from tflgen.spec import ModelSpec  # noqa: E402

@@ -44,7 +44,7 @@ def test_counts_equal_single_step(out_root, arch, program):
     elf = build_program(program, out_root, arch)
     results = {mode: _run(elf, mode) for mode in MODES}
     step = results["step"]
-    assert step.total_instructions > 5000
+    assert step.total_instructions > 2000  # libgcc's 64-bit division made hello shorter
     for mode in ("native", "python"):
         r = results[mode]
         assert r.counting == mode

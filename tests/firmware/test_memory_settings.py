@@ -1,0 +1,34 @@
+"""ROM/RAM sizes of the VP are run settings; an overflowing link names the setting to raise."""
+
+from __future__ import annotations
+
+import pytest
+
+from mlonmcu_lite.harness.settings import RunSettings, SettingsError, build_settings
+from mlonmcu_lite.vp.memory_map import KiB, MiB
+
+from tests.helpers.e2e import run_one
+
+
+def test_defaults_are_4_mib_rom_and_1_mib_ram():
+    mm = RunSettings().memory_map()
+    assert (mm.rom_size, mm.ram_size) == (4 * MiB, 1 * MiB)
+    assert build_settings(["rom_kib=64", "ram_kib=8"]).memory_map().ram_size == 8 * KiB
+    with pytest.raises(SettingsError, match="multiple of 4"):
+        build_settings(["rom_kib=6"])
+
+
+@pytest.mark.parametrize("setting, region", [("rom_kib=16", "ROM"), ("ram_kib=16", "RAM")])
+def test_overflow_names_region_bytes_and_setting(setting, region, tmp_path):
+    key, value = setting.split("=")
+    row = run_one("aww", tmp_path, **{key: int(value)})
+    assert row["failing"] and row["reason"].endswith("@ compile")
+    assert f"{region} overflowed by " in row["reason"] and f"raise -s {key}" in row["reason"]
+    assert f"will not fit in region '{region}'" in row["reason"]  # the linker's own line
+    assert "ld.lld-14 -m" not in row["reason"]  # never the command line
+
+
+def test_larger_rom_setting_runs_exact(tmp_path):
+    row = run_one("conv_s1_same", tmp_path, rom_kib=8192, ram_kib=2048)
+    assert not row["failing"], row["reason"]
+    assert row["validation"] == "exact"
