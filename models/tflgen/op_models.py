@@ -192,11 +192,20 @@ BODIES: dict[str, tuple[str, Callable[[Graph], None]]] = {
 # Wider inputs: ADD/MUL/SUB operands of different scales, non-linearities into saturation.
 INPUT_GAINS: dict[str, tuple[float, ...]] = {
     **{n: (0.5, 3.0) for n in ("add", "add_relu", "mul", "mul_bcast_relu", "sub", "sub_bcast_relu6")},
-    **{n: (4.0,) for n in ("logistic", "tanh", "hard_swish", "leaky_relu", "prelu")},
+    **{n: (0.5, 3.0) for n in ("mul_u8",)},
+    **{n: (4.0,) for n in ("logistic", "tanh", "hard_swish", "leaky_relu", "prelu", "logistic_u8", "prelu_u8")},
 }
 
 
-def _spec(name: str, description: str, body: Callable[[Graph], None]) -> ModelSpec:
+# Variants in other activation dtypes: name -> (base body, dtype).
+VARIANTS: dict[str, tuple[str, str, str]] = {
+    "mul_u8": ("mul", "uint8", "MUL of two uint8 inputs (legacy asymmetric)"),
+    "logistic_u8": ("logistic", "uint8", "LOGISTIC on uint8 (output 1/256, 0)"),
+    "prelu_u8": ("prelu", "uint8", "PRELU on uint8 with a uint8 alpha"),
+}
+
+
+def _spec(name: str, description: str, body: Callable[[Graph], None], dtype: str = "int8") -> ModelSpec:
     seed = zlib.crc32(name.encode())  # stable per name: adding a model changes no other
 
     def build() -> Graph:
@@ -205,7 +214,8 @@ def _spec(name: str, description: str, body: Callable[[Graph], None]) -> ModelSp
         return g
 
     return ModelSpec(name, description, build, seed=seed + 1, calibration_size=32,
-                     input_gains=INPUT_GAINS.get(name, ()))
+                     input_gains=INPUT_GAINS.get(name, ()), activation_dtype=dtype)
 
 
 OPS: dict[str, ModelSpec] = {name: _spec(name, d, b) for name, (d, b) in BODIES.items()}
+OPS.update({name: _spec(name, d, BODIES[base][1], dtype) for name, (base, dtype, d) in VARIANTS.items()})

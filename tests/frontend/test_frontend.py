@@ -27,14 +27,19 @@ def mismatches(vm: relax.VirtualMachine, samples: list[list[np.ndarray]],
     counts = []
     for inputs, want in zip(samples, expected, strict=True):
         got = vm["main"](*[tvm.runtime.tensor(np.ascontiguousarray(x)) for x in inputs]).numpy()
-        assert got.dtype == want[0].dtype == np.int8 and got.shape == want[0].shape
+        assert got.dtype == want[0].dtype and got.dtype in (np.int8, np.uint8, np.int16)
+        assert got.shape == want[0].shape
         counts.append(int((got != want[0]).sum()))
     return counts
 
 
 def random_inputs(im: IntegerModel, count: int, seed: int) -> list[list[np.ndarray]]:
     rng = np.random.default_rng(seed)
-    return [[rng.integers(-128, 128, t.shape).astype(np.int8) for t in im.inputs] for _ in range(count)]
+    def draw(t) -> np.ndarray:
+        info = np.iinfo(t.dtype)
+        return rng.integers(info.min, info.max + 1, t.shape).astype(t.dtype)
+
+    return [[draw(t) for t in im.inputs] for _ in range(count)]
 
 
 def check_model(name: str, random_count: int) -> IntegerModel:

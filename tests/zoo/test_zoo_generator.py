@@ -44,7 +44,8 @@ def test_quantization_conventions(family, name):
     t = info.tensors
     for op in info.ops:
         out = t[op.outputs[0]]
-        assert out.dtype == "int8" and len(out.scales) == 1
+        assert out.dtype in ("int8", "uint8", "int16") and len(out.scales) == 1
+        lowest = {"int8": -128, "uint8": 0, "int16": 0}[out.dtype]  # zero point of a [0, x] range
         if op.op in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
             x, w, b = (t[i] for i in op.inputs)
             channels = w.shape[0] if op.op != "DEPTHWISE_CONV_2D" else w.shape[3]
@@ -60,7 +61,7 @@ def test_quantization_conventions(family, name):
             src = t[op.inputs[0]]
             assert (out.scales, out.zero_points) == (src.scales, src.zero_points)
         if op.options.get("fusedActivationFunction") in ("RELU", "RELU6"):
-            assert out.zero_points == (-128,)
+            assert out.zero_points == (lowest,)
 
 
 @pytest.mark.parametrize("name", list_models("zoo"))
@@ -87,8 +88,9 @@ def test_zoo_activations_are_not_degenerate(name):
     assert len(np.unique(out[0])) > 2
 
 
-def _clip(x: np.ndarray, scale: float, zp: int) -> np.ndarray:
-    return np.clip(x, (-128 - zp) * scale, (127 - zp) * scale)
+def _clip(x: np.ndarray, scale: float, zp: int, dtype: str = "int8") -> np.ndarray:
+    lo, hi = np.iinfo(dtype).min, np.iinfo(dtype).max
+    return np.clip(x, (lo - zp) * scale, (hi - zp) * scale)
 
 
 @pytest.mark.parametrize("name", list(OPS))
@@ -107,5 +109,5 @@ def test_op_model_tracks_its_float_graph(name):
     t = info.outputs[0]
     gold = np.stack([g[0] for g in info.goldens]).reshape((-1,) + t.shape[1:])
     deq = (gold.astype(np.float64) - t.zero_point) * t.scale
-    err = np.abs(deq - _clip(env[graph.outputs[0]], t.scale, t.zero_point)).max() / t.scale
+    err = np.abs(deq - _clip(env[graph.outputs[0]], t.scale, t.zero_point, t.dtype)).max() / t.scale
     assert err <= (8.0 if len(graph.nodes) > 2 else 2.5), err
