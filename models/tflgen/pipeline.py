@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .calibrate import calibrate
-from .quantize import QTensor, quantize, quantize_input, to_uint8
+from .quantize import QTensor, quantize, quantize_input, to_int16, to_uint8
 from .spec import ModelSpec
 from .writer import write_model
 
@@ -38,6 +38,10 @@ def generate(spec: ModelSpec) -> GeneratedModel:
     if spec.activation_dtype == "uint8":
         qt = to_uint8(graph, qt)
         samples = [(s.astype(np.int16) + 128).astype(np.uint8) for s in samples]
+    elif spec.activation_dtype == "int16":
+        qt = to_int16(graph, qt, cal, spec.input_ranges)
+        samples = [np.clip(np.round(np.asarray(x, np.float64) / float(qt[n].scale[0])), -32768, 32767)
+                   .astype(np.int16).reshape((SAMPLES,) + graph.shape(n)) for n, x in zip(graph.inputs, raw)]
     metadata = {
         "name": spec.name,
         "description": spec.description,

@@ -135,6 +135,28 @@ def _svdf_constants(graph: Graph, node, cal: Calibration) -> dict[str, QTensor]:
     return {t.name: t for t in (feature, time, state, bias)}
 
 
+def to_int16(graph: Graph, q: dict[str, QTensor], cal: Calibration,
+               input_ranges: dict[str, tuple[float, float]]) -> dict[str, QTensor]:
+    """The 16x8 form of a weightless int8 model: int16 activations, symmetric (zero point 0)
+    over the calibrated range; LOGISTIC/TANH output 1/32768; pass-through ops keep their input's."""
+    out = dict(q)
+    for name in graph.inputs + [node.output for node in graph.nodes]:
+        lo, hi = input_ranges.get(name, cal.ranges[name])
+        amax = max(abs(lo), abs(hi))
+        out[name] = QTensor(name, graph.shape(name), "INT16", _f32([amax / 32767.0 if amax > 0 else 1.0 / 32767.0]),
+                            np.zeros(1, np.int64))
+    for node in graph.nodes:
+        if any(graph.tensors[n].kind == "weight" for n in node.inputs):
+            raise ValueError(f"int16 variant of {graph.name}: weighted layers are not generated as int16")
+        if node.op in ("LOGISTIC", "TANH"):
+            out[node.output] = QTensor(node.output, graph.shape(node.output), "INT16", _f32([1.0 / 32768.0]),
+                                       np.zeros(1, np.int64))
+        elif node.op in SAME_AS_INPUT:
+            src = out[node.inputs[0]]
+            out[node.output] = QTensor(node.output, graph.shape(node.output), "INT16", src.scale, src.zero_point)
+    return out
+
+
 def to_uint8(graph: Graph, q: dict[str, QTensor]) -> dict[str, QTensor]:
     """The legacy uint8 form of an int8 model: activations (and PRELU alpha) as uint8 with zero
     point + 128 and data + 128, the same real values.  Weighted layers keep no uint8 form here."""
