@@ -193,7 +193,8 @@ BODIES: dict[str, tuple[str, Callable[[Graph], None]]] = {
 INPUT_GAINS: dict[str, tuple[float, ...]] = {
     **{n: (0.5, 3.0) for n in ("add", "add_relu", "mul", "mul_bcast_relu", "sub", "sub_bcast_relu6")},
     **{n: (0.5, 3.0) for n in ("mul_u8", "mul_i16")},
-    **{n: (4.0,) for n in ("logistic", "tanh", "hard_swish", "leaky_relu", "prelu", "logistic_u8", "prelu_u8")},
+    **{n: (4.0,) for n in ("logistic", "tanh", "hard_swish", "leaky_relu", "prelu", "logistic_u8", "prelu_u8",
+                              "logistic_i16", "tanh_i16")},
 }
 
 
@@ -203,6 +204,8 @@ VARIANTS: dict[str, tuple[str, str, str]] = {
     "logistic_u8": ("logistic", "uint8", "LOGISTIC on uint8 (output 1/256, 0)"),
     "prelu_u8": ("prelu", "uint8", "PRELU on uint8 with a uint8 alpha"),
     "mul_i16": ("mul", "int16", "MUL of two int16 inputs (16x8, zero point 0)"),
+    "logistic_i16": ("logistic", "int16", "LOGISTIC on int16 (output 1/32768)"),
+    "tanh_i16": ("tanh", "int16", "TANH on int16 (output 1/32768)"),
     "mean_hw_i16": ("mean_hw", "int16", "MEAN over H and W on int16"),
     "resize_bilinear_half_i16": ("resize_bilinear_half", "int16", "RESIZE_BILINEAR half_pixel_centers on int16"),
 }

@@ -50,3 +50,33 @@ def test_table_equals_reference_kernel(op, attrs, gain, tmp_path):
     (want,) = reference_outputs(path, [inputs])
     np.testing.assert_array_equal(table, want.reshape(-1))
     assert len(np.unique(want)) > 8  # the table is not trivially constant
+
+
+def test_int16_sigmoid_knots_are_the_reference_kernels(tmp_path):
+    """Re-measure the 256 knots from BUILTIN_REF's int16 TANH: at an input landing exactly on
+    knot k (no fraction) the output is knot − 32768; the last knot from a near-full fraction."""
+    import flatbuffers
+    from ai_edge_litert import schema_py_generated as S
+
+    from tflgen.op_models import OPS
+
+    scale = float(np.float32(1.0 / 6144.0))  # not a power of two: the general multiplier path
+    model = S.ModelT.InitFromPackedBuf(generate(OPS["tanh_i16"]).tflite, 0)
+    sub = model.subgraphs[0]
+    sub.tensors[sub.inputs[0]].quantization.scale = [scale]
+    sub.tensors[sub.inputs[0]].shape = sub.tensors[sub.outputs[0]].shape = [1, 256]
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    path = tmp_path / "tanh_probe.tflite"
+    path.write_bytes(bytes(builder.Output()))
+
+    multiplier, shift = tables.int16_sigmoid_params(scale, tanh=True)
+    xs = np.arange(-32768, 32768, dtype=np.int64)
+    scaled = (xs * multiplier + ((1 << shift) >> 1)) >> shift
+    targets = [256 * k for k in range(255)] + [256 * 254 + 254]
+    probe = np.array([xs[np.nonzero(scaled == t)[0][0]] for t in targets], np.int16).reshape(1, 256)
+    (out,) = reference_outputs(path, [probe])
+    out = out.astype(np.int64).reshape(-1)
+    knots = out[:255] + 32768
+    last = knots[254] + out[255] - out[254]  # fraction 254/256 of a step of at most 64
+    np.testing.assert_array_equal(np.append(knots, last), tables.SIGMOID_KNOTS_UINT16)

@@ -110,4 +110,5 @@ def test_op_model_tracks_its_float_graph(name):
     gold = np.stack([g[0] for g in info.goldens]).reshape((-1,) + t.shape[1:])
     deq = (gold.astype(np.float64) - t.zero_point) * t.scale
     err = np.abs(deq - _clip(env[graph.outputs[0]], t.scale, t.zero_point, t.dtype)).max() / t.scale
-    assert err <= (8.0 if len(graph.nodes) > 2 else 2.5), err
+    lsb = 256 if t.dtype == "int16" else 1  # int16 variants: held to the same real accuracy as int8
+    assert err <= (8.0 if len(graph.nodes) > 2 else 2.5) * lsb, err
