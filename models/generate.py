@@ -21,12 +21,13 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from tflgen.dtype_models import DTYPE_OPS  # noqa: E402
 from tflgen.npzio import save_npz  # noqa: E402
 from tflgen.op_models import OPS  # noqa: E402
 from tflgen.pipeline import generate  # noqa: E402
 from tflgen.zoo_models import ZOO  # noqa: E402
 
-FAMILIES = {"zoo": ZOO, "ops": OPS}
+FAMILIES = {"zoo": ZOO, "ops": {**OPS, **DTYPE_OPS}}
 
 
 def _json(obj: dict) -> str:

@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "baseline": "baseline:baseline",
     "sweep": "sweep:sweep",
     "peripheral": "peripheral:peripheral",
+    "cache": "cache:cache",
 }
 
 HELP_SUMMARY: dict[str, str] = {
@@ -43,6 +44,7 @@ HELP_SUMMARY: dict[str, str] = {
     "baseline": "Regenerate the committed baseline (reports/baseline/).",
     "sweep": "Run a design-space sweep over peripheral parameters.",
     "peripheral": "Create and inspect accelerator peripherals.",
+    "cache": "Show (info) or empty (clear) the build cache.",
 }
 
 

@@ -25,6 +25,16 @@ def _metrics(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(names) or DEFAULT_METRICS
 
 
+def _layer_changes(baseline: Path, current: Path, markdown: bool) -> str:
+    """Per-layer deltas when both sides wrote layers data (layers.parquet / layers.csv)."""
+    from ..reports.layers import layer_delta_table, load_layers
+
+    base, cur = load_layers(baseline.parent), load_layers(current.parent)
+    if base.empty or cur.empty:
+        return ""
+    return "\n" + layer_delta_table(base, cur, markdown=markdown)
+
+
 @click.command(cls=Command, name="compare")
 @click.argument("baseline", type=click.Path(path_type=Path))
 @click.argument("current", type=click.Path(path_type=Path))
@@ -56,6 +66,7 @@ def compare(baseline: Path, current: Path, threshold: float | None, markdown: bo
     cmp = compare_frames(*frames, _metrics(metrics), threshold or 0.0)
     click.echo(f"baseline: {baseline}\ncurrent:  {current}", err=True)
     text = render_comparison(cmp, markdown=markdown)
+    text += _layer_changes(baseline, current, markdown)
     click.echo(text, nl=False)
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if markdown and summary:

@@ -40,12 +40,24 @@ def new(name, template, dest):
 @peripheral.command("list")
 @click.option("--peripheral-path", multiple=True, type=click.Path(exists=True, file_okay=False))
 def list_(peripheral_path):
-    """List the peripherals found, with their address and settings."""
-    from mlonmcu_lite.peripheral import available_peripherals, load_backend
+    """List the peripherals found, with their address and settings.
+
+    Listing imports every peripheral folder found (their Python code runs); a folder that
+    fails to import is shown as BROKEN with the file and line, the others still listed.
+    """
+    from mlonmcu_lite.peripheral import PeripheralConfigError, available_peripherals, load_backend
 
     search = [Path(p) for p in peripheral_path]
-    for name in available_peripherals(search):
-        backend = load_backend(name, search_path=search)
+    try:
+        names = available_peripherals(search)
+    except PeripheralConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    for name in names:
+        try:
+            backend = load_backend(name, search_path=search)
+        except PeripheralConfigError as exc:
+            click.echo(f"{name:12s} BROKEN  {exc}")
+            continue
         spec = getattr(backend, "spec", None)
         base = f"0x{spec.base:08x}" if spec is not None else "?"
         settings = getattr(backend, "settings", None)

@@ -19,9 +19,11 @@ from .session import arch_choice, check_models, execute, peripheral_requests, se
               show_default=True, help="ISA variant (repeat for several).")
 @click.option("--input", "input_path", type=click.Path(exists=True, dir_okay=False),
               help="Input tensor(s) for the measured inference: .npy, .npz or raw .bin.")
+@click.option("--layers", "show_layers", is_flag=True,
+              help="Print each run's per-layer table after the study table.")
 @session_options
-def run(models, cpu_only, peripherals, arches, input_path, peripheral_path, reports_dir, cache_dir, jobs,
-        assignments, as_json, no_progress):
+def run(models, cpu_only, peripherals, arches, input_path, show_layers, peripheral_path, reports_dir, cache_dir,
+        jobs, assignments, as_json, no_progress):
     """Run MODELS (zoo names such as resnet, vww, aww, toycar, or paths to .tflite files).
 
     For each model this compiles the int8 TFLite model with TVM to C, builds RV32 firmware,
@@ -43,7 +45,8 @@ def run(models, cpu_only, peripherals, arches, input_path, peripheral_path, repo
 
     settings = build_settings(assignments)
     accelerated = () if cpu_only else peripheral_requests(tuple(peripherals) or ("qvanilla",), peripheral_path)
-    group = RunGroup(models=check_models(models), archs=tuple(dict.fromkeys(arches)), peripherals=accelerated)
+    group = RunGroup(models=check_models(models), archs=tuple(dict.fromkeys(arches)), peripherals=accelerated,
+                     peripherals_default=not peripherals)
     request = SessionRequest(groups=(group,), settings=settings, peripheral_path=tuple(peripheral_path),
                              input_path=input_path, workspace=workspace_for(reports_dir, cache_dir))
-    execute(request, jobs, as_json, no_progress)
+    execute(request, jobs, as_json, no_progress, show_layers)

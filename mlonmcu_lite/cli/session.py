@@ -13,7 +13,9 @@ from typing import Callable
 
 import click
 
-from mlonmcu_lite.errors import UserError
+from mlonmcu_lite.errors import ToolError, UserError
+
+from . import EXIT_CODES
 from mlonmcu_lite.harness.settings import RunSettings
 
 
@@ -21,7 +23,8 @@ def session_options(command: Callable) -> Callable:
     """Options of every command that runs a session."""
     options = [
         click.option("--peripheral-path", multiple=True, type=click.Path(exists=True, file_okay=False),
-                     help="Extra directory holding peripheral folders."),
+                     help="Extra directory holding peripheral folders (their Python code is "
+                          "imported and run: trusted folders only)."),
         click.option("--out", "reports_dir", type=click.Path(file_okay=False), default=None,
                      help="Reports directory (default: reports/, or $MLML_REPORTS_DIR); "
                           "the session writes <out>/<timestamp>/."),
@@ -67,21 +70,34 @@ def peripheral_requests(texts: tuple[str, ...], search_path: tuple[str, ...]):
     return tuple(PeripheralRequest.parse(text, [Path(p) for p in search_path]) for text in texts)
 
 
-def execute(request, jobs: int | None, as_json: bool, no_progress: bool) -> None:
-    """Run the session, print its table (or JSON rows) and the failures; exit 1 if any run failed."""
+def execute(request, jobs: int | None, as_json: bool, no_progress: bool, show_layers: bool = False) -> None:
+    """Run the session, print its table (or JSON rows, each with its `layers` list), the
+    per-layer tables when asked, and the failures; exit 1 if any run failed."""
+    import dataclasses
+
     from mlonmcu_lite.harness.session import run_session
     from mlonmcu_lite.reports import records
 
     result = run_session(request, jobs=jobs, progress=not no_progress)
     if as_json:
-        click.echo(json.dumps(records(result.frame), indent=1, default=str))
+        layers = {r.run_id: r.layers for r in result.results}
+        rows = [{**row, "layers": layers.get(row["run_id"])} for row in records(result.frame)]
+        click.echo(json.dumps(rows, indent=1, default=str))
         click.echo(f"report: {result.out_dir}", err=True)
     else:
         click.echo(result.table)
+        if show_layers:
+            from mlonmcu_lite.reports.layers import layers_frame, session_layer_tables
+
+            click.echo(session_layer_tables(layers_frame([dataclasses.asdict(r) for r in result.results])))
         for name, path in result.files.items():
             if name.startswith("plot:"):
                 click.echo(f"plot {name[5:]}: {path}")
-        click.echo(f"\nreport: {result.files.get('html', result.out_dir)}")
+        if not result.report_error:
+            click.echo(f"\nreport: {result.files.get('html', result.out_dir)}")
     for bad in result.failing:
         click.echo(f"FAILED {bad.run_id}: {bad.reason}", err=True)
+    if result.report_error:
+        click.echo(f"Error: {result.report_error}", err=True)
+        sys.exit(EXIT_CODES[ToolError])
     sys.exit(1 if result.failing else 0)

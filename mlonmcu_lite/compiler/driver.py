@@ -15,6 +15,7 @@ from mlonmcu_lite.peripheral.backend import AcceleratorBackend
 from . import aot
 from .ccodegen import kernels_to_c, plain_c_function
 from .graph import Graph, walk_main
+from .layer_map import map_layers
 from .lower import lower_relax
 from .model import CompiledModel, IOBuffer
 from .narrow import narrowable_params
@@ -84,6 +85,7 @@ def compile_model(im, out_dir: Path, settings: CompilerSettings = CompilerSettin
     _unique_activation_names(graph)
 
     symbols = _kernel_symbols(graph)
+    fused_names = {i: s.func for i, s in enumerate(graph.steps)}
     scheduled = {sym: schedule_kernel(fused[func], settings.unroll, settings.block_channels) for func, sym in symbols.items()}
     source = kernels_to_c(scheduled, settings.hoist_bounds)
     n_inputs = {symbols[s.func]: len(s.inputs) for s in graph.steps if s.kind == "kernel"}
@@ -97,6 +99,7 @@ def compile_model(im, out_dir: Path, settings: CompilerSettings = CompilerSettin
         protos.append(proto)
         defs.append(definition)
 
+    step_layers = map_layers(graph, fused_names, list(getattr(im, "op_infos", None) or []), offload.layers)
     intervals = _intervals(graph, settings.arena_align)
     plan = plan_arena(intervals)
     includes = sorted({inc for b in backends for inc in b.c_includes()})
@@ -123,7 +126,10 @@ def compile_model(im, out_dir: Path, settings: CompilerSettings = CompilerSettin
         "buffers": [{"name": i.name, "bytes": i.size, "offset": plan.offsets[i.name],
                      "first_step": i.start, "last_step": i.end} for i in intervals],
         "steps": [{"kind": s.kind, "func": s.func, "inputs": [aot.symbol(t) for t in s.inputs],
-                   "outputs": [aot.symbol(t) for t in s.outputs]} for s in graph.steps],
+                   "outputs": [aot.symbol(t) for t in s.outputs], "fused": fused_names[i],
+                   "live_arena_bytes": sum(iv.size for iv in intervals if iv.start <= i <= iv.end),
+                   **{k: v for k, v in layer.to_dict().items() if k not in ("step", "kind", "func")}}
+                  for i, (s, layer) in enumerate(zip(graph.steps, step_layers))],
         "layers": [vars(layer) for layer in offload.layers],
     }
     (out_dir / "plan.json").write_text(json.dumps(plan_dict, indent=1, default=str))

@@ -3,6 +3,8 @@
 Why: TVM's own conv2d legalization cannot see the preceding `nn.pad` (FuseOps never fuses
 it), so a padded conv costs a separate pad kernel and a padded copy of the input in RAM.
 Our conv reads the unpadded input and yields `pad_value` at border positions instead.
+TVM's `take` computes its addresses in int64 (a loaded index has no known bound), which on
+RV32 is 64-bit arithmetic per element; `take_int32` bounds the index so they narrow to int32.
 """
 
 from __future__ import annotations
@@ -73,3 +75,23 @@ def conv2d_nhwc(x: te.Tensor, w: te.Tensor, geo: ConvGeometry) -> te.Tensor:
                       axis=[rh, rw, ri])
 
     return te.compute((n, oh, ow, out_c), body, name="conv2d")
+
+
+def take_int32(x: te.Tensor, indices: te.Tensor, axis: int, wrap: bool = False) -> te.Tensor:
+    """x.take(indices, axis) with 32-bit addresses: each index is clamped to [0, n) (mode
+    "fast" assumes in-range indices: GATHER's are checked at import, resize tables are in range
+    by construction) or, with `wrap`, taken mod n; either bound lets TIR narrow to int32."""
+    xs, ks = _dims(x), _dims(indices)
+    n = xs[axis]
+
+    def body(*i):
+        k = indices[i[axis:axis + len(ks)]]
+        if wrap and n == 256 and k.dtype == "int8":  # k mod 256 is k read as an unsigned byte
+            j = k.astype("uint8").astype("int32")
+        elif wrap:
+            j = tirx.floormod(k.astype("int32"), tirx.const(n, "int32"))
+        else:
+            j = tirx.max(tirx.min(k.astype("int32"), tirx.const(n - 1, "int32")), tirx.const(0, "int32"))
+        return x[(*i[:axis], j, *i[axis + len(ks):])]
+
+    return te.compute((*xs[:axis], *ks, *xs[axis + 1:]), body, name="take")

@@ -1,11 +1,13 @@
-"""TVM's TFLite OperatorConverter, extended where it refuses a quantized op the reference runs.
+"""TVM's TFLite operator converter, with the quantized ops it refuses or mishandles fixed.
 
-`from_tflite(..., op_converter=QDQConverter)`: every op added here is imported in the same
-QDQ form as the ops TVM handles (`quantize(float op(dequantize(x), ...))`), so that the op
-family's integer rewrite matches it like any other.
+TVM 0.27 refuses every quantized op outside its `_SUPPORTED_QUANTIZED_OPS` (its data-movement
+converters would be right: TFLite's int8 kernels of these ops copy bytes and never rescale),
+turns an int8 CONCATENATION into float, breaks on EXPAND_DIMS, emits TVM's own coordinate rounding for
+RESIZE_NEAREST_NEIGHBOR, and multiplies an N-D FULLY_CONNECTED input with a 2-D weight as is.  `Converter` is passed to `from_tflite` as its
+`op_converter`; everything else is TVM's.
 
-* PRELU: TVM 0.27 rejects a quantized PRELU ("require explicit QDQ lowering"); its float
-  form is where(x ≥ 0, x, x·alpha) on the dequantized input and alpha.
+* PRELU: TVM 0.27 rejects a quantized PRELU; it is imported in the usual QDQ form,
+  where(x ≥ 0, x, x·alpha) on the dequantized input and alpha, which `prelu.py` rewrites.
 * SVDF: refused when quantized, and without a QDQ form (int16 state and time weights), so
   it is imported directly as integer Relax (`svdf.integer_svdf`).
 """
@@ -15,9 +17,29 @@ from __future__ import annotations
 import numpy as np
 import tvm
 from tvm import relax
-from tvm.relax.frontend.tflite.tflite_frontend import OperatorConverter
+from tvm.relax.frontend.tflite.tflite_frontend import OperatorConverter, get_tensor_name
 
 from .svdf import SVDFParams, integer_svdf
+
+# int8 kernels that move bytes (same quantization in and out, checked in `support`).
+MOVEMENT_OPS = frozenset({"SPLIT", "SPLIT_V", "PACK", "UNPACK", "SLICE", "STRIDED_SLICE", "PAD", "PADV2",
+                          "TRANSPOSE", "RESIZE_NEAREST_NEIGHBOR", "SQUEEZE", "EXPAND_DIMS", "GATHER"})
+
+
+def nearest_indices(in_size: int, out_size: int, align_corners: bool, half_pixel_centers: bool) -> np.ndarray:
+    """Source index of each output position: TFLite's GetNearestNeighbor, in float32 as there."""
+    f32 = np.float32
+    if align_corners and out_size > 1:
+        scale = f32(in_size - 1) / f32(out_size - 1)
+    else:
+        scale = f32(in_size) / f32(out_size)
+    offset = f32(0.5) if half_pixel_centers else f32(0.0)
+    pos = (np.arange(out_size, dtype=f32) + offset) * scale
+    idx = np.floor(pos)
+    if align_corners:  # TfLiteRound: half away from zero (pos >= 0; pos − floor(pos) is exact)
+        idx = idx + (pos - idx >= f32(0.5))
+    idx = np.minimum(idx.astype(np.int64), in_size - 1)
+    return np.maximum(idx, 0).astype(np.int32)
 
 
 def _scale_zp(tensor) -> tuple[float, int]:
@@ -27,8 +49,65 @@ def _scale_zp(tensor) -> tuple[float, int]:
     return float(q.ScaleAsNumpy()[0]), int(zps[0]) if isinstance(zps, np.ndarray) and zps.size else 0
 
 
-class QDQConverter(OperatorConverter):
-    _SUPPORTED_QUANTIZED_OPS = OperatorConverter._SUPPORTED_QUANTIZED_OPS | frozenset({"PRELU", "SVDF"})
+class Converter(OperatorConverter):
+    """`OperatorConverter` that imports the int8 data-movement ops the way TFLite computes them."""
+
+    _SUPPORTED_QUANTIZED_OPS = OperatorConverter._SUPPORTED_QUANTIZED_OPS | MOVEMENT_OPS | {"PRELU", "SVDF"}
+
+    def convert_concatenation(self, op):
+        """Inputs quantized like the output (TFLite's int8 kernel requires it): a plain int8 concat.
+
+        TVM would dequantize to float, concatenate and quantize again.
+        """
+        from tflite.ConcatenationOptions import ConcatenationOptions
+
+        inputs, (output,) = self.get_input_tensors(op), self.get_output_tensors(op)
+        if output.qnn_params is None or not all(self.has_same_qnn_params(t, output) for t in inputs):
+            return super().convert_concatenation(op)
+        options = ConcatenationOptions()
+        options.Init(op.BuiltinOptions().Bytes, op.BuiltinOptions().Pos)
+        return relax.op.concat([self.get_tensor_expr(t) for t in inputs], axis=int(options.Axis()))
+
+    def convert_expand_dims(self, op):
+        """TVM 0.27 calls relax's expand_dims with a stray third argument."""
+        x_tensor, axis_tensor = self.get_input_tensors(op)
+        axis = int(np.asarray(self.get_tensor_value(axis_tensor)).reshape(-1)[0])
+        return relax.op.expand_dims(self.get_tensor_expr(x_tensor), axis)
+
+    def convert_resize_nearest_neighbor(self, op):
+        """Two gathers with compile-time index tables (no float coordinates at run time)."""
+        from tflite.ResizeNearestNeighborOptions import ResizeNearestNeighborOptions
+
+        x_tensor, size_tensor = self.get_input_tensors(op)
+        options = ResizeNearestNeighborOptions()
+        options.Init(op.BuiltinOptions().Bytes, op.BuiltinOptions().Pos)
+        _, h, w, _ = (int(d) for d in self.get_tensor_shape(x_tensor))
+        out_h, out_w = (int(v) for v in self.get_tensor_value(size_tensor))
+        align, half = bool(options.AlignCorners()), bool(options.HalfPixelCenters())
+        out = self.get_tensor_expr(x_tensor)
+        for axis, (size, out_size) in ((1, (h, out_h)), (2, (w, out_w))):
+            rows = nearest_indices(size, out_size, align, half)
+            if not np.array_equal(rows, np.arange(size)):
+                out = relax.op.take(out, relax.const(rows, "int32"), axis=axis)
+        return out
+
+    def convert_fully_connected(self, op):
+        """An N-D input is read as rows of K values (TFLite); the result gets the output tensor's shape."""
+        x_tensor, w_tensor = self.get_input_tensors(op)[:2]
+        x_shape = [int(d) for d in self.get_tensor_shape(x_tensor)]
+        if len(x_shape) == 2:
+            return super().convert_fully_connected(op)
+        k = int(self.get_tensor_shape(w_tensor)[1])
+        name = get_tensor_name(self.subgraph, x_tensor.tensor_idx)
+        original = self.exp_tab.get_expr(name)
+        rows = self.bb.normalize(relax.op.reshape(original, (int(np.prod(x_shape)) // k, k)))
+        self.exp_tab.set_expr(name, rows, force_override=True)
+        try:
+            out = super().convert_fully_connected(op)
+        finally:
+            self.exp_tab.set_expr(name, original, force_override=True)
+        out_shape = [int(d) for d in self.get_tensor_shape(self.get_output_tensors(op)[0])]
+        return relax.op.reshape(out, out_shape)
 
     def convert_prelu(self, op):
         x, alpha = self.get_input_tensors(op)

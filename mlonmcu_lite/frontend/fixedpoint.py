@@ -158,6 +158,12 @@ def sat_mul_pot(x: int, exponent: int) -> int:
     return x
 
 
+def multiply_by_quantized_multiplier(x: int, multiplier: int, shift: int) -> int:
+    """MultiplyByQuantizedMultiplier (double rounding) of an int32 x."""
+    high = srdhm(_wrap32(x * (1 << max(shift, 0))), multiplier)
+    return rounding_divide_by_pot(high, max(-shift, 0))
+
+
 def _exp_on_interval_neg_quarter_0(a: int) -> int:
     """exp_on_interval_between_negative_one_quarter_and_0_excl (Q0.31 in and out)."""
     constant_term = 1895147668
@@ -228,3 +234,41 @@ def softmax_table(input_scale: float, beta: float = 1.0) -> SoftmaxTable:
         exp.append(e)
         exp_q12.append(sat_mul_pot(e, -SOFTMAX_ACCUM_BITS))
     return SoftmaxTable(tuple(exp), tuple(exp_q12))
+
+
+# ---------------------------------------------------------------------------------------
+# int16 lookup tables (TFLite's gen_lut<double, int16_t, int16_t>), used by int16 SOFTMAX.
+# ---------------------------------------------------------------------------------------
+
+
+def int16_lut(func, input_min: float, input_max: float, output_min: float, output_max: float) -> tuple[int, ...]:
+    """The 513-entry table: 512 samples corrected by half their midpoint interpolation error,
+    plus func(input_max) for the last slope; all arithmetic in double as TFLite's Prepare."""
+    steps = 512
+    step = (input_max - input_min) / steps
+    half_step = step / 2
+    scaling = 65536.0 / (output_max - output_min)
+
+    def clamp(v: float) -> int:
+        return int(min(max(v, -32768.0), 32767.0))
+
+    lut = []
+    for i in range(steps):
+        val = func(input_min + i * step)
+        val_mid = func(input_min + i * step + half_step)
+        val_next = func(input_min + (i + 1) * step)
+        sample = round_half_away(val * scaling)
+        interp = round_half_away((val_next * scaling + round_half_away(val * scaling)) / 2)
+        bias = round_half_away((interp - round_half_away(val_mid * scaling)) / 2)
+        lut.append(clamp(sample - bias))
+    lut.append(clamp(round_half_away(func(input_max) * scaling)))
+    return tuple(lut)
+
+
+SOFTMAX_INT16_EXP_LUT = int16_lut(math.exp, -10.0, 0.0, -1.0, 1.0)
+SOFTMAX_INT16_RECIPROCAL_LUT = int16_lut(lambda v: 1.0 / (1.0 + v), 0.0, 1.0, -1.0, 1.0)
+
+
+def softmax_int16_multiplier(input_scale: float, beta: float = 1.0) -> Multipliers:
+    """Input difference rescaled so that [-65535, 0] spans [-10, 0] (softmax.cc Prepare)."""
+    return Multipliers.of([input_scale * beta / (10.0 / 65535.0)])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import tflite
@@ -13,7 +13,7 @@ from tvm.relax.frontend.tflite import from_tflite
 from mlonmcu_lite.zoo.tflite_info import ModelError, TensorSpec, read_tflite
 
 from . import boundary
-from .converter import QDQConverter
+from .converter import Converter
 from .errors import FrontendError
 from .normalize import legacy_uint8, normalize
 from .rewrite import check_integer, integer_rewrite
@@ -34,6 +34,7 @@ class IntegerModel:
     inputs: list[TensorSpec]
     outputs: list[TensorSpec]
     ops: list[str]
+    op_infos: list = field(default_factory=list)  # tflite_info.OpInfo per op (tensors, MACs)
 
 
 def import_tflite(path: str | Path) -> IntegerModel:
@@ -54,7 +55,7 @@ def import_tflite(path: str | Path) -> IntegerModel:
     except ValueError as err:
         raise FrontendError(f"{path.name}: {err}") from None
     try:
-        qdq = from_tflite(tflite.Model.GetRootAsModel(norm.buffer, 0), op_converter=QDQConverter)
+        qdq = from_tflite(tflite.Model.GetRootAsModel(norm.buffer, 0), op_converter=Converter)
     except Exception as err:  # TVM's importer: keep the gist of its message, not its traceback
         gist = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
         raise FrontendError(f"TVM's TFLite importer rejected {path.name}: {gist}") from None
@@ -70,4 +71,4 @@ def import_tflite(path: str | Path) -> IntegerModel:
     func = boundary.restore_uint8_io(func, norm.uint8_inputs, norm.uint8_outputs)
     mod = relax.transform.Normalize()(tvm.IRModule({"main": func}))
     return IntegerModel(name=path.stem, mod=mod, inputs=list(info.inputs), outputs=list(info.outputs),
-                        ops=info.op_names)
+                        ops=info.op_names, op_infos=list(info.ops))

@@ -7,7 +7,7 @@ from tvm import relax, tirx
 from tvm.ir.expr import GenericConst
 from tvm.relax.dpl import rewrite_call
 
-from . import add, boundary, conv, dense, mul, pool, prelu, reduce, resize, softmax, transpose_conv, unary
+from . import add, boundary, conv, dense, elementwise, mul, pool, prelu, reduce, resize, softmax, transpose_conv, unary
 from .errors import FrontendError
 from .patterns import Rewrite
 
@@ -16,7 +16,7 @@ from .patterns import Rewrite
 # QUANTIZE int->int (requantize) runs after the ops: their patterns end in a quantize too.
 REWRITES: list[Rewrite] = [*conv.REWRITES, *transpose_conv.REWRITES, *dense.REWRITES, *add.REWRITES, *mul.REWRITES,
                            *pool.REWRITES, *softmax.REWRITES, *reduce.REWRITES, *prelu.REWRITES, *resize.REWRITES,
-                           *unary.REWRITES, *pool.CLEANUP, *boundary.REQUANTIZE]
+                           *unary.REWRITES, *elementwise.REWRITES, *pool.CLEANUP, *boundary.REQUANTIZE]
 
 
 def _apply(rewrite: Rewrite, func: relax.Function) -> relax.Function:

@@ -15,9 +15,10 @@ from tvm.relax import op as R
 from tvm.relax.dpl import is_op
 
 from .errors import FrontendError
-from .fixedpoint import INT32_MAX, INT32_MIN, SOFTMAX_ACCUM_BITS, softmax_table
+from .fixedpoint import (INT32_MAX, INT32_MIN, SOFTMAX_ACCUM_BITS, SOFTMAX_INT16_EXP_LUT,
+                         SOFTMAX_INT16_RECIPROCAL_LUT, softmax_int16_multiplier, softmax_table)
 from .patterns import Rewrite, dequantize, quantize
-from .requant import const, srdhm
+from .requant import Rounding, const, rescale, srdhm
 
 _x = dequantize()
 _out = quantize(is_op("relax.nn.softmax")(_x.pattern))
@@ -50,9 +51,8 @@ def _count_leading_zeros(s: relax.Expr) -> relax.Expr:
 
 
 def _build(root: relax.Expr, m: dict) -> relax.Expr:
-    if _x.dtype(m) != "int8":
-        raise FrontendError(f"{_x.dtype(m)} SOFTMAX (the int16 reference kernel's lookup tables are not "
-                            f"reproduced yet)")
+    if _x.dtype(m) == "int16":
+        return _build_int16(m)
     x_scale, _ = _x.scale_zp(m)
     out_scale, out_zp = _out.scale_zp(m)
     if abs(out_scale - OUTPUT_SCALE) > 1e-9 or out_zp != OUTPUT_ZERO_POINT:
@@ -72,6 +72,39 @@ def _build(root: relax.Expr, m: dict) -> relax.Expr:
     product = srdhm(reciprocal, exp)  # ≥ 0, so RoundingDivideByPOT is a plain rounding shift
     rounded = R.right_shift(R.add(product, R.left_shift(_i64(1), R.subtract(exponent, _i64(1)))), exponent)
     return R.astype(R.clip(R.add(rounded, _i64(OUTPUT_ZERO_POINT)), -128, 127), "int8")
+
+
+def _lut_lookup(value: relax.Expr, lut: tuple[int, ...]) -> relax.Expr:
+    """generic_int16_table_lookup: base + ((slope · (v & 127) + 64) >> 7), v an int16 in int32."""
+    table = const(lut, "int32")
+    index = R.add(R.right_shift(value, const(7, "int32")), const(256, "int32"))
+    base = R.take(table, index, axis=0)
+    slope = R.subtract(R.take(table, R.add(index, const(1, "int32")), axis=0), base)
+    offset = R.bitwise_and(value, const(127, "int32"))
+    delta = R.right_shift(R.add(R.multiply(slope, offset), const(64, "int32")), const(7, "int32"))
+    return R.add(base, delta)
+
+
+def _build_int16(m: dict) -> relax.Expr:
+    """reference_ops::SoftmaxInt16: exp and 1/(1+x) from TFLite's 513-entry int16 tables."""
+    x_scale, _ = _x.scale_zp(m)
+    out_scale, out_zp = _out.scale_zp(m)
+    if abs(out_scale - 1.0 / 32768.0) > 1e-12 or out_zp != 0:
+        raise FrontendError(f"int16 SOFTMAX output quantization ({out_scale}, {out_zp}) is not (1/32768, 0)")
+    x = R.astype(m[_x.data], "int64")
+    diff = R.subtract(x, R.max(x, axis=-1, keepdims=True))
+    scaled = rescale(diff, softmax_int16_multiplier(x_scale), Rounding.DOUBLE)
+    sym = R.astype(R.clip(R.add(scaled, _i64(32767)), -32768, 32767), "int32")
+    exp = _lut_lookup(sym, SOFTMAX_INT16_EXP_LUT)
+    total = R.astype(R.sum(exp, axis=-1, keepdims=True), "int64")
+    clz = _count_leading_zeros(total)
+    shifted = R.right_shift(R.add(R.left_shift(total, R.subtract(clz, _i64(1))), _i64(1 << 13)), _i64(14))
+    sym_sum = R.astype(R.clip(R.subtract(shifted, _i64((1 << 15) + (1 << 16))), -32768, 32767), "int32")
+    reciprocal = R.astype(_lut_lookup(sym_sum, SOFTMAX_INT16_RECIPROCAL_LUT), "int64")
+    right_shift = R.subtract(_i64(31), clz)
+    product = R.multiply(R.astype(exp, "int64"), reciprocal)
+    rounded = R.right_shift(R.add(product, R.left_shift(_i64(1), R.subtract(right_shift, _i64(1)))), right_shift)
+    return R.astype(R.clip(rounded, 0, 32767), "int16")
 
 
 REWRITES: list[Rewrite] = [Rewrite("softmax", _out.pattern, _build)]

@@ -1,15 +1,17 @@
 """Op variants the integer rewrite handles, beyond `tflite_info`'s model-level checks.
 
-`tflite_info.read_tflite` already rejects non-int8 models, unsupported ops, activations
-and dilation; this adds what only the frontend knows (e.g. a 4-D FULLY_CONNECTED input,
+`tflite_info.read_tflite` already rejects non-int8 models, unsupported ops and
+activations; this adds what only the frontend knows (e.g. per-channel FULLY_CONNECTED weights,
 softmax β ≠ 1, which TVM's importer would silently drop), so that the user reads
-"FULLY_CONNECTED with keepNumDims=True in m.tflite is not supported (...)" rather than a
-TVM traceback or a wrong result.
+"SOFTMAX with beta=2.0 in m.tflite is not supported (...)" rather than a TVM traceback or a
+wrong result.
 """
 
 from __future__ import annotations
 
 from typing import Callable
+
+import numpy as np
 
 from mlonmcu_lite.zoo.tflite_info import OpInfo, TFLiteInfo
 
@@ -23,11 +25,9 @@ def _weights_constant(op: OpInfo, info: TFLiteInfo) -> str | None:
 
 
 def _fully_connected(op: OpInfo, info: TFLiteInfo) -> str | None:
-    if op.options.get("keepNumDims"):
-        return "keepNumDims=True"
     x, w = info.tensors[op.inputs[0]], info.tensors[op.inputs[1]]
-    if len(x.shape) != 2:
-        return f"a {len(x.shape)}-D input {list(x.shape)} (needs a RESHAPE to 2-D first)"
+    if int(np.prod(x.shape)) % w.shape[1]:
+        return f"an input {list(x.shape)} that is not rows of {w.shape[1]} values"
     if len(set(w.scales)) > 1:
         return "per-channel weight scales"
     return _weights_constant(op, info)
@@ -39,8 +39,7 @@ def _softmax(op: OpInfo, info: TFLiteInfo) -> str | None:
 
 
 def _activations_per_tensor(op: OpInfo, info: TFLiteInfo) -> str | None:
-    data_inputs = {"ADD": op.inputs[:2], "SUB": op.inputs[:2], "MUL": op.inputs[:2],
-                   "TRANSPOSE_CONV": op.inputs[2:3]}.get(op.op, op.inputs[:1])
+    data_inputs = [i for i in op.inputs if i >= 0 and not info.tensors[i].constant]
     for i in (*data_inputs, *op.outputs):
         if info.tensors[i].dtype == "float32":  # QUANTIZE/DEQUANTIZE boundary (tflite_info admits)
             continue
@@ -56,12 +55,24 @@ def _transpose_conv(op: OpInfo, info: TFLiteInfo) -> str | None:
     return None if info.tensors[op.inputs[1]].constant else "non-constant weights"
 
 
+def _same_quantization(op: OpInfo, info: TFLiteInfo) -> str | None:
+    """TFLite's int8 CONCATENATION copies bytes: it requires one quantization and no activation."""
+    out = info.tensors[op.outputs[0]]
+    for i in op.inputs:
+        t = info.tensors[i]
+        if (t.scales, t.zero_points) != (out.scales, out.zero_points):
+            return f"input {t.name!r} quantized unlike the output (TFLite's int8 kernel requires equal)"
+    act = op.options.get("fusedActivationFunction", "NONE")
+    return None if act == "NONE" else f"fused activation {act}"
+
+
 _CHECKS: dict[str, list[Check]] = {
     "CONV_2D": [_weights_constant],
     "DEPTHWISE_CONV_2D": [_weights_constant],
     "FULLY_CONNECTED": [_fully_connected],
     "SOFTMAX": [_softmax],
     "TRANSPOSE_CONV": [_transpose_conv],
+    "CONCATENATION": [_same_quantization],
 }
 
 

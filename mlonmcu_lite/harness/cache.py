@@ -10,6 +10,10 @@ firmware, and an rv32gc run reuses the rv32imc run's TVM output.
 
 Entries are built in a temporary directory and renamed into place, under a
 per-key file lock, so parallel runs needing the same firmware build it once.
+A build killed midway leaves its temporary `.<key>-*` folder; the next build of that key
+(or `bench cache info/clear`) removes it once no process holds the key's lock.  Each
+manifest records a checksum of every file of its entry: an entry that no longer matches
+(truncated ELF, deleted file, broken manifest) is rebuilt with a warning, never used.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import warnings
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, is_dataclass
 from functools import lru_cache
@@ -111,10 +116,16 @@ class BuildCache:
         self.root.mkdir(parents=True, exist_ok=True)
 
     def lookup(self, key: str) -> dict | None:
-        manifest = self.root / key / MANIFEST
-        if not manifest.exists():
+        """The verified manifest of entry `key` (without its checksums), or None when absent."""
+        entry = self.root / key
+        if not entry.exists():
             return None
-        return {**json.loads(manifest.read_text()), "cached": True}
+        problem = _verify(entry)
+        if problem:
+            return {"corrupt": problem}
+        data = json.loads((entry / MANIFEST).read_text())
+        data.pop("checksums", None)
+        return {**data, "cached": True}
 
     def get_or_build(self, key: str, build: Callable[[Path], Any]) -> dict:
         """The manifest of entry `key`, calling `build(tmp_dir)` once if it is missing.
@@ -123,23 +134,60 @@ class BuildCache:
         rewritten to the entry's final directory.  A failed build leaves nothing behind.
         """
         found = self.lookup(key)
-        if found is not None:
+        if found is not None and "corrupt" not in found:
             return found
         with self._lock(key):
+            for debris in self.root.glob(f".{key}-*"):  # left by a build killed under this lock
+                shutil.rmtree(debris, ignore_errors=True)
             found = self.lookup(key)  # another process may have built it meanwhile
-            if found is not None:
+            if found is not None and "corrupt" not in found:
                 return found
-            tmp = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=self.root))
             final = self.root / key
+            if found is not None:
+                warnings.warn(f"cache entry {key} is corrupted ({found['corrupt']}); rebuilding it",
+                              RuntimeWarning, stacklevel=2)
+                _remove(final)
+            tmp = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=self.root))
             try:
                 result = build(tmp)
                 data = asdict(result) if is_dataclass(result) else dict(result)
                 text = json.dumps(data, indent=1, sort_keys=True, default=str).replace(str(tmp), str(final))
-                (tmp / MANIFEST).write_text(text)
+                manifest = {**json.loads(text), "checksums": _checksums(tmp)}
+                (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True))
                 os.replace(tmp, final)
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
             return {**json.loads(text), "cached": False}
+
+    # -- maintenance (`bench cache`) ----------------------------------------------------
+    def entries(self) -> list[Path]:
+        return sorted(p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+    def clean_debris(self) -> int:
+        """Remove the temporary folders of builds no process is running; returns how many."""
+        removed = 0
+        for debris in self.root.glob(".*-*"):
+            if not debris.is_dir():
+                continue
+            key = debris.name[1:debris.name.rindex("-")]
+            with open(self.root / f".{key}.lock", "w") as handle:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue  # a build of that key is running right now
+                shutil.rmtree(debris, ignore_errors=True)
+                removed += 1
+        return removed
+
+    def clear(self) -> int:
+        """Remove every entry (and debris); returns the number of entries removed."""
+        self.clean_debris()
+        entries = self.entries()
+        for entry in entries:
+            _remove(entry)
+        for lock in self.root.glob(".*.lock"):
+            lock.unlink(missing_ok=True)
+        return len(entries)
 
     @contextmanager
     def _lock(self, key: str) -> Iterator[None]:
@@ -149,3 +197,37 @@ class BuildCache:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _checksums(entry: Path) -> dict[str, str]:
+    """sha256 of every file of an entry but its manifest, by relative path."""
+    return {str(path.relative_to(entry)): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(entry.rglob("*")) if path.is_file() and path.name != MANIFEST}
+
+
+def _verify(entry: Path) -> str | None:
+    """Why entry no longer matches its manifest, or None."""
+    try:
+        manifest = json.loads((entry / MANIFEST).read_text())
+    except (OSError, ValueError) as exc:
+        return f"manifest unreadable: {type(exc).__name__}"
+    expected = manifest.get("checksums") if isinstance(manifest, dict) else None
+    if not isinstance(expected, dict):
+        return "manifest has no checksums"
+    actual = _checksums(entry)
+    for name, digest in expected.items():
+        if name not in actual:
+            return f"{name} missing"
+        if actual[name] != digest:
+            return f"{name} changed (checksum mismatch)"
+    return None
+
+
+def _remove(entry: Path) -> None:
+    """Move an entry aside atomically, then delete it (readers never see half of it)."""
+    trash = Path(tempfile.mkdtemp(prefix=f".{entry.name}-trash", dir=entry.parent))
+    try:
+        os.replace(entry, trash / "entry")
+    except FileNotFoundError:
+        pass
+    shutil.rmtree(trash, ignore_errors=True)

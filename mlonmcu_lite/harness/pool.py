@@ -18,8 +18,8 @@ from pebble import ProcessExpired, ProcessPool
 from tqdm import tqdm
 
 from mlonmcu_lite.harness.runner import base_result, execute_run, last_stage, run_directory
-from mlonmcu_lite.harness.spec import RunSpec
-from mlonmcu_lite.reports.schema import RunResult
+from mlonmcu_lite.harness.spec import RunSpec, Stage
+from mlonmcu_lite.reports.schema import RunResult, SchemaError
 
 
 def default_jobs() -> int:
@@ -52,4 +52,16 @@ def _collect(spec: RunSpec, future) -> RunResult:
         reason = f"WorkerCrashed: worker process died (exit code {exc.exitcode})"
     except Exception as exc:  # noqa: BLE001 - e.g. pickling errors; keep the others going
         reason = f"{type(exc).__name__}: {exc}"
-    return replace(base_result(spec), failing=True, reason=f"{reason} @ {last_stage(run_directory(spec))}")
+    return failed_result(spec, f"{reason} @ {last_stage(run_directory(spec))}")
+
+
+def failed_result(spec: RunSpec, reason: str) -> RunResult:
+    """The failing result of a run that returned none; even when the run's identifying
+    fields break the schema (e.g. an empty model label), a row with the reason is kept."""
+    try:
+        return replace(base_result(spec), failing=True, reason=reason)
+    except SchemaError as exc:
+        return RunResult(session=spec.session, run_id=spec.run_id or None, model=spec.model or "<empty>",
+                         config=spec.config, arch=spec.arch,
+                         peripheral="+".join(p.name for p in spec.peripherals) or None,
+                         failing=True, reason=f"SchemaError: {exc} @ {Stage.LOAD}")

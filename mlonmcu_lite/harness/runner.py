@@ -27,7 +27,7 @@ from mlonmcu_lite.abi import IOBuffer
 from mlonmcu_lite.errors import MlmlError, ToolError
 from mlonmcu_lite.harness.cache import BuildCache, FirmwareArtifacts, ModelArtifacts, cache_key, hash_tree
 from mlonmcu_lite.harness.inputs import load_user_input, random_input
-from mlonmcu_lite.harness.spec import RunSpec, Stage, model_label
+from mlonmcu_lite.harness.spec import RunSpec, Stage
 from mlonmcu_lite.reports.schema import RunResult
 
 MEASURED = "exact retired instructions of the inference region (Unicorn, native block-hook counter)"
@@ -88,7 +88,7 @@ def base_result(spec: RunSpec) -> RunResult:
     return RunResult(
         session=spec.session,
         run_id=spec.run_id,
-        model=model_label(spec.model),
+        model=spec.model_name,
         config=spec.config,
         arch=spec.arch,
         peripheral="+".join(p.name for p in spec.peripherals) or None,
@@ -114,7 +114,7 @@ def _execute(spec: RunSpec, result: RunResult, stage: _Stage, run_dir: Path) -> 
 
     stage.name = Stage.LOAD
     info = resolve_model(spec.model, spec.workspace)
-    _set(result, model=info.name, macs=info.macs)
+    _set(result, model=spec.label or info.name, macs=info.macs, io_dtype=io_dtype(info))
     backends = [p.backend([Path(d) for d in spec.peripheral_path]) for p in spec.peripherals]
     samples, goldens = _select_inputs(spec, info)
 
@@ -143,12 +143,21 @@ def _execute(spec: RunSpec, result: RunResult, stage: _Stage, run_dir: Path) -> 
          mips=round(measured.mips, 1),
          instr_per_mac=round(measured.run_instructions / info.macs, 3) if info.macs else None)
     stage.name = Stage.POSTPROCESS
-    _accelerator_metrics(result, measured, backends, artifacts)
+    _accelerator_metrics(spec, result, measured, backends, artifacts)
+    result.layers = _layer_profiles(measured, artifacts)
 
     stage.name = Stage.VALIDATE
     _set(result, **_validate(spec, info, artifacts, backends, samples, goldens, outputs))
     if result.validation == "mismatch":
         raise RunFailure(f"output differs from the TFLite reference ({result.validation_detail})")
+
+
+def io_dtype(info) -> str:
+    """The dtypes a model takes and returns: "int8", "float32" (QUANTIZE/DEQUANTIZE inside the
+    counted inference), "uint8", or "uint8->int8" when they differ."""
+    ins = "/".join(sorted({t.dtype for t in info.inputs}))
+    outs = "/".join(sorted({t.dtype for t in info.outputs}))
+    return ins if ins == outs else f"{ins}->{outs}"
 
 
 def _select_inputs(spec: RunSpec, info) -> tuple[list[list[np.ndarray]], list[list[np.ndarray]] | None]:
@@ -264,12 +273,17 @@ def _sizes(firmware) -> dict[str, int]:
 def _simulate(spec: RunSpec, artifacts: Artifacts, backends, inputs: list[np.ndarray],
               run_dir: Path | None = None):
     """One emulation with `inputs`; returns (SimResult, output arrays)."""
+    from mlonmcu_lite.harness.layers import GLUE_FUNCTIONS
     from mlonmcu_lite.vp import SimConfig, VirtualPlatform
 
     config = SimConfig(max_instructions=spec.settings.max_instructions,
-                       timeout_s=spec.settings.sim_timeout_s, memory_map=spec.settings.memory_map())
-    vp = VirtualPlatform(Path(artifacts.firmware.elf), devices=[b.device() for b in backends], config=config,
-                         run_name=spec.run_id)
+                       timeout_s=spec.settings.sim_timeout_s, memory_map=spec.settings.memory_map(),
+                       glue_functions=GLUE_FUNCTIONS)
+    devices = [b.device() for b in backends]
+    for device in devices:
+        if spec.settings.check_peripherals:
+            device.check_results = True
+    vp = VirtualPlatform(Path(artifacts.firmware.elf), devices=devices, config=config, run_name=spec.run_id)
     for buffer, array in zip(artifacts.model.inputs, inputs, strict=True):
         data = np.ascontiguousarray(array, dtype=buffer.dtype).reshape(buffer.shape)
         vp.write_symbol(buffer.symbol, data.tobytes())
@@ -288,24 +302,24 @@ def _simulate(spec: RunSpec, artifacts: Artifacts, backends, inputs: list[np.nda
 COST_TOTALS = ("compute_cycles", "pe_cycles", "dma_bytes", "dma_cycles")  # detailed cost model
 
 
-def _accelerator_metrics(row: RunResult, result, backends, artifacts: Artifacts) -> None:
+def _accelerator_metrics(spec: RunSpec, row: RunResult, result, backends, artifacts: Artifacts) -> None:
     """Accelerator fields, and the loud failure when a configured accelerator was not used."""
     row.est_cycles = result.run_instructions
     if not backends:
         return
     totals = {"jobs": 0, "macs": 0, "busy_cycles": 0, "stall_cycles": 0, "mmio_reads": 0, "mmio_writes": 0}
     costed = {key: 0 for key in ("macs", *COST_TOTALS)}
-    cost_models = []
+    cost_models, notes = [], []
     for backend in backends:
         report = result.devices.get(backend.name, {})
         layers = artifacts.model.layers
         offloaded = sum(1 for layer in layers if layer.get("offloaded_to") == backend.name)
         if offloaded == 0:
             reasons = sorted({str(layer.get("reason")) for layer in layers if layer.get("reason")})
-            raise RunFailure(
-                f"peripheral {backend.name} was configured but accepted no layer "
-                f"(rejections: {'; '.join(reasons) or 'no eligible layer kinds'})"
-            )
+            rejections = f"rejections: {'; '.join(reasons) or 'no eligible layer kinds'}"
+            if spec.require_offload:
+                raise RunFailure(f"peripheral {backend.name} was configured but accepted no layer ({rejections})")
+            notes.append(f"no layer offloaded: default peripheral {backend.name} accepted no layer ({rejections})")
         if report.get("jobs", 0) != offloaded:
             raise RunFailure(
                 f"peripheral {backend.name}: {offloaded} layers offloaded but the device ran "
@@ -324,6 +338,8 @@ def _accelerator_metrics(row: RunResult, result, backends, artifacts: Artifacts)
          acc_stall_cycles=totals["stall_cycles"],
          mmio_accesses=totals["mmio_reads"] + totals["mmio_writes"],
          est_cycles=result.run_instructions + totals["stall_cycles"])
+    if notes:  # a passing row's reason is a note on what it did not do
+        row.reason = "; ".join(notes)
     if cost_models:
         _set(row,
              acc_cost_model="+".join(cost_models),
@@ -332,6 +348,19 @@ def _accelerator_metrics(row: RunResult, result, backends, artifacts: Artifacts)
              acc_utilisation=round(costed["macs"] / costed["pe_cycles"], 4) if costed["pe_cycles"] else None,
              acc_dma_bytes=costed["dma_bytes"],
              acc_dma_cycles=costed["dma_cycles"])
+
+
+def _layer_profiles(result, artifacts: Artifacts) -> list[dict[str, Any]]:
+    """Per-layer figures from the measured emulation's call events (see harness/layers.py)."""
+    from mlonmcu_lite.harness.layers import profile_layers
+    from mlonmcu_lite.vp.elf import ElfImage
+
+    plan = json.loads((Path(artifacts.model.directory) / "model" / "plan.json").read_text())
+    job_logs = {name: report["job_log"] for name, report in result.devices.items()
+                if isinstance(report, dict) and "job_log" in report}
+    profiles = profile_layers(plan["steps"], result.call_events, ElfImage.load(Path(artifacts.firmware.elf)),
+                              result.run_instructions, job_logs)
+    return [p.to_dict() for p in profiles]
 
 
 def _validate(spec: RunSpec, info, artifacts: Artifacts, backends, samples, goldens,

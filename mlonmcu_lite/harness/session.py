@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from mlonmcu_lite.errors import UserError
 from mlonmcu_lite.harness.settings import RunSettings
-from mlonmcu_lite.harness.spec import DEFAULT_ARCH, RunSpec
+from mlonmcu_lite.harness.spec import DEFAULT_ARCH, RunSpec, model_label
 from mlonmcu_lite.peripheral.request import PeripheralRequest
 from mlonmcu_lite.workspace import Workspace, default_workspace
 
@@ -24,6 +27,7 @@ class RunGroup:
     archs: tuple[str, ...] = (DEFAULT_ARCH,)
     peripherals: tuple[PeripheralRequest, ...] = ()
     points: tuple[Mapping[str, Any], ...] = ()
+    peripherals_default: bool = False  # the user named none (see RunSpec.require_offload)
 
 
 @dataclass(frozen=True)
@@ -43,9 +47,32 @@ class SessionRequest:
         return any(group.points for group in self.groups)
 
     def session_dir(self) -> Path:
+        """Create and return this session's folder.  A timestamped folder is created
+        atomically (`mkdir` without `exist_ok`): a session started in the same second as
+        another gets `<timestamp>-2` (`-3`, ...), never the other's folder."""
         if self.out_dir is not None:
+            try:
+                Path(self.out_dir).mkdir(parents=True, exist_ok=True)
+                _check_writable(Path(self.out_dir))
+            except OSError as exc:
+                raise UserError(f"cannot write reports to {self.out_dir}: {exc.strerror or exc}") from None
             return Path(self.out_dir)
-        return self.workspace.reports_dir / (new_session_name() + self.suffix)
+        root = self.workspace.reports_dir
+        name = new_session_name() + self.suffix
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            for attempt in itertools.count(1):
+                candidate = root / (name if attempt == 1 else f"{name}-{attempt}")
+                try:
+                    candidate.mkdir()
+                except FileExistsError:
+                    continue
+                _check_writable(candidate)
+                return candidate
+        except OSError as exc:
+            raise UserError(f"cannot write reports under {root} (--out / MLML_REPORTS_DIR): "
+                            f"{exc.strerror or exc}") from None
+        raise AssertionError("unreachable")
 
 
 @dataclass
@@ -57,27 +84,57 @@ class SessionResult:
     frame: Any     # pandas.DataFrame with comparisons
     files: dict[str, Path]
     table: str     # the console study table
+    report_error: str | None = None  # why the report files could not be written
 
     @property
     def failing(self) -> list:
         return [r for r in self.results if r.failing]
 
 
+def _check_writable(folder: Path) -> None:
+    """Write and remove a probe file: permissions, read-only mounts and full disks show now,
+    before any run, instead of after them."""
+    probe = folder / f".write-probe-{os.getpid()}"
+    probe.write_bytes(b"")
+    probe.unlink()
+
+
 def new_session_name() -> str:
     return _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+
+
+def unique_labels(models: list[str]) -> list[str]:
+    """The report label of each model argument, in order: its zoo name or file stem, with
+    `-2`, `-3`... for a label already taken (`aww path/to/aww.tflite`, or `aww aww`), so
+    run ids and run folders never collide and the same arguments give the same ids."""
+    used: set[str] = set()
+    out = []
+    for model in models:
+        base = label = model_label(model)
+        for n in itertools.count(2):
+            if label not in used:
+                break
+            label = f"{base}-{n}"
+        used.add(label)
+        out.append(label)
+    return out
 
 
 def expand(request: SessionRequest, session: str, out_dir: Path) -> list[RunSpec]:
     """Every run of the request, in report order: per group, per model and arch the CPU
     run then the accelerated one; with sweep points, all CPU runs, then each point's."""
-    def spec(model: str, arch: str, peripherals=(), point=None) -> RunSpec:
-        return RunSpec(model=model, session=session, out_dir=str(out_dir), workspace=request.workspace,
-                       arch=arch, peripherals=tuple(peripherals), peripheral_path=request.peripheral_path,
-                       input_path=request.input_path, settings=request.settings, point=dict(point or {}))
+    labels = iter(unique_labels([model for group in request.groups for model in group.models]))
+
+    def spec(model: tuple[str, str], arch: str, peripherals=(), point=None) -> RunSpec:
+        return RunSpec(model=model[0], label=model[1], session=session, out_dir=str(out_dir),
+                       workspace=request.workspace, arch=arch, peripherals=tuple(peripherals), peripheral_path=request.peripheral_path,
+                       input_path=request.input_path, settings=request.settings, point=dict(point or {}),
+                       require_offload=not group.peripherals_default)
 
     specs: list[RunSpec] = []
     for group in request.groups:
-        pairs = [(model, arch) for model in group.models for arch in group.archs]
+        named = [(model, next(labels)) for model in group.models]
+        pairs = [(model, arch) for model in named for arch in group.archs]
         if not group.points:
             for model, arch in pairs:
                 specs.append(spec(model, arch))
@@ -96,10 +153,13 @@ def expand(request: SessionRequest, session: str, out_dir: Path) -> list[RunSpec
 def run_session(request: SessionRequest, jobs: int | None = None, progress: bool = True) -> SessionResult:
     """Run every run of `request` (failing runs keep their rows) and write the report."""
     from mlonmcu_lite.harness.pool import run_many
-    from mlonmcu_lite.harness.results import report_session
+    from mlonmcu_lite.harness.results import ReportNotWritten, report_session
 
     out_dir = request.session_dir()
-    out_dir.mkdir(parents=True, exist_ok=True)
     results = run_many(expand(request, out_dir.name, out_dir), jobs=jobs, progress=progress)
-    frame, files, table = report_session(results, out_dir, sweep=request.sweep)
+    try:
+        frame, files, table = report_session(results, out_dir, sweep=request.sweep)
+    except ReportNotWritten as exc:
+        return SessionResult(out_dir=out_dir, results=results, frame=exc.frame, files={}, table=exc.table,
+                             report_error=str(exc))
     return SessionResult(out_dir=out_dir, results=results, frame=frame, files=files, table=table)

@@ -13,6 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mlonmcu_lite.errors import UserError
 
+MAX_INSTRUCTIONS = 10**15  # ~1 month of emulation at 400 MIPS
+MAX_SECONDS = 1e6  # ~11.6 days
+
 
 class SettingsError(UserError):
     """A setting that does not exist or does not validate."""
@@ -23,11 +26,18 @@ class RunSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    max_instructions: int = Field(4_000_000_000, gt=0, description="instruction budget per emulation")
-    sim_timeout_s: float = Field(300.0, gt=0, description="wall-clock limit per emulation")
-    run_timeout_s: float = Field(1800.0, gt=0, description="wall-clock limit per run (compile+build+sims)")
+    # Upper bounds: what the limits can hold (a 64-bit counter, Unicorn's microsecond timeout);
+    # inf/nan would pass `gt=0` as floats and fail every run later.
+    max_instructions: int = Field(4_000_000_000, gt=0, le=MAX_INSTRUCTIONS,
+                                  description="instruction budget per emulation")
+    sim_timeout_s: float = Field(300.0, gt=0, le=MAX_SECONDS, allow_inf_nan=False,
+                                 description="wall-clock limit per emulation")
+    run_timeout_s: float = Field(1800.0, gt=0, le=MAX_SECONDS, allow_inf_nan=False,
+                                 description="wall-clock limit per run (compile+build+sims)")
     validate_samples: int = Field(0, ge=0, description="sample inputs validated per run (0 = all available)")
     seed: int = Field(0, ge=0, description="seed of the random input for models without samples")
+    check_peripherals: bool = Field(False, description="compare each accelerator job's raw result "
+                                    "with the peripheral's reference computation (slower)")
     opt: str = Field("-O2", pattern=r"^-O[0123sz]$", description="cross-compiler optimisation level")
     rom_kib: int = Field(4096, gt=0, multiple_of=4, le=1 << 20, description="VP ROM size in KiB (multiple of 4)")
     ram_kib: int = Field(1024, gt=0, multiple_of=4, le=1 << 20, description="VP RAM size in KiB (multiple of 4)")

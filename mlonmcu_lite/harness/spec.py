@@ -48,6 +48,14 @@ class RunSpec:
     input_path: str | None = None
     settings: RunSettings = field(default_factory=RunSettings)
     point: Mapping[str, Any] = field(default_factory=dict)  # sweep grid point ({} outside sweeps)
+    # False when the peripherals are the default ones (the user named none): a peripheral
+    # that takes no layer is then a labelled row ("no layer offloaded"), not a failure.
+    require_offload: bool = True
+    label: str = ""  # the model's label in the report (default: `model_label(model)`)
+
+    @property
+    def model_name(self) -> str:
+        return self.label or model_label(self.model)
 
     @property
     def config(self) -> str:
@@ -59,7 +67,7 @@ class RunSpec:
 
     @property
     def run_id(self) -> str:
-        parts = [model_label(self.model), self.config, self.arch]
+        parts = [self.model_name, self.config, self.arch]
         if self.point:
             parts.append(self.tag)
         return "__".join(parts).replace("/", "_")

@@ -7,6 +7,12 @@ WAIT (a blocking read of STATUS: the CPU stalls until the job is done).
 START runs `run_job()` (the peripheral's maths, returning its MAC count) and
 keeps BUSY set for `setup + ceil(MACs / macs_per_cycle)` CPU instructions.
 Bad programming latches STATUS.ERROR with a code and raises a clear error.
+
+The protocol is also checked from the CPU's side, whatever a model's hooks do: a WAIT
+that answers while the job is still busy (the driver would go on with unfinished
+results), a STATUS that stays BUSY for `HUNG_POLLS` reads after the job's modelled time
+has run out (a hung device under a polling driver), and a job still running when the
+program exits are each a device error naming the job (the VP adds the PC).
 """
 
 from __future__ import annotations
@@ -20,6 +26,9 @@ from .spec import BitField, PeripheralSpec, Register
 from .timing import BusyTimer
 
 ERROR_CODES = {"ERR_NONE": 0, "ERR_BUSY": 1, "ERR_CONFIG": 2, "ERR_ADDRESS": 3}
+# BUSY status reads after the modelled busy time ended before the device counts as hung
+# (a correct model answers "done" at the first read after it; polling is ~4 instructions).
+HUNG_POLLS = 1000
 
 
 def control_registers(magic: int, version: int = 1) -> tuple[Register, ...]:
@@ -48,6 +57,14 @@ class AcceleratorDevice(RegisterFileDevice):
         self.settings = settings
         self.timer = BusyTimer()
         self.macs = 0
+        # one record per job, for per-layer figures: the instruction that started it, its
+        # MACs, busy and stall cycles, bytes moved (when the cost model knows them)
+        self.job_log: list[dict[str, int]] = []
+        self._stall_logged = 0
+        self.job = 0  # the job in progress or last started (1-based)
+        self.check_results = False  # `check_peripherals`: compare each job with `reference_job()`
+        self.checked_jobs = 0
+        self._stuck_polls = 0
         self.read_hooks.update(STATUS=self._status, WAIT=self._wait)
         self.write_hooks.update(CTRL=self._ctrl)
         self.check_hooks()
@@ -66,7 +83,19 @@ class AcceleratorDevice(RegisterFileDevice):
 
     def _wait(self) -> int:
         self.timer.wait(self.now())
+        self._log_stall()
         return self._status_value(False)
+
+    def _log_job(self, now: int, macs: int, cycles: int, nbytes: int | None = None) -> None:
+        self._log_stall()
+        self.job_log.append({"start": now, "macs": macs, "cycles": cycles, "stall_cycles": 0,
+                             **({"bytes": nbytes} if nbytes is not None else {})})
+
+    def _log_stall(self) -> None:
+        """Charge the stall cycles not yet logged to the job they waited for (the last one)."""
+        if self.job_log and self.timer.stall_cycles > self._stall_logged:
+            self.job_log[-1]["stall_cycles"] += self.timer.stall_cycles - self._stall_logged
+        self._stall_logged = self.timer.stall_cycles
 
     def _ctrl(self, value: int) -> None:
         _, start = self.spec.field("CTRL.START")
@@ -83,9 +112,73 @@ class AcceleratorDevice(RegisterFileDevice):
             self.fail(f"START while busy (job {self.timer.jobs} started at instruction "
                       f"{self.timer.started_at}, busy through {self.timer.last_busy}, now {now})",
                       "ERR_BUSY")
+        self.job = self.timer.jobs + 1
         macs = self.run_job()
+        if self.check_results:
+            self._check_result()
         self.macs += macs
         self.timer.start(now, self.settings.job_cycles(macs))
+        self._log_job(now, macs, self.settings.job_cycles(macs))
+
+    def reference_job(self) -> tuple[str, np.ndarray] | None:
+        """(output address register, expected raw result) of the job just run, computed
+        independently of `run_job` from the operands in memory; None: no reference."""
+        return None
+
+    def _check_result(self) -> None:
+        """`check_peripherals`: the raw result in memory must equal the reference (a wrong
+        int32 accumulator can hide behind the CPU's requantization end to end)."""
+        reference = self.reference_job()
+        if reference is None:
+            self.fail("check_peripherals: this peripheral defines no reference_job()")
+        register, want = reference
+        want = np.asarray(want)
+        got = self.load(register, want.size, want.dtype.newbyteorder("<").str).reshape(want.shape)
+        bad = np.argwhere(got != want)
+        if len(bad):
+            first = tuple(int(i) for i in bad[0])
+            self.fail(f"job {self.job}: raw result at {register} differs from the reference "
+                      f"computation in {len(bad)} of {want.size} values (first at {first}: "
+                      f"device {got[first]}, reference {want[first]})")
+        self.checked_jobs += 1
+
+    def job_number(self) -> int | None:
+        return self.job
+
+    # -- protocol checks from the CPU's side ----------------------------------------
+    def read(self, offset: int, size: int) -> int:
+        value = super().read(offset, size)
+        reg = self._at.get(offset)
+        if reg is not None and offset == reg.offset and reg.name in ("STATUS", "WAIT"):
+            self._check_progress(reg.name, self.spec.field("STATUS.BUSY")[1].extract(value))
+        return value
+
+    def write(self, offset: int, size: int, value: int) -> None:
+        self._stuck_polls = 0  # the CPU changed something: not a no-progress poll loop
+        super().write(offset, size, value)
+
+    def _check_progress(self, register: str, busy: int) -> None:
+        now = self.now()
+        running = self.timer.busy(now)
+        if register == "WAIT" and (busy or running):
+            self.fail(f"job {self.job} not finished when WAIT answered (modelled busy through "
+                      f"cycle {self.timer.last_busy}, now cycle {self.timer.clock(now)}): the "
+                      "firmware would go on with unfinished results")
+        if register == "STATUS" and busy and not running:
+            self._stuck_polls += 1
+            if self._stuck_polls >= HUNG_POLLS:
+                self.fail(f"hung: job {self.job} makes no progress: STATUS read BUSY "
+                          f"{self._stuck_polls} times with no state change after its modelled "
+                          f"busy time ended (cycle {self.timer.last_busy})")
+        elif register == "STATUS":
+            self._stuck_polls = 0
+
+    def problem_at_exit(self) -> str | None:
+        if self.bus is not None and self.timer.busy(self.now()):
+            return (f"job {self.job} still busy at exit (modelled busy through cycle "
+                    f"{self.timer.last_busy}, program ended at cycle {self.timer.clock(self.now())}): "
+                    "its results were never waited for")
+        return None
 
     def run_job(self) -> int:  # pragma: no cover - interface
         raise NotImplementedError
@@ -125,10 +218,11 @@ class AcceleratorDevice(RegisterFileDevice):
                       "ERR_ADDRESS")
 
     # -- per-run metrics ----------------------------------------------------------
-    def report(self) -> dict[str, int]:
+    def report(self) -> dict:
         if self.bus is not None:
             self.timer.finish(self.now())
-        return {"jobs": self.timer.jobs, "macs": self.macs,
+            self._log_stall()
+        return {"jobs": self.timer.jobs, "macs": self.macs, "job_log": [dict(j) for j in self.job_log],
                 "busy_cycles": self.timer.busy_cycles, "stall_cycles": self.timer.stall_cycles,
-                "wait_instructions": self.timer.wait_instructions,
+                "wait_instructions": self.timer.wait_instructions, "checked_jobs": self.checked_jobs,
                 "mmio_reads": self.stats.reads, "mmio_writes": self.stats.writes}

@@ -54,6 +54,17 @@ class ConvJob:
         return asdict(self)
 
     @property
+    def weight_shape(self) -> tuple[int, ...]:
+        return (self.out_c, self.k_h, self.k_w, self.in_c)
+
+    def reference(self, x: np.ndarray, w: np.ndarray, bias: np.ndarray) -> np.ndarray:
+        """The job's int32 result by the tap-by-tap reference (not `conv2d_int32`'s algorithm):
+        what `check_peripherals` compares a device's raw output with."""
+        return reference_conv(x, w, bias, (self.stride_h, self.stride_w),
+                              (self.pad_top, self.pad_left, self.pad_bottom, self.pad_right),
+                              self.pad_value, self.input_offset, self.weight_offset)
+
+    @property
     def macs(self) -> int:
         return self.out_h * self.out_w * self.out_c * self.k_h * self.k_w * self.in_c
 
@@ -114,3 +125,29 @@ def conv2d_int32(job: ConvJob, x: np.ndarray, w: np.ndarray, bias: np.ndarray) -
     acc += bias.astype(np.int64)
     wrapped = (acc + 2**31) % 2**32 - 2**31
     return wrapped.astype(np.int32).reshape(job.out_h, job.out_w, job.out_c)
+
+
+def reference_conv(x, w, b, stride, pads, pad_value, input_offset, weight_offset):
+    """Tap-by-tap accumulation in int64 (a different algorithm from the model's)."""
+    (ih, iw, _), (oc, kh, kw, _) = x.shape, w.shape
+    top, left, bottom, right = pads
+    xp = np.full((ih + top + bottom, iw + left + right, x.shape[2]), pad_value, np.int64)
+    xp[top:top + ih, left:left + iw] = x
+    oh = (xp.shape[0] - kh) // stride[0] + 1
+    ow = (xp.shape[1] - kw) // stride[1] + 1
+    out = np.broadcast_to(b.astype(np.int64), (oh, ow, oc)).copy()
+    for dy in range(kh):
+        for dx in range(kw):
+            patch = xp[dy:dy + stride[0] * oh:stride[0], dx:dx + stride[1] * ow:stride[1]]
+            out += np.einsum("hwc,oc->hwo", patch + input_offset,
+                             w[:, dy, dx, :].astype(np.int64) + weight_offset)
+    return out.astype(np.int32)
+
+
+def load_operands(device, job: "ConvJob") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A conv engine's int8 input [H,W,C], int8 weights (`job.weight_shape`) and int32 bias
+    [O], read over the bus from the INPUT/WEIGHT/BIAS_ADDR registers of `device`."""
+    x = device.load("INPUT_ADDR", job.input_bytes, "i1").reshape(job.in_h, job.in_w, job.in_c)
+    w = device.load("WEIGHT_ADDR", job.weight_bytes, "i1").reshape(job.weight_shape)
+    b = device.load("BIAS_ADDR", job.out_c, "<i4")
+    return x, w, b

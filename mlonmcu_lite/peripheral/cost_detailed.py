@@ -197,6 +197,8 @@ class CostedAcceleratorDevice(AcceleratorDevice):
                       f"now {now})", "ERR_BUSY")
         self.macs += self.run_job()
         self.timer.start(now, self.costs[-1].cycles)
+        cost = self.costs[-1]
+        self._log_job(now, cost.macs, cost.cycles, cost.dma_bytes)
 
     def report(self) -> dict[str, Any]:
         return {**super().report(), "cost_model": self.settings.cost_model,

@@ -30,6 +30,16 @@ class DepthwiseJob(ConvJob):
     def weight_bytes(self) -> int:
         return self.out_c * self.k_h * self.k_w
 
+    @property
+    def weight_shape(self) -> tuple[int, ...]:
+        return (self.out_c, self.k_h, self.k_w)
+
+    def reference(self, x: np.ndarray, w: np.ndarray, bias: np.ndarray) -> np.ndarray:
+        """Per channel, the tap-by-tap reference of a one-channel conv."""
+        single = replace(self, in_c=1, out_c=1)
+        return np.concatenate([ConvJob.reference(single, x[:, :, c:c + 1], w[c].reshape(1, self.k_h, self.k_w, 1),
+                                                 bias[c:c + 1]) for c in range(self.out_c)], axis=2)
+
     def problem(self) -> str | None:
         if self.in_c != self.out_c:
             return f"in_c={self.in_c} != out_c={self.out_c} (channel multiplier 1 only)"

@@ -14,6 +14,7 @@ import importlib.util
 import inspect
 import os
 import sys
+import traceback
 import types
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -95,8 +96,12 @@ def load_backend_class(name: str, search_path: Iterable[Path | str] | None = Non
         raise PeripheralConfigError(
             f"unknown peripheral {name!r}; available: {', '.join(sorted(peripherals)) or 'none'} "
             f"(searched {', '.join(map(str, search_dirs(search_path)))})")
-    package = _import_package(peripherals[name])
-    module = importlib.import_module(f"{package}.backend")
+    try:
+        package = _import_package(peripherals[name])
+        module = importlib.import_module(f"{package}.backend")
+    except Exception as exc:  # noqa: BLE001 - any error in a plugin's code is the plugin's
+        raise PeripheralConfigError(
+            f"peripheral {name!r} is broken: {_where(exc, peripherals[name])}") from exc
     classes = [c for _, c in inspect.getmembers(module, inspect.isclass)
                if issubclass(c, AcceleratorBackend) and c.__module__ == module.__name__]
     if len(classes) != 1:
@@ -109,6 +114,16 @@ def load_backend_class(name: str, search_path: Iterable[Path | str] | None = Non
         raise PeripheralConfigError(
             f"{peripherals[name]}: folder name {name!r} differs from declared name {spec.name!r}")
     return cls
+
+
+def _where(exc: Exception, folder: Path) -> str:
+    """`file:line: Error: message` of an error raised while importing a peripheral folder."""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return f"{exc.filename}:{exc.lineno}: {type(exc).__name__}: {exc.msg}"
+    inside = [f for f in traceback.extract_tb(exc.__traceback__)
+              if Path(f.filename).resolve().is_relative_to(folder.resolve())]
+    where = f"{inside[-1].filename}:{inside[-1].lineno}: " if inside else f"{folder}: "
+    return f"{where}{type(exc).__name__}: {exc}"
 
 
 def load_backend(text: str, search_path: Iterable[Path | str] | None = None

@@ -34,7 +34,10 @@ def _renamer(old: str, new: str):
 def _free_base(search_path: list[Path]) -> int:
     used = set()
     for name in find_peripherals(search_path):
-        spec = getattr(load_backend_class(name, search_path), "spec", None)
+        try:
+            spec = getattr(load_backend_class(name, search_path), "spec", None)
+        except PeripheralConfigError:  # a broken folder on the path does not block scaffolding
+            continue
         if spec is not None:
             used.add(spec.base)
     for slot in range(PERIPHERAL_SLOTS):

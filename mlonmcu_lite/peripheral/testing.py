@@ -17,7 +17,7 @@ from mlonmcu_lite.vp.device import Device
 
 from .backend import ConvRegion
 from .capabilities import ConvBinding
-from .conv import ConvJob
+from .conv import ConvJob, reference_conv  # noqa: F401 - re-exported for peripheral tests
 
 
 class RamBus:
@@ -66,23 +66,6 @@ def program(device: Device, binding: ConvBinding, job: ConvJob, addresses: dict[
         write_reg(device, reg, address)
     for reg, value in binding.encode(job).items():
         write_reg(device, reg, value)
-
-
-def reference_conv(x, w, b, stride, pads, pad_value, input_offset, weight_offset):
-    """Tap-by-tap accumulation in int64 (a different algorithm from the model's)."""
-    (ih, iw, _), (oc, kh, kw, _) = x.shape, w.shape
-    top, left, bottom, right = pads
-    xp = np.full((ih + top + bottom, iw + left + right, x.shape[2]), pad_value, np.int64)
-    xp[top:top + ih, left:left + iw] = x
-    oh = (xp.shape[0] - kh) // stride[0] + 1
-    ow = (xp.shape[1] - kw) // stride[1] + 1
-    out = np.broadcast_to(b.astype(np.int64), (oh, ow, oc)).copy()
-    for dy in range(kh):
-        for dx in range(kw):
-            patch = xp[dy:dy + stride[0] * oh:stride[0], dx:dx + stride[1] * ow:stride[1]]
-            out += np.einsum("hwc,oc->hwo", patch + input_offset,
-                             w[:, dy, dx, :].astype(np.int64) + weight_offset)
-    return out.astype(np.int32)
 
 
 def same_pads(size, k, s):

@@ -7,6 +7,7 @@ them.  Missing values print as an en dash.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 
 import pandas as pd
@@ -45,11 +46,8 @@ def render_table(
 
     A column is right-aligned when every cell that holds a value starts like a number.
     """
-    right = []
-    for i in range(len(headers)):
-        deciding = [r[i] for r in rows if r[i] not in _NOT_DECIDING]
-        right.append(bool(deciding) and all(_numeric_looking(c) for c in deciding))
-    cells = [list(headers)] + [[_escape(c) if markdown else c for c in r] for r in rows]
+    right = numeric_columns(len(headers), rows)
+    cells = [list(headers)] + [[escape_markdown(c) if markdown else c for c in r] for r in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
 
     def line(row: Sequence[str]) -> str:
@@ -63,9 +61,25 @@ def render_table(
     return "\n".join([line(cells[0]), rule] + [line(r) for r in cells[1:]])
 
 
+def numeric_columns(width: int, rows: Sequence[Sequence[str]]) -> list[bool]:
+    """Per column: does every cell holding a value start like a number (-> right-align)?"""
+    right = []
+    for i in range(width):
+        deciding = [r[i] for r in rows if r[i] not in _NOT_DECIDING]
+        right.append(bool(deciding) and all(_numeric_looking(c) for c in deciding))
+    return right
+
+
 def _numeric_looking(cell: str) -> bool:
     return bool(cell) and (cell[0].isdigit() or (cell[0] in "+-" and cell[1:2].isdigit()))
 
 
-def _escape(cell: str) -> str:
-    return cell.replace("|", "\\|").replace("\n", " ")
+def escape_markdown(text: str) -> str:
+    """Text shown as is in Markdown: HTML is escaped (`&lt;img ...&gt;` stays text), and
+    the characters that make cells, links or code (pipe, brackets, backtick) are
+    backslash-escaped."""
+    text = html.escape(str(text), quote=False).replace("\n", " ")
+    for char in "|[]`":
+        text = text.replace(char, "\\" + char)
+    return text
+

@@ -32,6 +32,9 @@ ADDED_COLUMNS = ("acc_cost_model", "acc_compute_cycles", "acc_pe_cycles", "acc_u
                  "arena_lower_bound", "validation_detail")
 
 VALIDATIONS = ("exact", "mismatch", "skipped")
+# How tables label a passing accelerated run that offloaded no layer (its default peripheral
+# took none; the runner's note in `reason` lists the rejections).
+NO_OFFLOAD = "no layer offloaded"
 CONFIG_RE = re.compile(r"^cpu(\+[A-Za-z][A-Za-z0-9_]*)*$")
 
 
@@ -48,10 +51,10 @@ class RunResult:
     as canonical JSON (sorted keys).  A failing run must carry a `reason` naming
     the stage, e.g. "timeout after 60 s @ run".
 
-    The runner fills every field it measures.  Dropped on purpose (one row is one run):
-    the per-layer records (offload decisions in the run's `model/manifest.json`, per-job
-    cost-model records in the device report) and the raw device counters that are summed
-    into the `acc_*` fields (MMIO reads and writes -> `mmio_accesses`).
+    The runner fills every field it measures.  `layers` (per-layer profiles, see
+    harness/layers.py) is not a column: one row is one run; the session writes the layers
+    to layers.csv/.parquet (one row per run x layer).  Dropped on purpose: the raw device
+    counters that are summed into the `acc_*` fields (MMIO reads and writes -> `mmio_accesses`).
     """
 
     session: str | None = None
@@ -62,6 +65,7 @@ class RunResult:
     peripheral: str | None = None
     input: str | None = None
     point: str | None = None  # sweep grid point, e.g. "macs_per_cycle=16"
+    io_dtype: str | None = None  # the model's I/O dtypes: "int8", "float32", "uint8", "uint8->int8"
     # instruction counts (exact, retired instructions)
     run_instructions: int | None = None
     total_instructions: int | None = None
@@ -112,6 +116,8 @@ class RunResult:
     settings: str = "{}"
     failing: bool = False
     reason: str | None = None
+    # per-layer profiles (LayerProfile.to_dict() each, glue last); not a column
+    layers: list[dict] | None = dataclasses.field(default=None, metadata={"column": False})
 
     def __post_init__(self) -> None:
         if isinstance(self.settings, Mapping):
@@ -157,6 +163,8 @@ def _column_dtypes() -> dict[str, str]:
     hints = typing.get_type_hints(RunResult)
     dtypes = {}
     for f in dataclasses.fields(RunResult):
+        if not f.metadata.get("column", True):
+            continue
         base = [a for a in typing.get_args(hints[f.name]) if a is not type(None)] or [hints[f.name]]
         dtypes[f.name] = _DTYPE_OF_TYPE[base[0]]
     dtypes["failing"] = "bool"  # never missing
@@ -164,6 +172,9 @@ def _column_dtypes() -> dict[str, str]:
 
 
 COLUMN_DTYPES: dict[str, str] = _column_dtypes()
+# Columns added within this schema version (no bump: nothing renamed or removed); files written
+# before them lack them and read as empty.
+ADDED_COLUMNS: frozenset[str] = frozenset({"io_dtype"})
 COLUMNS: tuple[str, ...] = tuple(COLUMN_DTYPES)
 INT_COLUMNS = tuple(c for c, d in COLUMN_DTYPES.items() if d == "Int64")
 FLOAT_COLUMNS = tuple(c for c, d in COLUMN_DTYPES.items() if d == "float64")

@@ -9,13 +9,16 @@ import pandas as pd
 from .formatting import MISSING
 from .html import render_html
 from .io import CSV_NAME, JSON_NAME, write_csv, write_json
+from .layers import write_layers
 from .plots import write_plots
+from .sweep import write_sweep_plots
 from .schema import SCHEMA_VERSION
 from .tables import study_table, summary_table
 
 
-def write_session_report(df: pd.DataFrame, out_dir: str | Path) -> dict[str, Path]:
-    """Write results.csv/.json/.md, index.html and the plot PNGs into out_dir.
+def write_session_report(df: pd.DataFrame, out_dir: str | Path,
+                         layers: pd.DataFrame | None = None) -> dict[str, Path]:
+    """Write results.csv/.json/.md, layers.csv/.parquet, index.html and the plot PNGs into out_dir.
 
     Returns {"csv", "json", "md", "html", "plot_<name>"...: path}.  Expects the
     frame from `add_comparisons(to_dataframe(results))`; works on partial
@@ -25,11 +28,15 @@ def write_session_report(df: pd.DataFrame, out_dir: str | Path) -> dict[str, Pat
     out.mkdir(parents=True, exist_ok=True)
     title = f"mlonmcu-lite session {_session_name(df, out)}"
     paths = {"csv": write_csv(df, out / CSV_NAME), "json": write_json(df, out / JSON_NAME)}
+    if layers is not None:
+        paths.update(write_layers(layers, out))
     plots = write_plots(df, out)
+    if df["point"].notna().any():
+        plots.update(write_sweep_plots(df, out))
     paths["md"] = out / "results.md"
     paths["md"].write_text(render_markdown(df, title))
     paths["html"] = out / "index.html"
-    paths["html"].write_text(render_html(df, plots, title))
+    paths["html"].write_text(render_html(df, plots, title, layers))
     paths.update({f"plot_{name}": p for name, p in plots.items()})
     return paths
 

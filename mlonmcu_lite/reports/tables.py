@@ -10,7 +10,8 @@ from __future__ import annotations
 import pandas as pd
 
 from .comparisons import pairs
-from .formatting import FAILED, MISSING, fmt_float, fmt_int, fmt_pct, fmt_text, render_table
+from .schema import NO_OFFLOAD
+from .formatting import FAILED, MISSING, escape_markdown, fmt_float, fmt_int, fmt_pct, fmt_text, render_table
 
 STUDY_HEADERS = (
     "model", "CPU instr", "CPU+Acc instr", "saved", "acc MACs", "acc cycles",
@@ -48,8 +49,21 @@ def study_table(df: pd.DataFrame, *, markdown: bool = False) -> str:
     Expects `add_comparisons` to have filled saved_pct/speedup.  Extra key
     columns (accelerator config, arch, input) appear only when they vary.
     """
+    headers, rows, failures = study_rows(df)
+    notes = [df.loc[p.acc] for p in pairs(df) if p.acc is not None and _no_offload(df.loc[p.acc])]
+    text = render_table(headers, rows, markdown=markdown)
+    bullet = "- " if markdown else "  "
+    for title, listed in (("failing runs", failures), ("notes", notes)):
+        if listed:
+            text += f"\n\n{title}:\n" + "\n".join(
+                _text(f"{bullet}{r['model']} {r['config']}: {r['reason']}", markdown) for r in listed)
+    return text
+
+
+def study_rows(df: pd.DataFrame) -> tuple[list[str], list[list[str]], list[pd.Series]]:
+    """Headers, formatted cells and failing rows of the study table (text and HTML share it)."""
     acc_configs = df.loc[df["config"] != "cpu", "config"]
-    extra = [c for c in ("arch", "input") if _varying(df, c)]
+    extra = [c for c in ("arch", "input", "point") if _varying(df, c)]
     show_config = acc_configs.nunique() > 1
     headers = [STUDY_HEADERS[0]] + (["accelerator"] if show_config else []) + extra + list(STUDY_HEADERS[1:])
     rows, failures = [], []
@@ -68,18 +82,28 @@ def study_table(df: pd.DataFrame, *, markdown: bool = False) -> str:
             _acc_value(acc, "acc_macs"),
             _acc_value(acc, "acc_cycles"),
             _acc_value(acc, "est_cycles"),
-            fmt_float(acc["speedup"], 2, "x") if acc is not None else MISSING,
+            _speedup(acc),
             _validation(cpu, acc),
         ]
         rows.append(row)
         failures += [r for r in (cpu, acc) if r is not None and r["failing"]]
-    text = render_table(headers, rows, markdown=markdown)
-    if failures:
-        bullet = "- " if markdown else "  "
-        text += "\n\nfailing runs:\n" + "\n".join(
-            f"{bullet}{r['model']} {r['config']}: {r['reason']}" for r in failures
-        )
-    return text
+    return headers, rows, failures
+
+
+def _text(line: str, markdown: bool) -> str:
+    return escape_markdown(line) if markdown else line
+
+
+def _no_offload(acc: pd.Series | None) -> bool:
+    """A passing accelerated run whose (default) peripheral took no layer."""
+    return (acc is not None and not acc["failing"] and acc["config"] != "cpu"
+            and not pd.isna(acc["layers_offloaded"]) and acc["layers_offloaded"] == 0)
+
+
+def _speedup(acc: pd.Series | None) -> str:
+    if acc is None:
+        return MISSING
+    return NO_OFFLOAD if _no_offload(acc) else fmt_float(acc["speedup"], 2, "x")
 
 
 def _instr(row: pd.Series | None) -> str:
@@ -102,9 +126,9 @@ def _validation(cpu: pd.Series | None, acc: pd.Series | None) -> str:
 
 def summary_table(df: pd.DataFrame, *, markdown: bool = False) -> str:
     """Key metrics of every run, one line per row of the frame."""
-    headers = [h for _, h, _ in SUMMARY_COLUMNS] + ["failing reason"]
+    headers = [h for _, h, _ in SUMMARY_COLUMNS] + ["failing reason / note"]
     rows = [
-        [fmt(row[col]) for col, _, fmt in SUMMARY_COLUMNS] + [fmt_text(row["reason"]) if row["failing"] else ""]
+        [fmt(row[col]) for col, _, fmt in SUMMARY_COLUMNS] + [fmt_text(row["reason"]) if row["reason"] else ""]
         for _, row in df.iterrows()
     ]
     return render_table(headers, rows, markdown=markdown)

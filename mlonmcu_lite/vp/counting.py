@@ -12,6 +12,13 @@ Three interchangeable counters, all exact:
 Block counters add a whole block at its entry; `count_at(pc)` corrects that
 to the exact count up to and including the instruction at `pc` by decoding
 instruction lengths from the block start (RVC: low bits != 0b11 -> 2 bytes).
+
+Call events (`set_glue`, `events`): given "glue" address ranges (the AOT run()
+and main()), each entry from glue into other code opens a `CallEvent` that
+collects every instruction until glue code runs again (the callee and all it
+calls).  Per-layer counts come from these without adding anything to the
+firmware; all three counters implement them (the step counter per instruction,
+the reference the tests compare against).
 """
 
 from __future__ import annotations
@@ -50,10 +57,51 @@ def insn_count(code: bytes) -> int:
     return n
 
 
+@dataclass(frozen=True)
+class CallEvent:
+    """One entry from glue code into other code, and the instructions it retired."""
+
+    target: int  # first address executed outside the glue
+    site: int    # end of the last glue block: the calling instruction's return address
+    start: int   # instructions retired before the event's first instruction
+    instructions: int
+
+
+class _EventTracker:
+    """The call-event state machine of block_counter.c, in Python (per block or instruction)."""
+
+    def __init__(self) -> None:
+        self.glue: tuple[tuple[int, int], ...] = ()
+        self.events: list[list[int]] = []
+        self._cur = -2  # -1 in glue, -2 before the first glue block
+        self._glue_end = 0
+
+    def track(self, address: int, end: int, before: int, n: int) -> None:
+        for lo, hi in self.glue:
+            if lo <= address < hi:
+                self._cur, self._glue_end = -1, end
+                return
+        if self._cur == -2:
+            return
+        if self._cur == -1:
+            self.events.append([address, self._glue_end, before, 0])
+            self._cur = len(self.events) - 1
+        self.events[self._cur][3] += n
+
+
 class _Counter:
-    """Common interface: `total`, `count_at(uc, pc)`, `limit_hit`, `install`."""
+    """Common interface: `total`, `count_at(uc, pc)`, `limit_hit`, `install`, call events."""
 
     mode = "?"
+
+    def set_glue(self, ranges: list[tuple[int, int]]) -> None:
+        """Address ranges [lo, hi) of glue code; enables call events.  Before `install`."""
+        self._tracker = _EventTracker()
+        self._tracker.glue = tuple(ranges)
+
+    def events(self) -> list[CallEvent]:
+        tracker = getattr(self, "_tracker", None)
+        return [CallEvent(*e) for e in tracker.events] if tracker is not None else []
 
     def install(self, uc: Uc, limit: int | None) -> None:  # pragma: no cover - interface
         raise NotImplementedError
@@ -69,6 +117,11 @@ class _Counter:
     def count_at(self, uc: Uc, pc: int) -> int:  # pragma: no cover - interface
         raise NotImplementedError
 
+    def retired_at_limit(self, uc: Uc, pc: int) -> int:  # pragma: no cover - interface
+        """Exact retired count after the limit stopped the CPU before the instruction at `pc`
+        (the hook that stopped it had already added that instruction, or its whole block)."""
+        raise NotImplementedError
+
 
 class _BlockCounterBase(_Counter):
     """`count_at` for counters that know the current block and the count before it."""
@@ -81,6 +134,12 @@ class _BlockCounterBase(_Counter):
         if not block <= pc < block + max(size, 1):
             return self.total  # pc outside the block just entered (e.g. a fetch fault)
         return before + insn_count(bytes(uc.mem_read(block, pc - block + 1)))
+
+    def retired_at_limit(self, uc: Uc, pc: int) -> int:
+        before, block, size = self._block_state()
+        if not block <= pc < block + max(size, 1):
+            return self.total
+        return before + (insn_count(bytes(uc.mem_read(block, pc - block))) if pc > block else 0)
 
 
 class _PythonCounter(_Counter):
@@ -116,10 +175,16 @@ class StepCounter(_PythonCounter):
         uc.hook_add(UC_HOOK_CODE, self._hook)
 
     def _hook(self, uc: Uc, address: int, size: int, _user: object) -> None:
+        tracker = getattr(self, "_tracker", None)
+        if tracker is not None:
+            tracker.track(address, address + size, self._count, 1)
         self._add(uc, 1)
 
     def count_at(self, uc: Uc, pc: int) -> int:
         return self._count
+
+    def retired_at_limit(self, uc: Uc, pc: int) -> int:
+        return self._count - 1  # the hooked instruction was counted, then stopped
 
 
 class PythonBlockCounter(_PythonCounter, _BlockCounterBase):
@@ -140,6 +205,9 @@ class PythonBlockCounter(_PythonCounter, _BlockCounterBase):
             n = self._cache[(address, size)] = insn_count(bytes(uc.mem_read(address, size)))
         self._before = self._count
         self._block, self._size = address, size
+        tracker = getattr(self, "_tracker", None)
+        if tracker is not None:
+            tracker.track(address, address + size, self._count, n)
         self._add(uc, n)
 
     def _block_state(self) -> tuple[int, int, int]:
@@ -167,6 +235,21 @@ class NativeBlockCounter(_BlockCounterBase):
         self._state = ctypes.cast(ptr, ctypes.POINTER(_CounterStruct)).contents
         self._hook = ctypes.c_size_t(0)
         self._finalizer = None
+
+    def set_glue(self, ranges: list[tuple[int, int]]) -> None:
+        n = len(ranges)
+        lo = (ctypes.c_uint64 * max(n, 1))(*[r[0] for r in ranges])
+        hi = (ctypes.c_uint64 * max(n, 1))(*[r[1] for r in ranges])
+        if self._lib.mlml_counter_set_glue(self._ptr, n, lo, hi) != 0:
+            raise ValueError(f"at most 4 glue ranges, got {n}")
+
+    def events(self) -> list[CallEvent]:
+        n = self._lib.mlml_counter_events(self._ptr, None, 0)
+        if n < 0:
+            raise MemoryError("the native counter dropped call events (out of memory)")
+        buf = (ctypes.c_uint64 * (4 * max(n, 1)))()
+        self._lib.mlml_counter_events(self._ptr, buf, n)
+        return [CallEvent(*buf[4 * i:4 * i + 4]) for i in range(n)]
 
     def install(self, uc: Uc, limit: int | None) -> None:
         import weakref
@@ -286,4 +369,8 @@ def load_native_library() -> ctypes.CDLL:
     lib.mlml_counter_destroy.argtypes = [ctypes.c_void_p]
     lib.mlml_counter_install.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
     lib.mlml_counter_install.restype = ctypes.c_int
+    lib.mlml_counter_set_glue.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_void_p, ctypes.c_void_p]
+    lib.mlml_counter_set_glue.restype = ctypes.c_int
+    lib.mlml_counter_events.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint32]
+    lib.mlml_counter_events.restype = ctypes.c_int64
     return lib

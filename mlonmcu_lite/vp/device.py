@@ -65,3 +65,12 @@ class Device:
     def report(self) -> dict[str, int]:
         """Per-run metrics this device contributes to the result row."""
         return {}
+
+    def job_number(self) -> int | None:
+        """The job in progress or last started (accelerators); None for devices without jobs.
+        Named in every fault the device causes."""
+        return None
+
+    def problem_at_exit(self) -> str | None:
+        """Why the program must not end now (e.g. a job still running), or None."""
+        return None

@@ -7,7 +7,12 @@ symbols) and the cause, and keeps the instruction counts reached so far
 
 from __future__ import annotations
 
+import traceback
+from pathlib import Path
+
 from mlonmcu_lite.errors import ToolError
+
+_PACKAGE = Path(__file__).resolve().parents[1]
 
 
 class SimFault(ToolError):
@@ -77,3 +82,29 @@ class InstructionLimitExceeded(SimTimeout):
 
 class WallClockTimeout(SimTimeout):
     kind = "wall-clock timeout"
+
+
+class DeviceFault(SimFault):
+    """A device model refused an access or found its protocol broken (a job not finished
+    when the firmware went on, a hung device, an exception in the model).  Names the
+    device, its job number (0: none started) and where in the model's code it was raised."""
+
+    kind = "device error"
+
+    def __init__(self, cause: str, *, device: str = "", job: int | None = None,
+                 origin: str | None = None, **kwargs) -> None:
+        self.device, self.job, self.origin = device, job, origin
+        super().__init__(cause, **kwargs)
+
+    def _message(self) -> str:
+        text = super()._message()
+        return f"{text} [model code: {self.origin}]" if self.origin else text
+
+
+def origin_of(exc: BaseException) -> str | None:
+    """`file:line in function` of the innermost frame of `exc` outside this package (the
+    device model's own code, e.g. the line calling `fail()`); None when only the framework's
+    own checks were on the stack."""
+    outside = [f for f in traceback.extract_tb(exc.__traceback__)
+               if not Path(f.filename).resolve().is_relative_to(_PACKAGE)]
+    return f"{outside[-1].filename}:{outside[-1].lineno} in {outside[-1].name}" if outside else None

@@ -24,7 +24,7 @@ from unicorn.riscv_const import (UC_RISCV_REG_A0, UC_RISCV_REG_A1, UC_RISCV_REG_
                                  UC_RISCV_REG_A7, UC_RISCV_REG_PC, UC_RISCV_REG_SP)
 
 from mlonmcu_lite.vp import faults
-from mlonmcu_lite.vp.counting import make_counter
+from mlonmcu_lite.vp.counting import CallEvent, make_counter
 from mlonmcu_lite.vp.device import Device
 from mlonmcu_lite.vp.devices import ExitDevice, RegionMarker, Uart
 from mlonmcu_lite.vp.elf import ElfImage
@@ -52,6 +52,9 @@ class SimConfig:
     memory_map: MemoryMap = field(default_factory=MemoryMap)
     counting: str = "auto"  # auto | native | python | step (see counting.py)
     syscalls: bool = True   # honour ecall a7=64 write / a7=93 exit
+    # functions whose own code is "glue": every call out of them becomes a call event
+    # (per-layer counts; see counting.py).  Missing symbols are ignored.
+    glue_functions: tuple[str, ...] = ()
 
 
 @dataclass
@@ -69,6 +72,8 @@ class SimResult:
     mips: float
     devices: dict[str, dict[str, int]]
     counting: str
+    # call events out of the glue functions that started inside the measured region
+    call_events: list[CallEvent] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -88,12 +93,16 @@ class VirtualPlatform:
         self._mapped: list[tuple[int, int]] = []
         self._initial_sp = config.memory_map.stack_top
         self._access_count: int | None = None  # exact count during an MMIO access
+        self._access_pc: int | None = None  # PC of the last MMIO access (exact, from _on_prot)
         self._fault: faults.SimFault | None = None
         self._ran = False
         self._map_memory()
         self._load_segments()
         self._map_devices()
         self.counter = make_counter(config.counting)
+        glue = [self.image.symbols[n] for n in config.glue_functions if n in self.image.symbols]
+        if glue:
+            self.counter.set_glue([(s.address, s.address + max(s.size, 1)) for s in glue])
         self.counter.install(self.uc, config.max_instructions)
         self.uc.hook_add(UC_HOOK_MEM_UNMAPPED, self._on_unmapped)
         self.uc.hook_add(UC_HOOK_MEM_READ_PROT | UC_HOOK_MEM_WRITE_PROT | UC_HOOK_MEM_FETCH_PROT,
@@ -223,6 +232,7 @@ class VirtualPlatform:
                                    f"{size}-byte {what} of device {dev.name} at misaligned "
                                    f"address 0x{address:08x}", pc, address)
             self._access_count = self.counter.count_at(uc, pc)
+            self._access_pc = pc
             return True  # Unicorn now calls _mmio_read / _mmio_write
         what = {UC_MEM_WRITE_PROT: "write to read-only memory",
                 UC_MEM_READ_PROT: "read of unreadable memory",
@@ -232,14 +242,43 @@ class VirtualPlatform:
     def _mmio_read(self, uc: Uc, offset: int, size: int, dev: Device) -> int:
         try:
             return dev.read(offset, size) & ((1 << (8 * size)) - 1)
+        except Exception as exc:  # noqa: BLE001 - any error of a device model fails the run here
+            self._device_fault(dev, exc)
+            return 0
         finally:
             self._access_count = None
 
     def _mmio_write(self, uc: Uc, offset: int, size: int, value: int, dev: Device) -> None:
         try:
             dev.write(offset, size, value)
+        except Exception as exc:  # noqa: BLE001
+            self._device_fault(dev, exc)
         finally:
             self._access_count = None
+
+    def _device_fault(self, dev: Device, exc: Exception) -> None:
+        """An exception in a device handler becomes a `DeviceFault` at the accessing PC,
+        naming the device, its job and the line of model code that raised."""
+        if isinstance(exc, faults.SimFault):
+            raise exc
+        message = str(exc)
+        message = message[len(dev.name) + 2:] if message.startswith(f"{dev.name}: ") else message
+        job = dev.job_number()
+        cause = (f"device {dev.name}" + (f", job {job}" if job else "")
+                 + f": {type(exc).__name__}: {message}")
+        self._device_raise(dev, cause, self._access_pc, self._access_count, faults.origin_of(exc))
+        if self._fault is not None:
+            self._fault.__cause__ = exc
+
+    def _device_raise(self, dev: Device, cause: str, pc: int | None, count: int | None,
+                      origin: str | None = None) -> None:
+        if self._fault is None:
+            self._fault = faults.DeviceFault(
+                cause, device=dev.name, job=dev.job_number(), origin=origin, run_name=self.run_name,
+                pc=pc, function=self.image.function_at(pc) if pc is not None else None,
+                total_instructions=count if count is not None else self.counter.total,
+                run_instructions=self.region.run_instructions, console=self.uart.console)
+        self.uc.emu_stop()
 
     def _on_unmapped(self, uc: Uc, access: int, address: int, size: int, value: int,
                      _u: object) -> bool:
@@ -285,6 +324,7 @@ class VirtualPlatform:
             if self.exit_device.exit_code is None:
                 self.exit_device.exit_code = a0 - (1 << 32) if a0 & 0x8000_0000 else a0
                 self.exit_device.exit_instructions = self.counter.count_at(uc, pc)
+                self._access_pc = pc
             uc.emu_stop()
         else:
             self._raise(faults.UnhandledTrap, f"unsupported ecall a7={number} (a0={a0})", pc)
@@ -317,7 +357,7 @@ class VirtualPlatform:
             if self.counter.limit_hit:
                 self._raise(faults.InstructionLimitExceeded,
                             f"more than {cfg.max_instructions} instructions", pc,
-                            count=self.counter.total)
+                            count=self.counter.retired_at_limit(self.uc, pc))
             elif timeout_us and seconds >= cfg.timeout_s * 0.999:
                 self._raise(faults.WallClockTimeout, f"no exit within {cfg.timeout_s} s", pc,
                             count=self.counter.total)
@@ -327,12 +367,36 @@ class VirtualPlatform:
             assert self._fault is not None
             raise self._fault
         total = self.exit_device.exit_instructions or 0
+        self._check_devices_at_exit(total)
         return SimResult(run_name=self.run_name, exit_code=self.exit_device.exit_code,
                          total_instructions=total, run_instructions=self.region.run_instructions,
                          console=self.uart.console, sim_seconds=seconds,
                          mips=total / seconds / 1e6 if seconds > 0 else 0.0,
                          devices={d.name: d.report() for d in self.devices},
-                         counting=self.counter.mode)
+                         counting=self.counter.mode, call_events=self._region_events())
+
+    def _region_events(self) -> list[CallEvent]:
+        """Call events inside the measured region (they never straddle its markers, which
+        the glue code itself executes)."""
+        begin, end = self.region.begin, self.region.end
+        if begin is None or end is None:
+            return []
+        events = [e for e in self.counter.events() if begin < e.start < end]
+        for e in events:
+            if e.start + e.instructions >= end:
+                raise RuntimeError(f"{self.run_name}: call event at 0x{e.target:08x} straddles the "
+                                   "region end marker (the marker is not in glue code)")
+        return events
+
+    def _check_devices_at_exit(self, total: int) -> None:
+        """A device still working when the program ends fails the run (its results were
+        never waited for), at the PC of the exiting instruction."""
+        for dev in self.devices:
+            problem = dev.problem_at_exit()
+            if problem:
+                self._device_raise(dev, f"device {dev.name}: {problem}", self._access_pc, total)
+                assert self._fault is not None
+                raise self._fault
 
     def _raise_uc_error(self, error: UcError) -> None:
         pc = self._pc()

@@ -3,7 +3,7 @@
 Ops (in execution order) with their options, tensor shapes and quantization, MACs of
 CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED / TRANSPOSE_CONV and weight bytes, so a user model works
 without any side metadata. It also decides what the compiler supports
-(`SUPPORTED_OPS`, fused activations, dilation) and rejects everything else with a
+(`SUPPORTED_OPS`, fused activations) and rejects everything else with a
 `ModelError` naming the file.
 """
 
@@ -23,6 +23,10 @@ SUPPORTED_OPS: frozenset[str] = frozenset({
     "AVERAGE_POOL_2D", "MAX_POOL_2D", "RESHAPE", "SOFTMAX", "QUANTIZE", "DEQUANTIZE",
     "MUL", "SUB", "MEAN", "LOGISTIC", "TANH", "HARD_SWISH", "LEAKY_RELU",
     "PRELU", "RESIZE_BILINEAR", "TRANSPOSE_CONV", "SVDF",
+    # data movement and elementwise (frontend/converter.py, frontend/elementwise.py)
+    "CONCATENATION", "SPLIT", "SPLIT_V", "PACK", "UNPACK", "SLICE", "STRIDED_SLICE", "PAD", "PADV2",
+    "TRANSPOSE", "RESIZE_NEAREST_NEIGHBOR", "SQUEEZE", "EXPAND_DIMS", "GATHER",
+    "MAXIMUM", "MINIMUM", "RELU", "RELU6",
 })
 # Ops left out on purpose, with the reason the user reads.
 UNSUPPORTED_REASONS: dict[str, str] = {
@@ -182,8 +186,6 @@ def _check_op(path: Path, index: int, op: str, options: dict) -> None:
     act = options.get("fusedActivationFunction", "NONE")
     if act not in SUPPORTED_ACTIVATIONS:
         raise UnsupportedOpError(path, op, index, f"fused activation {act}")
-    if options.get("dilationWFactor", 1) != 1 or options.get("dilationHFactor", 1) != 1:
-        raise UnsupportedOpError(path, op, index, f"dilation {options['dilationHFactor']}x{options['dilationWFactor']}")
     if op == "FULLY_CONNECTED" and options.get("weightsFormat", 0) != 0:
         raise UnsupportedOpError(path, op, index, "shuffled weights format")
 

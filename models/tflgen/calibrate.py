@@ -57,6 +57,6 @@ def calibrate(graph: Graph, batch: list[np.ndarray], seed: int) -> Calibration:
     for node in graph.nodes:
         if node.op in WEIGHTED:
             _normalize(graph, node, env[node.inputs[0]], rng)
-        env[node.output] = floatops.run_node(graph, node, env)
+        env.update(floatops.bind(node, floatops.run_node(graph, node, env)))
     ranges = {name: (snap(float(v.min())), snap(float(v.max()))) for name, v in env.items()}
     return Calibration(ranges, [env[o] for o in graph.outputs])

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .graph import Graph, Node, same_pads
+from .graph import Graph, Node, dilated, same_pads
 
 
 def _pad(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int], padding: str,
@@ -21,10 +21,12 @@ def _pad(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int], paddin
 
 
 def _windows(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int], padding: str,
-             value: float = 0.0) -> np.ndarray:
+             value: float = 0.0, dilation: tuple[int, int] = (1, 1)) -> np.ndarray:
     """[N, Ho, Wo, C, kh, kw] view of the (padded) input."""
-    xp = _pad(x, kernel, stride, padding, value)
-    return sliding_window_view(xp, kernel, axis=(1, 2))[:, ::stride[0], ::stride[1]]
+    extent = (dilated(kernel[0], dilation[0]), dilated(kernel[1], dilation[1]))
+    xp = _pad(x, extent, stride, padding, value)
+    win = sliding_window_view(xp, extent, axis=(1, 2))[:, ::stride[0], ::stride[1]]
+    return win[..., ::dilation[0], ::dilation[1]]
 
 
 def activate(z: np.ndarray, act: str) -> np.ndarray:
@@ -38,9 +40,10 @@ def activate(z: np.ndarray, act: str) -> np.ndarray:
 def linear(node: Node, x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Pre-activation output of CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED."""
     if node.op == "FULLY_CONNECTED":
-        return x @ w.T + b
+        rows = x.reshape(-1, w.shape[1]) @ w.T + b  # TFLite reads an N-D input as rows of K values
+        return rows.reshape(*x.shape[:-1], -1) if node.attrs.get("keep_num_dims") else rows
     kernel = w.shape[1:3]
-    win = _windows(x, kernel, node.attrs["stride"], node.attrs["padding"])
+    win = _windows(x, kernel, node.attrs["stride"], node.attrs["padding"], dilation=node.attrs.get("dilation", (1, 1)))
     if node.op == "CONV_2D":
         return np.einsum("nhwcij,oijc->nhwo", win, w, optimize=True) + b
     m = node.attrs["multiplier"]
@@ -115,9 +118,71 @@ def hard_swish(x: np.ndarray) -> np.ndarray:
     return x * np.clip(x + 3.0, 0.0, 6.0) / 6.0
 
 
-def run_node(graph: Graph, node: Node, env: dict[str, np.ndarray]) -> np.ndarray:
-    """Evaluate one node on a batch (`env` maps tensor name to value)."""
-    x = env.get(node.inputs[0])  # TRANSPOSE_CONV's first input is its constant output shape
+def _batched(index: tuple) -> tuple:
+    """A model-shape index applied to a batch: axis 0 (size 1 in the model) keeps every sample."""
+    return (slice(None), *index[1:]) if index and index[0] is not Ellipsis else index
+
+
+def resize_nearest(x: np.ndarray, size: tuple[int, int], align_corners: bool, half_pixel: bool) -> np.ndarray:
+    """TFLite's nearest-neighbour source index per output row/column (float math as the kernel)."""
+    def source(out: int, inp: int) -> np.ndarray:
+        scale = (inp - 1) / (out - 1) if align_corners and out > 1 else inp / out
+        pos = (np.arange(out) + (0.5 if half_pixel else 0.0)) * scale
+        idx = np.floor(pos + 0.5 if align_corners else pos).astype(int)  # TfLiteRound: half away from 0
+        return np.minimum(idx, inp - 1)
+    return x[:, source(size[0], x.shape[1])][:, :, source(size[1], x.shape[2])]
+
+
+def _data_movement(node: Node, x: np.ndarray, env: dict[str, np.ndarray]):
+    a = node.attrs
+    if node.op == "CONCATENATION":
+        return np.concatenate([env[i] for i in node.inputs], axis=a["axis"])
+    if node.op == "SPLIT":
+        return np.split(env[node.inputs[1]], a["num"], axis=a["axis"])
+    if node.op == "SPLIT_V":
+        return np.split(x, np.cumsum(a["sizes"])[:-1], axis=a["axis"])
+    if node.op == "PACK":
+        return np.stack([env[i] for i in node.inputs], axis=a["axis"])
+    if node.op == "UNPACK":
+        return [np.take(x, i, axis=a["axis"]) for i in range(a["num"])]
+    if node.op == "SLICE":
+        index = tuple(slice(b, None if s < 0 else b + s) for b, s in zip(a["begin"], a["size"]))
+        return x[_batched(index)]
+    if node.op == "STRIDED_SLICE":
+        return x[_batched(a["index"])]
+    if node.op in ("PAD", "PADV2"):
+        return np.pad(x, ((0, 0), *a["paddings"][1:]), constant_values=a["value"])
+    if node.op == "TRANSPOSE":
+        return x.transpose(a["perm"])
+    if node.op == "SQUEEZE":
+        return np.squeeze(x, axis=a["dims"])
+    if node.op == "EXPAND_DIMS":
+        return np.expand_dims(x, a["axis"])
+    if node.op == "GATHER":
+        return np.take(x, a["indices"], axis=a["axis"])
+    return None
+
+
+def bind(node: Node, result) -> dict[str, np.ndarray]:
+    """`run_node`'s result by output tensor name."""
+    return dict(zip(node.outputs, result)) if len(node.outputs) > 1 else {node.output: result}
+
+
+def run_node(graph: Graph, node: Node, env: dict[str, np.ndarray]):
+    """Evaluate one node on a batch (`env` maps tensor name to value); a list for several outputs."""
+    x = env.get(node.inputs[0])  # SPLIT's first operand is its (constant) axis
+    if node.op == "RESIZE_NEAREST_NEIGHBOR":
+        size = tuple(graph.shape(node.output)[1:3])
+        return resize_nearest(x, size, node.attrs["align_corners"], node.attrs["half_pixel_centers"])
+    moved = _data_movement(node, x, env)
+    if moved is not None:
+        return moved
+    if node.op == "MAXIMUM":
+        return np.maximum(x, env[node.inputs[1]])
+    if node.op == "MINIMUM":
+        return np.minimum(x, env[node.inputs[1]])
+    if node.op in ("RELU", "RELU6"):
+        return activate(x, node.op)
     if node.op in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
         w, b = (graph.tensors[n].data for n in node.inputs[1:])
         return activate(linear(node, x, w, b), node.attrs["act"])

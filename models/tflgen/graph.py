@@ -30,12 +30,38 @@ class Node:
     inputs: list[str]
     output: str
     attrs: dict = field(default_factory=dict)
+    more_outputs: list[str] = field(default_factory=list)  # SPLIT / UNPACK: outputs after the first
+
+    @property
+    def outputs(self) -> list[str]:
+        return [self.output, *self.more_outputs]
 
 
 def out_size(size: int, kernel: int, stride: int, padding: str) -> int:
     if padding == "SAME":
         return -(-size // stride)
     return (size - kernel) // stride + 1
+
+
+def dilated(kernel: int, dilation: int) -> int:
+    """Extent of a dilated kernel."""
+    return (kernel - 1) * dilation + 1
+
+
+def strided_slice_index(shape: tuple[int, ...], begin: list[int], end: list[int], strides: list[int],
+                        begin_mask: int = 0, end_mask: int = 0, ellipsis_mask: int = 0,
+                        shrink_axis_mask: int = 0) -> tuple:
+    """The numpy index that TFLite's STRIDED_SLICE (no new_axis_mask) selects."""
+    index: list = []
+    for i, (b, e, s) in enumerate(zip(begin, end, strides)):
+        bit = 1 << i
+        if ellipsis_mask & bit:
+            index.append(Ellipsis)
+        elif shrink_axis_mask & bit:
+            index.append(b)
+        else:
+            index.append(slice(None if begin_mask & bit else b, None if end_mask & bit else e, s))
+    return tuple(index)
 
 
 def same_pads(size: int, kernel: int, stride: int) -> tuple[int, int]:
@@ -73,6 +99,17 @@ class Graph:
         self.nodes.append(Node(op, inputs, out, attrs))
         return out
 
+    def _multi(self, op: str, inputs: list[str], name: str, shapes: list[tuple[int, ...]], **attrs) -> list[str]:
+        """A node with one output per shape, named `name:0`, `name:1`, ..."""
+        outs = [self._add(TensorDef(f"{name}:{i}", tuple(s))) for i, s in enumerate(shapes)]
+        self.nodes.append(Node(op, inputs, outs[0], attrs, outs[1:]))
+        return outs
+
+    def _ints(self, name: str, values, kind: str = "shape") -> str:
+        """An int32 constant operand (axis, shape, paddings, indices, ...)."""
+        data = np.asarray(values, np.int32)
+        return self._add(TensorDef(name, data.shape, kind, data))
+
     def _he(self, shape: tuple[int, ...], fan_in: int) -> np.ndarray:
         return self.rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)
 
@@ -90,33 +127,42 @@ class Graph:
 
     # -- layers --------------------------------------------------------------
     def conv2d(self, x: str, name: str, filters: int, kernel: tuple[int, int], stride: int | tuple[int, int] = 1,
-               padding: str = "SAME", act: str = "NONE") -> str:
+               padding: str = "SAME", act: str = "NONE", dilation: tuple[int, int] = (1, 1)) -> str:
         n, h, w, c = self.shape(x)
         kh, kw = kernel
         sh, sw = (stride, stride) if isinstance(stride, int) else stride
         wt = self._add(TensorDef(f"{name}/weights", (filters, kh, kw, c), "weight",
                                  self._he((filters, kh, kw, c), kh * kw * c), 0))
         b = self._bias(f"{name}/bias", filters)
-        shape = (n, out_size(h, kh, sh, padding), out_size(w, kw, sw, padding), filters)
-        return self._node("CONV_2D", [x, wt, b], name, shape, stride=(sh, sw), padding=padding, act=act)
+        ekh, ekw = dilated(kh, dilation[0]), dilated(kw, dilation[1])
+        shape = (n, out_size(h, ekh, sh, padding), out_size(w, ekw, sw, padding), filters)
+        extra = {"dilation": tuple(dilation)} if tuple(dilation) != (1, 1) else {}
+        return self._node("CONV_2D", [x, wt, b], name, shape, stride=(sh, sw), padding=padding, act=act, **extra)
 
     def depthwise(self, x: str, name: str, kernel: tuple[int, int], stride: int = 1, padding: str = "SAME",
-                  act: str = "NONE", multiplier: int = 1) -> str:
+                  act: str = "NONE", multiplier: int = 1, dilation: tuple[int, int] = (1, 1)) -> str:
         n, h, w, c = self.shape(x)
         kh, kw = kernel
         co = c * multiplier
         wt = self._add(TensorDef(f"{name}/weights", (1, kh, kw, co), "weight",
                                  self._he((1, kh, kw, co), kh * kw), 3))
         b = self._bias(f"{name}/bias", co)
-        shape = (n, out_size(h, kh, stride, padding), out_size(w, kw, stride, padding), co)
+        ekh, ekw = dilated(kh, dilation[0]), dilated(kw, dilation[1])
+        shape = (n, out_size(h, ekh, stride, padding), out_size(w, ekw, stride, padding), co)
+        extra = {"dilation": tuple(dilation)} if tuple(dilation) != (1, 1) else {}
         return self._node("DEPTHWISE_CONV_2D", [x, wt, b], name, shape, stride=(stride, stride),
-                          padding=padding, act=act, multiplier=multiplier)
+                          padding=padding, act=act, multiplier=multiplier, **extra)
 
-    def fully_connected(self, x: str, name: str, units: int, act: str = "NONE") -> str:
-        n, k = self.shape(x)
+    def fully_connected(self, x: str, name: str, units: int, act: str = "NONE", keep_num_dims: bool = False,
+                        k: int | None = None) -> str:
+        """TFLite FC: an N-D input is read as rows of `k` (default: its last dimension) values."""
+        shape_in = self.shape(x)
+        k = k if k is not None else shape_in[-1]
         wt = self._add(TensorDef(f"{name}/weights", (units, k), "weight", self._he((units, k), k), None))
         b = self._bias(f"{name}/bias", units)
-        return self._node("FULLY_CONNECTED", [x, wt, b], name, (n, units), act=act)
+        shape = (*shape_in[:-1], units) if keep_num_dims else (int(np.prod(shape_in)) // k, units)
+        extra = {"keep_num_dims": True} if keep_num_dims else {}
+        return self._node("FULLY_CONNECTED", [x, wt, b], name, shape, act=act, **extra)
 
     def pool(self, op: str, x: str, name: str, size: tuple[int, int], stride: int | tuple[int, int],
              padding: str = "VALID", act: str = "NONE") -> str:
@@ -149,7 +195,7 @@ class Graph:
 
     # -- elementwise, reductions, resize, transpose conv, requantize -------------
     def binary(self, op: str, a: str, b: str, name: str, act: str = "NONE") -> str:
-        """MUL / SUB with TFLite broadcasting."""
+        """MUL / SUB / MAXIMUM / MINIMUM with TFLite broadcasting."""
         shape = tuple(int(d) for d in np.broadcast_shapes(self.shape(a), self.shape(b)))
         return self._node(op, [a, b], name, shape, act=act)
 
@@ -162,7 +208,7 @@ class Graph:
         return self._node(op, [x, ax], name, out, axes=tuple(axes), keep_dims=keep_dims)
 
     def unary(self, op: str, x: str, name: str, **attrs) -> str:
-        """LOGISTIC, TANH, HARD_SWISH, LEAKY_RELU (alpha=...): same shape as the input."""
+        """LOGISTIC, TANH, HARD_SWISH, LEAKY_RELU (alpha=...), RELU, RELU6: same shape as the input."""
         return self._node(op, [x], name, self.shape(x), **attrs)
 
     def prelu(self, x: str, name: str) -> str:
@@ -208,6 +254,88 @@ class Graph:
     def requantize(self, x: str, name: str, range_gain: float, range_shift: float = 0.0) -> str:
         """QUANTIZE int8 -> int8 onto a range `range_gain` times wider, shifted by `range_shift`."""
         return self._node("QUANTIZE", [x], name, self.shape(x), range_gain=range_gain, range_shift=range_shift)
+    # -- data movement and elementwise (output quantization = input's, except RELU/RELU6) --
+    def concat(self, xs: list[str], name: str, axis: int) -> str:
+        shapes = [self.shape(x) for x in xs]
+        ax = axis % len(shapes[0])
+        shape = list(shapes[0])
+        shape[ax] = sum(s[ax] for s in shapes)
+        return self._node("CONCATENATION", list(xs), name, tuple(shape), axis=axis)
+
+    def split(self, x: str, name: str, num: int, axis: int) -> list[str]:
+        shape = list(self.shape(x))
+        if shape[axis] % num:
+            raise ValueError(f"SPLIT {name}: {shape[axis]} not divisible by {num}")
+        shape[axis] //= num
+        ax = self._ints(f"{name}/axis", axis)
+        return self._multi("SPLIT", [ax, x], name, [tuple(shape)] * num, axis=axis, num=num)
+
+    def split_v(self, x: str, name: str, sizes: list[int], axis: int) -> list[str]:
+        shapes = []
+        for size in sizes:
+            shape = list(self.shape(x))
+            shape[axis] = size
+            shapes.append(tuple(shape))
+        sz, ax = self._ints(f"{name}/sizes", sizes), self._ints(f"{name}/axis", axis)
+        return self._multi("SPLIT_V", [x, sz, ax], name, shapes, axis=axis, sizes=tuple(sizes))
+
+    def pack(self, xs: list[str], name: str, axis: int) -> str:
+        shape = list(self.shape(xs[0]))
+        shape.insert(axis, len(xs))
+        return self._node("PACK", list(xs), name, tuple(shape), axis=axis, count=len(xs))
+
+    def unpack(self, x: str, name: str, axis: int) -> list[str]:
+        shape = list(self.shape(x))
+        num = shape.pop(axis)
+        return self._multi("UNPACK", [x], name, [tuple(shape)] * num, axis=axis, num=num)
+
+    def slice(self, x: str, name: str, begin: list[int], size: list[int]) -> str:
+        shape = tuple(s if s >= 0 else d - b for d, b, s in zip(self.shape(x), begin, size))
+        b, sz = self._ints(f"{name}/begin", begin), self._ints(f"{name}/size", size)
+        return self._node("SLICE", [x, b, sz], name, shape, begin=tuple(begin), size=tuple(size))
+
+    def strided_slice(self, x: str, name: str, begin: list[int], end: list[int], strides: list[int],
+                      **masks: int) -> str:
+        """masks: begin_mask, end_mask, ellipsis_mask, shrink_axis_mask (TFLite bit masks)."""
+        index = strided_slice_index(self.shape(x), begin, end, strides, **masks)
+        shape = np.zeros(self.shape(x))[index].shape
+        ins = [x, self._ints(f"{name}/begin", begin), self._ints(f"{name}/end", end),
+               self._ints(f"{name}/strides", strides)]
+        return self._node("STRIDED_SLICE", ins, name, tuple(shape), index=index, masks=dict(masks))
+
+    def pad(self, x: str, name: str, paddings: list[tuple[int, int]], value: float | None = None) -> str:
+        """PAD (zero, i.e. the zero point) or PADV2 with a float constant (quantized like x)."""
+        shape = tuple(d + a + b for d, (a, b) in zip(self.shape(x), paddings))
+        ins = [x, self._ints(f"{name}/paddings", paddings)]
+        if value is None:
+            return self._node("PAD", ins, name, shape, paddings=tuple(paddings), value=0.0)
+        ins.append(self._add(TensorDef(f"{name}/value", (), "same_as_input", np.array(value))))
+        return self._node("PADV2", ins, name, shape, paddings=tuple(paddings), value=value)
+
+    def transpose(self, x: str, name: str, perm: list[int]) -> str:
+        shape = tuple(self.shape(x)[p] for p in perm)
+        return self._node("TRANSPOSE", [x, self._ints(f"{name}/perm", perm)], name, shape, perm=tuple(perm))
+
+    def resize_nearest(self, x: str, name: str, size: tuple[int, int], align_corners: bool = False,
+                       half_pixel_centers: bool = False) -> str:
+        n, _, _, c = self.shape(x)
+        return self._node("RESIZE_NEAREST_NEIGHBOR", [x, self._ints(f"{name}/size", size)], name,
+                          (n, *size, c), align_corners=align_corners, half_pixel_centers=half_pixel_centers)
+
+    def squeeze(self, x: str, name: str, dims: list[int]) -> str:
+        shape = tuple(d for i, d in enumerate(self.shape(x)) if i not in dims)
+        return self._node("SQUEEZE", [x], name, shape, dims=tuple(dims))
+
+    def expand_dims(self, x: str, name: str, axis: int) -> str:
+        shape = list(self.shape(x))
+        shape.insert(axis, 1)
+        return self._node("EXPAND_DIMS", [x, self._ints(f"{name}/axis", [axis])], name, tuple(shape), axis=axis)
+
+    def gather(self, x: str, name: str, indices: list[int], axis: int) -> str:
+        shape = list(self.shape(x))
+        shape[axis:axis + 1] = np.shape(indices)
+        idx = self._ints(f"{name}/indices", indices, "indices")
+        return self._node("GATHER", [x, idx], name, tuple(shape), axis=axis, indices=tuple(indices))
 
     # -- facts ---------------------------------------------------------------
     def macs(self) -> int:

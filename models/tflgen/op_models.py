@@ -91,7 +91,7 @@ def _reduce(op: str, shape: tuple[int, ...], axes: tuple[int, ...], keep_dims: b
     return body
 
 
-def _unary(op: str, **attrs) -> Callable[[Graph], None]:
+def _elementwise(op: str, **attrs) -> Callable[[Graph], None]:
     def body(g: Graph) -> None:
         g.output(g.unary(op, g.input("input", (1, 8, 8, 8)), op.lower(), **attrs))
     return body
@@ -99,9 +99,64 @@ def _unary(op: str, **attrs) -> Callable[[Graph], None]:
 
 def _prelu(g: Graph) -> None:
     g.output(g.prelu(g.input("input", (1, 8, 8, 8)), "prelu"))
+def _two_inputs(op: str, shape_b: tuple[int, ...]) -> Callable[[Graph], None]:
+    """MAXIMUM / MINIMUM of two inputs that share one quantization (as TFLite requires)."""
+    def body(g: Graph) -> None:
+        g.output(g.binary(op, g.input("input_a", (1, 6, 6, 8)), g.input("input_b", shape_b), op.lower()))
+    return body
 
 
-def _resize(size: tuple[int, int], align_corners: bool = False, half_pixel: bool = False) -> Callable[[Graph], None]:
+def _concat(g: Graph) -> None:
+    a, b = g.input("input_a", (1, 6, 6, 5)), g.input("input_b", (1, 6, 6, 3))
+    g.output(g.concat([a, b], "concat", axis=-1))
+
+
+def _split_concat(g: Graph) -> None:
+    parts = g.split(g.input("input", (1, 6, 6, 12)), "split", 3, axis=3)
+    g.output(g.concat([parts[2], parts[0], parts[1]], "concat", axis=3))
+
+
+def _split_v_concat(g: Graph) -> None:
+    parts = g.split_v(g.input("input", (1, 5, 10, 4)), "split_v", [2, 5, 3], axis=2)
+    g.output(g.concat(parts[::-1], "concat", axis=2))
+
+
+def _unpack_pack(g: Graph) -> None:
+    rows = g.unpack(g.input("input", (1, 4, 6, 3)), "unpack", axis=1)
+    g.output(g.pack(rows[::-1], "pack", axis=2))
+
+
+def _slice(g: Graph) -> None:
+    g.output(g.slice(g.input("input", (1, 8, 8, 6)), "slice", [0, 1, 2, 1], [1, 5, -1, 4]))
+
+
+def _strided_slice(g: Graph) -> None:
+    g.output(g.strided_slice(g.input("input", (1, 9, 10, 6)), "strided_slice", [0, 1, 0, 5], [1, 8, 10, 0],
+                             [1, 2, 3, -2], begin_mask=0b0100, end_mask=0b0001))
+
+
+def _strided_slice_shrink(g: Graph) -> None:
+    g.output(g.strided_slice(g.input("input", (1, 6, 7, 8)), "strided_slice", [0, 2, -3], [0, 3, 8], [1, 1, 2],
+                             ellipsis_mask=0b001, shrink_axis_mask=0b010))
+
+
+def _pad(value: float | None) -> Callable[[Graph], None]:
+    def body(g: Graph) -> None:
+        g.output(g.pad(g.input("input", (1, 6, 5, 4)), "pad", [(0, 0), (1, 2), (2, 0), (0, 1)], value))
+    return body
+
+
+def _unary(op: str) -> Callable[[Graph], None]:
+    def body(g: Graph) -> None:
+        g.output(g.unary(op, g.input("input", (1, 8, 8, 8)), op.lower()))
+    return body
+
+
+def _transpose(g: Graph) -> None:
+    g.output(g.transpose(g.input("input", (1, 4, 6, 8)), "transpose", [0, 3, 1, 2]))
+
+
+def _bilinear(size: tuple[int, int], align_corners: bool = False, half_pixel: bool = False) -> Callable[[Graph], None]:
     def body(g: Graph) -> None:
         g.output(g.resize_bilinear(g.input("input", (1, 5, 7, 4)), "resize", size, align_corners, half_pixel))
     return body
@@ -127,6 +182,40 @@ def _conv_hardswish_mean(g: Graph) -> None:
     x = g.unary("HARD_SWISH", x, "hard_swish")
     m = g.reduce("MEAN", x, "mean", (1, 2), True)
     g.output(g.unary("LOGISTIC", g.binary("MUL", x, m, "gate"), "logistic"))
+
+
+def _resize(size: tuple[int, int], align_corners: bool = False, half_pixel: bool = False) -> Callable[[Graph], None]:
+    def body(g: Graph) -> None:
+        g.output(g.resize_nearest(g.input("input", (1, 5, 7, 3)), "resize", size, align_corners, half_pixel))
+    return body
+
+
+def _squeeze(g: Graph) -> None:
+    g.output(g.squeeze(g.input("input", (1, 1, 8, 1, 6)), "squeeze", [1, 3]))
+
+
+def _expand_dims(g: Graph) -> None:
+    g.output(g.expand_dims(g.input("input", (1, 8, 6)), "expand_dims", 2))
+
+
+def _gather(g: Graph) -> None:
+    g.output(g.gather(g.input("input", (1, 10, 8)), "gather", [3, 0, 9, 3, 5], axis=1))
+
+
+def _fc_nd(shape: tuple[int, ...], keep_num_dims: bool, k: int | None = None) -> Callable[[Graph], None]:
+    def body(g: Graph) -> None:
+        g.output(g.fully_connected(g.input("input", shape), "fc", 8, "RELU", keep_num_dims, k))
+    return body
+
+
+def _conv_dilated(g: Graph) -> None:
+    x = g.conv2d(g.input("input", (1, 12, 12, 4)), "conv", 8, (3, 3), 1, "SAME", "RELU", dilation=(2, 2))
+    g.output(g.conv2d(x, "pointwise", 8, (1, 1)))  # an undilated layer that QVanilla takes
+
+
+def _dw_dilated(g: Graph) -> None:
+    g.output(g.depthwise(g.input("input", (1, 12, 11, 8)), "depthwise", (3, 3), 1, "VALID", "RELU6",
+                         dilation=(2, 3)))
 
 
 IMG = (1, 16, 16, 4)
@@ -174,44 +263,59 @@ BODIES: dict[str, tuple[str, Callable[[Graph], None]]] = {
     "sub_bcast_relu6": ("SUB of a per-channel input (broadcast), fused RELU6", _binary("SUB", (1, 1, 1, 16), "RELU6")),
     "mean_hw": ("MEAN over H and W, keep_dims (global average pool)", _reduce("MEAN", (1, 6, 6, 16), (1, 2), True)),
     "mean_c": ("MEAN over the channels, dims dropped", _reduce("MEAN", (1, 4, 4, 24), (3,), False)),
-    "logistic": ("LOGISTIC (output 1/256, -128)", _unary("LOGISTIC")),
-    "tanh": ("TANH (output 1/128, 0)", _unary("TANH")),
+    "logistic": ("LOGISTIC (output 1/256, -128)", _elementwise("LOGISTIC")),
+    "tanh": ("TANH (output 1/128, 0)", _elementwise("TANH")),
     "prelu": ("PRELU with a per-channel constant alpha", _prelu),
-    "resize_bilinear": ("RESIZE_BILINEAR 5x7 -> 10x14", _resize((10, 14))),
-    "resize_bilinear_align": ("RESIZE_BILINEAR 5x7 -> 9x12, align_corners", _resize((9, 12), align_corners=True)),
-    "resize_bilinear_half": ("RESIZE_BILINEAR 5x7 -> 8x16, half_pixel_centers", _resize((8, 16), half_pixel=True)),
+    "resize_bilinear": ("RESIZE_BILINEAR 5x7 -> 10x14", _bilinear((10, 14))),
+    "resize_bilinear_align": ("RESIZE_BILINEAR 5x7 -> 9x12, align_corners", _bilinear((9, 12), align_corners=True)),
+    "resize_bilinear_half": ("RESIZE_BILINEAR 5x7 -> 8x16, half_pixel_centers", _bilinear((8, 16), half_pixel=True)),
     "transpose_conv_s2_same": ("TRANSPOSE_CONV 3x3 stride 2 SAME", _transpose_conv(2, (3, 3), "SAME")),
     "transpose_conv_valid": ("TRANSPOSE_CONV 2x3 stride 1 VALID", _transpose_conv(1, (2, 3), "VALID")),
-    "hard_swish": ("HARD_SWISH", _unary("HARD_SWISH")),
-    "leaky_relu": ("LEAKY_RELU alpha 0.2", _unary("LEAKY_RELU", alpha=0.2)),
+    "hard_swish": ("HARD_SWISH", _elementwise("HARD_SWISH")),
+    "leaky_relu": ("LEAKY_RELU alpha 0.2", _elementwise("LEAKY_RELU", alpha=0.2)),
     "requantize": ("QUANTIZE int8 -> int8 onto another scale and zero point", _requantize),
     "svdf": ("SVDF rank 2, 8 units, memory 6 (one step from the initial state)", _svdf),
     "chain_conv_hardswish_mean": ("CONV_2D -> HARD_SWISH -> MEAN -> MUL (gate) -> LOGISTIC", _conv_hardswish_mean),
+    "concat": ("CONCATENATION of two inputs on the last axis (axis=-1)", _concat),
+    "split_concat": ("SPLIT into 3 on channels -> CONCATENATION in another order", _split_concat),
+    "split_v_concat": ("SPLIT_V 2/5/3 on width -> CONCATENATION reversed", _split_v_concat),
+    "unpack_pack": ("UNPACK 4 rows -> PACK reversed on another axis", _unpack_pack),
+    "slice": ("SLICE with a -1 (to the end) size", _slice),
+    "strided_slice": ("STRIDED_SLICE strides 2/3/-2 with begin and end masks", _strided_slice),
+    "strided_slice_shrink": ("STRIDED_SLICE with an ellipsis, a shrunk axis and a negative begin",
+                             _strided_slice_shrink),
+    "pad": ("PAD (zero point) on H, W and C, asymmetric", _pad(None)),
+    "padv2": ("PADV2 with a constant value of 0.7", _pad(0.7)),
+    "maximum": ("MAXIMUM of two inputs", _two_inputs("MAXIMUM", (1, 6, 6, 8))),
+    "minimum_broadcast": ("MINIMUM with a broadcast per-channel operand", _two_inputs("MINIMUM", (1, 1, 1, 8))),
+    "relu": ("RELU standalone (requantizes to its own output scale)", _unary("RELU")),
+    "relu6": ("RELU6 standalone (requantizes to its own output scale)", _unary("RELU6")),
+    "transpose": ("TRANSPOSE NHWC -> NCHW", _transpose),
+    "resize_nearest": ("RESIZE_NEAREST_NEIGHBOR 5x7 -> 11x9", _resize((11, 9))),
+    "resize_nearest_align": ("RESIZE_NEAREST_NEIGHBOR 5x7 -> 8x13, align_corners", _resize((8, 13), True)),
+    "resize_nearest_half_pixel": ("RESIZE_NEAREST_NEIGHBOR 5x7 -> 12x10, half_pixel_centers",
+                                  _resize((12, 10), half_pixel=True)),
+    "squeeze": ("SQUEEZE two unit axes of a 5-D input", _squeeze),
+    "expand_dims": ("EXPAND_DIMS of a 3-D input", _expand_dims),
+    "gather": ("GATHER rows (repeated index) on axis 1", _gather),
+    "conv_dilated": ("CONV_2D 3x3 dilation 2, SAME, fused RELU -> CONV_2D 1x1", _conv_dilated),
+    "dwconv_dilated": ("DEPTHWISE_CONV_2D 3x3 dilation 2x3, VALID, fused RELU6", _dw_dilated),
+    "fc_3d": ("FULLY_CONNECTED on a 1x4x16 input (rows of 16: output 4x8), fused RELU", _fc_nd((1, 4, 16), False)),
+    "fc_keep_dims": ("FULLY_CONNECTED keep_num_dims on a 1x4x16 input (output 1x4x8)", _fc_nd((1, 4, 16), True)),
+    "fc_4d_flatten": ("FULLY_CONNECTED on a 1x2x2x8 input read as one row of 32", _fc_nd((1, 2, 2, 8), False, 32)),
 }
 
 # Wider inputs: ADD/MUL/SUB operands of different scales, non-linearities into saturation.
 INPUT_GAINS: dict[str, tuple[float, ...]] = {
     **{n: (0.5, 3.0) for n in ("add", "add_relu", "mul", "mul_bcast_relu", "sub", "sub_bcast_relu6")},
-    **{n: (0.5, 3.0) for n in ("mul_u8", "mul_i16")},
-    **{n: (4.0,) for n in ("logistic", "tanh", "hard_swish", "leaky_relu", "prelu", "logistic_u8", "prelu_u8",
-                              "logistic_i16", "tanh_i16")},
+    **{n: (4.0,) for n in ("logistic", "tanh", "hard_swish", "leaky_relu", "prelu")},
 }
 
-
-# Variants in other activation dtypes: name -> (base body, dtype).
-VARIANTS: dict[str, tuple[str, str, str]] = {
-    "mul_u8": ("mul", "uint8", "MUL of two uint8 inputs (legacy asymmetric)"),
-    "logistic_u8": ("logistic", "uint8", "LOGISTIC on uint8 (output 1/256, 0)"),
-    "prelu_u8": ("prelu", "uint8", "PRELU on uint8 with a uint8 alpha"),
-    "mul_i16": ("mul", "int16", "MUL of two int16 inputs (16x8, zero point 0)"),
-    "logistic_i16": ("logistic", "int16", "LOGISTIC on int16 (output 1/32768)"),
-    "tanh_i16": ("tanh", "int16", "TANH on int16 (output 1/32768)"),
-    "mean_hw_i16": ("mean_hw", "int16", "MEAN over H and W on int16"),
-    "resize_bilinear_half_i16": ("resize_bilinear_half", "int16", "RESIZE_BILINEAR half_pixel_centers on int16"),
-}
+# Inputs of ops that need one shared quantization (CONCATENATION, MAXIMUM, MINIMUM).
+SHARED_RANGE = (-3.0, 3.0)
 
 
-def _spec(name: str, description: str, body: Callable[[Graph], None], dtype: str = "int8") -> ModelSpec:
+def _spec(name: str, description: str, body: Callable[[Graph], None]) -> ModelSpec:
     seed = zlib.crc32(name.encode())  # stable per name: adding a model changes no other
 
     def build() -> Graph:
@@ -219,9 +323,13 @@ def _spec(name: str, description: str, body: Callable[[Graph], None], dtype: str
         body(g)
         return g
 
-    return ModelSpec(name, description, build, seed=seed + 1, calibration_size=32,
-                     input_gains=INPUT_GAINS.get(name, ()), activation_dtype=dtype)
+    gains = (0.5, 3.0) if name.startswith("add") else ()  # ADD operands get different scales
+    gains = (4.0,) if name == "relu6" else gains  # a range beyond 6 so that RELU6 clips
+    gains = INPUT_GAINS.get(name, gains)
+    shared = name in ("concat", "maximum", "minimum_broadcast")
+    ranges = {"input_a": SHARED_RANGE, "input_b": SHARED_RANGE} if shared else {}
+    return ModelSpec(name, description, build, seed=seed + 1, calibration_size=32, input_gains=gains,
+                     input_ranges=ranges)
 
 
 OPS: dict[str, ModelSpec] = {name: _spec(name, d, b) for name, (d, b) in BODIES.items()}
-OPS.update({name: _spec(name, d, BODIES[base][1], dtype) for name, (base, dtype, d) in VARIANTS.items()})

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .calibrate import calibrate
-from .quantize import QTensor, quantize, quantize_input, to_int16, to_uint8
+from .quantize import QTensor, quantize, quantize_input
 from .spec import ModelSpec
 from .writer import write_model
 
@@ -20,37 +20,53 @@ class GeneratedModel:
     name: str
     tflite: bytes
     metadata: dict
-    samples: list[np.ndarray]  # one int8 (uint8) array per graph input: [SAMPLES, *tensor shape]
+    samples: list[np.ndarray]  # one int8 array per graph input: [SAMPLES, *tensor shape]
 
 
 def _spec_json(t: QTensor) -> dict:
+    if t.scale is None:
+        return {"name": t.name, "shape": list(t.shape), "dtype": t.dtype.lower()}
     return {"name": t.name, "shape": list(t.shape), "dtype": t.dtype.lower(),
             "scale": float(t.scale[0]), "zero_point": int(t.zero_point[0])}
+
+
+def _sample(x: np.ndarray, t: QTensor, io: str) -> np.ndarray:
+    """One input's samples in the dtype the model's boundary takes."""
+    if io == "float":
+        return np.asarray(x, np.float32)
+    if io == "uint8":
+        return quantize_input(x, float(t.scale[0]), int(t.zero_point[0]) + 128, "UINT8")
+    return quantize_input(x, float(t.scale[0]), int(t.zero_point[0]), t.dtype)
 
 
 def generate(spec: ModelSpec) -> GeneratedModel:
     graph = spec.build()
     cal = calibrate(graph, spec.batch(graph, spec.calibration_size, spec.seed), spec.seed)
-    qt = quantize(graph, cal, spec.input_ranges)
+    qt = quantize(graph, cal, spec.input_ranges, spec.scheme)
     raw = spec.batch(graph, SAMPLES, spec.seed + SAMPLE_SEED_OFFSET)
-    samples = [quantize_input(x, float(qt[n].scale[0]), int(qt[n].zero_point[0])).reshape((SAMPLES,) + graph.shape(n))
-               for n, x in zip(graph.inputs, raw)]
-    if spec.activation_dtype == "uint8":
-        qt = to_uint8(graph, qt)
-        samples = [(s.astype(np.int16) + 128).astype(np.uint8) for s in samples]
-    elif spec.activation_dtype == "int16":
-        qt = to_int16(graph, qt, cal, spec.input_ranges)
-        samples = [np.clip(np.round(np.asarray(x, np.float64) / float(qt[n].scale[0])), -32768, 32767)
-                   .astype(np.int16).reshape((SAMPLES,) + graph.shape(n)) for n, x in zip(graph.inputs, raw)]
+    samples = [_sample(x, qt[n], spec.io).reshape((SAMPLES,) + graph.shape(n)) for n, x in zip(graph.inputs, raw)]
+    tflite = write_model(graph, qt, spec.io)
+    boundary = _boundary(qt, graph, spec.io)
     metadata = {
         "name": spec.name,
         "description": spec.description,
-        "inputs": [_spec_json(qt[n]) for n in graph.inputs],
-        "outputs": [_spec_json(qt[n]) for n in graph.outputs],
+        "inputs": [_spec_json(t) for t in boundary[0]],
+        "outputs": [_spec_json(t) for t in boundary[1]],
         "macs": graph.macs(),
         "ops": [node.op for node in graph.nodes],
         "weight_bytes": int(sum(t.data.nbytes for t in qt.values() if t.data is not None)),
         "samples": f"{spec.name}.samples.npz",
         "goldens": f"{spec.name}.golden.npz",
     }
-    return GeneratedModel(spec.name, write_model(graph, qt), metadata, samples)
+    return GeneratedModel(spec.name, tflite, metadata, samples)
+
+
+def _boundary(qt: dict[str, QTensor], graph, io: str) -> tuple[list[QTensor], list[QTensor]]:
+    """The subgraph's input and output tensors after the I/O wrapper (see writer._wrap_io)."""
+    ins, outs = [qt[n] for n in graph.inputs], [qt[n] for n in graph.outputs]
+    if io == "float":
+        ins = [QTensor(f"{t.name}_float", t.shape, "FLOAT32") for t in ins]
+        outs = [QTensor(f"{t.name}_float", t.shape, "FLOAT32") for t in outs]
+    elif io == "uint8":
+        ins = [QTensor(f"{t.name}_uint8", t.shape, "UINT8", t.scale, t.zero_point + 128) for t in ins]
+    return ins, outs

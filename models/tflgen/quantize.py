@@ -15,10 +15,37 @@ import numpy as np
 from .calibrate import Calibration
 from .graph import Graph
 
-SOFTMAX_QPARAMS = (1.0 / 256.0, -128)
-FIXED_QPARAMS = {"SOFTMAX": SOFTMAX_QPARAMS, "LOGISTIC": (1.0 / 256.0, -128), "TANH": (1.0 / 128.0, 0)}
-SAME_AS_INPUT = ("AVERAGE_POOL_2D", "MAX_POOL_2D", "RESHAPE", "RESIZE_BILINEAR")
-DATA_INPUT = {"TRANSPOSE_CONV": 2}  # index of the activation input where it is not 0
+SOFTMAX_QPARAMS = {"INT8": (1.0 / 256.0, -128), "UINT8": (1.0 / 256.0, 0), "INT16": (1.0 / 32768.0, 0)}
+# Ops whose output quantization TFLite fixes, per activation type.
+FIXED_QPARAMS = {
+    "SOFTMAX": SOFTMAX_QPARAMS,
+    "LOGISTIC": SOFTMAX_QPARAMS,
+    "TANH": {"INT8": (1.0 / 128.0, 0), "UINT8": (1.0 / 128.0, 128), "INT16": (1.0 / 32768.0, 0)},
+}
+# Ops whose int8 kernels move or compare values without rescaling: TFLite requires (or the
+# converter writes) the data input's quantization on every output.
+SAME_AS_INPUT = ("AVERAGE_POOL_2D", "MAX_POOL_2D", "RESHAPE", "CONCATENATION", "SPLIT", "SPLIT_V", "PACK",
+                 "UNPACK", "SLICE", "STRIDED_SLICE", "PAD", "PADV2", "TRANSPOSE", "RESIZE_NEAREST_NEIGHBOR",
+                 "SQUEEZE", "EXPAND_DIMS", "GATHER", "MAXIMUM", "MINIMUM", "RESIZE_BILINEAR")
+DATA_INPUT = {"SPLIT": 1, "TRANSPOSE_CONV": 2}  # index of the data operand where it is not the first
+
+
+@dataclass(frozen=True)
+class Scheme:
+    """The tensor types of a quantization scheme (TFLite's three integer flavours)."""
+
+    act: str  # activations
+    weight: str
+    bias: str
+    per_channel: bool  # conv / depthwise weights per output channel
+
+
+SCHEMES = {
+    "int8": Scheme("INT8", "INT8", "INT32", True),
+    "uint8": Scheme("UINT8", "UINT8", "INT32", False),  # legacy asymmetric, per-tensor weights
+    "int16": Scheme("INT16", "INT8", "INT64", True),  # 16x8: symmetric int16 activations
+}
+QRANGE = {"INT8": (-128, 127), "UINT8": (0, 255), "INT16": (-32768, 32767)}
 
 
 @dataclass
@@ -37,21 +64,38 @@ def _f32(values) -> np.ndarray:
     return np.asarray(values, np.float64).astype(np.float32)
 
 
-def act_qparams(lo: float, hi: float, act: str = "NONE") -> tuple[float, int]:
-    """Asymmetric int8 (scale, zero point) for a float range, clipped by the fused activation."""
+def act_qparams(lo: float, hi: float, act: str = "NONE", dtype: str = "INT8") -> tuple[float, int]:
+    """(scale, zero point) for a float range, clipped by the fused activation.
+
+    int8/uint8 are asymmetric over 256 levels; int16 is symmetric (zero point 0).
+    """
     if act in ("RELU", "RELU6"):
         lo = 0.0
     if act == "RELU6":
         hi = min(hi, 6.0)
     lo, hi = min(lo, 0.0), max(hi, 0.0)
+    qmin, qmax = QRANGE[dtype]
+    if dtype == "INT16":
+        amax = max(-lo, hi)
+        return float(np.float32(amax / qmax if amax > 0 else 1.0 / qmax)), 0
     scale = (hi - lo) / 255.0 if hi > lo else 1.0 / 255.0
     scale = float(np.float32(scale))
-    zp = int(np.clip(-128 - np.round(lo / scale), -128, 127))
+    zp = int(np.clip(qmin - np.round(lo / scale), qmin, qmax))
     return scale, zp
 
 
-def quantize_input(x: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
-    return np.clip(np.round(np.asarray(x, np.float64) / scale) + zero_point, -128, 127).astype(np.int8)
+def quantize_input(x: np.ndarray, scale: float, zero_point: int, dtype: str = "INT8") -> np.ndarray:
+    qmin, qmax = QRANGE[dtype]
+    q = np.clip(np.round(np.asarray(x, np.float64) / scale) + zero_point, qmin, qmax)
+    return q.astype(np.dtype(dtype.lower()))
+
+
+def _asymmetric_weights(name: str, w: np.ndarray) -> QTensor:
+    """Legacy uint8 weights: one asymmetric (scale, zero point) for the whole tensor."""
+    lo, hi = min(float(w.min()), 0.0), max(float(w.max()), 0.0)
+    scale, zp = act_qparams(lo, hi, dtype="UINT8")
+    data = np.clip(np.round(w / scale) + zp, 0, 255).astype(np.uint8)
+    return QTensor(name, w.shape, "UINT8", _f32([scale]), np.array([zp], np.int64), 0, data)
 
 
 def _weights(name: str, w: np.ndarray, axis: int | None) -> QTensor:
@@ -71,48 +115,69 @@ def _weights(name: str, w: np.ndarray, axis: int | None) -> QTensor:
     return QTensor(name, w.shape, "INT8", scale, np.zeros(scale.size, np.int64), axis, data)
 
 
-def _bias(name: str, b: np.ndarray, in_scale: float, w_scale: np.ndarray) -> QTensor:
+def _bias(name: str, b: np.ndarray, in_scale: float, w_scale: np.ndarray, dtype: str = "INT32") -> QTensor:
     scale = np.float64(in_scale) * w_scale.astype(np.float64)
-    q = np.clip(np.round(b / scale), -(2**31), 2**31 - 1).astype(np.int32)
-    return QTensor(name, b.shape, "INT32", _f32(scale), np.zeros(scale.size, np.int64), 0, q)
+    bits = 32 if dtype == "INT32" else 48  # int64 bias of 16x8: TFLite keeps it within 48 bits
+    q = np.clip(np.round(b / scale), -(2**(bits - 1)), 2**(bits - 1) - 1).astype(dtype.lower())
+    return QTensor(name, b.shape, dtype, _f32(scale), np.zeros(scale.size, np.int64), 0, q)
 
 
-def quantize(graph: Graph, cal: Calibration, input_ranges: dict[str, tuple[float, float]]) -> dict[str, QTensor]:
+def quantize(graph: Graph, cal: Calibration, input_ranges: dict[str, tuple[float, float]],
+             scheme: str = "int8") -> dict[str, QTensor]:
     """Quantized tensors of the graph, keyed by name (constants carry their int data)."""
     q: dict[str, QTensor] = {}
+    sch = SCHEMES[scheme]
 
     def act(name: str, scale: float, zp: int) -> None:
-        q[name] = QTensor(name, graph.shape(name), "INT8", _f32([scale]), np.array([zp], np.int64))
+        q[name] = QTensor(name, graph.shape(name), sch.act, _f32([scale]), np.array([zp], np.int64))
 
     for name in graph.inputs:
         lo, hi = input_ranges.get(name, cal.ranges[name])
-        act(name, *act_qparams(lo, hi))
+        act(name, *act_qparams(lo, hi, dtype=sch.act))
     for node in graph.nodes:
-        for st in (graph.tensors[n] for n in node.inputs):
-            if st.kind == "shape":  # shapes, axes, sizes: plain int32 constants
-                q[st.name] = QTensor(st.name, st.shape, "INT32", data=st.data.astype(np.int32))
         src = q[node.inputs[DATA_INPUT.get(node.op, 0)]]
-        if node.op in FIXED_QPARAMS:
-            act(node.output, *FIXED_QPARAMS[node.op])
-        elif node.op in SAME_AS_INPUT:
-            act(node.output, float(src.scale[0]), int(src.zero_point[0]))
-        elif node.op == "QUANTIZE":
-            lo, hi = cal.ranges[node.inputs[0]]
-            gain, shift = node.attrs["range_gain"], node.attrs["range_shift"]
-            act(node.output, *act_qparams(lo * gain + shift, hi * gain + shift))
-        else:
-            act(node.output, *act_qparams(*cal.ranges[node.output], node.attrs.get("act", "NONE")))
-        if node.op in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV"):
-            wt, bt = (graph.tensors[n] for n in node.inputs if graph.tensors[n].kind in ("weight", "bias"))
+        for out in node.outputs:
+            if node.op in FIXED_QPARAMS:
+                act(out, *FIXED_QPARAMS[node.op][sch.act])
+            elif node.op in SAME_AS_INPUT:
+                act(out, float(src.scale[0]), int(src.zero_point[0]))
+            elif node.op == "QUANTIZE":  # requantize onto a wider, shifted range
+                lo, hi = cal.ranges[node.inputs[0]]
+                gain, shift = node.attrs["range_gain"], node.attrs["range_shift"]
+                act(out, *act_qparams(lo * gain + shift, hi * gain + shift, dtype=sch.act))
+            else:
+                standalone = node.op if node.op in ("RELU", "RELU6") else "NONE"
+                act(out, *act_qparams(*cal.ranges[out], node.attrs.get("act", standalone), sch.act))
+        for name in node.inputs:
+            t = graph.tensors[name]
+            if t.kind in ("shape", "indices") and name not in q:
+                q[name] = QTensor(name, t.shape, "INT32", data=t.data.astype(np.int32))
+            elif t.kind == "same_as_input":  # PADV2's constant: quantized like the data
+                value = quantize_input(t.data, float(src.scale[0]), int(src.zero_point[0]), sch.act)
+                q[name] = QTensor(name, t.shape, sch.act, src.scale, src.zero_point, data=value.reshape(t.shape))
+        if node.op in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
+            wt, bt = (graph.tensors[n] for n in node.inputs[1:])
+            if sch.weight == "UINT8":
+                q[wt.name] = _asymmetric_weights(wt.name, wt.data)
+            else:
+                axis = wt.quant_axis if sch.per_channel or wt.quant_axis is None else None
+                q[wt.name] = _weights(wt.name, wt.data, axis)
+            q[bt.name] = _bias(bt.name, bt.data, float(src.scale[0]), q[wt.name].scale, sch.bias)
+        elif node.op == "TRANSPOSE_CONV":
+            if sch.act != "INT8":
+                raise ValueError(f"{graph.name}: TRANSPOSE_CONV is generated as int8 only")
+            wt, bt = (graph.tensors[n] for n in node.inputs[1:4:2])
             q[wt.name] = _weights(wt.name, wt.data, wt.quant_axis)
             q[bt.name] = _bias(bt.name, bt.data, float(src.scale[0]), q[wt.name].scale)
         elif node.op == "SVDF":
+            if sch.act != "INT8":
+                raise ValueError(f"{graph.name}: SVDF is generated as int8 only")
             q.update(_svdf_constants(graph, node, cal))
-        elif node.op == "PRELU":
+        elif node.op == "PRELU":  # alpha: asymmetric, in the scheme's weight type
             at = graph.tensors[node.inputs[1]]
-            scale, zp = act_qparams(float(at.data.min()), float(at.data.max()))
-            q[at.name] = QTensor(at.name, at.shape, "INT8", _f32([scale]), np.array([zp], np.int64), 0,
-                                 quantize_input(at.data, scale, zp))
+            scale, zp = act_qparams(float(at.data.min()), float(at.data.max()), dtype=sch.weight)
+            q[at.name] = QTensor(at.name, at.shape, sch.weight, _f32([scale]), np.array([zp], np.int64), 0,
+                                 quantize_input(at.data, scale, zp, sch.weight))
     return q
 
 
@@ -133,40 +198,3 @@ def _svdf_constants(graph: Graph, node, cal: Calibration) -> dict[str, QTensor]:
     bias = QTensor(b.name, b.shape, "INT32", _f32([bias_scale]), np.zeros(1, np.int64), 0,
                    np.clip(np.round(b.data / bias_scale), -(2**31), 2**31 - 1).astype(np.int32))
     return {t.name: t for t in (feature, time, state, bias)}
-
-
-def to_int16(graph: Graph, q: dict[str, QTensor], cal: Calibration,
-               input_ranges: dict[str, tuple[float, float]]) -> dict[str, QTensor]:
-    """The 16x8 form of a weightless int8 model: int16 activations, symmetric (zero point 0)
-    over the calibrated range; LOGISTIC/TANH output 1/32768; pass-through ops keep their input's."""
-    out = dict(q)
-    for name in graph.inputs + [node.output for node in graph.nodes]:
-        lo, hi = input_ranges.get(name, cal.ranges[name])
-        amax = max(abs(lo), abs(hi))
-        out[name] = QTensor(name, graph.shape(name), "INT16", _f32([amax / 32767.0 if amax > 0 else 1.0 / 32767.0]),
-                            np.zeros(1, np.int64))
-    for node in graph.nodes:
-        if any(graph.tensors[n].kind == "weight" for n in node.inputs):
-            raise ValueError(f"int16 variant of {graph.name}: weighted layers are not generated as int16")
-        if node.op in ("LOGISTIC", "TANH"):
-            out[node.output] = QTensor(node.output, graph.shape(node.output), "INT16", _f32([1.0 / 32768.0]),
-                                       np.zeros(1, np.int64))
-        elif node.op in SAME_AS_INPUT:
-            src = out[node.inputs[0]]
-            out[node.output] = QTensor(node.output, graph.shape(node.output), "INT16", src.scale, src.zero_point)
-    return out
-
-
-def to_uint8(graph: Graph, q: dict[str, QTensor]) -> dict[str, QTensor]:
-    """The legacy uint8 form of an int8 model: activations (and PRELU alpha) as uint8 with zero
-    point + 128 and data + 128, the same real values.  Weighted layers keep no uint8 form here."""
-    out = dict(q)
-    for name, t in q.items():
-        kind = graph.tensors[name].kind
-        if kind == "weight":
-            raise ValueError(f"uint8 variant of {graph.name}: weighted layers are not generated as uint8")
-        if t.dtype != "INT8" or kind not in ("act", "alpha"):
-            continue
-        data = None if t.data is None else (t.data.astype(np.int16) + 128).astype(np.uint8)
-        out[name] = QTensor(t.name, t.shape, "UINT8", t.scale, t.zero_point + 128, t.axis, data)
-    return out

@@ -35,7 +35,8 @@ class ModelSpec:
     calibration_size: int = 16
     seed: int = 0  # calibration data and normalization; samples use seed + 1000
     input_gains: tuple[float, ...] = ()  # per-input multipliers (e.g. ADD operands of different scales)
-    activation_dtype: str = "int8"  # "uint8" / "int16": legacy asymmetric / 16x8 (quantize.to_uint8 / to_int16)
+    scheme: str = "int8"  # quantize.SCHEMES: int8 | uint8 | int16 (16x8)
+    io: str = "native"  # writer.IO_WRAPPERS: native | float (QUANTIZE/DEQUANTIZE) | uint8 (input)
 
     def batch(self, graph: Graph, n: int, seed: int) -> list[np.ndarray]:
         rng = np.random.default_rng(seed)

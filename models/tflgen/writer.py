@@ -15,7 +15,18 @@ from .quantize import QTensor
 OP_VERSIONS = {"CONV_2D": 3, "DEPTHWISE_CONV_2D": 3, "FULLY_CONNECTED": 4, "ADD": 2,
                "AVERAGE_POOL_2D": 2, "MAX_POOL_2D": 2, "RESHAPE": 1, "SOFTMAX": 2,
                "MUL": 2, "SUB": 2, "MEAN": 2, "SUM": 2, "LOGISTIC": 2, "TANH": 2, "HARD_SWISH": 1,
-               "LEAKY_RELU": 2, "PRELU": 1, "RESIZE_BILINEAR": 3, "TRANSPOSE_CONV": 3, "QUANTIZE": 2, "SVDF": 3}
+               "LEAKY_RELU": 2, "PRELU": 1, "RESIZE_BILINEAR": 3, "TRANSPOSE_CONV": 3, "SVDF": 3,
+               "CONCATENATION": 2, "SPLIT": 2, "SPLIT_V": 2, "PACK": 2, "UNPACK": 2, "SLICE": 2,
+               "STRIDED_SLICE": 2, "PAD": 2, "PADV2": 2, "MAXIMUM": 2, "MINIMUM": 2, "RELU": 2, "RELU6": 2,
+               "TRANSPOSE": 2, "RESIZE_NEAREST_NEIGHBOR": 2, "SQUEEZE": 1, "EXPAND_DIMS": 1, "GATHER": 2,
+               "QUANTIZE": 2, "DEQUANTIZE": 2}
+IO_WRAPPERS = ("native", "float", "uint8")  # graph I/O as is, float32 (QUANTIZE/DEQUANTIZE), uint8 in
+# Versions of the 16x8 (int16 activation) and uint8 variants, where they differ from int8's.
+INT16_VERSIONS = {"CONV_2D": 4, "DEPTHWISE_CONV_2D": 5, "FULLY_CONNECTED": 7, "ADD": 3, "SOFTMAX": 3,
+                  "AVERAGE_POOL_2D": 3, "MAX_POOL_2D": 3, "QUANTIZE": 3, "DEQUANTIZE": 4}
+# Options that need a newer operator version than the int8 one above.
+FEATURE_VERSIONS = {("CONV_2D", "dilation"): 2, ("FULLY_CONNECTED", "keep_num_dims"): 5,
+                    ("RESIZE_NEAREST_NEIGHBOR", "half_pixel_centers"): 3}
 BUFFER_ALIGNMENT = 16
 DESCRIPTION = "mlonmcu-lite TF-free int8 generator"
 
@@ -47,11 +58,13 @@ def _options(node: Node) -> tuple[int, object]:
     if node.op == "CONV_2D":
         o = S.Conv2DOptionsT()
         o.padding, (o.strideH, o.strideW), o.fusedActivationFunction = _enum(S.Padding, a["padding"]), a["stride"], act
+        o.dilationHFactor, o.dilationWFactor = a.get("dilation", (1, 1))
         return S.BuiltinOptions.Conv2DOptions, o
     if node.op == "DEPTHWISE_CONV_2D":
         o = S.DepthwiseConv2DOptionsT()
         o.padding, (o.strideH, o.strideW), o.fusedActivationFunction = _enum(S.Padding, a["padding"]), a["stride"], act
         o.depthMultiplier = a["multiplier"]
+        o.dilationHFactor, o.dilationWFactor = a.get("dilation", (1, 1))
         return S.BuiltinOptions.DepthwiseConv2DOptions, o
     if node.op in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
         o = S.Pool2DOptionsT()
@@ -61,6 +74,7 @@ def _options(node: Node) -> tuple[int, object]:
     if node.op == "FULLY_CONNECTED":
         o = S.FullyConnectedOptionsT()
         o.fusedActivationFunction = act
+        o.keepNumDims = bool(a.get("keep_num_dims", False))
         return S.BuiltinOptions.FullyConnectedOptions, o
     if node.op == "ADD":
         o = S.AddOptionsT()
@@ -98,9 +112,95 @@ def _options(node: Node) -> tuple[int, object]:
         o = S.SVDFOptionsT()
         o.rank, o.fusedActivationFunction = a["rank"], act
         return S.BuiltinOptions.SVDFOptions, o
-    if node.op in ("LOGISTIC", "TANH", "HARD_SWISH", "PRELU", "QUANTIZE"):
+    if node.op in ("LOGISTIC", "TANH", "HARD_SWISH", "PRELU"):
         return S.BuiltinOptions.NONE, None
-    raise NotImplementedError(node.op)
+    return _movement_options(node)
+
+
+def _movement_options(node: Node) -> tuple[int, object]:
+    """Options of the data-movement and elementwise ops (None where TFLite has none)."""
+    a, op = node.attrs, node.op
+    if op == "CONCATENATION":
+        o = S.ConcatenationOptionsT()
+        o.axis = a["axis"]
+    elif op in ("SPLIT", "SPLIT_V"):
+        o = S.SplitOptionsT() if op == "SPLIT" else S.SplitVOptionsT()
+        o.numSplits = len(node.outputs)
+    elif op == "PACK":
+        o = S.PackOptionsT()
+        o.valuesCount, o.axis = a["count"], a["axis"]
+    elif op == "UNPACK":
+        o = S.UnpackOptionsT()
+        o.num, o.axis = a["num"], a["axis"]
+    elif op == "STRIDED_SLICE":
+        o = S.StridedSliceOptionsT()
+        m = a["masks"]
+        o.beginMask, o.endMask = m.get("begin_mask", 0), m.get("end_mask", 0)
+        o.ellipsisMask, o.shrinkAxisMask = m.get("ellipsis_mask", 0), m.get("shrink_axis_mask", 0)
+    elif op == "RESIZE_NEAREST_NEIGHBOR":
+        o = S.ResizeNearestNeighborOptionsT()
+        o.alignCorners, o.halfPixelCenters = a["align_corners"], a["half_pixel_centers"]
+    elif op == "SQUEEZE":
+        o = S.SqueezeOptionsT()
+        o.squeezeDims = list(a["dims"])
+    elif op == "GATHER":
+        o = S.GatherOptionsT()
+        o.axis = a["axis"]
+    else:
+        simple = {"SLICE": "SliceOptions", "PAD": "PadOptions", "PADV2": "PadV2Options",
+                  "MAXIMUM": "MaximumMinimumOptions", "MINIMUM": "MaximumMinimumOptions",
+                  "TRANSPOSE": "TransposeOptions", "EXPAND_DIMS": "ExpandDimsOptions"}
+        if op in ("RELU", "RELU6", "QUANTIZE", "DEQUANTIZE"):
+            return S.BuiltinOptions.NONE, None
+        if op not in simple:
+            raise NotImplementedError(op)
+        return getattr(S.BuiltinOptions, simple[op]), getattr(S, simple[op] + "T")()
+    name = type(o).__name__[:-1]
+    return getattr(S.BuiltinOptions, name), o
+
+
+def _version(node: Node, qtensors: dict[str, QTensor]) -> int:
+    features = [f for (op, f) in FEATURE_VERSIONS if op == node.op]
+    used = [f for f in features if node.attrs.get(f)]
+    base = OP_VERSIONS[node.op]
+    dtypes = {qtensors[t].dtype for t in [*node.outputs, node.inputs[0]]}
+    if "INT16" in dtypes:
+        base = INT16_VERSIONS.get(node.op, base)
+    elif "UINT8" in dtypes:
+        base = 2 if node.op == "QUANTIZE" else 1
+    return max([base, *(FEATURE_VERSIONS[(node.op, f)] for f in used)])
+
+
+def _wrap_io(graph: Graph, qtensors: dict[str, QTensor], io: str) -> tuple[list[Node], list[Node], list[str],
+                                                                           list[str]]:
+    """Boundary tensors and ops of an I/O wrapper (what the TFLite converter emits).
+
+    "float": float32 input -> QUANTIZE -> graph -> DEQUANTIZE -> float32 output;
+    "uint8": uint8 input (zero point + 128, same scale) -> QUANTIZE (requantize) -> graph.
+    Adds the boundary tensors to `qtensors`; returns the ops before and after the graph
+    and the subgraph's input and output tensor names.
+    """
+    if io not in IO_WRAPPERS:
+        raise ValueError(f"unknown I/O wrapper {io!r}")
+    before, after, inputs, outputs = [], [], list(graph.inputs), list(graph.outputs)
+    if io == "native":
+        return before, after, inputs, outputs
+    for k, name in enumerate(graph.inputs):
+        t = qtensors[name]
+        outer = f"{name}_{io}"
+        if io == "float":
+            qtensors[outer] = QTensor(outer, t.shape, "FLOAT32")
+        else:
+            qtensors[outer] = QTensor(outer, t.shape, "UINT8", t.scale, t.zero_point + 128)
+        before.append(Node("QUANTIZE", [outer], name))
+        inputs[k] = outer
+    if io == "float":
+        for k, name in enumerate(graph.outputs):
+            outer = f"{name}_float"
+            qtensors[outer] = QTensor(outer, qtensors[name].shape, "FLOAT32")
+            after.append(Node("DEQUANTIZE", [name], outer))
+            outputs[k] = outer
+    return before, after, inputs, outputs
 
 
 def _tensor(t: QTensor, buffer: int) -> S.TensorT:
@@ -119,8 +219,10 @@ def _tensor(t: QTensor, buffer: int) -> S.TensorT:
     return out
 
 
-def write_model(graph: Graph, qtensors: dict[str, QTensor]) -> bytes:
-    names = list(graph.tensors)
+def write_model(graph: Graph, qtensors: dict[str, QTensor], io: str = "native") -> bytes:
+    qtensors = dict(qtensors)
+    before, after, graph_inputs, graph_outputs = _wrap_io(graph, qtensors, io)
+    names = list(graph.tensors) + [n for n in qtensors if n not in graph.tensors]
     index = {n: i for i, n in enumerate(names)}
     buffers = [_AlignedBufferT()]  # buffer 0: the empty sentinel
     tensors = []
@@ -132,21 +234,23 @@ def write_model(graph: Graph, qtensors: dict[str, QTensor]) -> bytes:
         tensors.append(_tensor(t, len(buffers) - 1))
 
     opcodes: list[str] = []
+    versions: dict[str, int] = {}
     operators = []
-    for node in graph.nodes:
+    for node in [*before, *graph.nodes, *after]:
         if node.op not in opcodes:
             opcodes.append(node.op)
+        versions[node.op] = max(versions.get(node.op, 0), _version(node, qtensors))
         op = S.OperatorT()
         op.opcodeIndex = opcodes.index(node.op)
         op.inputs = [index[n] for n in node.inputs]
-        op.outputs = [index[node.output]]
+        op.outputs = [index[n] for n in node.outputs]
         op.builtinOptionsType, op.builtinOptions = _options(node)
         operators.append(op)
 
     sub = S.SubGraphT()
     sub.tensors, sub.operators, sub.name = tensors, operators, "main"
-    sub.inputs = [index[n] for n in graph.inputs]
-    sub.outputs = [index[n] for n in graph.outputs]
+    sub.inputs = [index[n] for n in graph_inputs]
+    sub.outputs = [index[n] for n in graph_outputs]
 
     model = S.ModelT()
     model.version = 3
@@ -158,7 +262,7 @@ def write_model(graph: Graph, qtensors: dict[str, QTensor]) -> bytes:
         code = S.OperatorCodeT()
         code.builtinCode = _enum(S.BuiltinOperator, name)
         code.deprecatedBuiltinCode = min(code.builtinCode, 127)
-        code.version = OP_VERSIONS[name]
+        code.version = versions[name]
         model.operatorCodes.append(code)
 
     builder = flatbuffers.Builder(1024)

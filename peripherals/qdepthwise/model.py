@@ -3,6 +3,7 @@ write back; busy time from the configured cost model."""
 
 from __future__ import annotations
 
+from mlonmcu_lite.peripheral.conv import load_operands
 from mlonmcu_lite.peripheral.cost_detailed import CostedAcceleratorDevice
 from mlonmcu_lite.peripheral.depthwise import DepthwiseJob, depthwise_int32
 
@@ -13,15 +14,18 @@ class QDepthwiseDevice(CostedAcceleratorDevice):
     def __init__(self, settings: QDepthwiseSettings | None = None) -> None:
         super().__init__(SPEC, settings or QDepthwiseSettings())
 
-    def execute(self) -> DepthwiseJob:
+    def decode_job(self) -> DepthwiseJob:
         job = DepthwiseJob(**BINDING.decode(lambda reg: self.regs[reg]).as_dict())
         problem = job.problem() or SPEC.capabilities.job_problem(job)
         if problem:
             self.fail(f"job rejected: {problem}")
-        x = self.load("INPUT_ADDR", job.input_bytes, "i1")
-        w = self.load("WEIGHT_ADDR", job.weight_bytes, "i1")
-        b = self.load("BIAS_ADDR", job.out_c, "<i4")
-        out = depthwise_int32(job, x.reshape(job.in_h, job.in_w, job.in_c),
-                              w.reshape(job.out_c, job.k_h, job.k_w), b)
-        self.store("OUTPUT_ADDR", out.astype("<i4"))
         return job
+
+    def execute(self) -> DepthwiseJob:
+        job = self.decode_job()
+        self.store("OUTPUT_ADDR", depthwise_int32(job, *load_operands(self, job)).astype("<i4"))
+        return job
+
+    def reference_job(self):
+        job = self.decode_job()
+        return "OUTPUT_ADDR", job.reference(*load_operands(self, job))

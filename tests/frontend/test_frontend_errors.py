@@ -6,10 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import flatbuffers
+import numpy as np
 import pytest
 from ai_edge_litert import schema_py_generated as S
 
 from mlonmcu_lite.frontend import FrontendError, import_tflite, importer
+from mlonmcu_lite.zoo.reference import reference_outputs
 from mlonmcu_lite.zoo import ModelError, resolve_model
 
 
@@ -34,12 +36,16 @@ def import_error(path: Path) -> str:
     return str(info.value)
 
 
-def test_conv_dilation_names_op_option_and_model(tmp_path):
-    def dilate(model):
-        first_op(model).builtinOptions.dilationHFactor = 2
-        first_op(model).builtinOptions.dilationWFactor = 2
-    msg = import_error(mutated("conv_s1_same", tmp_path / "conv_dilated.tflite", dilate))
-    assert "CONV_2D" in msg and "dilation 2x2" in msg and "conv_dilated.tflite" in msg
+def test_concatenation_of_differently_quantized_inputs(tmp_path):
+    """TFLite's int8 CONCATENATION copies bytes and refuses to load such a model: so do we."""
+    def rescale_b(model):
+        sub = model.subgraphs[0]
+        sub.tensors[sub.inputs[1]].quantization.scale = [0.05]
+    path = mutated("concat", tmp_path / "concat_q.tflite", rescale_b)
+    msg = import_error(path)
+    assert "CONCATENATION" in msg and "'input_b' quantized unlike the output" in msg and "concat_q.tflite" in msg
+    with pytest.raises(ModelError, match="cannot load"):
+        reference_outputs(path, [np.zeros(t.shape, np.int8) for t in resolve_model("concat").inputs])
 
 
 def test_softmax_beta_is_rejected_not_silently_dropped(tmp_path):
@@ -49,19 +55,12 @@ def test_softmax_beta_is_rejected_not_silently_dropped(tmp_path):
     assert "SOFTMAX" in msg and "beta=2.0" in msg and "sm_beta.tflite" in msg
 
 
-def test_fully_connected_keep_num_dims(tmp_path):
-    def keep(model):
-        first_op(model).builtinOptions.keepNumDims = True
-    msg = import_error(mutated("fc", tmp_path / "fc_keep.tflite", keep))
-    assert "FULLY_CONNECTED" in msg and "keepNumDims=True" in msg and "fc_keep.tflite" in msg
-
-
-def test_fully_connected_on_4d_input(tmp_path):
-    def four_d(model):
+def test_fully_connected_input_that_is_not_rows_of_k(tmp_path):
+    def odd(model):
         sub = model.subgraphs[0]
-        sub.tensors[first_op(model).inputs[0]].shape = [1, 1, 1, sub.tensors[first_op(model).inputs[0]].shape[-1]]
-    msg = import_error(mutated("fc", tmp_path / "fc4d.tflite", four_d))
-    assert "FULLY_CONNECTED" in msg and "4-D input" in msg and "fc4d.tflite" in msg
+        sub.tensors[first_op(model).inputs[0]].shape = [1, 2, 2, 15]
+    msg = import_error(mutated("fc", tmp_path / "fc_odd.tflite", odd))
+    assert "FULLY_CONNECTED" in msg and "not rows of 64 values" in msg and "fc_odd.tflite" in msg
 
 
 def test_unsupported_op_names_op_index_model_and_reason(tmp_path):

@@ -58,10 +58,10 @@ def test_int16_sigmoid_knots_are_the_reference_kernels(tmp_path):
     import flatbuffers
     from ai_edge_litert import schema_py_generated as S
 
-    from tflgen.op_models import OPS
+    from tflgen.dtype_models import DTYPE_OPS
 
     scale = float(np.float32(1.0 / 6144.0))  # not a power of two: the general multiplier path
-    model = S.ModelT.InitFromPackedBuf(generate(OPS["tanh_i16"]).tflite, 0)
+    model = S.ModelT.InitFromPackedBuf(generate(DTYPE_OPS["tanh_i16"]).tflite, 0)
     sub = model.subgraphs[0]
     sub.tensors[sub.inputs[0]].quantization.scale = [scale]
     sub.tensors[sub.inputs[0]].shape = sub.tensors[sub.outputs[0]].shape = [1, 256]

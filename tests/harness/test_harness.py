@@ -113,3 +113,11 @@ def test_pool_isolates_failures_timeouts_and_crashes(tmp_path):
     assert by_model["raise"].failing and "RuntimeError: boom" in by_model["raise"].reason
     assert by_model["hang"].reason == "TimeoutError: run exceeded 3 s @ run"
     assert by_model["crash"].reason.startswith("WorkerCrashed") and by_model["crash"].reason.endswith("@ run")
+
+
+@pytest.mark.parametrize("pair", ["sim_timeout_s=inf", "sim_timeout_s=nan", "run_timeout_s=1e300",
+                                  "sim_timeout_s=1e30", "max_instructions=99999999999999999999999"])
+def test_settings_out_of_range_rejected_before_work(pair):
+    """Values that validate as numbers but no limit can take (issue 15 item 12)."""
+    with pytest.raises(SettingsError, match=pair.split("=")[0]):
+        build_settings([pair])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -30,9 +31,10 @@ def run_one(model: str, out_dir: Path, arch: str = "rv32imc", peripherals: tuple
     return dataclasses.asdict(execute_run(spec))
 
 
-def bench(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
-    """The real `bench` command line in a subprocess."""
-    return subprocess.run([*BENCH, *args], capture_output=True, text=True, cwd=cwd, timeout=1800)
+def bench(*args: str, cwd: Path = REPO, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """The real `bench` command line in a subprocess (`env`: extra environment variables)."""
+    return subprocess.run([*BENCH, *args], capture_output=True, text=True, cwd=cwd, timeout=1800,
+                          env={**os.environ, **env} if env else None)
 
 
 def bench_json(*args: str) -> tuple[subprocess.CompletedProcess, list[dict]]:

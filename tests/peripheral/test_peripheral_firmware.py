@@ -96,9 +96,9 @@ def test_driver_on_the_vp_matches_numpy_and_polls(built):
 
 
 def test_bad_programming_fails_the_run_loudly(tmp_path):
-    from mlonmcu_lite.peripheral import PeripheralDeviceError
     from mlonmcu_lite.firmware.toolchain import build_firmware
     from mlonmcu_lite.vp import VirtualPlatform
+    from mlonmcu_lite.vp.faults import DeviceFault
 
     backend = load_backend("qvanilla")
     src = tmp_path / "bad.c"
@@ -109,6 +109,9 @@ def test_bad_programming_fails_the_run_loudly(tmp_path):
     fw = build_firmware([src, *backend.c_sources()], tmp_path,
                         include_dirs=backend.include_dirs(tmp_path), name="bad")
     device = backend.device()
-    with pytest.raises(PeripheralDeviceError, match="reading 192 bytes at INPUT_ADDR=0x20000000"):
+    with pytest.raises(DeviceFault, match="reading 192 bytes at INPUT_ADDR=0x20000000") as info:
         VirtualPlatform(fw.elf, devices=[device]).run()
+    # the model's line that asked for the buffer, the job and the PC of the START store
+    assert "qvanilla/model.py" in info.value.origin and "run_job" in info.value.origin
+    assert info.value.job == 1 and info.value.function.startswith("qvanilla_conv2d")
     assert device.field("STATUS.ERR_CODE") == backend.spec.constants["ERR_ADDRESS"]

@@ -49,3 +49,10 @@ def test_both_peripherals_split_a_dw_pw_chain(tmp_path):
     _assert_exact(row)
     assert row["layers_offloaded"] == row["layers_total"] == row["acc_jobs"] == 2
     assert row["acc_macs"] == row["macs"]
+
+
+def test_check_peripherals_passes_for_both_engines(tmp_path):
+    """`-s check_peripherals=true` runs every job's reference (conv and depthwise) and passes."""
+    row = run_one("chain_dw_pw", tmp_path, peripherals=("qvanilla", "qdepthwise"), check_peripherals=True)
+    assert not row["failing"], row["reason"]
+    assert row["validation"] == "exact" and row["acc_jobs"] >= 2

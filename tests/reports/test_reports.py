@@ -144,7 +144,11 @@ def test_session_report_files_and_round_trip(frame: pd.DataFrame, tmp_path) -> N
     md = paths["md"].read_text()
     assert "| resnet | 57,312,456 |" in md.replace("  ", " ")
     html = paths["html"].read_text()
-    assert "<img src='instructions.png'" in html and "load access fault @ run" in html
+    assert "data:image/png;base64," in html and "load access fault @ run" in html
+    # study table first, then plots, then every run; formatted numbers, no raw missing values
+    assert html.index("CPU vs CPU+accelerator") < html.index("<h2>Plots") < html.index("<h2>All runs")
+    assert "57,312,456" in html and ">nan<" not in html and "&lt;NA&gt;" not in html and ">None<" not in html
+    assert "class='sortable'" in html and "src='" + "instructions.png'" not in html  # self-contained
 
 
 def test_partial_session_keeps_every_other_row(tmp_path) -> None:
@@ -185,3 +189,19 @@ def test_reports_root_stands_for_its_newest_session(tmp_path) -> None:
     write_session_report(older, tmp_path / "20260101-090000")
     (tmp_path / "20260103-090000").mkdir()  # a session still running: no results yet
     assert load_results(tmp_path)["failing"].sum() == 1
+
+
+def test_markdown_escapes_model_names_and_reasons():
+    """Issue 15 item 13: a model file name is text in results.md, never HTML or a link."""
+    from mlonmcu_lite.reports import RunResult, add_comparisons, to_dataframe
+    from mlonmcu_lite.reports.session import render_markdown
+
+    evil = "<img src=x onerror=alert(1)>[x](javascript:alert(2))|`"
+    rows = [RunResult(model=evil, run_id="a", config="cpu", run_instructions=10, validation="exact"),
+            RunResult(model=evil, run_id="b", peripheral="qvanilla", failing=True,
+                      reason=f"ModelError: {evil}.tflite is broken @ load")]
+    text = render_markdown(add_comparisons(to_dataframe(rows)), "t")
+    import re
+
+    assert "<img" not in text and not re.search(r"(?<!\\)\]\(javascript", text)
+    assert "&lt;img src=x onerror=alert(1)&gt;" in text and "\\[x\\]" in text

@@ -68,7 +68,18 @@ def test_instruction_limit(out_root):
     fault = _fault(elf, max_instructions=100_000, timeout_s=30)
     assert isinstance(fault, InstructionLimitExceeded)
     assert "more than 100000 instructions" in str(fault) and "in main" in str(fault)
-    assert 100_000 < fault.total_instructions < 100_100  # checked at block entry
+
+
+@pytest.mark.parametrize("mode", ["native", "python", "step"])
+@pytest.mark.parametrize("limit", [100_000, 100_003, 100_007])
+def test_instruction_limit_count_is_exact(out_root, mode, limit):
+    """The count at a limit fault is what retired, never the unexecuted rest of a block:
+    a single-step run limited to exactly that count stops at the same PC with the same count."""
+    elf = build_program("faults", out_root, "rv32imc", defines={"FAULT_LOOP": None})
+    fault = _fault(elf, mode, max_instructions=limit, timeout_s=30)
+    assert limit - 16 < fault.total_instructions <= limit
+    step = _fault(elf, "step", max_instructions=fault.total_instructions, timeout_s=30)
+    assert (step.pc, step.total_instructions) == (fault.pc, fault.total_instructions)
 
 
 def test_wall_clock_timeout(out_root):

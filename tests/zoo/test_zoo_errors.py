@@ -110,15 +110,6 @@ def test_unsupported_fused_activation(tmp_path):
         resolve_model(path)
 
 
-def test_unsupported_dilation(tmp_path):
-    def edit(m: S.ModelT) -> None:
-        _options(m).dilationHFactor = 2
-
-    path = mutated(tmp_path, "conv_s1_valid", edit, "dilated.tflite")
-    with pytest.raises(UnsupportedOpError, match=r"dilated\.tflite: unsupported op CONV_2D \(dilation 2x1\)"):
-        resolve_model(path)
-
-
 def test_bad_side_files(tmp_path):
     model = tmp_path / "m.tflite"
     model.write_bytes((OPS_DIR / "fc.tflite").read_bytes())

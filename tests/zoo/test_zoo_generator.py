@@ -38,30 +38,56 @@ def test_generator_reproduces_committed_files(tmp_path):
 ALL = [(f, n) for f in ("zoo", "ops") for n in list_models(f)]
 
 
+# Per scheme: activation dtype, weight dtype, bias dtype, softmax output (scale, zero point),
+# per-channel conv weights, zero point of a RELU output.
+SCHEMES = {
+    "int8": ("int8", "int8", "int32", (1 / 256, -128), True, -128),
+    "uint8": ("uint8", "uint8", "int32", (1 / 256, 0), False, 0),
+    "int16": ("int16", "int8", "int64", (1 / 32768, 0), True, 0),
+}
+
+
+def _scheme(info) -> str:
+    def wrapper(op) -> bool:  # QUANTIZE/DEQUANTIZE at the I/O, not an int -> int requantize
+        return op.op in ("QUANTIZE", "DEQUANTIZE") and info.tensors[op.inputs[0]].dtype != info.tensors[op.outputs[0]].dtype
+
+    dtypes = {info.tensors[op.outputs[0]].dtype for op in info.ops if not wrapper(op)}
+    assert len(dtypes) == 1, dtypes
+    return dtypes.pop()
+
+
 @pytest.mark.parametrize("family,name", ALL)
 def test_quantization_conventions(family, name):
     info = read_tflite(MODELS_DIR / family / f"{name}.tflite")
     t = info.tensors
+    act, weight, bias, softmax_q, per_channel_conv, relu_zp = SCHEMES[_scheme(info)]
     for op in info.ops:
         out = t[op.outputs[0]]
-        assert out.dtype in ("int8", "uint8", "int16") and len(out.scales) == 1
-        lowest = {"int8": -128, "uint8": 0, "int16": 0}[out.dtype]  # zero point of a [0, x] range
+        if op.op == "QUANTIZE" and t[op.inputs[0]].dtype != act:  # I/O wrappers (not a requantize)
+            assert t[op.inputs[0]].dtype in ("float32", "uint8") and out.dtype == act
+            continue
+        if op.op == "DEQUANTIZE":
+            assert t[op.inputs[0]].dtype == act and out.dtype == "float32"
+            continue
+        assert out.dtype == act and len(out.scales) == 1
+        if act == "int16":
+            assert out.zero_points == (0,)  # 16x8: symmetric activations
         if op.op in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
             x, w, b = (t[i] for i in op.inputs)
             channels = w.shape[0] if op.op != "DEPTHWISE_CONV_2D" else w.shape[3]
-            per_channel = op.op != "FULLY_CONNECTED"
-            assert w.dtype == "int8" and set(w.zero_points) == {0}
+            per_channel = per_channel_conv and op.op != "FULLY_CONNECTED"
+            assert w.dtype == weight and (weight == "uint8" or set(w.zero_points) == {0})
             assert len(w.scales) == (channels if per_channel else 1)
-            assert w.quantized_dimension == (3 if op.op == "DEPTHWISE_CONV_2D" else 0)
-            assert b.dtype == "int32" and set(b.zero_points) == {0} and len(b.scales) == len(w.scales)
+            assert w.quantized_dimension == (3 if op.op == "DEPTHWISE_CONV_2D" and per_channel else 0)
+            assert b.dtype == bias and set(b.zero_points) == {0} and len(b.scales) == len(w.scales)
             np.testing.assert_allclose(b.scales, np.float32(x.scales[0] * np.array(w.scales)), rtol=1e-6)
         if op.op == "SOFTMAX":
-            assert (out.scales[0], out.zero_points[0]) == (1 / 256, -128)
+            assert (out.scales[0], out.zero_points[0]) == softmax_q
         if op.op in ("AVERAGE_POOL_2D", "MAX_POOL_2D", "RESHAPE"):
             src = t[op.inputs[0]]
             assert (out.scales, out.zero_points) == (src.scales, src.zero_points)
         if op.options.get("fusedActivationFunction") in ("RELU", "RELU6"):
-            assert out.zero_points == (lowest,)
+            assert out.zero_points == (relu_zp,)
 
 
 @pytest.mark.parametrize("name", list_models("zoo"))
@@ -105,7 +131,7 @@ def test_op_model_tracks_its_float_graph(name):
         q = np.stack([s[i] for s in info.samples]).reshape((-1,) + t.shape[1:])
         env[graph.inputs[i]] = (q.astype(np.float64) - t.zero_point) * t.scale
     for node in graph.nodes:
-        env[node.output] = floatops.run_node(graph, node, env)
+        env.update(floatops.bind(node, floatops.run_node(graph, node, env)))
     t = info.outputs[0]
     gold = np.stack([g[0] for g in info.goldens]).reshape((-1,) + t.shape[1:])
     deq = (gold.astype(np.float64) - t.zero_point) * t.scale

@@ -1,0 +1,147 @@
+"""`bench run` sessions under awkward input: nothing lost, nothing misleading (issue 15)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from mlonmcu_lite.harness.pool import run_many as _real_run_many
+from tests.helpers.e2e import bench
+
+
+def _session_rows(out: Path) -> tuple[Path, list[dict]]:
+    (session,) = [p for p in out.iterdir() if p.is_dir()]
+    return session, json.loads((session / "results.json").read_text())["rows"]
+
+
+def test_default_peripheral_taking_no_layer_is_labelled_not_failed(tmp_path):
+    """Item 15: the README's `bench run <model>` on an all-dense model exits 0; the
+    accelerated row says "no layer offloaded" with the rejections; `-p` still fails loudly."""
+    proc = bench("run", "fc", "--no-progress", "--out", str(tmp_path / "default"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "no layer offloaded" in proc.stdout
+    _, rows = _session_rows(tmp_path / "default")
+    acc = next(r for r in rows if r["config"] == "cpu+qvanilla")
+    assert not acc["failing"] and acc["validation"] == "exact" and acc["layers_offloaded"] == 0
+    assert acc["reason"].startswith("no layer offloaded") and "fully connected" in acc["reason"]
+    assert acc["acc_jobs"] == 0
+
+    proc = bench("run", "fc", "-p", "qvanilla", "--no-progress", "--out", str(tmp_path / "explicit"))
+    assert proc.returncode == 1
+    assert "peripheral qvanilla was configured but accepted no layer" in proc.stderr
+
+
+def _fake_run_many(specs, jobs=None, progress=True):
+    """The real pool with the test worker (no compiler needed)."""
+    from tests.helpers.harness_workers import behave
+
+    return _real_run_many(specs, jobs=1, progress=False, worker=behave)
+
+
+def test_sessions_started_in_the_same_second_get_their_own_folders(tmp_path, monkeypatch):
+    """Item 2: two sessions, same timestamp, same --out: two folders, neither overwritten."""
+    import threading
+
+    from mlonmcu_lite.harness import pool, session
+    from mlonmcu_lite.workspace import default_workspace
+
+    monkeypatch.setattr(session, "new_session_name", lambda: "20260101-000000")
+    monkeypatch.setattr(pool, "run_many", _fake_run_many)
+    workspace = default_workspace().with_roots(reports_dir=tmp_path, cache_dir=tmp_path / "cache")
+    outcomes = {}
+
+    def one(model):
+        request = session.SessionRequest(groups=(session.RunGroup(models=(model,)),), workspace=workspace)
+        outcomes[model] = session.run_session(request, progress=False)
+
+    threads = [threading.Thread(target=one, args=(m,)) for m in ("ok1", "ok2")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    dirs = {m: r.out_dir for m, r in outcomes.items()}
+    assert dirs["ok1"] != dirs["ok2"], dirs
+    for model, out in dirs.items():
+        rows = json.loads((out / "results.json").read_text())["rows"]
+        assert [r["model"] for r in rows] == [model]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir() and p.name != "cache") == \
+        ["20260101-000000", "20260101-000000-2"]
+
+
+def test_run_ids_unique_and_stable_for_same_stem_and_repeated_models(tmp_path, repo):
+    """Item 3: `bench run aww path/aww.tflite` and `bench run aww aww` give distinct run ids
+    (and model labels, so the study table pairs the right rows), the same on every expansion."""
+    from mlonmcu_lite.harness.runner import base_result
+    from mlonmcu_lite.harness.session import RunGroup, SessionRequest, expand
+    from mlonmcu_lite.peripheral.request import PeripheralRequest
+
+    qv = (PeripheralRequest.parse("qvanilla", []),)
+    path = str(repo / "models" / "zoo" / "aww.tflite")
+    for models in (("aww", path), ("aww", "aww"), ("aww", path, "aww")):
+        request = SessionRequest(groups=(RunGroup(models=models, peripherals=qv),))
+        specs = expand(request, "s", tmp_path)
+        ids = [s.run_id for s in specs]
+        assert len(set(ids)) == len(ids) == 2 * len(models), ids
+        assert ids == [s.run_id for s in expand(request, "s", tmp_path)]  # stable
+        labels = [base_result(s).model for s in specs[::2]]
+        assert labels[0] == "aww" and len(set(labels)) == len(models), labels
+        assert ids[0] == "aww__cpu__rv32imc"
+
+
+def test_empty_model_argument_rejected_before_any_work(tmp_path):
+    """Item 4: `bench run aww ""` is a usage error; no session folder is created."""
+    proc = bench("run", "aww", "", "--no-progress", "--out", str(tmp_path))
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "empty model argument" in proc.stderr and "Traceback" not in proc.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_schema_problem_in_one_row_never_loses_the_others(tmp_path):
+    """Item 4: a run whose result cannot even be built (e.g. an empty model label through
+    the API) becomes a failing row; the other rows and the report survive."""
+    from mlonmcu_lite.harness.pool import run_many
+    from mlonmcu_lite.harness.results import report_session
+    from mlonmcu_lite.harness.spec import RunSpec
+    from tests.helpers.harness_workers import behave
+
+    specs = [RunSpec(model=m, session="s", out_dir=str(tmp_path)) for m in ("ok1", "", "ok2")]
+    rows = run_many(specs, jobs=1, progress=False, worker=behave)
+    assert [r.failing for r in rows] == [False, True, False]
+    assert "SchemaError" in rows[1].reason and "model is empty" in rows[1].reason
+    frame, files, table = report_session(rows, tmp_path)
+    assert len(frame) == 3 and (tmp_path / "results.json").is_file()
+
+
+def test_unwritable_out_is_a_usage_error_before_any_work(tmp_path):
+    """Item 10: `--out` below a regular file cannot be created: exit 2 naming it, no traceback."""
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    proc = bench("run", "fc", "--cpu-only", "--no-progress", "--out", str(blocker / "reports"))
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr and str(blocker / "reports") in proc.stderr
+    assert "runs" not in proc.stdout  # nothing ran
+
+
+def test_report_write_failure_still_prints_the_table(tmp_path, monkeypatch, capsys):
+    """Item 10: when writing the report fails after the runs, the console table is printed
+    anyway, then the reason, and the exit code says a tool failed."""
+    import pytest
+
+    from mlonmcu_lite.cli.session import execute
+    from mlonmcu_lite.harness import pool, session
+    from mlonmcu_lite.reports import session as report_files
+    from mlonmcu_lite.workspace import default_workspace
+
+    def broken_writer(df, out_dir, layers=None):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pool, "run_many", _fake_run_many)
+    monkeypatch.setattr(report_files, "write_session_report", broken_writer)
+    workspace = default_workspace().with_roots(reports_dir=tmp_path, cache_dir=tmp_path / "cache")
+    request = session.SessionRequest(groups=(session.RunGroup(models=("ok1", "ok2")),), workspace=workspace)
+    with pytest.raises(SystemExit) as info:
+        execute(request, jobs=1, as_json=False, no_progress=True)
+    out, err = capsys.readouterr()
+    assert info.value.code == 3
+    assert "ok1" in out and "ok2" in out and "42" in out  # the study table
+    assert "report not written" in err and "No space left on device" in err
