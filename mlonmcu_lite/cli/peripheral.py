@@ -21,20 +21,43 @@ def peripheral():
 @click.option("--dir", "dest", type=click.Path(file_okay=False), default=None,
               help="Where to create it (default: the repository's peripherals/). Use "
                    "--peripheral-path DIR on later commands when it is elsewhere.")
-def new(name, template, dest):
+@click.option("--from-rdl", "from_rdl", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Take the register map from this SystemRDL file (its top addrmap); it must "
+                   "have the registers the template binds (see `bench peripheral export`).")
+def new(name, template, dest, from_rdl):
     """Create peripherals/NAME/ from a template: declaration, VP model, driver, patterns, test.
 
-    The fresh copy gets the next free address window, builds, offloads its pattern and
-    passes its test without edits; then change its declaration and model.
+    Templates per region kind: qvanilla (conv2d), qdepthwise (depthwise conv2d), qdense
+    (fully connected).  The fresh copy gets the next free address window, builds, offloads
+    its pattern and passes its test without edits; then change its declaration and model.
     """
     from mlonmcu_lite.peripheral.loader import search_dirs
     from mlonmcu_lite.peripheral.scaffold import scaffold
 
     target = Path(dest) if dest else search_dirs()[-1]
-    folder = scaffold(name, target, template=template)
+    folder = scaffold(name, target, template=template,
+                      from_rdl=Path(from_rdl) if from_rdl else None)
     click.echo(f"created {folder}")
     hint = "" if not dest else f" --peripheral-path {dest}"
     click.echo(f"try it:  bench run aww -p {name}{hint}")
+
+
+@peripheral.command("export")
+@click.argument("name")
+@click.option("--rdl", type=click.Path(dir_okay=False), default=None, help="Write SystemRDL here.")
+@click.option("--ipxact", type=click.Path(dir_okay=False), default=None,
+              help="Write IP-XACT (IEEE 1685-2014, by PeakRDL-ipxact) here.")
+@click.option("--peripheral-path", multiple=True, type=click.Path(exists=True, file_okay=False))
+def export(name, rdl, ipxact, peripheral_path):
+    """Export NAME's register map as SystemRDL and/or IP-XACT, so the same map drives RTL."""
+    from mlonmcu_lite.peripheral import load_backend
+    from mlonmcu_lite.peripheral.rdl import export_ipxact, write_rdl
+
+    if not rdl and not ipxact:
+        raise click.UsageError("give --rdl FILE and/or --ipxact FILE")
+    spec = load_backend(name, search_path=[Path(p) for p in peripheral_path]).spec
+    for path in filter(None, (rdl and write_rdl(spec, Path(rdl)), ipxact and export_ipxact(spec, Path(ipxact)))):
+        click.echo(f"wrote {path}")
 
 
 @peripheral.command("list")

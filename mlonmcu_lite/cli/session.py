@@ -99,5 +99,12 @@ def execute(request, jobs: int | None, as_json: bool, no_progress: bool, show_la
         click.echo(f"FAILED {bad.run_id}: {bad.reason}", err=True)
     if result.report_error:
         click.echo(f"Error: {result.report_error}", err=True)
+    if result.interrupted:
+        from mlonmcu_lite.harness.pool import INTERRUPTED_EXIT
+
+        click.echo("Interrupted by Ctrl-C: the report holds the runs that finished; the others are "
+                   "marked Interrupted.", err=True)
+        sys.exit(INTERRUPTED_EXIT)
+    if result.report_error:
         sys.exit(EXIT_CODES[ToolError])
     sys.exit(1 if result.failing else 0)

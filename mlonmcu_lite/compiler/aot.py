@@ -93,9 +93,9 @@ def emit(graph: Graph, offsets: dict[str, int], arena_bytes: int, extern_calls: 
     body += [f'#include "{inc}"' for inc in includes]
     body.append("")
     for t in graph.inputs:
-        body.append(f"MLML_NOINIT {ctype(t.dtype)} mlml_input_{t.index}[{t.nbytes // np.dtype(t.dtype).itemsize}];")
+        body.append(f"MLML_NOINIT {ctype(t.dtype)} mlml_input_{t.index}[{t.nbytes // np.dtype(t.dtype).itemsize}] __attribute__((aligned(8)));")
     for i, t in enumerate(graph.outputs):
-        body.append(f"MLML_NOINIT {ctype(t.dtype)} mlml_output_{i}[{t.nbytes // np.dtype(t.dtype).itemsize}];")
+        body.append(f"MLML_NOINIT {ctype(t.dtype)} mlml_output_{i}[{t.nbytes // np.dtype(t.dtype).itemsize}] __attribute__((aligned(8)));")
     body.append("")
     body.append("/* All activations, offsets planned by lifetime (see plan.json). */")
     body.append(f"uint8_t mlml_arena[{max(arena_bytes, 8)}] __attribute__((aligned(8)));")

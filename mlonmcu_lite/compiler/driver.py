@@ -14,6 +14,7 @@ from mlonmcu_lite.peripheral.backend import AcceleratorBackend
 
 from . import aot
 from .ccodegen import kernels_to_c, plain_c_function
+from .cpu_pass import CpuKernels, cpu_kernel_pass, share_in_place
 from .graph import Graph, walk_main
 from .layer_map import map_layers
 from .lower import lower_relax
@@ -80,8 +81,10 @@ def compile_model(im, out_dir: Path, settings: CompilerSettings = CompilerSettin
     out_dir.mkdir(parents=True, exist_ok=True)
     name = str(getattr(im, "name", "model"))
     offload = offload_regions(im.mod, list(backends))
-    fused = lower_relax(offload.mod, settings)
+    cpu = cpu_kernel_pass(offload.mod) if settings.cpu_kernels else CpuKernels(offload.mod)
+    fused = lower_relax(cpu.mod, settings)
     graph = walk_main(fused)
+    share_in_place(graph, cpu.in_place)
     _unique_activation_names(graph)
 
     symbols = _kernel_symbols(graph)
@@ -92,6 +95,8 @@ def compile_model(im, out_dir: Path, settings: CompilerSettings = CompilerSettin
     for step in graph.steps:
         if step.kind == "kernel":
             step.func = symbols[step.func]
+        elif step.kind == "extern" and step.func in cpu.definitions:
+            step.kind = "kernel"  # a plain C call like a TIR kernel (run() and layer profiles)
     narrowed = narrowable_params(graph) if settings.narrow_constants else {}
     protos, defs = [], []
     for sym in scheduled:
@@ -103,7 +108,14 @@ def compile_model(im, out_dir: Path, settings: CompilerSettings = CompilerSettin
     intervals = _intervals(graph, settings.arena_align)
     plan = plan_arena(intervals)
     includes = sorted({inc for b in backends for inc in b.c_includes()})
-    emitted = aot.emit(graph, plan.offsets, plan.arena_bytes, offload.emitters(), includes, name)
+    sources = [out_dir / "model.c", out_dir / "kernels.c"]
+    if cpu.definitions:
+        includes.append("cpu_kernels.h")
+        (out_dir / "cpu_kernels.h").write_text(cpu.header())
+        (out_dir / "cpu_kernels.c").write_text(cpu.source())
+        sources.append(out_dir / "cpu_kernels.c")
+    emitted = aot.emit(graph, plan.offsets, plan.arena_bytes, {**offload.emitters(), **cpu.emitters()},
+                       includes, name)
 
     (out_dir / "model.h").write_text(emitted.model_h)
     (out_dir / "model.c").write_text(emitted.model_c)
@@ -131,12 +143,13 @@ def compile_model(im, out_dir: Path, settings: CompilerSettings = CompilerSettin
                    **{k: v for k, v in layer.to_dict().items() if k not in ("step", "kind", "func")}}
                   for i, (s, layer) in enumerate(zip(graph.steps, step_layers))],
         "layers": [vars(layer) for layer in offload.layers],
+        "cpu_kernels": cpu.layers,
     }
     (out_dir / "plan.json").write_text(json.dumps(plan_dict, indent=1, default=str))
     return CompiledModel(
         name=name,
         out_dir=out_dir,
-        sources=[out_dir / "model.c", out_dir / "kernels.c"],
+        sources=sources,
         include_dirs=include_dirs,
         arena_bytes=plan.arena_bytes,
         arena_lower_bound=plan.lower_bound,

@@ -50,9 +50,9 @@ def _anchor_kind(step: Step, kernel_name: str) -> str | None:
         return "conv"
     if step.kind != "kernel":
         return None
-    if "conv2d" in kernel_name:
+    if "conv2d" in kernel_name or kernel_name.startswith(("mlml_cpu_conv_", "mlml_cpu_dw_")):
         return "conv"
-    if "matmul" in kernel_name:
+    if "matmul" in kernel_name or kernel_name.startswith("mlml_cpu_fc_"):
         return "dense"
     return None
 

@@ -1,36 +1,42 @@
-"""Offload pass: canonical conv chains -> extern calls of an accelerator's C driver.
+"""Offload pass: one generic partition of `main` over the active backends' region kinds.
 
-For each `[pad] -> conv2d -> add(bias)` chain in `main` we build a `ConvRegion` (NHWC input,
-OHWI weights, pad_value = the pad's value, input_offset = 0, the folded int32 bias) and ask
-the backends in order; the first that accepts gets the region as
-`call_dps_packed("mlml_offload_<n>", (x, w_ohwi, bias))`, which the AOT emitter prints with
-`backend.emit_call`.  Requantization stays on the CPU.  Every conv/FC layer is recorded.
+The region kinds (relax.dpl patterns and their typed regions) are data in `region_kinds`.
+For each binding of a kind's anchor op (conv2d, matmul) we record one `LayerOffload`,
+match the kind's pattern `anchor -> add(bias)` and, when the frontend's requantize chain
+follows, the `REQUANT` tail too; then we offer the region (and its fused variant) to the
+backends in order.  The first that accepts gets it as
+`call_dps_packed("mlml_offload_<n>", (x, w, bias[, multiplier, shift]))` replacing the bias
+add (int32 out) or the requantization's final cast (int8 out); the AOT emitter prints the
+call with `backend.emit_call`.  A layer nobody takes keeps every backend's reason.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import numpy as np
 from tvm import relax
 from tvm.relax.expr_functor import PyExprMutator, mutator
 
-from mlonmcu_lite.peripheral.backend import AcceleratorBackend, CArgs, ConvRegion, LayerOffload
+from mlonmcu_lite.peripheral.backend import AcceleratorBackend, CArgs, LayerOffload, Region
 
-from .patterns import ConvMatch, constant, match_conv, op_name
+from .patterns import op_name
+from .region_kinds import KINDS, Anchor, RegionKindSpec, bias_of, requant_of
 
 
 @dataclass(frozen=True)
 class OffloadedCall:
     backend: AcceleratorBackend
-    region: ConvRegion
+    region: Region
     pattern: str
 
     def emit(self, inputs: list[str], outputs: list[str]) -> str:
         """C text for the AOT run(); const is cast away so any driver signature compiles."""
-        x, w, b = (_nonconst(e) for e in inputs)
-        text = self.backend.emit_call(self.region, CArgs(input=x, weight=w, bias=b, output=_nonconst(outputs[0])))
+        x, w, b, *rq = (_nonconst(e) for e in inputs)
+        mult, shift = rq if rq else (None, None)
+        args = CArgs(input=x, weight=w, bias=b, output=_nonconst(outputs[0]), multiplier=mult, shift=shift)
+        text = self.backend.emit_call(self.region, args)
         return "\n".join("  " + line for line in text.strip().splitlines())
 
 
@@ -52,117 +58,13 @@ class OffloadResult:
         return {name: call.emit for name, call in self.calls.items()}
 
 
-def _bias(add: relax.Call, conv_var: relax.Var, out_channels: int) -> np.ndarray | None:
-    if op_name(add) != "relax.add":
-        return None
-    a, b = add.args
-    other = b if a.same_as(conv_var) else a if b.same_as(conv_var) else None
-    value = constant(other) if other is not None else None
-    if value is None or value.dtype != np.int32 or value.size != out_channels:
-        return None
-    if value.ndim > 1 and value.shape[-1] != out_channels:
-        return None
-    return value.reshape(out_channels)
-
-
-def _region(name: str, match: ConvMatch) -> ConvRegion:
-    g = match.geometry
-    return ConvRegion(
-        layer=name,
-        input_shape=match.input_shape,
-        weight_shape=tuple(int(d) for d in match.weight_ohwi.shape),
-        output_shape=match.output_shape,
-        strides=g.strides,
-        padding=g.padding,
-        dilation=g.dilation,
-        groups=g.groups,
-        pad_value=g.pad_value,
-        input_offset=0,
-        weight_offset=0,
-    )
-
-
-def _dense_macs(call: relax.Call) -> int:
-    a, b = (tuple(int(d) for d in arg.ty.shape) for arg in call.args)
-    return int(np.prod(a[:-1])) * a[-1] * b[-1]
-
-
 @dataclass(frozen=True)
 class _Decision:
-    add: relax.Call
+    root: relax.Call  # the call replaced: the bias add, or the requant's final astype
     symbol: str
-    match: ConvMatch
-    bias: np.ndarray
-
-
-def _decide(func: relax.Function, backends: list[AcceleratorBackend]):
-    """Walk main's bindings in order: one LayerOffload per conv/FC, offload decisions."""
-    var2val = relax.analysis.get_var2val(func)
-    users = _users(func)
-    layers: list[LayerOffload] = []
-    decisions: list[_Decision] = []
-    calls: dict[str, OffloadedCall] = {}
-    for block in func.body.blocks:
-        for binding in block.bindings:
-            var, value = binding.var, binding.value
-            name = f"layer{len(layers)}"
-            if op_name(value) == "relax.matmul":
-                layers.append(LayerOffload(f"{name}_dense", "dense", _dense_macs(value), eligible_kinds=False,
-                                           reason="fully connected: no accelerator pattern"))
-                continue
-            if op_name(value) != "relax.nn.conv2d":
-                continue
-            name = f"{name}_conv2d"
-            match = match_conv(value, var2val.get)
-            if not isinstance(match, ConvMatch):
-                layers.append(LayerOffload(name, "conv2d", 0, eligible_kinds=True,
-                                           reason=f"unsupported conv: {match}"))
-                continue
-            region = _region(name, match)
-            layer = LayerOffload(name, "conv2d", region.macs, eligible_kinds=True)
-            layers.append(layer)
-            dtypes = (str(match.data.ty.dtype), str(match.weight_ohwi.dtype))
-            if dtypes != ("int8", "int8"):
-                layer.reason = f"{dtypes[0]} x {dtypes[1]} conv: the accelerator contract is int8 x int8"
-                continue
-            uses = users.get(var, [])
-            add = var2val.get(uses[0]) if len(uses) == 1 else None
-            bias = _bias(add, var, region.weight_shape[0]) if add is not None else None
-            if bias is None:
-                layer.reason = "conv is not followed by a single int32 bias add"
-                continue
-            if not backends:
-                layer.reason = "no accelerator configured"
-                continue
-            reasons = []
-            for backend in backends:
-                pattern, reason = backend.accepts(region)
-                if pattern is None:
-                    reasons.append(f"{backend.name}: {reason}")
-                    continue
-                symbol = f"mlml_offload_{len(calls)}"
-                calls[symbol] = OffloadedCall(backend, region, pattern.name)
-                decisions.append(_Decision(add, symbol, match, bias))
-                layer.offloaded_to = backend.name
-                layer.extra = {"pattern": pattern.name, "symbol": symbol}
-                break
-            else:
-                layer.reason = "; ".join(reasons)
-    return layers, decisions, calls
-
-
-@mutator
-class _Offloader(PyExprMutator):
-    """Replace each decided bias add (and with it its conv and pad) by the extern call."""
-
-    def visit_call_(self, call):
-        for decision in self.decisions:
-            if decision.add.same_as(call):
-                match = decision.match
-                args = [self.visit_expr(match.data), relax.const(match.weight_ohwi), relax.const(decision.bias)]
-                out_ty = relax.TensorType(match.output_shape, "int32")
-                return relax.call_dps_packed(relax.ExternFunc(decision.symbol), relax.Tuple(args), out_ty=out_ty)
-        return super().visit_call_(call)
+    data: relax.Expr
+    constants: tuple[np.ndarray, ...]
+    out_ty: relax.TensorType
 
 
 def _users(func: relax.Function) -> dict:
@@ -174,15 +76,125 @@ def _users(func: relax.Function) -> dict:
     return users
 
 
+def _tail_root(acc: relax.Var, users: dict, var2val: dict, limit: int = 16) -> relax.Var | None:
+    """The int8 cast ending the chain that `acc` alone feeds (nothing else reads its
+    intermediates), else None; `requant_of` then checks the chain is a requantization."""
+    seen, frontier, roots = {acc}, [acc], []
+    while frontier:
+        var = frontier.pop()
+        value = var2val.get(var)
+        if var is not acc and op_name(value) == "relax.astype" and str(value.ty.dtype) == "int8":
+            roots.append(var)
+            continue
+        for user in users.get(var, []):
+            if user not in seen:
+                if len(seen) >= limit or user not in var2val:
+                    return None
+                seen.add(user)
+                frontier.append(user)
+        if not users.get(var):
+            return None  # an intermediate leaves the block
+    return roots[0] if len(roots) == 1 else None
+
+
+class _Partition:
+    def __init__(self, func: relax.Function, backends: list[AcceleratorBackend]):
+        self.var2val = relax.analysis.get_var2val(func)
+        self.users = _users(func)
+        self.backends = backends
+        self.kinds = {k for b in backends for k in b.kinds()}
+        self.layers: list[LayerOffload] = []
+        self.decisions: list[_Decision] = []
+        self.calls: dict[str, OffloadedCall] = {}
+
+    def visit(self, var: relax.Var, value) -> None:
+        kind = next((k for k in KINDS if op_name(value) == k.anchor_op), None)
+        if kind is None:
+            return
+        name = f"layer{len(self.layers)}_{kind.name}"
+        eligible = kind.always_eligible or kind.name in self.kinds
+        if not eligible:
+            self.layers.append(LayerOffload(name, kind.name, kind.macs(value), eligible_kinds=False,
+                                            reason=kind.no_backend_reason))
+            return
+        anchor = kind.anchor_info(name, value, self.var2val)
+        if isinstance(anchor, str):
+            self.layers.append(LayerOffload(name, kind.name, kind.macs(value), eligible_kinds=True, reason=anchor))
+            return
+        region = anchor.region
+        layer = LayerOffload(name, kind.name, region.macs, eligible_kinds=True)
+        self.layers.append(layer)
+        layer.reason = self._offer(kind, var, value, anchor, layer)
+
+    def _offer(self, kind: RegionKindSpec, var, value, anchor: Anchor, layer: LayerOffload) -> str | None:
+        if anchor.dtypes != ("int8", "int8"):
+            return f"{anchor.dtypes[0]} x {anchor.dtypes[1]} {kind.name}: the accelerator contract is int8 x int8"
+        uses = self.users.get(var, [])
+        add_var = uses[0] if len(uses) == 1 else None
+        add = self.var2val.get(add_var) if add_var is not None else None
+        region = anchor.region
+        bias = bias_of(kind, add, value, self.var2val, anchor.weight.shape[0]) if add is not None else None
+        if bias is None:
+            return f"{kind.name} is not followed by a single int32 bias add" if kind.name != "conv2d" \
+                else "conv is not followed by a single int32 bias add"
+        if not self.backends:
+            return "no accelerator configured"
+        root_var = _tail_root(add_var, self.users, self.var2val)
+        requant = requant_of(self.var2val[root_var], add_var, self.var2val) if root_var is not None else None
+        fused = _with_requant(region, requant) if requant is not None else None
+        reasons = []
+        for backend in self.backends:
+            pattern, taken, reason = backend.offer(region, fused)
+            if pattern is None:
+                reasons.append(f"{backend.name}: {reason}")
+                continue
+            symbol = f"mlml_offload_{len(self.calls)}"
+            self.calls[symbol] = OffloadedCall(backend, taken, pattern.name)
+            constants: tuple[np.ndarray, ...] = (anchor.weight, bias)
+            root = add
+            if taken.requant is not None:
+                channels = anchor.weight.shape[0]
+                mult, shift = taken.requant.per_channel(channels)
+                constants += (np.asarray(mult, np.int32), np.asarray(shift, np.int32))
+                root = self.var2val[root_var]
+            out_ty = relax.TensorType(region.output_shape, taken.output_dtype)
+            self.decisions.append(_Decision(root, symbol, anchor.data, constants, out_ty))
+            layer.offloaded_to = backend.name
+            layer.extra = {"pattern": pattern.name, "symbol": symbol,
+                           **({"fused_requant": True} if taken.requant is not None else {})}
+            return None
+        return "; ".join(reasons)
+
+
+def _with_requant(region: Region, requant) -> Region:
+    return replace(region, requant=requant)
+
+
+@mutator
+class _Offloader(PyExprMutator):
+    """Replace each decided root (and with it its chain) by the extern call."""
+
+    def visit_call_(self, call):
+        for decision in self.decisions:
+            if decision.root.same_as(call):
+                args = [self.visit_expr(decision.data), *(relax.const(c) for c in decision.constants)]
+                return relax.call_dps_packed(relax.ExternFunc(decision.symbol), relax.Tuple(args),
+                                             out_ty=decision.out_ty)
+        return super().visit_call_(call)
+
+
 def offload_regions(mod, backends: list[AcceleratorBackend]) -> OffloadResult:
     """Rewrite `main`; returns the new module, the per-layer decisions and the extern calls."""
     func = mod["main"]
-    layers, decisions, calls = _decide(func, backends)
-    if not decisions:
-        return OffloadResult(mod, layers, {})
+    part = _Partition(func, list(backends))
+    for block in func.body.blocks:
+        for binding in block.bindings:
+            part.visit(binding.var, binding.value)
+    if not part.decisions:
+        return OffloadResult(mod, part.layers, {})
     offloader = _Offloader(mod)
-    offloader.decisions = decisions
+    offloader.decisions = part.decisions
     new_func = offloader.visit_expr(func)
     offloader.builder_.update_func(mod.get_global_var("main"), new_func)
     new_mod = relax.transform.DeadCodeElimination()(offloader.builder_.get())
-    return OffloadResult(new_mod, layers, calls)
+    return OffloadResult(new_mod, part.layers, part.calls)

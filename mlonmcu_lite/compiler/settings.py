@@ -16,8 +16,9 @@ class CompilerSettings:
     unroll: int = 4  # unroll factor of the innermost (sum) reduction loop; 1 = off
     block_channels: int = 4  # output channels accumulated together in registers; 1 = off
     narrow_constants: bool = True  # int64 constants that fit are stored as int32
+    cpu_kernels: bool = True  # conv/FC/requant chains -> register-blocked C micro-kernels
     arena_align: int = 8  # byte alignment of every arena buffer
-    schema: int = 4  # bumped when the generated code changes for the same settings
+    schema: int = 5  # bumped when the generated code changes for the same settings
 
     def __post_init__(self) -> None:
         for name in ("unroll", "block_channels"):

@@ -2,7 +2,8 @@
 
 TVM 0.27 refuses every quantized op outside its `_SUPPORTED_QUANTIZED_OPS` (its data-movement
 converters would be right: TFLite's int8 kernels of these ops copy bytes and never rescale),
-turns an int8 CONCATENATION into float, breaks on EXPAND_DIMS, emits TVM's own coordinate rounding for
+turns an int8 CONCATENATION into float, breaks on EXPAND_DIMS, gives SPLIT/SPLIT_V/UNPACK
+tuple-valued results (one strided_slice per output here, so the compiler plans tensors only), emits TVM's own coordinate rounding for
 RESIZE_NEAREST_NEIGHBOR, and multiplies an N-D FULLY_CONNECTED input with a 2-D weight as is.  `Converter` is passed to `from_tflite` as its
 `op_converter`; everything else is TVM's.
 
@@ -19,6 +20,7 @@ import tvm
 from tvm import relax
 from tvm.relax.frontend.tflite.tflite_frontend import OperatorConverter, get_tensor_name
 
+from .elementwise import lookup
 from .svdf import SVDFParams, integer_svdf
 
 # int8 kernels that move bytes (same quantization in and out, checked in `support`).
@@ -42,11 +44,36 @@ def nearest_indices(in_size: int, out_size: int, align_corners: bool, half_pixel
     return np.maximum(idx, 0).astype(np.int32)
 
 
-def _scale_zp(tensor) -> tuple[float, int]:
+def _file_scale_zp(tensor) -> tuple[float, int]:
     """Per-tensor (scale, zero point) straight from the flatbuffer (float32 scale)."""
     q = tensor.tensor.Quantization()
     zps = q.ZeroPointAsNumpy()
     return float(q.ScaleAsNumpy()[0]), int(zps[0]) if isinstance(zps, np.ndarray) and zps.size else 0
+
+
+def _round_half_away(v: np.ndarray) -> np.ndarray:
+    """std::round of float32 values, exactly (v − trunc(v) is exact in float32)."""
+    whole = np.trunc(v)
+    return whole + np.sign(v) * (np.abs(v - whole) >= np.float32(0.5))
+
+
+def concat_rescale_table(in_scale: float, in_zp: int, out_scale: float, out_zp: int) -> np.ndarray:
+    """reference_ops::ConcatenationWithScaling (uint8) for every input value, in float32 as there.
+
+    Zero points are those of the int8-normalized tensors (uint8 − 128); the table is indexed by
+    the int8 value + 128 and holds int8 values.
+    """
+    f32 = np.float32
+    scale = f32(in_scale) * (f32(1.0) / f32(out_scale))
+    bias = f32(-(in_zp + 128)) * scale
+    u = np.arange(256, dtype=f32)
+    value = _round_half_away(u * scale + bias).astype(np.int64) + (out_zp + 128)
+    return (np.clip(value, 0, 255) - 128).astype(np.int8)
+
+
+def _scale_zp(t) -> tuple[float, int]:
+    q = t.qnn_params
+    return float(q["scale"].value.numpy().reshape(-1)[0]), int(q["zero_point"].value.numpy().reshape(-1)[0])
 
 
 class Converter(OperatorConverter):
@@ -55,18 +82,63 @@ class Converter(OperatorConverter):
     _SUPPORTED_QUANTIZED_OPS = OperatorConverter._SUPPORTED_QUANTIZED_OPS | MOVEMENT_OPS | {"PRELU", "SVDF"}
 
     def convert_concatenation(self, op):
-        """Inputs quantized like the output (TFLite's int8 kernel requires it): a plain int8 concat.
+        """A plain integer concat (TVM would dequantize to float, concatenate, quantize again).
 
-        TVM would dequantize to float, concatenate and quantize again.
+        An input quantized unlike the output (legal only for uint8, normalized to int8 before
+        import) goes through ConcatenationWithScaling's float formula, tabulated per input.
         """
         from tflite.ConcatenationOptions import ConcatenationOptions
 
         inputs, (output,) = self.get_input_tensors(op), self.get_output_tensors(op)
-        if output.qnn_params is None or not all(self.has_same_qnn_params(t, output) for t in inputs):
+        if output.qnn_params is None:
             return super().convert_concatenation(op)
         options = ConcatenationOptions()
         options.Init(op.BuiltinOptions().Bytes, op.BuiltinOptions().Pos)
-        return relax.op.concat([self.get_tensor_expr(t) for t in inputs], axis=int(options.Axis()))
+        out_scale, out_zp = _scale_zp(output)
+        parts = []
+        for t in inputs:
+            expr = self.get_tensor_expr(t)
+            if not self.has_same_qnn_params(t, output):
+                expr = lookup(expr, concat_rescale_table(*_scale_zp(t), out_scale, out_zp))
+            parts.append(expr)
+        return relax.op.concat(parts, axis=int(options.Axis()))
+
+    def _slices(self, x, axis: int, sizes: list[int]) -> list:
+        """One strided_slice per part: no tuple-valued kernel (the compiler plans tensors only)."""
+        begins = np.cumsum([0, *sizes[:-1]])
+        return [self.bb.normalize(relax.op.strided_slice(x, axes=[axis], begin=[int(b)], end=[int(b + n)]))
+                for b, n in zip(begins, sizes)]
+
+    def _axis_and_size(self, x_tensor, axis_tensor) -> tuple[int, int]:
+        shape = [int(d) for d in self.get_tensor_shape(x_tensor)]
+        axis = int(np.asarray(self.get_tensor_value(axis_tensor)).reshape(-1)[0]) % len(shape)
+        return axis, shape[axis]
+
+    def convert_split(self, op):
+        axis_tensor, x_tensor = self.get_input_tensors(op)
+        axis, size = self._axis_and_size(x_tensor, axis_tensor)
+        parts = len(self.get_output_tensors(op))
+        return relax.Tuple(self._slices(self.get_tensor_expr(x_tensor), axis, [size // parts] * parts))
+
+    def convert_split_v(self, op):
+        x_tensor, sizes_tensor, axis_tensor = self.get_input_tensors(op)
+        if self.has_expr(sizes_tensor.tensor_idx):  # sizes computed at run time: TVM's way
+            return super().convert_split_v(op)
+        axis, size = self._axis_and_size(x_tensor, axis_tensor)
+        sizes = [int(v) for v in self.get_tensor_value(sizes_tensor)]
+        sizes = [size - (sum(sizes) + 1) if v == -1 else v for v in sizes]  # one -1: the rest
+        return relax.Tuple(self._slices(self.get_tensor_expr(x_tensor), axis, sizes))
+
+    def convert_unpack(self, op):
+        from tflite.UnpackOptions import UnpackOptions
+
+        (x_tensor,) = self.get_input_tensors(op)
+        options = UnpackOptions()
+        options.Init(op.BuiltinOptions().Bytes, op.BuiltinOptions().Pos)
+        rank = len(self.get_tensor_shape(x_tensor))
+        axis = int(options.Axis()) % rank
+        parts = self._slices(self.get_tensor_expr(x_tensor), axis, [1] * int(options.Num()))
+        return relax.Tuple([relax.op.squeeze(p, axis=[axis]) for p in parts])
 
     def convert_expand_dims(self, op):
         """TVM 0.27 calls relax's expand_dims with a stray third argument."""
@@ -136,8 +208,8 @@ class Converter(OperatorConverter):
         params = SVDFParams(
             weights_feature=weights_feature, weights_time=self.get_tensor_value(wt),
             bias=self.get_tensor_value(bias) if bias.tensor_idx != -1 else np.zeros(units, np.int32),
-            rank=options.Rank(), input_scale=_scale_zp(x)[0], input_zero_point=_scale_zp(x)[1],
-            feature_scale=_scale_zp(wf)[0], time_scale=_scale_zp(wt)[0], state_scale=_scale_zp(state)[0],
-            output_scale=_scale_zp(out)[0], output_zero_point=_scale_zp(out)[1])
+            rank=options.Rank(), input_scale=_file_scale_zp(x)[0], input_zero_point=_file_scale_zp(x)[1],
+            feature_scale=_file_scale_zp(wf)[0], time_scale=_file_scale_zp(wt)[0], state_scale=_file_scale_zp(state)[0],
+            output_scale=_file_scale_zp(out)[0], output_zero_point=_file_scale_zp(out)[1])
         batch = int(self.get_tensor_shape(x)[0])
         return integer_svdf(self.get_expr(x.tensor_idx), batch, params)

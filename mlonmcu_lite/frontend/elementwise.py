@@ -5,7 +5,7 @@
 * RELU / RELU6 (activations.cc, ReluX) requantize: out_zp + M·(x − in_zp) with
   M = s_in/s_out (a float32 quotient), double rounding, clamped to the activation's range
   (zp + round(0/s), zp + round(6/s) as CalculateActivationRangeQuantized).  An int8 input has
-  256 values, so the whole op is a compile-time table: one load per element.
+  256 values, so the whole op is a compile-time table: one load per element (int16: arithmetic).
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from tvm.relax import op as R
 from tvm.relax.dpl import is_op, wildcard
 
 from .errors import FrontendError
-from .fixedpoint import activation_range, multiply_by_quantized_multiplier, quantize_multiplier
+from .fixedpoint import Multipliers, activation_range, multiply_by_quantized_multiplier, quantize_multiplier
 from .patterns import Rewrite, clip_bounds, dequantize, quantize
-from .requant import const
+from .requant import Rounding, const, rescale, to_dtype
 
 
 def _binary(name: str, emit) -> Rewrite:
@@ -56,7 +56,15 @@ def _build_relu(root: relax.Expr, m: dict) -> relax.Expr:
         if clip_bounds(m[_clip]) != (0, 6):
             raise FrontendError(f"a standalone clip {clip_bounds(m[_clip])} (only RELU6's 0..6)")
         act = "RELU6"
-    return lookup(m[_x.data], relu_table(*_x.scale_zp(m), *_act_out.scale_zp(m), act))
+    (x_scale, x_zp), (out_scale, out_zp) = _x.scale_zp(m), _act_out.scale_zp(m)
+    dtype = _act_out.dtype(m)
+    if dtype == "int8":
+        return lookup(m[_x.data], relu_table(x_scale, x_zp, out_scale, out_zp, act))
+    # int16: the same ReluX arithmetic per element (a table would have 65536 entries)
+    mult = Multipliers.of([float(np.float32(x_scale) / np.float32(out_scale))])
+    centred = R.subtract(R.astype(m[_x.data], "int64"), const(x_zp, "int64"))
+    lo, hi = activation_range(act, out_scale, out_zp, dtype)
+    return to_dtype(rescale(centred, mult, Rounding.DOUBLE), out_zp, lo, hi, dtype)
 
 
 REWRITES: list[Rewrite] = [_binary("maximum", R.maximum), _binary("minimum", R.minimum),

@@ -44,7 +44,7 @@ class Normalized:
     uint8_tensors: frozenset[int]  # tensor indices that were uint8 (now int8, shifted by −128)
     uint8_inputs: tuple[bool, ...]  # per subgraph input: was uint8
     uint8_outputs: tuple[bool, ...]
-    uint8_ops: frozenset[int]  # operator indices whose first input was uint8 (legacy kernels)
+    uint8_ops: frozenset[int]  # operators whose first input or output was uint8 (legacy kernels)
     compute_ops: frozenset[int]  # operator indices other than QUANTIZE / DEQUANTIZE
 
     @property
@@ -114,8 +114,9 @@ def normalize(raw: bytes) -> Normalized:
     model = S.ModelT.InitFromPackedBuf(raw, 0)
     sub = model.subgraphs[0]
     was_uint8 = [t.type == _UINT8 for t in sub.tensors]
+    # the data operand is not always the first (SPLIT: axis, data), the output always is
     uint8_ops = frozenset(k for k, op in enumerate(sub.operators or [])
-                          if len(op.inputs) and op.inputs[0] >= 0 and was_uint8[op.inputs[0]])
+                          if any(was_uint8[i] for i in (*op.inputs[:1], *op.outputs[:1]) if i >= 0))
     compute_ops = frozenset(k for k, op in enumerate(sub.operators or [])
                             if _builtin(model, op.opcodeIndex) not in _BOUNDARY_OPS)
     for t in sub.tensors:

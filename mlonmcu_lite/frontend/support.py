@@ -56,12 +56,13 @@ def _transpose_conv(op: OpInfo, info: TFLiteInfo) -> str | None:
 
 
 def _same_quantization(op: OpInfo, info: TFLiteInfo) -> str | None:
-    """TFLite's int8 CONCATENATION copies bytes: it requires one quantization and no activation."""
+    """TFLite's int8/int16 CONCATENATION copies bytes: it requires one quantization (only the
+    uint8 kernel rescales) and, for every type, no fused activation."""
     out = info.tensors[op.outputs[0]]
     for i in op.inputs:
         t = info.tensors[i]
-        if (t.scales, t.zero_points) != (out.scales, out.zero_points):
-            return f"input {t.name!r} quantized unlike the output (TFLite's int8 kernel requires equal)"
+        if (t.scales, t.zero_points) != (out.scales, out.zero_points) and out.dtype != "uint8":
+            return f"input {t.name!r} quantized unlike the output (TFLite's {out.dtype} kernel requires equal)"
     act = op.options.get("fusedActivationFunction", "NONE")
     return None if act == "NONE" else f"fused activation {act}"
 

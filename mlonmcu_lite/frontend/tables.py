@@ -20,7 +20,8 @@ import ctypes.util
 
 import numpy as np
 
-from .fixedpoint import f32, quantize_multiplier, round_half_away, rounding_divide_by_pot, srdhm, trunc_div
+from .fixedpoint import (f32, multiply_by_quantized_multiplier, quantize_multiplier, round_half_away,
+                         rounding_divide_by_pot, srdhm, trunc_div)
 
 INT8_INPUTS = np.arange(-128, 128)
 
@@ -55,12 +56,6 @@ def logistic_table(in_scale: float, in_zp: int, out_scale: float, out_zp: int) -
 
 def tanh_table(in_scale: float, in_zp: int, out_scale: float, out_zp: int) -> np.ndarray:
     return lut_populate(lambda x: np.float32(_libm.tanhf(float(x))), in_scale, in_zp, out_scale, out_zp)
-
-
-def multiply_by_quantized_multiplier(x: int, multiplier: int, shift: int) -> int:
-    """MultiplyByQuantizedMultiplier (double rounding) on Python ints."""
-    left, right = max(shift, 0), max(-shift, 0)
-    return rounding_divide_by_pot(srdhm(x * (1 << left), multiplier), right)
 
 
 def leaky_relu_table(in_scale: float, in_zp: int, out_scale: float, out_zp: int, alpha: float) -> np.ndarray:

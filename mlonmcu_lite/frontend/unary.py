@@ -17,6 +17,7 @@ from tvm import relax
 from tvm.relax import op as R
 from tvm.relax.dpl import is_const, is_op, wildcard
 
+from .elementwise import lookup
 from .errors import FrontendError
 from .patterns import QDQ, Rewrite, dequantize, quantize
 from .requant import const
@@ -24,12 +25,6 @@ from .tables import (SIGMOID_KNOTS_UINT16, hard_swish_table, int16_sigmoid_param
                      tanh_table)
 
 Table = Callable[[float, int, float, int], np.ndarray]
-
-
-def lookup(x: relax.Expr, table: np.ndarray) -> relax.Expr:
-    """table[x + 128] for an int8 tensor x and a 256-entry int8 table."""
-    index = R.add(R.astype(x, "int32"), const(128, "int32"))
-    return R.take(relax.const(np.asarray(table, np.int8), "int8"), index, axis=0)
 
 
 def _table_rewrite(name: str, x: QDQ, out: QDQ, table: Callable[[dict], Table]) -> Rewrite:

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from mlonmcu_lite.abi import IOBuffer
+from mlonmcu_lite.firmware.toolchain import RUNTIME_GCC
 from mlonmcu_lite.workspace import Workspace, cached_code_hash, hash_files
 
 MANIFEST = "manifest.json"
@@ -77,14 +78,20 @@ class FirmwareArtifacts:
         return cls(**data)
 
 
+# name in the key -> the tool whose `--version` first line enters every cache key
+TOOLS = {"clang": "clang-14", "lld": "ld.lld-14", "runtime": RUNTIME_GCC}
+
+
 @lru_cache(maxsize=1)
 def tool_versions() -> dict[str, str]:
+    """Versions of the tools that shape a firmware (the compiler, linker and libgcc's GCC)."""
     versions = {"mlonmcu-lite": _dist_version("mlonmcu-lite"), "apache-tvm": _dist_version("apache-tvm")}
-    try:
-        out = subprocess.run(["clang-14", "--version"], capture_output=True, text=True, timeout=30)
-        versions["clang"] = out.stdout.splitlines()[0] if out.stdout else "unknown"
-    except (OSError, subprocess.TimeoutExpired):
-        versions["clang"] = "missing"
+    for name, tool in TOOLS.items():
+        try:
+            out = subprocess.run([tool, "--version"], capture_output=True, text=True, timeout=30)
+            versions[name] = out.stdout.splitlines()[0] if out.stdout else "unknown"
+        except (OSError, subprocess.TimeoutExpired):
+            versions[name] = "missing"
     return versions
 
 

@@ -3,13 +3,23 @@
 pebble's process pool kills a worker that exceeds its timeout (the thread
 pools and futures of the standard library cannot), and reports a worker that
 died (e.g. a native crash) as an error instead of hanging.
+
+Interruption: workers ignore SIGINT (a terminal's Ctrl-C reaches the whole process group)
+and die with the session (`PR_SET_PDEATHSIG`, so `kill -9` of `bench` leaves none behind).
+The first Ctrl-C stops scheduling and cancels the running workers; the runs that finished
+keep their results, the others become failing rows "Interrupted ... @ <stage>", and
+`RunsInterrupted` carries all rows to the caller (which writes the partial report).  A
+second Ctrl-C exits at once with status 130.
 """
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
+import signal
 import sys
+import threading
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import replace
 from typing import Callable
@@ -26,21 +36,73 @@ def default_jobs() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
+INTERRUPTED_EXIT = 130  # 128 + SIGINT, the shell's convention
+
+
+class RunsInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a session; `results` holds one row per run (interrupted ones failing)."""
+
+    def __init__(self, results: list[RunResult]) -> None:
+        super().__init__("interrupted")
+        self.results = results
+
+
+def _worker_init(parent: int) -> None:
+    """In each worker: leave Ctrl-C to the session, and die with it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the session's own cleanup still stops workers
+        pass
+    if os.getppid() != parent:  # the session died before prctl took effect
+        os._exit(1)
+
+
+def _exit_now(signum, frame) -> None:  # noqa: ARG001 - signal handler signature
+    os._exit(INTERRUPTED_EXIT)  # workers follow via PDEATHSIG
+
+
 def run_many(specs: list[RunSpec], jobs: int | None = None, progress: bool = True,
              worker: Callable[[RunSpec], RunResult] = execute_run) -> list[RunResult]:
-    """Run every spec; one result per spec, in the order given, whatever fails."""
+    """Run every spec; one result per spec, in the order given, whatever fails.
+    Raises `RunsInterrupted` (with every row) on Ctrl-C."""
     jobs = max(1, min(jobs or default_jobs(), len(specs) or 1))
     rows: list[RunResult | None] = [None] * len(specs)
     bar = tqdm(total=len(specs), desc="runs", unit="run", file=sys.stderr, disable=not progress)
     context = multiprocessing.get_context("spawn")
-    with ProcessPool(max_workers=jobs, context=context) as pool:
-        futures = [pool.schedule(worker, args=(spec,), timeout=spec.settings.run_timeout_s) for spec in specs]
-        for index, (spec, future) in enumerate(zip(specs, futures)):
-            rows[index] = _collect(spec, future)
-            bar.set_postfix_str(f"{spec.run_id}: {'FAIL' if rows[index].failing else 'ok'}")
-            bar.update(1)
+    futures: list = []
+    with ProcessPool(max_workers=jobs, context=context, initializer=_worker_init,
+                     initargs=(os.getpid(),)) as pool:
+        try:
+            for spec in specs:
+                futures.append(pool.schedule(worker, args=(spec,), timeout=spec.settings.run_timeout_s))
+            for index, (spec, future) in enumerate(zip(specs, futures)):
+                rows[index] = _collect(spec, future)
+                bar.set_postfix_str(f"{spec.run_id}: {'FAIL' if rows[index].failing else 'ok'}")
+                bar.update(1)
+        except KeyboardInterrupt:
+            if threading.current_thread() is threading.main_thread():
+                signal.signal(signal.SIGINT, _exit_now)  # a second Ctrl-C: out at once
+            for future in futures:
+                if not future.done():
+                    future.cancel()
+            pool.stop()
+            bar.close()
+            raise RunsInterrupted(_interrupted_rows(specs, futures, rows)) from None
     bar.close()
     return [row for row in rows if row is not None]
+
+
+def _interrupted_rows(specs: list[RunSpec], futures: list, rows: list[RunResult | None]) -> list[RunResult]:
+    """Finished runs keep their results; the others are marked interrupted at their stage."""
+    out = []
+    for index, spec in enumerate(specs):
+        future = futures[index] if index < len(futures) else None
+        if rows[index] is None and future is not None and future.done() and not future.cancelled():
+            rows[index] = _collect(spec, future)
+        out.append(rows[index] or failed_result(
+            spec, f"Interrupted: stopped by Ctrl-C @ {last_stage(run_directory(spec))}"))
+    return out
 
 
 def _collect(spec: RunSpec, future) -> RunResult:

@@ -73,7 +73,7 @@ def execute_run(spec: RunSpec) -> RunResult:
         if isinstance(exc, MlmlError):
             exc.at(stage.name, spec.run_id)
         result.failing = True
-        result.reason = f"{type(exc).__name__}: {_first_line(exc)} @ {stage.name}"
+        result.reason = f"{type(exc).__name__}: {_named(_first_line(exc), spec)} @ {stage.name}"
         (run_dir / "error.txt").write_text(traceback.format_exc())
     (run_dir / "result.json").write_text(json.dumps(dataclasses.asdict(result), indent=1, default=str))
     return result
@@ -97,6 +97,11 @@ def base_result(spec: RunSpec) -> RunResult:
         settings=json.dumps({"peripherals": [p.label for p in spec.peripherals], **spec.settings.model_dump()},
                             sort_keys=True),
     )
+
+
+def _named(message: str, spec: RunSpec) -> str:
+    """The message, naming the model when it does not already (e.g. a compiler's output)."""
+    return message if spec.model_name in message or spec.run_id in message else f"{message} [model {spec.model_name}]"
 
 
 def _first_line(exc: BaseException) -> str:

@@ -85,6 +85,7 @@ class SessionResult:
     files: dict[str, Path]
     table: str     # the console study table
     report_error: str | None = None  # why the report files could not be written
+    interrupted: bool = False  # Ctrl-C: runs after it are marked "Interrupted"
 
     @property
     def failing(self) -> list:
@@ -152,14 +153,19 @@ def expand(request: SessionRequest, session: str, out_dir: Path) -> list[RunSpec
 
 def run_session(request: SessionRequest, jobs: int | None = None, progress: bool = True) -> SessionResult:
     """Run every run of `request` (failing runs keep their rows) and write the report."""
-    from mlonmcu_lite.harness.pool import run_many
+    from mlonmcu_lite.harness.pool import RunsInterrupted, run_many
     from mlonmcu_lite.harness.results import ReportNotWritten, report_session
 
     out_dir = request.session_dir()
-    results = run_many(expand(request, out_dir.name, out_dir), jobs=jobs, progress=progress)
+    interrupted = False
+    try:
+        results = run_many(expand(request, out_dir.name, out_dir), jobs=jobs, progress=progress)
+    except RunsInterrupted as stop:  # write what finished; the interrupted runs are marked
+        results, interrupted = stop.results, True
     try:
         frame, files, table = report_session(results, out_dir, sweep=request.sweep)
     except ReportNotWritten as exc:
         return SessionResult(out_dir=out_dir, results=results, frame=exc.frame, files={}, table=exc.table,
-                             report_error=str(exc))
-    return SessionResult(out_dir=out_dir, results=results, frame=frame, files=files, table=table)
+                             report_error=str(exc), interrupted=interrupted)
+    return SessionResult(out_dir=out_dir, results=results, frame=frame, files=files, table=table,
+                         interrupted=interrupted)

@@ -217,6 +217,27 @@ class AcceleratorDevice(RegisterFileDevice):
             self.fail(f"writing {len(data)} bytes at {addr_reg}={address:#x} failed: {exc}",
                       "ERR_ADDRESS")
 
+    def result_of(self, out: np.ndarray) -> np.ndarray:
+        """What the device writes for the int32 result `out` [..., C]: `out` itself, or, when
+        the spec has the fused requantization registers and REQUANT.ENABLE is set, its int8
+        requantization (peripheral.requant) with the multipliers/shifts from memory."""
+        if "REQUANT" not in self.regs or not self.field("REQUANT.ENABLE"):
+            return np.asarray(out).astype("<i4")
+        from .requant import requant_binding, requantize
+        rq = requant_binding(self.spec).decode(lambda reg: self.regs[reg])
+        if rq.rq_lo > rq.rq_hi:
+            self.fail(f"requantization clamp [{rq.rq_lo}, {rq.rq_hi}] is empty")
+        channels = out.shape[-1]
+        mult = self.load("MULT_ADDR", channels, "<i4")
+        shift = self.load("SHIFT_ADDR", channels, "<i4")
+        return requantize(out, mult, shift, rq)
+
+    def store_result(self, addr_reg: str, out: np.ndarray) -> bool:
+        """Store `result_of(out)`; True if it was requantized."""
+        result = self.result_of(out)
+        self.store(addr_reg, result)
+        return result.dtype == np.int8
+
     # -- per-run metrics ----------------------------------------------------------
     def report(self) -> dict:
         if self.bus is not None:

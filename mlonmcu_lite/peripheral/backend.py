@@ -1,10 +1,12 @@
 """Accelerator backend API: where the compiler meets a peripheral.
 
 Modelled on TVM's UMA backend class: one subclass per peripheral registers, in
-its constructor, the patterns it can take (with a capability check), and the
-codegen hooks that turn a matched region into a call of its C driver.  The
-compiler knows nothing about any particular peripheral; it only walks
-`patterns()` and calls `emit_call`.
+its constructor, the patterns it can take (a region kind, whether it also takes the
+requantization that follows, and a capability check), and the codegen hooks that turn
+a matched region into a call of its C driver.  The region kinds themselves (their
+relax.dpl patterns and how a match becomes a typed region) are a table in
+`mlonmcu_lite.compiler.region_kinds`; the compiler runs one generic partition step
+over them and knows nothing about any particular peripheral.
 """
 
 from __future__ import annotations
@@ -13,7 +15,42 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Literal
 
-RegionKind = Literal["conv2d"]
+RegionKind = Literal["conv2d", "dense"]
+Rounding = Literal["double", "single"]
+
+
+@dataclass(frozen=True)
+class Requant:
+    """TFLite's output rescale fused into a region: int32 accumulator -> int8.
+
+    Per channel c (a 1-element tuple is per-tensor): `double` is MultiplyByQuantizedMultiplier
+    with gemmlowp's two roundings (CONV_2D, DEPTHWISE_CONV_2D); `single` is
+    `(x*M + 2^(30-s)) >> (31-s)` (ai-edge-litert 2.3's FULLY_CONNECTED).  Then `+ zero_point`,
+    clamp to [lo, hi] (the fused activation), int8.  `shift` > 0 shifts left.
+    """
+
+    multiplier: tuple[int, ...]  # each in [0, 2^31)
+    shift: tuple[int, ...]
+    zero_point: int
+    lo: int
+    hi: int
+    rounding: Rounding = "double"
+
+    def per_channel(self, channels: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """(multipliers, shifts), each `channels` long."""
+        def widen(values: tuple[int, ...]) -> tuple[int, ...]:
+            return values * channels if len(values) == 1 else values
+        return widen(self.multiplier), widen(self.shift)
+
+
+@dataclass(frozen=True)
+class Operand:
+    """One tensor of a region: what the driver receives a pointer to."""
+
+    name: str
+    shape: tuple[int, ...]
+    dtype: str
+    layout: str
 
 
 @dataclass(frozen=True)
@@ -38,12 +75,56 @@ class ConvRegion:
     input_offset: int = 0
     weight_offset: int = 0
     kind: RegionKind = "conv2d"
+    requant: Requant | None = None  # set when the region includes the requantization
 
     @property
     def macs(self) -> int:
         n, oh, ow, oc = self.output_shape
         _, kh, kw, icg = self.weight_shape
         return n * oh * ow * oc * kh * kw * icg
+
+    @property
+    def output_dtype(self) -> str:
+        return "int8" if self.requant is not None else "int32"
+
+    def operands(self) -> tuple[Operand, ...]:
+        return (Operand("input", self.input_shape, "int8", "NHWC"),
+                Operand("weight", self.weight_shape, "int8", "OHWI"),
+                Operand("bias", (self.weight_shape[0],), "int32", "O"),
+                Operand("output", self.output_shape, self.output_dtype, "NHWC"))
+
+
+@dataclass(frozen=True)
+class DenseRegion:
+    """An integer fully connected (+bias) region: out[m, n] = bias[n] + sum_k
+    (x[m, k] + input_offset) * (w[n, k] + weight_offset); weights [N][K] (TFLite's layout),
+    output int32 [M][N], or int8 with `requant`."""
+
+    layer: str
+    input_shape: tuple[int, int]  # M, K
+    weight_shape: tuple[int, int]  # N, K
+    output_shape: tuple[int, int]  # M, N
+    input_offset: int = 0
+    weight_offset: int = 0
+    kind: RegionKind = "dense"
+    requant: Requant | None = None
+
+    @property
+    def macs(self) -> int:
+        return self.input_shape[0] * self.weight_shape[0] * self.weight_shape[1]
+
+    @property
+    def output_dtype(self) -> str:
+        return "int8" if self.requant is not None else "int32"
+
+    def operands(self) -> tuple[Operand, ...]:
+        return (Operand("input", self.input_shape, "int8", "MK"),
+                Operand("weight", self.weight_shape, "int8", "NK"),
+                Operand("bias", (self.weight_shape[0],), "int32", "N"),
+                Operand("output", self.output_shape, self.output_dtype, "MN"))
+
+
+Region = ConvRegion | DenseRegion
 
 
 @dataclass(frozen=True)
@@ -54,6 +135,8 @@ class CArgs:
     weight: str
     bias: str
     output: str
+    multiplier: str | None = None  # int32[C], with a fused requantization
+    shift: str | None = None  # int32[C]
 
 
 @dataclass(frozen=True)
@@ -61,12 +144,16 @@ class OffloadPattern:
     """A named pattern: the region kind it matches and a capability check.
 
     `check(region)` returns None to accept, or a short reason why not
-    (reported per layer, e.g. "groups=8 unsupported").
+    (reported per layer, e.g. "groups=8 unsupported").  With `requant`, the compiler
+    offers the region together with the requantization that follows it (when the
+    frontend's requantize chain is there), so `region.requant` is set and the device
+    writes int8; a region without that chain is offered as plain int32.
     """
 
     name: str
     kind: RegionKind
-    check: Callable[[ConvRegion], str | None]
+    check: Callable[[Region], str | None]
+    requant: bool = False
 
 
 class AcceleratorBackend:
@@ -84,16 +171,34 @@ class AcceleratorBackend:
     def patterns(self) -> list[OffloadPattern]:
         return list(self._patterns)
 
-    def accepts(self, region: ConvRegion) -> tuple[OffloadPattern | None, str | None]:
-        """First pattern of the region's kind that accepts it, else the last reason."""
+    def kinds(self) -> set[str]:
+        return {p.kind for p in self._patterns}
+
+    def accepts(self, region: Region) -> tuple[OffloadPattern | None, str | None]:
+        """First pattern of the region's kind that accepts it, else the last reason.
+        A region with `requant` set only goes to a pattern declaring `requant`."""
         reason: str | None = f"no {region.kind} pattern"
         for pattern in self._patterns:
-            if pattern.kind != region.kind:
+            if pattern.kind != region.kind or (region.requant is not None and not pattern.requant):
                 continue
             reason = pattern.check(region)
             if reason is None:
                 return pattern, None
         return None, reason
+
+    def offer(self, region: Region, fused: Region | None = None) -> tuple[OffloadPattern | None, Region, str | None]:
+        """The compiler's question: the first pattern that takes `region` (or, for a
+        pattern declaring `requant`, `fused`: the same region with its requantization),
+        the region it took, else the last reason."""
+        reason: str | None = f"no {region.kind} pattern"
+        for pattern in self._patterns:
+            if pattern.kind != region.kind:
+                continue
+            candidate = fused if pattern.requant and fused is not None else region
+            reason = pattern.check(candidate)
+            if reason is None:
+                return pattern, candidate, None
+        return None, region, reason
 
     # -- codegen hooks (UMA: codegen / tir_to_c) -------------------------------
     def c_includes(self) -> list[str]:
@@ -108,7 +213,7 @@ class AcceleratorBackend:
         """Include directories for the driver (generated register headers go in build_dir)."""
         return []
 
-    def emit_call(self, region: ConvRegion, args: CArgs) -> str:
+    def emit_call(self, region: Region, args: CArgs) -> str:
         """C statement(s) that run `region` on the device."""
         raise NotImplementedError
 

@@ -9,6 +9,7 @@ its register file (`ConvBinding.decode`), from the same declaration.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Callable
 
@@ -69,19 +70,21 @@ class ConvCapabilities(BaseModel):
 
 
 @dataclass(frozen=True)
-class ConvBinding:
-    """`ConvJob` parameter -> `"REG.FIELD"` of `spec`.  Validated on construction:
-    every job parameter is bound exactly once to an existing field."""
+class JobBinding:
+    """Job parameter (a field of the dataclass `job`, `ConvJob` by default) -> `"REG.FIELD"`
+    of `spec`.  Validated on construction: every job parameter is bound exactly once to an
+    existing field."""
 
     spec: PeripheralSpec
     fields: dict[str, str]
+    job: type = ConvJob
 
     def __post_init__(self) -> None:
-        names = set(ConvJob.names())
+        names = {f.name for f in dataclasses.fields(self.job)}
         missing, extra = names - set(self.fields), set(self.fields) - names
         if missing or extra:
             raise PeripheralConfigError(
-                f"{self.spec.name}: conv binding missing {sorted(missing)}, unknown {sorted(extra)}")
+                f"{self.spec.name}: {self.job.__name__} binding missing {sorted(missing)}, unknown {sorted(extra)}")
         for path in self.fields.values():
             self.spec.field(path)  # raises if absent
 
@@ -99,7 +102,7 @@ class ConvBinding:
         for name, path in self.fields.items():
             reg, fld = self.spec.field(path)
             values[name] = fld.extract(read_register(reg.name))
-        return ConvJob(**values)
+        return self.job(**values)
 
     def encode(self, job: ConvJob) -> dict[str, int]:
         """Register name -> value programming `job` (what a driver writes)."""
@@ -108,6 +111,9 @@ class ConvBinding:
             reg, fld = self.spec.field(path)
             regs[reg.name] = fld.insert(regs.get(reg.name, 0), getattr(job, name))
         return regs
+
+
+ConvBinding = JobBinding  # the conv engines' name for it
 
 
 def check_region(caps: ConvCapabilities, binding: ConvBinding, region: ConvRegion) -> str | None:

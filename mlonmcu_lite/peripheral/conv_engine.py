@@ -1,7 +1,8 @@
 """Declaration parts every conv-style engine shares, so each spec states only what differs.
 
 `conv_engine_registers` is the operand/geometry register block at 0x010-0x038 (after
-`control_registers`), with the engine's own CHANNELS register at 0x028;
+`control_registers`), with the engine's own CHANNELS register at 0x028, then the fused
+requantization's registers at 0x03C-0x048 (`peripheral.requant`);
 `GEOMETRY_FIELDS` binds every `ConvJob` parameter except the channels to it;
 `WaitModeSettings` is the driver's choice of blocking on WAIT or polling STATUS
 (a codegen setting: it reaches the generated header as `<P>_CFG_WAIT_MODE_<MODE>`).
@@ -15,9 +16,11 @@ from pydantic import BaseModel, Field
 
 from .errors import PeripheralConfigError
 from .settings import CODEGEN
+from .requant import requant_registers
 from .spec import BitField, Register
 
 CHANNELS_OFFSET = 0x028
+REQUANT_OFFSET = 0x03C  # REQUANT, CLAMP, MULT_ADDR, SHIFT_ADDR (peripheral.requant)
 
 
 class WaitModeSettings(BaseModel):
@@ -65,6 +68,7 @@ def conv_engine_registers(channels: Register, input_layout: str, weight_layout: 
                       "WEIGHT", signed=True),
         Register("PAD_VALUE", 0x038, "int8 value of padded input positions",
                  fields=(BitField("VALUE", 0, 8, signed=True),)),
+        *requant_registers(REQUANT_OFFSET),
     )
 
 

@@ -38,7 +38,37 @@ def _settings_lines(p: str, settings: BaseModel | None) -> list[str]:
     return lines
 
 
-def render_header(spec: PeripheralSpec, settings: BaseModel | None = None) -> str:
+def _ctype(fields) -> str:
+    """The narrowest C type holding every field bound to a job parameter."""
+    signed = any(f.signed for f in fields)
+    bits = 16 if max(f.width for f in fields) <= 16 else 32
+    return f"{'' if signed else 'u'}int{bits}_t"
+
+
+def _job_lines(spec: PeripheralSpec, jobs: dict) -> list[str]:
+    """For each bound job: `<p>_<job>_params_t` (one member per job parameter, named as the
+    compiler's designated initialisers) and `<p>_program_<job>(p)` writing its registers."""
+    p = spec.prefix
+    lines: list[str] = []
+    for job_name, binding in jobs.items():
+        ptype = f"{spec.name}_{job_name}_params_t"
+        lines += ["", f"/* The {job_name} job: generated from the declaration's binding. */", "typedef struct {"]
+        for name, path in binding.fields.items():
+            lines.append(f"    {_ctype([spec.field(path)[1]])} {name};")
+        lines += [f"}} {ptype};", "",
+                  f"static inline void {spec.name}_program_{job_name}(const {ptype} *p) {{"]
+        by_reg: dict[str, list[str]] = {}
+        for name, path in binding.fields.items():
+            reg, fld = spec.field(path)
+            by_reg.setdefault(reg.name, []).append(f"{p}_FIELD({p}_{reg.name}_{fld.name}, p->{name})")
+        for reg in spec.registers:
+            if reg.name in by_reg:
+                lines.append(f"    {p}_{reg.name} = {' | '.join(by_reg[reg.name])};")
+        lines.append("}")
+    return lines
+
+
+def render_header(spec: PeripheralSpec, settings: BaseModel | None = None, jobs: dict | None = None) -> str:
     p = spec.prefix
     guard = f"{p}_REGS_H"
     lines = [
@@ -66,16 +96,18 @@ def render_header(spec: PeripheralSpec, settings: BaseModel | None = None) -> st
         lines += ["", "/* Constants */"]
         lines += [_define(f"{p}_{k}", f"{v}") for k, v in spec.constants.items()]
     lines += _settings_lines(p, settings)
+    lines += _job_lines(spec, jobs or {})
     lines += ["", f"#endif /* {guard} */", ""]
     return "\n".join(lines)
 
 
-def write_header(spec: PeripheralSpec, out_dir: Path, settings: BaseModel | None = None) -> Path:
+def write_header(spec: PeripheralSpec, out_dir: Path, settings: BaseModel | None = None,
+                 jobs: dict | None = None) -> Path:
     """Write `<out_dir>/<name>_regs.h`, leaving the file untouched if unchanged
     (so make-style rebuilds and the build cache see a stable mtime)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{spec.name}_regs.h"
-    text = render_header(spec, settings)
+    text = render_header(spec, settings, jobs)
     if not path.exists() or path.read_text() != text:
         path.write_text(text)
     return path

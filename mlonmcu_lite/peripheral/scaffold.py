@@ -47,9 +47,29 @@ def _free_base(search_path: list[Path]) -> int:
     raise PeripheralConfigError("no free peripheral window left")
 
 
+def _registers_from_file(spec_text: str, rdl_name: str, path: Path) -> str:
+    """Replace the `registers=(...)` of a spec.py by a read of the folder's SystemRDL file."""
+    start = spec_text.find("registers=(")
+    if start < 0:
+        raise PeripheralConfigError(f"{path}: expected one `registers=(...)` to replace")
+    depth, i = 0, start + len("registers=")
+    while True:
+        depth += {"(": 1, ")": -1}.get(spec_text[i], 0)
+        i += 1
+        if depth == 0:
+            break
+    call = f'registers=registers_from_rdl(Path(__file__).with_name("{rdl_name}"))'
+    head = ("from pathlib import Path\n\nfrom mlonmcu_lite.peripheral.rdl import registers_from_rdl\n")
+    text = spec_text[:start] + call + spec_text[i:]
+    anchor = text.index("from __future__ import annotations\n") + len("from __future__ import annotations\n")
+    return text[:anchor] + "\n" + head + text[anchor:]
+
+
 def scaffold(name: str, dest_dir: Path, template: str = "qvanilla",
-             search_path: list[Path] | None = None) -> Path:
-    """Create `dest_dir/name/` from `template`; returns the new folder."""
+             search_path: list[Path] | None = None, from_rdl: Path | None = None) -> Path:
+    """Create `dest_dir/name/` from `template`; returns the new folder.  With `from_rdl`, the
+    register map comes from that SystemRDL file (copied as `<name>.rdl`, read by spec.py at
+    import), so it must hold the registers and fields the template's binding names."""
     if not _NAME.match(name):
         raise PeripheralConfigError(f"peripheral name {name!r} must be a lower-case C identifier")
     search = [Path(dest_dir), *(search_path or [])]
@@ -70,7 +90,13 @@ def scaffold(name: str, dest_dir: Path, template: str = "qvanilla",
                 text, n = re.subn(r"\bbase=0x[0-9A-Fa-f_]+", f"base=0x{base:08X}", text)
                 if n != 1:
                     raise PeripheralConfigError(f"{path}: expected one `base=0x...` to rewrite")
+                if from_rdl is not None:
+                    text = _registers_from_file(text, f"{name}.rdl", path)
             path.write_text(text)
         if template in path.name:
             path.rename(path.with_name(rename(path.name)))
+    if from_rdl is not None:
+        from .rdl import registers_from_rdl
+        registers_from_rdl(Path(from_rdl))  # a clear error now rather than at first import
+        shutil.copyfile(from_rdl, target / f"{name}.rdl")
     return target

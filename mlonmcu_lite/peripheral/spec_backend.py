@@ -8,6 +8,7 @@ come for free.  `emit_conv_call` renders the usual driver call for a conv job.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
@@ -16,7 +17,6 @@ from typing import Any, ClassVar
 from pydantic import BaseModel
 
 from .backend import AcceleratorBackend, CArgs
-from .conv import ConvJob
 from .header import write_header
 from .settings import codegen_settings, validate_settings
 from .spec import PeripheralSpec
@@ -26,6 +26,7 @@ class SpecBackend(AcceleratorBackend):
     spec: ClassVar[PeripheralSpec]
     folder: ClassVar[Path]  # the peripheral's folder (holds driver/)
     device_class: ClassVar[type]  # called as device_class(settings)
+    jobs: ClassVar[dict] = {}  # job name -> JobBinding: generated params struct + program function
 
     def __init__(self, settings: BaseModel | None = None) -> None:
         super().__init__()
@@ -55,7 +56,7 @@ class SpecBackend(AcceleratorBackend):
         return sorted(self.driver_dir.glob("*.c"))
 
     def include_dirs(self, build_dir: Path) -> list[Path]:
-        header = write_header(self.spec, Path(build_dir) / "generated", self.settings)
+        header = write_header(self.spec, Path(build_dir) / "generated", self.settings, self.jobs)
         return [header.parent, self.driver_dir]
 
     def device(self):
@@ -80,8 +81,22 @@ class SpecBackend(AcceleratorBackend):
         return f"{self.name} @ {self.spec.base:#010x}: {self.settings!r}"
 
 
-def emit_conv_call(function: str, params_type: str, job: ConvJob, args: CArgs) -> str:
-    """`if (f(&(const T){.in_h = ..}, in, w, b, out) != 0) abort();` for one job."""
-    inits = ", ".join(f".{k} = {v}" for k, v in job.as_dict().items())
+def emit_conv_call(function: str, params_type: str, job, args: CArgs) -> str:
+    """`if (f(&(const T){.in_h = ..}, in, w, b, out[, mult, shift]) != 0) abort();` for one
+    job (any dataclass job; the multiplier/shift pointers come with a fused requantization)."""
+    inits = ", ".join(f".{k} = {v}" for k, v in dataclasses.asdict(job).items())
+    ptrs = [args.input, args.weight, args.bias, args.output]
+    if args.multiplier is not None:
+        ptrs += [args.multiplier, args.shift]
     return (f"if ({function}(&(const {params_type}){{{inits}}},\n"
-            f"        {args.input}, {args.weight}, {args.bias}, {args.output}) != 0) abort();")
+            f"        {', '.join(ptrs)}) != 0) abort();")
+
+
+def emit_requant_call(function: str, params_type: str, job, rq_type: str, rq_job, args: CArgs) -> str:
+    """The fused variant of `emit_conv_call`: `f(&job, &requant, in, w, b, out, mult, shift)`."""
+    def literal(ptype: str, values) -> str:
+        inits = ", ".join(f".{k} = {v}" for k, v in dataclasses.asdict(values).items())
+        return f"&(const {ptype}){{{inits}}}"
+    ptrs = [args.input, args.weight, args.bias, args.output, args.multiplier, args.shift]
+    return (f"if ({function}({literal(params_type, job)},\n        {literal(rq_type, rq_job)},\n"
+            f"        {', '.join(ptrs)}) != 0) abort();")

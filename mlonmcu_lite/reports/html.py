@@ -33,6 +33,7 @@ table.sortable th { cursor: pointer; } table.sortable th:hover { background: #e6
 .note { color: #555; font-size: 0.9em; }
 details { margin: .4em 0 1em; } summary { cursor: pointer; font-weight: 600; }
 img { max-width: 100%; }
+.wide { overflow-x: auto; }
 .pngs { display: flex; flex-wrap: wrap; gap: 1em; } .pngs img { max-height: 330px; }
 """
 
@@ -90,7 +91,7 @@ def styled_table(frame: pd.DataFrame, columns, *, sortable: bool = False, failin
         flags = failing.reset_index(drop=True).astype(bool)
         styler = styler.apply(lambda row: ["color: #a00" if flags[row.name] else "" for _ in row], axis=1)
     attrs = "class='sortable'" if sortable else ""
-    return styler.set_table_attributes(attrs).to_html()
+    return f"<div class='wide'>{styler.set_table_attributes(attrs).to_html()}</div>"
 
 
 def _img(path: Path, name: str) -> str:

@@ -74,7 +74,7 @@ def study_rows(df: pd.DataFrame) -> tuple[list[str], list[list[str]], list[pd.Se
         row = [str(first["model"])]
         if show_config:
             row.append(fmt_text(acc["config"]) if acc is not None else MISSING)
-        row += [fmt_text(first[c]) for c in extra]
+        row += [fmt_text((acc if c == "point" and acc is not None else first)[c]) for c in extra]
         row += [
             _instr(cpu),
             _instr(acc),

@@ -138,7 +138,22 @@ def _load(path: Path) -> S.ModelT:
                          f"{type(exc).__name__}: {str(exc)[:80]})") from exc
     if not model.subgraphs:
         raise ModelError(f"{path}: TFLite file has no subgraph")
+    _check_names(path, model.subgraphs[0])
     return model
+
+
+def _check_names(path: Path, sub: S.SubGraphT) -> None:
+    """Tensor names become C identifiers and report text: a name that is not printable text
+    means a corrupt string table (e.g. a flipped length byte), so the file is rejected here."""
+    for index, tensor in enumerate(sub.tensors or []):
+        try:
+            name = _name(tensor)
+        except UnicodeDecodeError:
+            name = None
+        if name is None or not name.isprintable() or len(name) > 1024:
+            shown = repr(tensor.name[:40]) if tensor.name else "?"
+            raise ModelError(f"{path}: corrupt TFLite file: tensor {index} has a name that is not "
+                             f"printable text ({shown}...)")
 
 
 CONTROL_FLOW_OPS = frozenset({"WHILE", "IF", "CALL_ONCE", "CALL"})

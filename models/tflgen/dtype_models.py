@@ -43,14 +43,15 @@ VARIANTS = {
     "i16": ("int16", "native", "int16 activations, int8 weights (16x8)"),
 }
 # Few models, each covering several ops, keep the end-to-end suite fast: together they run
-# CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, ADD, both pools, RESHAPE and SOFTMAX per scheme.
+# CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, ADD, both pools, RESHAPE and SOFTMAX per scheme
+# (chain_movement: eleven data-movement / elementwise ops).
 CORE = ("chain_conv_avgpool_fc_softmax", "chain_dw_maxpool", "multi_io")
 PLAN = {
     "f32io": ("chain_conv_avgpool_fc_softmax", "multi_io"),
-    "u8": (*CORE, "avgpool_3x3_s1_same",  # uint8 pools round half up: edge windows check it
+    "u8": (*CORE, "avgpool_3x3_s1_same", "chain_movement",  # uint8 pools round half up: edge windows
            "mul", "logistic", "prelu"),
     "u8in": ("conv_s1_same",),
-    "i16": (*CORE, "mul", "logistic", "tanh", "mean_hw", "resize_bilinear_half"),
+    "i16": (*CORE, "chain_movement", "mul", "logistic", "tanh", "mean_hw", "resize_bilinear_half"),
 }
 
 

@@ -126,6 +126,23 @@ def _unpack_pack(g: Graph) -> None:
     g.output(g.pack(rows[::-1], "pack", axis=2))
 
 
+def _split_outputs(g: Graph) -> None:
+    parts = g.split_v(g.input("input", (1, 4, 6, 5)), "split_v", [1, 3, 1], axis=3)
+    g.output(*parts)  # every output of the op is a graph output
+
+
+def _chain_movement(g: Graph) -> None:
+    """Ten data-movement / elementwise ops in a row (their uint8 / int16 variants in one model)."""
+    x = g.pad(g.input("input", (1, 6, 6, 8)), "pad", [(0, 0), (1, 1), (0, 2), (0, 0)])
+    a, b = g.split(x, "split", 2, axis=3)
+    x = g.unary("RELU6", g.binary("MAXIMUM", a, b, "maximum"), "relu6")
+    x = g.resize_nearest(x, "resize", (12, 12), half_pixel_centers=True)
+    x = g.strided_slice(x, "strided_slice", [0, 0, 0, 0], [1, 12, 12, 4], [1, 2, 3, 1])
+    x = g.gather(g.transpose(x, "transpose", [0, 2, 1, 3]), "gather", [2, 0, 1], axis=1)
+    rows = g.unpack(x, "unpack", axis=1)
+    g.output(g.concat([g.pack(rows[::-1], "pack", axis=1), x], "concat", axis=3))
+
+
 def _slice(g: Graph) -> None:
     g.output(g.slice(g.input("input", (1, 8, 8, 6)), "slice", [0, 1, 2, 1], [1, 5, -1, 4]))
 
@@ -280,6 +297,9 @@ BODIES: dict[str, tuple[str, Callable[[Graph], None]]] = {
     "split_concat": ("SPLIT into 3 on channels -> CONCATENATION in another order", _split_concat),
     "split_v_concat": ("SPLIT_V 2/5/3 on width -> CONCATENATION reversed", _split_v_concat),
     "unpack_pack": ("UNPACK 4 rows -> PACK reversed on another axis", _unpack_pack),
+    "split_outputs": ("SPLIT_V 1/3/1 on channels, each part a graph output", _split_outputs),
+    "chain_movement": ("PAD -> SPLIT -> MAXIMUM -> RELU6 -> RESIZE_NEAREST_NEIGHBOR (half pixel) -> STRIDED_SLICE "
+                       "-> TRANSPOSE -> GATHER -> UNPACK -> PACK -> CONCATENATION", _chain_movement),
     "slice": ("SLICE with a -1 (to the end) size", _slice),
     "strided_slice": ("STRIDED_SLICE strides 2/3/-2 with begin and end masks", _strided_slice),
     "strided_slice_shrink": ("STRIDED_SLICE with an ellipsis, a shrunk axis and a negative begin",

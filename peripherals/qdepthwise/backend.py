@@ -8,7 +8,8 @@ from pathlib import Path
 from mlonmcu_lite.peripheral.backend import CArgs, ConvRegion, OffloadPattern
 from mlonmcu_lite.peripheral.capabilities import check_region
 from mlonmcu_lite.peripheral.depthwise import DepthwiseJob
-from mlonmcu_lite.peripheral.spec_backend import SpecBackend, emit_conv_call
+from mlonmcu_lite.peripheral.requant import RequantJob, requant_binding
+from mlonmcu_lite.peripheral.spec_backend import SpecBackend, emit_conv_call, emit_requant_call
 
 from .model import QDepthwiseDevice
 from .spec import BINDING, SPEC
@@ -19,12 +20,17 @@ class QDepthwiseBackend(SpecBackend):
     folder = Path(__file__).resolve().parent
     device_class = QDepthwiseDevice
     binding = BINDING
+    jobs = {"requant": requant_binding(SPEC)}
 
     def register_patterns(self) -> None:
         self.register_pattern(OffloadPattern(
             name=f"{self.name}.depthwise_conv2d", kind="conv2d",
-            check=lambda region: check_region(SPEC.capabilities, BINDING, region)))
+            check=lambda region: check_region(SPEC.capabilities, BINDING, region),
+            requant=self.settings.fused_requant))
 
     def emit_call(self, region: ConvRegion, args: CArgs) -> str:
-        return emit_conv_call(f"{self.name}_dwconv2d", f"{self.name}_dwconv2d_params_t",
-                              DepthwiseJob.from_region(region), args)
+        job = DepthwiseJob.from_region(region)
+        if region.requant is None:
+            return emit_conv_call(f"{self.name}_dwconv2d", f"{self.name}_dwconv2d_params_t", job, args)
+        return emit_requant_call(f"{self.name}_dwconv2d_rq", f"{self.name}_dwconv2d_params_t", job,
+                                 f"{self.name}_requant_params_t", RequantJob.of(region.requant), args)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from mlonmcu_lite.peripheral.conv import load_operands
 from mlonmcu_lite.peripheral.cost_detailed import CostedAcceleratorDevice
 from mlonmcu_lite.peripheral.depthwise import DepthwiseJob, depthwise_int32
+from mlonmcu_lite.peripheral.requant import Requantized
 
 from .spec import BINDING, SPEC, QDepthwiseSettings
 
@@ -23,9 +24,10 @@ class QDepthwiseDevice(CostedAcceleratorDevice):
 
     def execute(self) -> DepthwiseJob:
         job = self.decode_job()
-        self.store("OUTPUT_ADDR", depthwise_int32(job, *load_operands(self, job)).astype("<i4"))
+        if self.store_result("OUTPUT_ADDR", depthwise_int32(job, *load_operands(self, job))):
+            return Requantized(job)
         return job
 
     def reference_job(self):
         job = self.decode_job()
-        return "OUTPUT_ADDR", job.reference(*load_operands(self, job))
+        return "OUTPUT_ADDR", self.result_of(job.reference(*load_operands(self, job)))

@@ -1,4 +1,5 @@
-"""The QVanilla VP model: on START, fetch operands over the bus, convolve, write back."""
+"""The QVanilla VP model: on START, fetch operands over the bus, convolve, write back
+(int32, or int8 through the fused requantization when REQUANT.ENABLE is set)."""
 
 from __future__ import annotations
 
@@ -21,10 +22,9 @@ class QVanillaDevice(AcceleratorDevice):
 
     def run_job(self) -> int:
         job = self.decode_job()
-        out = conv2d_int32(job, *load_operands(self, job))
-        self.store("OUTPUT_ADDR", out.astype("<i4"))
+        self.store_result("OUTPUT_ADDR", conv2d_int32(job, *load_operands(self, job)))
         return job.macs
 
     def reference_job(self):
         job = self.decode_job()
-        return "OUTPUT_ADDR", job.reference(*load_operands(self, job))
+        return "OUTPUT_ADDR", self.result_of(job.reference(*load_operands(self, job)))

@@ -10,19 +10,22 @@ from mlonmcu_lite.peripheral.accelerator import ERROR_CODES, control_registers
 from mlonmcu_lite.peripheral.capabilities import ConvBinding, ConvCapabilities
 from mlonmcu_lite.peripheral.conv_engine import (CHANNELS_OFFSET, GEOMETRY_FIELDS, WaitModeSettings,
                                                  conv_engine_registers, pair_register)
+from mlonmcu_lite.peripheral.requant import RequantSettings
 from mlonmcu_lite.peripheral.settings import CostSettings
 from mlonmcu_lite.peripheral.spec import PeripheralSpec
 
 
-class QVanillaSettings(WaitModeSettings, CostSettings):
+class QVanillaSettings(WaitModeSettings, RequantSettings, CostSettings):
     """`cycles = setup_cycles + ceil(MACs / macs_per_cycle)`; how the driver waits
-    (`wait_mode`, default `stall`: see `WaitModeSettings`)."""
+    (`wait_mode`, default `stall`: see `WaitModeSettings`); whether the engine writes
+    requantized int8 (`fused_requant`: see `RequantSettings`)."""
 
 
 SPEC = PeripheralSpec(
     name="qvanilla",
     base=0x4000_0000,
-    doc="int8 conv2d + int32 bias, NHWC input, OHWI weights, int32 NHWC output",
+    doc="int8 conv2d + int32 bias, NHWC input, OHWI weights, int32 NHWC output (or int8 with "
+        "the fused requantization)",
     registers=(
         *control_registers(magic=0x5156),  # "QV"
         *conv_engine_registers(

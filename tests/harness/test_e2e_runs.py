@@ -9,6 +9,7 @@ import pytest
 from mlonmcu_lite.zoo import list_models, resolve_model
 
 from tests.helpers.e2e import bench, bench_json, run_one
+from tests.helpers.variants import rescaled_concat_inputs, variant
 
 OP_MODELS = list_models(family="ops")
 # 16x8 convs stay on the CPU (the accelerators take int8 x int8): see the test below.
@@ -31,6 +32,20 @@ def _assert_exact(row: dict) -> None:
 @pytest.mark.parametrize("model", OP_MODELS)
 def test_op_model_bit_exact_on_cpu(model, arch, tmp_path):
     _assert_exact(run_one(model, tmp_path, arch=arch))
+
+
+# uint8 / int16 variants of op models (frontend/test_frontend_variants.py checks all on the host)
+VARIANTS = {"relu_int16": ("relu", "int16", None), "resize_nearest_half_pixel_int16": (
+    "resize_nearest_half_pixel", "int16", None), "split_concat_uint8": ("split_concat", "uint8", None),
+    "concat_uint8_rescaled": ("concat", "uint8", rescaled_concat_inputs)}
+
+
+@pytest.mark.parametrize("arch", ["rv32imc", "rv32gc"])
+@pytest.mark.parametrize("label", list(VARIANTS))
+def test_op_model_variant_bit_exact_on_cpu(label, arch, tmp_path):
+    name, dtype, edit = VARIANTS[label]
+    path = variant(name, dtype, tmp_path, edit)
+    _assert_exact(run_one(str(path), tmp_path, arch=arch))
 
 
 @pytest.mark.parametrize("model", CONV_MODELS)
@@ -98,6 +113,11 @@ def test_sweep_reuses_firmware_and_plots(tmp_path):
     assert cycles == sorted(cycles, reverse=True) and cycles[0] > cycles[-1]
     (session,) = [p for p in tmp_path.iterdir() if p.is_dir()]
     assert (session / "sweep_macs_per_cycle.png").stat().st_size > 1000
+    # the page embeds the sweep plot and names the sweep point in every accelerated row
+    page = (session / "index.html").read_text()
+    assert "alt='sweep_macs_per_cycle'" in page and "data:image/png;base64," in page
+    study = page[page.index("CPU vs CPU+accelerator"):page.index("<h2>Plots")]
+    assert all(f"macs_per_cycle={v}<" in study for v in (1, 4, 16, 64))
 
 
 def test_scaffolded_peripheral_runs_a_model_bit_exact(tmp_path):

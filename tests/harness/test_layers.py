@@ -102,3 +102,13 @@ def test_bench_run_json_rows_carry_layers_and_the_page_shows_them(tmp_path):
     assert page.index("CPU vs CPU+accelerator") < page.index("<h2>Plots") < page.index("<h2>Per layer") \
         < page.index("<h2>All runs")
     assert not any(p.is_symlink() for p in session.iterdir())
+
+
+def test_layer_bytes_moved_come_from_the_detailed_cost_model(tmp_path):
+    """dwconv_s1_same on QDepthwise's detailed model: 1076 bytes in, 4096 out (one job)."""
+    row = run_one("dwconv_s1_same", tmp_path, peripherals=("qdepthwise:cost_model=detailed",))
+    layers = _check_profile(row)
+    (taken,) = [layer for layer in layers if layer["acc_jobs"]]
+    assert taken["peripheral"] == "qdepthwise" and taken["acc_bytes"] == 1076 + 4096
+    assert taken["acc_cycles"] == row["acc_cycles"] and taken["acc_macs"] == row["acc_macs"] == 9216
+    assert all(layer["acc_bytes"] is None for layer in layers if not layer["acc_jobs"])

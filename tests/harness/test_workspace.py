@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mlonmcu_lite.harness.cache import cache_key
+from mlonmcu_lite.harness.cache import cache_key, tool_versions
 from mlonmcu_lite.workspace import Workspace, default_workspace
 
 # Files that must be covered by name: the ones issue 15 (item 16) found outside the old hash.
@@ -99,3 +99,9 @@ def test_no_module_computes_a_path_from_its_own_file():
     offenders = [str(p.relative_to(package)) for p in package.rglob("*.py")
                  if "Path(__file__)" in p.read_text() and p.name != "workspace.py"]
     assert offenders == []
+
+
+def test_the_tools_that_shape_a_firmware_are_in_the_key():
+    versions = tool_versions()
+    assert {"apache-tvm", "clang", "lld", "runtime"} <= set(versions)
+    assert "clang version 14" in versions["clang"] and "LLD 14" in versions["lld"]

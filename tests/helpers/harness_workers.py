@@ -12,6 +12,7 @@ def _mark(spec, stage):
     directory = run_directory(spec)
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "stage").write_text(stage)
+    (directory / "pid").write_text(str(os.getpid()))
 
 
 def behave(spec):

@@ -26,8 +26,9 @@ def test_depthwise_op_models_offload_bit_exact(model, tmp_path):
 
 def test_detailed_cost_model_in_a_run(tmp_path):
     """dwconv_s1_same: 16x16x4, 3x3.  16 lanes x 1 tap: 256 px * 1 * 9 = 2304 compute
-    cycles; DMA 1076 bytes in, 4096 out at 4 B/cycle (269, 1024); overlapped: max."""
-    row = run_one("dwconv_s1_same", tmp_path, peripherals=("qdepthwise:cost_model=detailed",))
+    cycles; DMA 1076 bytes in, 4096 int32 out at 4 B/cycle (269, 1024); overlapped: max."""
+    row = run_one("dwconv_s1_same", tmp_path,
+                  peripherals=("qdepthwise:cost_model=detailed,fused_requant=false",))
     _assert_exact(row)
     assert row["acc_macs"] == 9216 and row["acc_cycles"] == 32 + 2304
     # the detailed model's own figures reach the result (and so the report)
@@ -56,3 +57,12 @@ def test_check_peripherals_passes_for_both_engines(tmp_path):
     row = run_one("chain_dw_pw", tmp_path, peripherals=("qvanilla", "qdepthwise"), check_peripherals=True)
     assert not row["failing"], row["reason"]
     assert row["validation"] == "exact" and row["acc_jobs"] >= 2
+
+
+def test_detailed_cost_model_with_fused_requantization(tmp_path):
+    """The same layer writing int8: 1076 + 32 bytes of multipliers/shifts in (277 cycles),
+    1024 bytes out (256 cycles); compute unchanged."""
+    row = run_one("dwconv_s1_same", tmp_path, peripherals=("qdepthwise:cost_model=detailed",))
+    _assert_exact(row)
+    assert row["acc_compute_cycles"] == 2304 and row["acc_cycles"] == 32 + 2304
+    assert row["acc_dma_bytes"] == 1108 + 1024 and row["acc_dma_cycles"] == 277 + 256

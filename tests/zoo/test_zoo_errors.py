@@ -123,3 +123,17 @@ def test_bench_models_reports_the_bad_file(tmp_path):
     res = CliRunner().invoke(bench, ["models", str(path)])
     assert res.exit_code != 0
     assert "sum.tflite" in res.output and "SUM" in res.output
+
+
+def test_corrupt_tensor_name_is_rejected_at_load(tmp_path, repo):
+    """A flipped byte in the string table gives a tensor name that is not text; it would end
+    up in generated C (a compile error naming no model): rejected when the file is read."""
+    from mlonmcu_lite.zoo.tflite_info import ModelError, read_tflite
+
+    data = bytearray((repo / "models" / "ops" / "conv_1x1.tflite").read_bytes())
+    at = data.index(b"input")
+    data[at] = 0x07
+    path = tmp_path / "bad_name.tflite"
+    path.write_bytes(bytes(data))
+    with pytest.raises(ModelError, match=r"bad_name\.tflite: corrupt TFLite file: tensor \d+ has a name"):
+        read_tflite(path)

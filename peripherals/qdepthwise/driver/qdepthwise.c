@@ -57,3 +57,17 @@ int qdepthwise_dwconv2d(const qdepthwise_dwconv2d_params_t *p, const int8_t *inp
     }
     return 0;
 }
+
+#if QDEPTHWISE_CFG_FUSED_REQUANT
+int qdepthwise_dwconv2d_rq(const qdepthwise_dwconv2d_params_t *p,
+                           const qdepthwise_requant_params_t *rq, const int8_t *input,
+                           const int8_t *weight, const int32_t *bias, int8_t *output,
+                           const int32_t *multiplier, const int32_t *shift) {
+    QDEPTHWISE_MULT_ADDR = QD_ADDR(multiplier);
+    QDEPTHWISE_SHIFT_ADDR = QD_ADDR(shift);
+    qdepthwise_program_requant(rq);
+    int result = qdepthwise_dwconv2d(p, input, weight, bias, (int32_t *)output);
+    QDEPTHWISE_REQUANT = 0; /* the next plain job writes int32 again */
+    return result;
+}
+#endif

@@ -33,6 +33,16 @@ typedef struct {
 int qdepthwise_dwconv2d(const qdepthwise_dwconv2d_params_t *p, const int8_t *input,
                         const int8_t *weight, const int32_t *bias, int32_t *output);
 
+#include "qdepthwise_regs.h"
+#if QDEPTHWISE_CFG_FUSED_REQUANT
+/* The same job with the fused requantization (setting fused_requant): the device writes
+ * int8 output with TFLite's rounding; multiplier/shift are int32 per output channel.
+ * qdepthwise_requant_params_t and qdepthwise_program_requant() are generated into qdepthwise_regs.h. */
+int qdepthwise_dwconv2d_rq(const qdepthwise_dwconv2d_params_t *p, const qdepthwise_requant_params_t *rq,
+                           const int8_t *input, const int8_t *weight, const int32_t *bias,
+                           int8_t *output, const int32_t *multiplier, const int32_t *shift);
+#endif
+
 /* 1 if the device at QDEPTHWISE_BASE identifies as QDepthwise. */
 int qdepthwise_probe(void);
 

@@ -53,3 +53,16 @@ int qvanilla_conv2d(const qvanilla_conv2d_params_t *p, const int8_t *input,
     }
     return 0;
 }
+
+#if QVANILLA_CFG_FUSED_REQUANT
+int qvanilla_conv2d_rq(const qvanilla_conv2d_params_t *p, const qvanilla_requant_params_t *rq,
+                       const int8_t *input, const int8_t *weight, const int32_t *bias,
+                       int8_t *output, const int32_t *multiplier, const int32_t *shift) {
+    QVANILLA_MULT_ADDR = QV_ADDR(multiplier);
+    QVANILLA_SHIFT_ADDR = QV_ADDR(shift);
+    qvanilla_program_requant(rq);
+    int result = qvanilla_conv2d(p, input, weight, bias, (int32_t *)output);
+    QVANILLA_REQUANT = 0; /* the next plain job writes int32 again */
+    return result;
+}
+#endif

@@ -29,6 +29,16 @@ typedef struct {
 int qvanilla_conv2d(const qvanilla_conv2d_params_t *p, const int8_t *input,
                     const int8_t *weight, const int32_t *bias, int32_t *output);
 
+#include "qvanilla_regs.h"
+#if QVANILLA_CFG_FUSED_REQUANT
+/* The same job with the fused requantization (setting fused_requant): the device writes
+ * int8 output with TFLite's rounding; multiplier/shift are int32 per output channel.
+ * qvanilla_requant_params_t and qvanilla_program_requant() are generated into qvanilla_regs.h. */
+int qvanilla_conv2d_rq(const qvanilla_conv2d_params_t *p, const qvanilla_requant_params_t *rq,
+                       const int8_t *input, const int8_t *weight, const int32_t *bias,
+                       int8_t *output, const int32_t *multiplier, const int32_t *shift);
+#endif
+
 /* 1 if the device at QVANILLA_BASE identifies as QVanilla. */
 int qvanilla_probe(void);
 

@@ -1,0 +1,450 @@
+"""Register-blocked int8 CPU micro-kernels, emitted as C specialised per layer geometry.
+
+Why hand-written C and not a TIR schedule: an rv32imc MAC is a load, a `mul` and an `add`;
+reaching ~3 instructions per MAC needs several accumulators in registers, operands shared
+between them and one pointer bump per step, which TVM 0.27's C printer cannot produce from a
+schedule (it re-derives every index).  Each kernel is a template whose shapes are C constants,
+so clang folds every index into an immediate offset; layers with the same geometry share one
+function (the weights and requantization tables are arguments).
+
+Requantization is TFLite's MultiplyByQuantizedMultiplier in 32-bit arithmetic: the high word
+of a 32x32 product (`mul` + `mulh`) and gemmlowp's RoundingDivideByPOT, the same integer steps
+as the reference kernels (frontend/requant.py states them in int64; the identities used are
+checked there and by the bit-exact tests).
+
+Kernels:
+  * conv  (groups = 1): 2 output pixels x 4 output channels per pass; input columns are the
+    input itself for a 1x1 conv, else an im2col copy of the two receptive fields (padded taps
+    hold the pad value); weights repacked [OC/4][K][4] at compile time.
+  * dwconv (groups = channels): one channel at a time, its taps and requantization in
+    registers; interior pixels without any bounds test, border pixels with per-tap tests.
+  * fc: 16 (then 8, then 1) output units per pass over the input, weights repacked [K][16].
+  * requant: int32 accumulators (e.g. from an accelerator) to int8, channel outer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+HELPERS = r"""
+/* TFLite MultiplyByQuantizedMultiplier, double rounding, 32-bit steps (mul + mulh). */
+static inline __attribute__((unused)) int32_t mlml_srdhm(int32_t a, int32_t m) {
+  /* SaturatingRoundingDoublingHighMul for m >= 0: (a*m + 2^30) >> 31. */
+  return (int32_t)(((int64_t)a * m + (1ll << 30)) >> 31);
+}
+static inline __attribute__((unused)) int32_t mlml_rdpot(int32_t x, int32_t mask, int32_t right) {
+  /* gemmlowp RoundingDivideByPOT: round half away from zero, no overflow. */
+  int32_t threshold = (mask >> 1) + (x < 0);
+  return (x >> right) + ((x & mask) > threshold);
+}
+static inline __attribute__((unused)) int8_t mlml_clamp8(int32_t v, int32_t lo, int32_t hi) {
+  return (int8_t)(v < lo ? lo : (v > hi ? hi : v));
+}
+"""
+
+PW = 4  # output pixels per conv pass
+OCB = 4  # output channels per conv pass
+FC_ROWS = (16, 8, 1)  # output units per fully-connected pass, largest first
+
+
+@dataclass(frozen=True)
+class RequantSpec:
+    """What the C needs to know at compile time about a requantization."""
+
+    zero_point: int
+    lo: int
+    hi: int
+    single: bool
+    has_left: bool  # some channel shifts left (TFLite shift > 0)
+    single_total: int = 31  # single rounding: total right shift (31 - s)
+
+
+def _rq_lines(spec: RequantSpec, acc: str, out: str, m: str, s: str, indent: str,
+              store: "Callable[[str, str], str] | None" = None) -> list[str]:
+    """C statements computing int8 `out` from int32 `acc` (per-channel m, s expressions).
+
+    `store(out, value)` returns the statement that stores the int8 `value` (default: assign).
+    """
+    if store is not None:
+        lines = _rq_lines(spec, acc, "const int8_t q_", m, s, indent)
+        lines[-1] = lines[-1][:-1] + store(out, "q_") + " }"
+        return lines
+    if spec.single:
+        total = spec.single_total
+        if total >= 32:
+            # (p + 2^(T-1)) >> T only needs the high word of p = acc*M when T >= 32 (exact:
+            # the low word adds less than one unit before the floor, or its carry for T = 32).
+            rounding = f"(1 << {total - 33})" if total >= 33 else f"(int32_t)(((uint32_t){acc} * (uint32_t){m}) >> 31)"
+            return [f"{indent}{{ (void)({s}); int32_t v_ = (int32_t)(((int64_t){acc} * {m}) >> 32);",
+                    f"{indent}  v_ = ((v_ + {rounding}) >> {total - 32}) + {spec.zero_point};",
+                    f"{indent}  {out} = mlml_clamp8(v_, {spec.lo}, {spec.hi}); }}"]
+        return [f"{indent}{{ (void)({s}); int64_t v_ = ((int64_t){acc} * {m} + (1ll << {total - 1})) >> {total};",
+                f"{indent}  v_ += {spec.zero_point};",
+                f"{indent}  {out} = (int8_t)(v_ < {spec.lo} ? {spec.lo} : (v_ > {spec.hi} ? {spec.hi} : v_)); }}"]
+    lines = [f"{indent}{{ int32_t s_ = {s};"]
+    if spec.has_left:
+        lines += [f"{indent}  int32_t l_ = s_ > 0 ? s_ : 0, r_ = s_ > 0 ? 0 : -s_;",
+                  f"{indent}  int32_t h_ = mlml_srdhm((int32_t)((uint32_t){acc} << l_), {m});"]
+    else:
+        lines += [f"{indent}  int32_t r_ = -s_;",
+                  f"{indent}  int32_t h_ = mlml_srdhm({acc}, {m});"]
+    lines += [f"{indent}  h_ = mlml_rdpot(h_, (int32_t)((1u << r_) - 1u), r_) + {spec.zero_point};",
+              f"{indent}  {out} = mlml_clamp8(h_, {spec.lo}, {spec.hi}); }}"]
+    return lines
+
+
+def _name(kind: str, key: tuple) -> str:
+    return f"mlml_cpu_{kind}_{hashlib.sha256(repr(key).encode()).hexdigest()[:10]}"
+
+
+@dataclass(frozen=True)
+class ConvGeo:
+    h: int
+    w: int
+    c: int
+    oh: int
+    ow: int
+    oc: int
+    kh: int
+    kw: int
+    sh: int
+    sw: int
+    pt: int
+    pl: int
+    pad_value: int
+
+
+SIGNATURE = ("(const int8_t* restrict x, const int8_t* restrict w, const int32_t* restrict bias, "
+             "const int32_t* restrict mult, const int32_t* restrict shift, int8_t* restrict y)")
+
+
+def pack_conv_weights(w_ohwi: np.ndarray) -> np.ndarray:
+    """OHWI -> [OC/4][K][4] for the full blocks, then the leftover channels' rows [K]."""
+    oc = w_ohwi.shape[0]
+    flat = w_ohwi.reshape(oc, -1)
+    full = oc - oc % OCB
+    blocks = flat[:full].reshape(full // OCB, OCB, -1).transpose(0, 2, 1).reshape(-1)
+    return np.ascontiguousarray(np.concatenate([blocks, flat[full:].reshape(-1)])).astype(np.int8)
+
+
+def _copy_lines(g: ConvGeo, indent: str) -> list[str]:
+    """im2col of one receptive field into `d` (taps outside the input hold pad_value)."""
+    words = g.c % 4 == 0
+    if words:
+        copy = [f"{indent}      const uint32_t* s = (const uint32_t*)(x + (iy * {g.w} + ix) * {g.c});",
+                f"{indent}      for (int32_t j = 0; j < {g.c // 4}; ++j) ((uint32_t*)d)[j] = s[j];"]
+        fill = (g.pad_value & 0xFF) * 0x01010101
+        pad = [f"{indent}      for (int32_t j = 0; j < {g.c // 4}; ++j) ((uint32_t*)d)[j] = {fill}u;"]
+    else:
+        copy = [f"{indent}      const int8_t* s = x + (iy * {g.w} + ix) * {g.c};",
+                f"{indent}      for (int32_t j = 0; j < {g.c}; ++j) d[j] = s[j];"]
+        pad = [f"{indent}      for (int32_t j = 0; j < {g.c}; ++j) d[j] = {g.pad_value};"]
+    return [f"{indent}for (int32_t ky = 0; ky < {g.kh}; ++ky) {{",
+            f"{indent}  const int32_t iy = oy * {g.sh} - {g.pt} + ky;",
+            f"{indent}  for (int32_t kx = 0; kx < {g.kw}; ++kx) {{",
+            f"{indent}    const int32_t ix = ox * {g.sw} - {g.pl} + kx;",
+            f"{indent}    if (iy >= 0 && iy < {g.h} && ix >= 0 && ix < {g.w}) {{",
+            *copy,
+            f"{indent}    }} else {{",
+            *pad,
+            f"{indent}    }}",
+            f"{indent}    d += {g.c};",
+            f"{indent}  }}",
+            f"{indent}}}"]
+
+
+@dataclass(frozen=True)
+class Residual:
+    """A TFLite ADD fused after a conv: out = ADD(conv result, r), r read where out is written.
+
+    `conv` / `other`: (zero point, multiplier, shift) of the ADD's input taken from the conv
+    and of the residual input; `left_shift`, `output`, `zero_point`, `lo`, `hi` as in AddSpec.
+    """
+
+    conv: tuple[int, int, int]
+    other: tuple[int, int, int]
+    left_shift: int
+    output: tuple[int, int]
+    zero_point: int
+    lo: int
+    hi: int
+
+    def expr(self, conv_value: str, other_value: str) -> str:
+        zc, mc, sc = self.conv
+        zr, mr, sr = self.other
+        va = _rescale_c(f"((int32_t){conv_value} - {zc}) * {1 << self.left_shift}", mc, sc)
+        vb = _rescale_c(f"((int32_t){other_value} - {zr}) * {1 << self.left_shift}", mr, sr)
+        out = _rescale_c(f"{va} + {vb}", *self.output)
+        return f"mlml_clamp8({out} + {self.zero_point}, {self.lo}, {self.hi})"
+
+
+RESIDUAL_SIGNATURE = ("(const int8_t* restrict x, const int8_t* restrict w, const int32_t* restrict bias, "
+                      "const int32_t* restrict mult, const int32_t* restrict shift, const int8_t* r, int8_t* y)")
+
+
+def conv_kernel(g: ConvGeo, rq: RequantSpec, res: Residual | None = None) -> tuple[str, str]:
+    """(symbol, C definition) of a groups=1 conv with fused requantization.
+
+    Pixels are taken PW at a time in row-major order (a group may span two rows); the last
+    group is shifted back to end at the last pixel (its overlap is recomputed identically).
+    A 1x1 stride-1 conv reads the input in place (PW pixels are PW*C consecutive bytes);
+    every other conv copies the PW receptive fields side by side (im2col).
+    """
+    name = _name("conv", (g, rq, res))
+    k = g.kh * g.kw * g.c
+    pixels = g.oh * g.ow
+    direct = (g.kh == 1 and g.kw == 1 and g.sh == 1 and g.sw == 1 and g.pt == 0 and g.pl == 0
+              and g.h == g.oh and g.w == g.ow and pixels >= PW)
+    stride = g.c if direct else k  # bytes between the pixels' columns
+    full = g.oc - g.oc % OCB
+    k4 = k - k % 4
+    L = [f"void {name}{RESIDUAL_SIGNATURE if res else SIGNATURE} {{"]
+    if not direct:
+        L.append(f"  int8_t col[{PW} * {k}] __attribute__((aligned(4)));")
+    L.append(f"  for (int32_t p = 0; p < {pixels}; p += {PW}) {{")
+    if direct:
+        L += [f"    const int32_t p0 = p + {PW} <= {pixels} ? p : {pixels - PW};",
+              f"    const int8_t* a = x + p0 * {g.c};"]
+    else:
+        L += ["    const int32_t p0 = p;",
+              "    int8_t* d = col;",
+              f"    for (int32_t i = 0; i < {PW}; ++i) {{",
+              f"      const int32_t q = p + i < {pixels} ? p + i : {pixels - 1};",
+              f"      const int32_t oy = q / {g.ow}, ox = q % {g.ow};",
+              *_copy_lines(g, "      "),
+              "    }",
+              "    const int8_t* a = col;"]
+    L += ["    const int8_t* wb = w;"]
+    yrow = [f"y + ((p0 + {i} < {pixels} ? p0 + {i} : {pixels - 1}) * {g.oc})" for i in range(PW)]
+    L += [f"    int8_t* y{i} = {yrow[i]};" for i in range(PW)]
+    store = None
+    if res:
+        # y overwrites r in place: store each pixel once (a pixel group's repeated or
+        # recomputed pixels would read an r already overwritten)
+        L += [f"    const int8_t* r{i} = r + (y{i} - y);" for i in range(PW)]
+        L += [f"    const int32_t ok{i} = " + (f"p0 + {i} >= p;" if direct else f"p + {i} < {pixels};")
+              for i in range(PW)]
+
+        def store(out: str, value: str) -> str:
+            pix = out[2] if out.startswith("yo") else out[1]
+            other = ("ro" if out.startswith("yo") else "r") + out[2 if out.startswith("yo") else 1:]
+            return f"if (ok{pix}) {out} = {res.expr(value, other)};"
+    acc = [[f"s{i}{j}" for j in range(OCB)] for i in range(PW)]
+    if full:
+        L += [f"    for (int32_t o = 0; o < {full}; o += {OCB}) {{"]
+        L += [f"      int32_t {acc[0][j]} = bias[o + {j}];" for j in range(OCB)]
+        L += [f"      int32_t " + ", ".join(f"{acc[i][j]} = {acc[0][j]}" for j in range(OCB)) + ";"
+              for i in range(1, PW)]
+        L += ["      const int8_t* xa = a;"]
+
+        def step(u: int, wofs: str) -> list[str]:
+            lines = ["        { " + " ".join(f"const int32_t p{i} = xa[{i * stride} + {u}];" for i in range(PW))]
+            for j in range(OCB):
+                lines.append(f"          {{ const int32_t q = wb[{wofs}{j}]; "
+                             + " ".join(f"{acc[i][j]} += p{i} * q;" for i in range(PW)) + " }")
+            lines.append("        }")
+            return lines
+
+        L += [f"      for (int32_t kk = 0; kk < {k4}; kk += 4) {{"]
+        for u in range(4):
+            L += step(u, f"{4 * u} + ")
+        L += ["        xa += 4; wb += 16;", "      }"]
+        if k % 4:
+            L += [f"      for (int32_t kk = 0; kk < {k % 4}; ++kk) {{"]
+            L += step(0, "")
+            L += ["        xa += 1; wb += 4;", "      }"]
+        L += ["      const int32_t* mo = mult + o; const int32_t* so = shift + o;"]
+        L += [f"      int8_t* yo{i} = y{i} + o;" for i in range(PW)]
+        if res:
+            L += [f"      const int8_t* ro{i} = r{i} + o;" for i in range(PW)]
+        for j in range(OCB):
+            for i in range(PW):
+                L += _rq_lines(rq, acc[i][j], f"yo{i}[{j}]", f"mo[{j}]", f"so[{j}]", "      ", store)
+        L.append("    }")
+    if g.oc % OCB:
+        L += [f"    for (int32_t o = {full}; o < {g.oc}; ++o) {{",
+              "      int32_t " + ", ".join(f"t{i} = bias[o]" for i in range(PW)) + ";",
+              f"      for (int32_t kk = 0; kk < {k}; ++kk) {{ const int32_t q = wb[kk]; "
+              + " ".join(f"t{i} += a[{i * stride} + kk] * q;" for i in range(PW)) + " }",
+              f"      wb += {k};"]
+        for i in range(PW):
+            L += _rq_lines(rq, f"t{i}", f"y{i}[o]", "mult[o]", "shift[o]", "      ", store)
+        L.append("    }")
+    L += ["  }", "}"]
+    return name, "\n".join(L)
+
+
+def dwconv_kernel(g: ConvGeo, rq: RequantSpec) -> tuple[str, str]:
+    """(symbol, C definition) of a depthwise conv (multiplier 1) with fused requantization.
+
+    Weights stay OHWI ([C][KH][KW][1]).  Interior output pixels (every tap inside the input)
+    run without bounds tests; the others substitute `pad_value` for outside taps.
+    """
+    name = _name("dw", (g, rq))
+    taps = g.kh * g.kw
+    # interior ranges: oy*sh - pt >= 0 and oy*sh - pt + kh - 1 < h
+    oy0 = min(g.oh, -(-g.pt // g.sh))
+    oy1 = max(oy0, min(g.oh, (g.h - g.kh + g.pt) // g.sh + 1))
+    ox0 = min(g.ow, -(-g.pl // g.sw))
+    ox1 = max(ox0, min(g.ow, (g.w - g.kw + g.pl) // g.sw + 1))
+    inner = " + ".join(f"xp[{(ky * g.w + kx) * g.c}] * wt{ky * g.kw + kx}"
+                       for ky in range(g.kh) for kx in range(g.kw))
+    L = [f"static int32_t {name}_edge(const int8_t* restrict x, const int32_t* wt, int32_t c, int32_t oy, int32_t ox) {{",
+         "  /* taps inside the input only; bpad (bias + pad_value * sum of all taps) covers the rest */",
+         f"  const int32_t y0 = oy * {g.sh} - {g.pt}, x0 = ox * {g.sw} - {g.pl};",
+         f"  const int32_t ky0 = y0 < 0 ? -y0 : 0, ky1 = y0 + {g.kh} > {g.h} ? {g.h} - y0 : {g.kh};",
+         f"  const int32_t kx0 = x0 < 0 ? -x0 : 0, kx1 = x0 + {g.kw} > {g.w} ? {g.w} - x0 : {g.kw};",
+         "  int32_t s = 0;",
+         "  for (int32_t ky = ky0; ky < ky1; ++ky) {",
+         f"    const int8_t* row = x + ((y0 + ky) * {g.w} + x0) * {g.c} + c;",
+         "    for (int32_t kx = kx0; kx < kx1; ++kx)",
+         f"      s += (row[kx * {g.c}] - {g.pad_value}) * wt[ky * {g.kw} + kx];",
+         "  }",
+         "  return s;",
+         "}", "",
+         f"void {name}{SIGNATURE} {{",
+         f"  for (int32_t c = 0; c < {g.c}; ++c) {{",
+         f"    const int8_t* wc = w + c * {taps};",
+         f"    int32_t wt[{taps}];",
+         "    int32_t wsum = 0;",
+         f"    for (int32_t t = 0; t < {taps}; ++t) {{ wt[t] = wc[t]; wsum += wt[t]; }}",
+         *(f"    const int32_t wt{t} = wt[{t}];" for t in range(taps)),
+         "    const int32_t b = bias[c], m = mult[c], sh = shift[c];",
+         f"    const int32_t bpad = b + {g.pad_value} * wsum;",
+         f"    int8_t* yc = y + c;"]
+    store = _rq_lines(rq, "acc", f"yc[(oy * {g.ow} + ox) * {g.c}]", "m", "sh", "        ")
+    L += [f"    for (int32_t oy = 0; oy < {g.oh}; ++oy) {{",
+          f"      const int32_t row_inside = oy >= {oy0} && oy < {oy1};",
+          f"      for (int32_t ox = 0; ox < {g.ow}; ++ox) {{",
+          "        int32_t acc = b;",
+          f"        if (row_inside && ox == {ox0}) {{",
+          f"          const int8_t* xp = x + ((oy * {g.sh} - {g.pt}) * {g.w} + ox * {g.sw} - {g.pl}) * {g.c} + c;",
+          f"          for (; ox < {ox1}; ++ox, xp += {g.sw * g.c}) {{",
+          f"            acc = b + {inner};",
+          *["  " + line for line in store],
+          "          }",
+          f"          if (ox >= {g.ow}) break;",
+          "        }",
+          f"        acc = bpad + {name}_edge(x, wt, c, oy, ox);",
+          *store,
+          "      }", "    }", "  }", "}"]
+    return name, "\n".join(L)
+
+
+def _fc_blocks(n: int) -> list[tuple[int, int]]:
+    """(first unit, rows) of each register block: 16 rows while they fit, then 8, then 1."""
+    blocks, o = [], 0
+    for rows in FC_ROWS:
+        while n - o >= rows:
+            blocks.append((o, rows))
+            o += rows
+    return blocks
+
+
+def pack_fc_weights(w_kn: np.ndarray) -> np.ndarray:
+    """[K, N] -> per register block of R units, [K][R] (R = 16, 8 or 1)."""
+    k, n = w_kn.shape
+    parts = [w_kn[:, o:o + rows].reshape(-1) for o, rows in _fc_blocks(n)]
+    return np.ascontiguousarray(np.concatenate(parts)).astype(np.int8)
+
+
+def fc_kernel(m_rows: int, k: int, n: int, rq: RequantSpec) -> tuple[str, str]:
+    """(symbol, C definition) of x[M,K] @ W[K,N] + bias with fused requantization.
+
+    Each weight is used once (batch 1), so a MAC costs at least its weight load, `mul` and
+    `add`; R accumulators per pass over x amortise the input load and the loop over R.
+    """
+    name = _name("fc", (m_rows, k, n, rq))
+    L = [f"void {name}{SIGNATURE} {{",
+         f"  for (int32_t r = 0; r < {m_rows}; ++r) {{",
+         f"    const int8_t* xr = x + r * {k};",
+         f"    int8_t* yr = y + r * {n};",
+         "    const int8_t* wb = w;"]
+    sizes = sorted({rows for _, rows in _fc_blocks(n)}, reverse=True)
+    blocks = _fc_blocks(n)
+    for R in sizes:
+        first = min(o for o, rows in blocks if rows == R)
+        last = max(o for o, rows in blocks if rows == R) + R
+        unroll = next(u for u in (8, 4, 2, 1) if k % u == 0)
+        L += [f"    for (int32_t o = {first}; o < {last}; o += {R}) {{",
+              "      " + " ".join(f"int32_t s{j} = bias[o + {j}];" for j in range(R)),
+              "      const int8_t* xk = xr;",
+              f"      for (int32_t kk = 0; kk < {k}; kk += {unroll}) {{"]
+        for u in range(unroll):
+            L += [f"        {{ const int32_t p = xk[{u}];",
+                  "          " + " ".join(f"s{j} += p * wb[{R * u + j}];" for j in range(R)),
+                  "        }"]
+        L += [f"        xk += {unroll}; wb += {unroll * R};", "      }"]
+        L += ["      int8_t* yo = yr + o;",
+              "      const int32_t* mo = mult + " + ("0;" if rq.single else "o;"),
+              "      const int32_t* so = shift + " + ("0;" if rq.single else "o;")]
+        for j in range(R):
+            L += _rq_lines(rq, f"s{j}", f"yo[{j}]", f"mo[{0 if rq.single else j}]", f"so[{0 if rq.single else j}]",
+                           "      ")
+        L.append("    }")
+    L += ["  }", "}"]
+    return name, "\n".join(L)
+
+
+REQUANT_SIGNATURE = ("(const int32_t* restrict x, const int32_t* restrict mult, "
+                     "const int32_t* restrict shift, int8_t* restrict y)")
+
+
+def requant_kernel(pixels: int, channels: int, per_channel: bool, rq: RequantSpec) -> tuple[str, str]:
+    """(symbol, C definition): int32 [pixels, channels] -> int8, channel outer."""
+    name = _name("rq", (pixels, channels, per_channel, rq))
+    idx = "c" if per_channel else "0"
+    L = [f"void {name}{REQUANT_SIGNATURE} {{",
+         f"  for (int32_t c = 0; c < {channels}; ++c) {{",
+         f"    const int32_t m = mult[{idx}], sh = shift[{idx}];",
+         "    const int32_t* xc = x + c;",
+         "    int8_t* yc = y + c;",
+         f"    for (int32_t p = 0; p < {pixels}; ++p, xc += {channels}, yc += {channels}) {{",
+         "      const int32_t acc = *xc;"]
+    L += _rq_lines(rq, "acc", "*yc", "m", "sh", "      ")
+    L += ["    }", "  }", "}"]
+    return name, "\n".join(L)
+
+
+def _rescale_c(value: str, multiplier: int, shift: int) -> str:
+    """C expression: MultiplyByQuantizedMultiplier(value, M, shift) with constant M, shift."""
+    left, right = max(shift, 0), max(-shift, 0)
+    shifted = f"(int32_t)((uint32_t)({value}) << {left})" if left else value
+    high = f"mlml_srdhm({shifted}, {multiplier})"
+    return f"mlml_rdpot({high}, {(1 << right) - 1}, {right})" if right else high
+
+
+@dataclass(frozen=True)
+class AddSpec:
+    """TFLite int8 ADD constants (reference_integer_ops::Add)."""
+
+    size: int
+    zero_points: tuple[int, int]
+    left_shift: int
+    inputs: tuple[tuple[int, int], tuple[int, int]]
+    output: tuple[int, int]
+    zero_point: int
+    lo: int
+    hi: int
+
+
+ADD_SIGNATURE = "(const int8_t* a, const int8_t* b, int8_t* y)"
+
+
+def add_kernel(spec: AddSpec) -> tuple[str, str]:
+    """(symbol, C definition) of an elementwise int8 ADD; `y` may be `a` or `b` (in place)."""
+    name = _name("add", spec)
+    (za, zb), ls = spec.zero_points, spec.left_shift
+    va = _rescale_c(f"((int32_t)a[i] - {za}) * {1 << ls}", *spec.inputs[0])
+    vb = _rescale_c(f"((int32_t)b[i] - {zb}) * {1 << ls}", *spec.inputs[1])
+    L = [f"void {name}{ADD_SIGNATURE} {{",
+         f"  for (int32_t i = 0; i < {spec.size}; ++i) {{",
+         f"    const int32_t raw = {va} + {vb};",
+         f"    const int32_t out = {_rescale_c('raw', *spec.output)} + {spec.zero_point};",
+         f"    y[i] = mlml_clamp8(out, {spec.lo}, {spec.hi});",
+         "  }", "}"]
+    return name, "\n".join(L)

@@ -1,0 +1,235 @@
+"""Recognising the frontend's requantize chain (frontend/requant.py) in Relax `main`.
+
+The frontend states TFLite's rescale in int64 elementwise ops (the semantic spec).  The CPU
+kernels compute the same values in 32-bit arithmetic (mul + mulh, TFLite's own int32
+formulation); this module reads the chain back into per-channel parameters:
+
+    astype(acc i32, i64) -> multiply(M << left) -> add(2^30) -> right_shift(31)
+        [-> add(where(less(., 0), half-1, half)) -> right_shift(right)]     (double rounding)
+    astype(acc i32, i64) -> multiply(M) -> add(2^(30-s)) -> right_shift(31-s) (single rounding)
+    then [add(zero point)] -> clip(lo, hi) -> astype(int8).
+
+Anything else (another op in between, a value used outside the chain) is not matched and
+stays with TVM's generic kernels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from tvm import relax
+
+from .patterns import constant, op_name
+
+Lookup = Callable[[relax.Var], "relax.Expr | None"]
+
+
+@dataclass(frozen=True)
+class Requant:
+    """int32 accumulator -> int8, TFLite MultiplyByQuantizedMultiplier per channel.
+
+    `multiplier[c]` in [0, 2^31), `shift[c]` TFLite's signed shift (left if > 0).
+    Single rounding (`single`): `(x*M + 2^(30-s)) >> (31-s)`, per-tensor.
+    """
+
+    acc: relax.Expr  # the int32 value requantized
+    multiplier: np.ndarray  # int32 [C] (or [1])
+    shift: np.ndarray  # int32 [C] (or [1])
+    zero_point: int
+    lo: int
+    hi: int
+    single: bool
+    chain: tuple  # the matched Relax vars (each used once, inside the chain)
+
+
+def _const(expr) -> np.ndarray | None:
+    value = constant(expr)
+    return None if value is None else np.asarray(value).astype(np.int64)
+
+
+def _prim(expr) -> int | None:
+    value = getattr(expr, "value", None)
+    try:
+        return int(value.value if hasattr(value, "value") else value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _split_left(scaled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """M << left with M in [2^30, 2^31) (or 0) -> (M, left)."""
+    bits = np.array([int(v).bit_length() for v in scaled.reshape(-1)], dtype=np.int64)
+    left = np.maximum(bits - 31, 0)
+    return scaled.reshape(-1) >> left, left
+
+
+class _Walk:
+    def __init__(self, lookup: Lookup, uses: Callable[[relax.Var], int]):
+        self.lookup, self.uses, self.chain = lookup, uses, []
+
+    def call(self, expr, name: str, n_uses: int = 1):
+        """The call bound to var `expr` if it is op `name`, used exactly `n_uses` times."""
+        if not isinstance(expr, relax.Var):
+            return None
+        value = self.lookup(expr)
+        if op_name(value) != name or self.uses(expr) != n_uses:
+            return None
+        self.chain.append(expr)
+        return value
+
+    def binary_const(self, expr, name: str, n_uses: int = 1):
+        """(other operand, constant) of `name(other, const)`."""
+        call = self.call(expr, name, n_uses)
+        if call is None:
+            return None, None
+        return call.args[0], _const(call.args[1])
+
+
+@dataclass(frozen=True)
+class Rescale:
+    """`rescale(inner)` of frontend/requant.py: inner (int64 expr) times M·2^shift."""
+
+    inner: relax.Expr
+    multiplier: np.ndarray  # int64 [C] (or [1])
+    shift: np.ndarray  # int64 [C] (or [1])
+    single: bool
+
+
+def _rescale(w: _Walk, x) -> Rescale | None:
+    """Parse the rescale whose last op is bound to `x` (a right_shift)."""
+    right = None
+    inner, exponent = w.binary_const(x, "relax.right_shift")
+    if exponent is None:
+        return None
+    added = w.call(inner, "relax.add")
+    if added is None:
+        return None
+    srdhm_var, nudge = added.args
+    where = w.call(nudge, "relax.where")
+    if where is not None:
+        less = w.call(where.args[0], "relax.less")
+        if less is None or not less.args[0].same_as(srdhm_var) or _const(less.args[1]) is None:
+            return None
+        right = exponent
+        inner2, exp31 = w.binary_const(srdhm_var, "relax.right_shift", n_uses=2)
+        if exp31 is None or exp31.size != 1 or int(exp31) != 31:
+            return None
+        added2 = w.call(inner2, "relax.add")
+        if added2 is None:
+            return None
+        product_var, rounding = added2.args[0], _const(added2.args[1])
+    else:
+        product_var, rounding = srdhm_var, _const(nudge)
+    if rounding is None or rounding.size != 1:
+        return None
+    value, scaled = w.binary_const(product_var, "relax.multiply")
+    if scaled is None:
+        return None
+    if right is not None or int(exponent.reshape(-1)[0]) == 31 and int(rounding) == 1 << 30:
+        # double rounding: M << left, then a rounding divide by 2^right
+        mult, left = _split_left(scaled)
+        if int(rounding) != 1 << 30:
+            return None
+        rshift = np.zeros_like(left) if right is None else right.reshape(-1)
+        if right is not None and right.size != 1 and right.size != mult.size and mult.size != 1:
+            return None
+        n = max(mult.size, rshift.size)
+        mult, left, rshift = (np.broadcast_to(a, (n,)) for a in (mult, left, rshift))
+        if np.any((left > 0) & (rshift > 0)):
+            return None
+        shift, single = left - rshift, False
+    else:
+        total = exponent.reshape(-1)
+        if total.size != 1 or scaled.size != 1 or int(rounding) != 1 << (int(total[0]) - 1):
+            return None
+        mult, shift, single = scaled.reshape(-1), 31 - total, True
+    if np.any(mult < 0) or np.any(mult >= 1 << 31):
+        return None
+    return Rescale(value, mult, shift, single)
+
+
+def _output_stage(w: _Walk, root, lookup: Lookup):
+    """(rescale, zero point, lo, hi) of `astype(clip([add(rescale, zp)]), int8)` at `root`."""
+    cast = lookup(root)
+    if op_name(cast) != "relax.astype" or str(cast.ty.dtype) != "int8":
+        return None
+    clip = w.call(cast.args[0], "relax.clip")
+    if clip is None:
+        return None
+    lo, hi = _prim(clip.args[1]), _prim(clip.args[2])
+    if lo is None or hi is None or lo < -128 or hi > 127:
+        return None
+    x, zp = w.binary_const(clip.args[0], "relax.add")
+    if zp is None:
+        x, zp = clip.args[0], np.zeros(())
+    if zp.size != 1:
+        return None
+    rescale = _rescale(w, x)
+    return None if rescale is None else (rescale, int(zp), lo, hi)
+
+
+def match_requant(root: relax.Var, lookup: Lookup, uses: Callable[[relax.Var], int]) -> Requant | None:
+    """The requantize chain ending in `root = astype(clip(...), int8)`, else None."""
+    w = _Walk(lookup, uses)
+    stage = _output_stage(w, root, lookup)
+    if stage is None:
+        return None
+    r, zp, lo, hi = stage
+    cast_in = w.call(r.inner, "relax.astype")
+    if cast_in is None or str(cast_in.args[0].ty.dtype) != "int32":
+        return None
+    acc, mult, shift, single = cast_in.args[0], r.multiplier, r.shift, r.single
+    return Requant(acc, mult.astype(np.int32), shift.astype(np.int32), zp, lo, hi, single,
+                   tuple(w.chain))
+
+
+@dataclass(frozen=True)
+class AddMatch:
+    """TFLite int8 ADD (frontend/add.py) of two same-shape int8 tensors, all per-tensor."""
+
+    a: relax.Expr
+    b: relax.Expr
+    zero_points: tuple[int, int]
+    left_shift: int
+    inputs: tuple[tuple[int, int], tuple[int, int]]  # (multiplier, shift) per input
+    output: tuple[int, int]
+    zero_point: int
+    lo: int
+    hi: int
+
+
+def _scalar(r: Rescale) -> tuple[int, int] | None:
+    if r.single or r.multiplier.size != 1:
+        return None
+    return int(r.multiplier[0]), int(r.shift[0])
+
+
+def match_add(root: relax.Var, lookup: Lookup, uses: Callable[[relax.Var], int]) -> AddMatch | None:
+    """`to_int8(rescale(shifted(a) + shifted(b)))` ending in `root`, else None."""
+    w = _Walk(lookup, uses)
+    stage = _output_stage(w, root, lookup)
+    if stage is None:
+        return None
+    r, zp, lo, hi = stage
+    raw = w.call(r.inner, "relax.add")
+    if raw is None or _scalar(r) is None:
+        return None
+    sides = []
+    for side in raw.args:
+        rs = _rescale(w, side)
+        if rs is None or _scalar(rs) is None:
+            return None
+        centred, factor = w.binary_const(rs.inner, "relax.multiply")
+        if factor is None or factor.size != 1 or int(factor) <= 0 or int(factor) & (int(factor) - 1):
+            return None
+        x64, zp_in = w.binary_const(centred, "relax.subtract")
+        cast = w.call(x64, "relax.astype") if zp_in is not None and zp_in.size == 1 else None
+        if cast is None or str(cast.args[0].ty.dtype) != "int8":
+            return None
+        sides.append((cast.args[0], int(zp_in), int(factor).bit_length() - 1, _scalar(rs)))
+    (a, za, la, ra), (b, zb, lb, rb) = sides
+    shape = [int(d) for d in lookup(root).ty.shape]
+    if la != lb or any([int(d) for d in t.ty.shape] != shape for t in (a, b)):
+        return None
+    return AddMatch(a, b, (za, zb), la, (ra, rb), _scalar(r), zp, lo, hi)

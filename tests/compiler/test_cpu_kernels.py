@@ -1,0 +1,150 @@
+"""CPU micro-kernels: the frontend's conv/FC/requantize chains compiled to the specialised C
+kernels are bit-exact with TVM's VM running the frontend's int64 Relax, for geometries that
+exercise every code path (im2col byte and word copies, 1x1 in place, channel and pixel
+tails, depthwise interior/border, left and right shifts, single rounding)."""
+
+from __future__ import annotations
+
+import re
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from tvm import relax
+
+from mlonmcu_lite.compiler import CompilerSettings, compile_model
+from mlonmcu_lite.compiler.hostrun import build_host_library, tvm_reference_many
+from mlonmcu_lite.frontend.fixedpoint import Multipliers
+from mlonmcu_lite.frontend.requant import Rounding, requantize
+from mlonmcu_lite.zoo import resolve_model
+
+
+def _multipliers(rng, n: int, shifts: tuple[int, int]) -> Multipliers:
+    mult = rng.integers(1 << 30, (1 << 31) - 1, n)
+    shift = rng.integers(shifts[0], shifts[1] + 1, n)
+    return Multipliers(tuple(int(m) for m in mult), tuple(int(s) for s in shift))
+
+
+def _conv_module(rng, shape, oc, k, stride, pad, groups, shifts, zp_in=-7):
+    n, h, w, c = shape
+    bb = relax.BlockBuilder()
+    x = relax.Var("x", relax.TensorType(shape, "int8"))
+    with bb.function("main", [x]):
+        with bb.dataflow():
+            data = x
+            if any(pad):
+                data = bb.emit(relax.op.nn.pad(x, (0, 0, pad[0], pad[2], pad[1], pad[3], 0, 0),
+                                               pad_value=float(zp_in)))
+            weight = rng.integers(-127, 128, (oc, k[0], k[1], c // groups)).astype(np.int8)
+            conv = bb.emit(relax.op.nn.conv2d(data, relax.const(weight), strides=stride, groups=groups,
+                                              data_layout="NHWC", kernel_layout="OHWI", out_dtype="int32"))
+            acc = bb.emit(relax.op.add(conv, relax.const(rng.integers(-9000, 9000, oc).astype(np.int32))))
+            out = requantize(acc, _multipliers(rng, oc, shifts), 5, (-100, 120), Rounding.DOUBLE)
+            out = bb.emit_output(out)
+        bb.emit_func_output(out)
+    return bb.get()
+
+
+def _fc_module(rng, m, k, n, shift):
+    bb = relax.BlockBuilder()
+    x = relax.Var("x", relax.TensorType((m, k), "int8"))
+    with bb.function("main", [x]):
+        with bb.dataflow():
+            w = rng.integers(-127, 128, (k, n)).astype(np.int8)
+            mm = bb.emit(relax.op.matmul(x, relax.const(w), out_dtype="int32"))
+            acc = bb.emit(relax.op.add(mm, relax.const(rng.integers(-900, 900, n).astype(np.int32))))
+            out = bb.emit_output(requantize(acc, _multipliers(rng, 1, (shift, shift)), -3, (-128, 127),
+                                            Rounding.SINGLE))
+        bb.emit_func_output(out)
+    return bb.get()
+
+
+CASES = {
+    # name: (builder args) -- shape, oc, kernel, stride, pad (t, l, b, r), groups, shift range
+    "conv3x3_c3_bytes": ((1, 7, 6, 3), 8, (3, 3), (1, 1), (1, 1, 1, 1), 1, (-9, -1)),
+    "conv3x3_c8_words_oc_tail": ((1, 6, 5, 8), 6, (3, 3), (1, 1), (1, 1, 1, 1), 1, (-8, 1)),
+    "conv5x3_s2_asym": ((1, 9, 8, 4), 12, (5, 3), (2, 2), (2, 1, 2, 0), 1, (-12, -2)),
+    "conv1x1_in_place": ((1, 3, 5, 16), 8, (1, 1), (1, 1), (0, 0, 0, 0), 1, (-10, 2)),
+    "conv1x1_few_pixels": ((1, 1, 3, 8), 4, (1, 1), (1, 1), (0, 0, 0, 0), 1, (-6, 0)),
+    "conv1x1_s2": ((1, 6, 6, 8), 8, (1, 1), (2, 2), (0, 0, 0, 0), 1, (-6, 0)),
+    "dw3x3_same": ((1, 6, 5, 8), 8, (3, 3), (1, 1), (1, 1, 1, 1), 8, (-9, 1)),
+    "dw3x3_s2_bottom_right": ((1, 7, 7, 4), 4, (3, 3), (2, 2), (0, 0, 1, 1), 4, (-7, 0)),
+    "dw5x1_valid": ((1, 8, 3, 4), 4, (5, 1), (1, 1), (0, 0, 0, 0), 4, (-7, -1)),
+}
+
+
+def _check(mod, samples, tmp_path) -> str:
+    im = SimpleNamespace(name="k", mod=mod, inputs=[], outputs=[])
+    cm = compile_model(im, tmp_path / "model")
+    host = build_host_library(cm, tmp_path / "model.so")
+    for sample, want in zip(samples, tvm_reference_many(mod, samples)):
+        np.testing.assert_array_equal(host.run(sample)[0], want[0])
+    return (tmp_path / "model" / "model.c").read_text()
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_conv_kernels_bit_exact_with_frontend_relax(case, tmp_path):
+    rng = np.random.default_rng(sorted(CASES).index(case))
+    shape, *rest = CASES[case]
+    mod = _conv_module(rng, shape, *rest)
+    samples = [[rng.integers(-128, 128, shape).astype(np.int8)] for _ in range(3)]
+    model_c = _check(mod, samples, tmp_path)
+    kind = "dw" if rest[4] > 1 else "conv"
+    assert re.search(rf"mlml_cpu_{kind}_\w+\(", model_c), "the chain did not become a CPU micro-kernel"
+    # 32-bit requantization: no int64 outside the mul/mulh helper
+    assert "int64_t" not in (tmp_path / "model" / "cpu_kernels.c").read_text().split("mlml_clamp8", 1)[1]
+
+
+@pytest.mark.parametrize("m,k,n,shift", [(1, 37, 19, -3), (2, 16, 8, 0), (1, 9, 3, 1), (1, 64, 40, -1), (1, 24, 17, -20)])
+def test_fc_kernel_single_rounding_bit_exact(m, k, n, shift, tmp_path):
+    rng = np.random.default_rng(k)
+    mod = _fc_module(rng, m, k, n, shift)
+    samples = [[rng.integers(-128, 128, (m, k)).astype(np.int8)] for _ in range(3)]
+    assert re.search(r"mlml_cpu_fc_\w+\(", _check(mod, samples, tmp_path))
+
+
+def test_identical_layers_share_one_kernel(tmp_path):
+    """toycar's repeated 128->128 FC layers call one function with different weights."""
+    from mlonmcu_lite.frontend import import_tflite
+
+    cm = compile_model(import_tflite(resolve_model("toycar").path), tmp_path)
+    calls = re.findall(r"^\s+(mlml_cpu_fc_\w+)\(", (tmp_path / "model.c").read_text(), re.M)
+    assert len(calls) == 10 and len(set(calls)) < len(calls) - 4
+    assert (tmp_path / "cpu_kernels.c").read_text().count("\nvoid mlml_cpu_fc_") == len(set(calls))
+
+
+def test_standalone_add_in_place(tmp_path):
+    """An ADD of two model inputs' derivatives that no conv can take: its own int8 kernel."""
+    info = resolve_model("add")
+    from mlonmcu_lite.frontend import import_tflite
+
+    cm = compile_model(import_tflite(info.path), tmp_path)
+    assert any(s["func"].startswith("mlml_cpu_add_") for s in cm.plan["steps"])
+    host = build_host_library(cm, tmp_path / "m.so")
+    for sample, golden in zip(info.samples, info.goldens, strict=True):
+        np.testing.assert_array_equal(host.run(sample)[0], np.asarray(golden[0]).reshape(cm.outputs[0].shape))
+
+
+def test_cpu_kernels_can_be_switched_off(tmp_path):
+    rng = np.random.default_rng(0)
+    mod = _conv_module(rng, (1, 5, 5, 4), 4, (3, 3), (1, 1), (1, 1, 1, 1), 1, (-5, 0))
+    im = SimpleNamespace(name="k", mod=mod, inputs=[], outputs=[])
+    cm = compile_model(im, tmp_path, settings=CompilerSettings(cpu_kernels=False))
+    assert not (tmp_path / "cpu_kernels.c").exists() and cm.plan["cpu_kernels"] == {}
+
+
+def test_residual_add_is_32_bit_and_in_place(tmp_path):
+    """resnet's ADDs run in the epilogue of the conv producing one input and write over the
+    other input (which dies there): no int64 tensor, no third live activation."""
+    from mlonmcu_lite.frontend import import_tflite
+
+    cm = compile_model(import_tflite(resolve_model("resnet").path), tmp_path)
+    fused = [s for s in cm.plan["steps"] if s["func"].startswith("mlml_cpu_conv_") and len(s["inputs"]) == 6]
+    assert len(fused) == 3
+    for step in fused:
+        assert step["outputs"][0] == step["inputs"][5]
+    assert not any(s["func"].startswith("mlml_cpu_add_") for s in cm.plan["steps"])
+    assert cm.arena_bytes <= 2 * 32 * 32 * 16  # two 32x32x16 activations at the peak
+    model_c = (tmp_path / "model.c").read_text()
+    layers = model_c.split("void mlml_model_run", 1)[1].split("mlml_cpu_fc", 1)[0]
+    assert "int64_t*" not in layers  # no int64 tensor between the conv/add layers (softmax aside)

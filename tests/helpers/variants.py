@@ -1,0 +1,63 @@
+"""uint8 / int16 variants of generated int8 op models (same graph, other activation type).
+
+Used where the generator has no dtype of its own for a model: every int8 activation (and
+int8 constant operand, e.g. PADV2's value) becomes uint8 (value and zero point + 128, the
+legacy quantization) or int16 (zero point 0, as TFLite's int16 kernels require).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import flatbuffers
+import numpy as np
+from ai_edge_litert import schema_py_generated as S
+
+from mlonmcu_lite.zoo import resolve_model
+
+
+def _retype(model: S.ModelT, t: S.TensorT, dtype: str) -> None:
+    buf = model.buffers[t.buffer] if t.buffer else None
+    data = np.asarray(buf.data).astype(np.uint8).view(np.int8) if buf is not None and buf.data is not None \
+        and len(buf.data) else None
+    if dtype == "uint8":
+        t.type = S.TensorType.UINT8
+        t.quantization.zeroPoint = [int(z) + 128 for z in t.quantization.zeroPoint]
+        if data is not None:
+            buf.data = (data.astype(np.int16) + 128).astype(np.uint8)
+    else:
+        t.type = S.TensorType.INT16
+        t.quantization.zeroPoint = [0 for _ in t.quantization.zeroPoint]
+        if data is not None:
+            buf.data = np.frombuffer(data.astype(np.int16).tobytes(), np.uint8)
+
+
+def variant(name: str, dtype: str, out: Path, edit=None) -> Path:
+    """Write op model `name` with `dtype` activations to `out/<name>_<dtype>.tflite`."""
+    model = S.ModelT.InitFromPackedBuf(resolve_model(name).path.read_bytes(), 0)
+    for t in model.subgraphs[0].tensors:
+        if t.type == S.TensorType.INT8:
+            _retype(model, t, dtype)
+    if edit is not None:
+        edit(model)
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    path = Path(out) / f"{name}_{dtype}.tflite"
+    path.write_bytes(bytes(builder.Output()))
+    return path
+
+
+def rescaled_concat_inputs(model: S.ModelT) -> None:
+    """uint8 CONCATENATION whose inputs are quantized unlike its output (ConcatenationWithScaling)."""
+    sub = model.subgraphs[0]
+    a, b = (sub.tensors[i] for i in sub.inputs)
+    a.quantization.scale, a.quantization.zeroPoint = [0.05], [100]
+    b.quantization.scale, b.quantization.zeroPoint = [0.0123], [7]
+
+
+def random_inputs(path: Path, count: int, seed: int) -> list[list[np.ndarray]]:
+    """Inputs over the full range of each input's type."""
+    rng = np.random.default_rng(seed)
+    specs = resolve_model(path).inputs
+    return [[rng.integers(np.iinfo(t.dtype).min, np.iinfo(t.dtype).max + 1, t.shape).astype(t.dtype)
+             for t in specs] for _ in range(count)]
