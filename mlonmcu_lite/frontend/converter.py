@@ -6,15 +6,22 @@ turns an int8 CONCATENATION into float, breaks on EXPAND_DIMS, gives SPLIT/SPLIT
 tuple-valued results (one strided_slice per output here, so the compiler plans tensors only), emits TVM's own coordinate rounding for
 RESIZE_NEAREST_NEIGHBOR, and multiplies an N-D FULLY_CONNECTED input with a 2-D weight as is.  `Converter` is passed to `from_tflite` as its
 `op_converter`; everything else is TVM's.
+
+* PRELU: TVM 0.27 rejects a quantized PRELU; it is imported in the usual QDQ form,
+  where(x ≥ 0, x, x·alpha) on the dequantized input and alpha, which `prelu.py` rewrites.
+* SVDF: refused when quantized, and without a QDQ form (int16 state and time weights), so
+  it is imported directly as integer Relax (`svdf.integer_svdf`).
 """
 
 from __future__ import annotations
 
 import numpy as np
+import tvm
 from tvm import relax
 from tvm.relax.frontend.tflite.tflite_frontend import OperatorConverter, get_tensor_name
 
 from .elementwise import lookup
+from .svdf import SVDFParams, integer_svdf
 
 # int8 kernels that move bytes (same quantization in and out, checked in `support`).
 MOVEMENT_OPS = frozenset({"SPLIT", "SPLIT_V", "PACK", "UNPACK", "SLICE", "STRIDED_SLICE", "PAD", "PADV2",
@@ -35,6 +42,13 @@ def nearest_indices(in_size: int, out_size: int, align_corners: bool, half_pixel
         idx = idx + (pos - idx >= f32(0.5))
     idx = np.minimum(idx.astype(np.int64), in_size - 1)
     return np.maximum(idx, 0).astype(np.int32)
+
+
+def _file_scale_zp(tensor) -> tuple[float, int]:
+    """Per-tensor (scale, zero point) straight from the flatbuffer (float32 scale)."""
+    q = tensor.tensor.Quantization()
+    zps = q.ZeroPointAsNumpy()
+    return float(q.ScaleAsNumpy()[0]), int(zps[0]) if isinstance(zps, np.ndarray) and zps.size else 0
 
 
 def _round_half_away(v: np.ndarray) -> np.ndarray:
@@ -65,7 +79,7 @@ def _scale_zp(t) -> tuple[float, int]:
 class Converter(OperatorConverter):
     """`OperatorConverter` that imports the int8 data-movement ops the way TFLite computes them."""
 
-    _SUPPORTED_QUANTIZED_OPS = OperatorConverter._SUPPORTED_QUANTIZED_OPS | MOVEMENT_OPS
+    _SUPPORTED_QUANTIZED_OPS = OperatorConverter._SUPPORTED_QUANTIZED_OPS | MOVEMENT_OPS | {"PRELU", "SVDF"}
 
     def convert_concatenation(self, op):
         """A plain integer concat (TVM would dequantize to float, concatenate, quantize again).
@@ -166,3 +180,36 @@ class Converter(OperatorConverter):
             self.exp_tab.set_expr(name, original, force_override=True)
         out_shape = [int(d) for d in self.get_tensor_shape(self.get_output_tensors(op)[0])]
         return relax.op.reshape(out, out_shape)
+
+    def convert_prelu(self, op):
+        x, alpha = self.get_input_tensors(op)
+        (out,) = self.get_output_tensors(op)
+        if x.qnn_params is None:
+            return super().convert_prelu(op)
+        xf = self.dequantize(self.get_tensor_expr(x), x)
+        af = self.dequantize(self.get_tensor_expr(alpha), alpha)
+        zero = relax.const(0.0, "float32")
+        return self.quantize(relax.op.where(relax.op.greater_equal(xf, zero), xf, relax.op.multiply(xf, af)), out)
+
+    def convert_svdf(self, op):
+        if not self.is_quantized(op):
+            return super().convert_svdf(op)
+        from tflite.SVDFOptions import SVDFOptions
+        from tflite.TensorType import TensorType
+
+        x, wf, wt, bias, state = self.get_input_tensors(op)
+        if x.tensor.Type() != TensorType.INT8:
+            raise tvm.error.OpNotImplemented("quantized SVDF with a non-int8 input")
+        (out,) = self.get_output_tensors(op)
+        options = SVDFOptions()
+        options.Init(op.BuiltinOptions().Bytes, op.BuiltinOptions().Pos)
+        weights_feature = self.get_tensor_value(wf)
+        units = weights_feature.shape[0] // options.Rank()
+        params = SVDFParams(
+            weights_feature=weights_feature, weights_time=self.get_tensor_value(wt),
+            bias=self.get_tensor_value(bias) if bias.tensor_idx != -1 else np.zeros(units, np.int32),
+            rank=options.Rank(), input_scale=_file_scale_zp(x)[0], input_zero_point=_file_scale_zp(x)[1],
+            feature_scale=_file_scale_zp(wf)[0], time_scale=_file_scale_zp(wt)[0], state_scale=_file_scale_zp(state)[0],
+            output_scale=_file_scale_zp(out)[0], output_zero_point=_file_scale_zp(out)[1])
+        batch = int(self.get_tensor_shape(x)[0])
+        return integer_svdf(self.get_expr(x.tensor_idx), batch, params)

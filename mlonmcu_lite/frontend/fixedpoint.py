@@ -126,16 +126,17 @@ def _sat32(x: int) -> int:
     return max(INT32_MIN, min(INT32_MAX, x))
 
 
-def srdhm(a: int, b: int) -> int:
-    """SaturatingRoundingDoublingHighMul."""
-    if a == b == INT32_MIN:
-        return INT32_MAX
+def srdhm(a: int, b: int, bits: int = 32) -> int:
+    """SaturatingRoundingDoublingHighMul of `bits`-bit raw values (gemmlowp: 32 or 16)."""
+    if a == b == -(1 << (bits - 1)):
+        return (1 << (bits - 1)) - 1
     ab = a * b
-    nudge = (1 << 30) if ab >= 0 else 1 - (1 << 30)
-    return _trunc_div(ab + nudge, 1 << 31)
+    nudge = (1 << (bits - 2)) if ab >= 0 else 1 - (1 << (bits - 2))
+    return trunc_div(ab + nudge, 1 << (bits - 1))
 
 
-def _trunc_div(a: int, b: int) -> int:
+def trunc_div(a: int, b: int) -> int:
+    """C integer division (rounds toward zero)."""
     q = abs(a) // abs(b)
     return q if (a >= 0) == (b > 0) else -q
 

@@ -7,15 +7,16 @@ from tvm import relax, tirx
 from tvm.ir.expr import GenericConst
 from tvm.relax.dpl import rewrite_call
 
-from . import add, boundary, conv, dense, elementwise, pool, softmax
+from . import add, boundary, conv, dense, elementwise, mul, pool, prelu, reduce, resize, softmax, transpose_conv, unary
 from .errors import FrontendError
 from .patterns import Rewrite
 
 # Order matters only where patterns nest: ops that consume another op's quantize output
 # (ADD, SOFTMAX) see already-rewritten int8 producers, which their wildcards accept.
 # QUANTIZE int->int (requantize) runs after the ops: their patterns end in a quantize too.
-REWRITES: list[Rewrite] = [*conv.REWRITES, *dense.REWRITES, *add.REWRITES, *pool.REWRITES,
-                           *softmax.REWRITES, *elementwise.REWRITES, *pool.CLEANUP, *boundary.REQUANTIZE]
+REWRITES: list[Rewrite] = [*conv.REWRITES, *transpose_conv.REWRITES, *dense.REWRITES, *add.REWRITES, *mul.REWRITES,
+                           *pool.REWRITES, *softmax.REWRITES, *reduce.REWRITES, *prelu.REWRITES, *resize.REWRITES,
+                           *unary.REWRITES, *elementwise.REWRITES, *pool.CLEANUP, *boundary.REQUANTIZE]
 
 
 def _apply(rewrite: Rewrite, func: relax.Function) -> relax.Function:

@@ -48,6 +48,13 @@ def _activations_per_tensor(op: OpInfo, info: TFLiteInfo) -> str | None:
     return None
 
 
+def _transpose_conv(op: OpInfo, info: TFLiteInfo) -> str | None:
+    act = op.options.get("fusedActivationFunction", "NONE")
+    if act != "NONE":  # TVM's importer drops it
+        return f"fused activation {act}"
+    return None if info.tensors[op.inputs[1]].constant else "non-constant weights"
+
+
 def _same_quantization(op: OpInfo, info: TFLiteInfo) -> str | None:
     """TFLite's int8/int16 CONCATENATION copies bytes: it requires one quantization (only the
     uint8 kernel rescales) and, for every type, no fused activation."""
@@ -65,6 +72,7 @@ _CHECKS: dict[str, list[Check]] = {
     "DEPTHWISE_CONV_2D": [_weights_constant],
     "FULLY_CONNECTED": [_fully_connected],
     "SOFTMAX": [_softmax],
+    "TRANSPOSE_CONV": [_transpose_conv],
     "CONCATENATION": [_same_quantization],
 }
 

@@ -3,6 +3,9 @@
 The reference (not the default XNNPACK/optimized) kernels are what an integer
 MCU engine can match bit for bit. FULLY_CONNECTED there rounds once (unlike
 TFLite-Micro), so these goldens name ai-edge-litert's arithmetic.
+
+Every inference starts from the model's initial state (variable tensors such as an SVDF
+state reset to zero), as every emulation on the VP does.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ def _run(interp, path: Path, inputs: list[np.ndarray]) -> list[np.ndarray]:
             want = f"{np.dtype(d['dtype']).name}{d['shape'].tolist()}"
             raise ModelError(f"{path}: input {d['name']!r} wants {want}, got {x.dtype.name}{list(x.shape)}")
         interp.set_tensor(d["index"], x)
+    interp.reset_all_variables()
     interp.invoke()
     return [interp.get_tensor(d["index"]).copy() for d in interp.get_output_details()]
 

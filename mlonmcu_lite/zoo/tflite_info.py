@@ -1,7 +1,7 @@
 """Everything the harness needs to know about a .tflite file, read from the file itself.
 
 Ops (in execution order) with their options, tensor shapes and quantization, MACs of
-CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED and weight bytes, so a user model works
+CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED / TRANSPOSE_CONV and weight bytes, so a user model works
 without any side metadata. It also decides what the compiler supports
 (`SUPPORTED_OPS`, fused activations) and rejects everything else with a
 `ModelError` naming the file.
@@ -21,18 +21,24 @@ from mlonmcu_lite.errors import UserError
 SUPPORTED_OPS: frozenset[str] = frozenset({
     "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD",
     "AVERAGE_POOL_2D", "MAX_POOL_2D", "RESHAPE", "SOFTMAX", "QUANTIZE", "DEQUANTIZE",
+    "MUL", "SUB", "MEAN", "LOGISTIC", "TANH", "HARD_SWISH", "LEAKY_RELU",
+    "PRELU", "RESIZE_BILINEAR", "TRANSPOSE_CONV", "SVDF",
     # data movement and elementwise (frontend/converter.py, frontend/elementwise.py)
     "CONCATENATION", "SPLIT", "SPLIT_V", "PACK", "UNPACK", "SLICE", "STRIDED_SLICE", "PAD", "PADV2",
     "TRANSPOSE", "RESIZE_NEAREST_NEIGHBOR", "SQUEEZE", "EXPAND_DIMS", "GATHER",
     "MAXIMUM", "MINIMUM", "RELU", "RELU6",
 })
+# Ops left out on purpose, with the reason the user reads.
+UNSUPPORTED_REASONS: dict[str, str] = {
+    "SUM": "int8 SUM has no bit-exact target: ai-edge-litert 2.3's reference kernel reads int8 data as uint8",
+}
 # Tensor types a quantized graph may use: activations int8 / uint8 (legacy) / int16 (16x8),
 # weights int8 / uint8, bias int32 / int64 (16x8), shapes int32.  float32 only at the
 # model's boundary: a graph input consumed by QUANTIZE, a graph output made by DEQUANTIZE.
 ACTIVATION_TYPES: frozenset[str] = frozenset({"INT8", "UINT8", "INT16"})
 CONSTANT_TYPES: frozenset[str] = ACTIVATION_TYPES | {"INT32", "INT64"}
 SUPPORTED_ACTIVATIONS: frozenset[str] = frozenset({"NONE", "RELU", "RELU6"})
-MAC_OPS: frozenset[str] = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"})
+MAC_OPS: frozenset[str] = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV"})
 
 
 def _names(enum_cls) -> dict[int, str]:
@@ -56,6 +62,7 @@ class UnsupportedOpError(ModelError):
 
     def __init__(self, path: Path, op: str, index: int, detail: str = "") -> None:
         self.path, self.op, self.index, self.detail = path, op, index, detail
+        detail = detail or UNSUPPORTED_REASONS.get(op, "")
         what = f"{op} ({detail})" if detail else op
         super().__init__(f"{path}: unsupported op {what} at operator #{index}; "
                          f"supported: {', '.join(sorted(SUPPORTED_OPS))}")
@@ -284,6 +291,8 @@ def _macs(op: str, sub: S.SubGraphT, inputs: tuple[int, ...], outputs: tuple[int
         return out * w[1] * w[2] * w[3]
     if op == "DEPTHWISE_CONV_2D":
         return out * w[1] * w[2]
+    if op == "TRANSPOSE_CONV":  # every input pixel meets every tap of every filter
+        return int(np.prod(_shape(sub.tensors[inputs[2]]))) * w[0] * w[1] * w[2]
     return out * w[-1]
 
 

@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Callable
 
 from .graph import Graph
-from .op_models import BODIES
+from .op_models import BODIES, OPS
 from .spec import ModelSpec
 
 
@@ -48,9 +48,10 @@ VARIANTS = {
 CORE = ("chain_conv_avgpool_fc_softmax", "chain_dw_maxpool", "multi_io")
 PLAN = {
     "f32io": ("chain_conv_avgpool_fc_softmax", "multi_io"),
-    "u8": (*CORE, "avgpool_3x3_s1_same", "chain_movement"),  # uint8 pools round half up: edge windows
+    "u8": (*CORE, "avgpool_3x3_s1_same", "chain_movement",  # uint8 pools round half up: edge windows
+           "mul", "logistic", "prelu"),
     "u8in": ("conv_s1_same",),
-    "i16": (*CORE, "chain_movement"),
+    "i16": (*CORE, "chain_movement", "mul", "logistic", "tanh", "mean_hw", "resize_bilinear_half"),
 }
 
 
@@ -73,8 +74,9 @@ def _variants() -> dict[str, ModelSpec]:
         scheme, io, what = VARIANTS[suffix]
         for base in models:
             description, body = bodies[base]
-            spec = _spec(base, f"{description}; {what}", body)
-            out[f"{base}_{suffix}"] = replace(spec, name=f"{base}_{suffix}", scheme=scheme, io=io)
+            spec = OPS[base] if base in OPS else _spec(base, description, body)  # the base's input gains
+            out[f"{base}_{suffix}"] = replace(spec, name=f"{base}_{suffix}", description=f"{description}; {what}",
+                                              scheme=scheme, io=io)
     return out
 
 

@@ -66,6 +66,58 @@ def softmax(x: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
+def _source_coords(size_in: int, size_out: int, align_corners: bool, half_pixel: bool) -> np.ndarray:
+    scale = (size_in - 1) / (size_out - 1) if align_corners and size_out > 1 else size_in / size_out
+    pos = (np.arange(size_out) + 0.5) * scale - 0.5 if half_pixel else np.arange(size_out) * scale
+    return np.clip(pos, 0.0, size_in - 1)
+
+
+def resize_bilinear(node: Node, x: np.ndarray) -> np.ndarray:
+    """Bilinear interpolation with TFLite's coordinate conventions (align_corners / half pixel)."""
+    a = node.attrs
+    ys = _source_coords(x.shape[1], a["size"][0], a["align_corners"], a["half_pixel_centers"])
+    xs = _source_coords(x.shape[2], a["size"][1], a["align_corners"], a["half_pixel_centers"])
+    y0, x0 = np.floor(ys).astype(int), np.floor(xs).astype(int)
+    y1, x1 = np.minimum(y0 + 1, x.shape[1] - 1), np.minimum(x0 + 1, x.shape[2] - 1)
+    fy, fx = (ys - y0)[None, :, None, None], (xs - x0)[None, None, :, None]
+    top = x[:, y0][:, :, x0] * (1 - fx) + x[:, y0][:, :, x1] * fx
+    bottom = x[:, y1][:, :, x0] * (1 - fx) + x[:, y1][:, :, x1] * fx
+    return top * (1 - fy) + bottom * fy
+
+
+def transpose_conv(node: Node, x: np.ndarray, w: np.ndarray, b: np.ndarray, out_shape: tuple[int, ...]) -> np.ndarray:
+    """out[y·s + i − pad] += x[y]·w[o, i]: the adjoint of a strided conv (TFLite's padding)."""
+    s = node.attrs["stride"][0]
+    _, kh, kw, _ = w.shape
+    oh, ow = out_shape[1:3]
+    pt = same_pads(oh, kh, s)[0] if node.attrs["padding"] == "SAME" else 0
+    pl = same_pads(ow, kw, s)[0] if node.attrs["padding"] == "SAME" else 0
+    n, h, wd, _ = x.shape
+    full = np.zeros((n, (h - 1) * s + kh, (wd - 1) * s + kw, w.shape[0]))
+    for i in range(kh):
+        for j in range(kw):
+            full[:, i:i + (h - 1) * s + 1:s, j:j + (wd - 1) * s + 1:s] += np.einsum("nhwc,oc->nhwo", x, w[:, i, j])
+    return full[:, pt:pt + oh, pl:pl + ow] + b
+
+
+def svdf(graph: Graph, node: Node, env: dict[str, np.ndarray]) -> np.ndarray:
+    """One SVDF step from the initial (zero) state: only the newest memory slot is non-zero.
+
+    The new state column (the feature projection) is recorded in `env` under the state
+    tensor's name, so calibration gives the int16 state its range.
+    """
+    x = env[node.inputs[0]]
+    wf, wt, b = (graph.tensors[n].data for n in node.inputs[1:4])
+    feat = x @ wf.T
+    env[node.inputs[4]] = feat
+    time = feat * wt[:, -1]
+    return activate(time.reshape(x.shape[0], -1, node.attrs["rank"]).sum(axis=-1) + b, node.attrs["act"])
+
+
+def hard_swish(x: np.ndarray) -> np.ndarray:
+    return x * np.clip(x + 3.0, 0.0, 6.0) / 6.0
+
+
 def _batched(index: tuple) -> tuple:
     """A model-shape index applied to a batch: axis 0 (size 1 in the model) keeps every sample."""
     return (slice(None), *index[1:]) if index and index[0] is not Ellipsis else index
@@ -142,4 +194,25 @@ def run_node(graph: Graph, node: Node, env: dict[str, np.ndarray]):
         return x.reshape((x.shape[0],) + tuple(node.attrs["new_shape"][1:]))
     if node.op == "SOFTMAX":
         return softmax(x)
+    if node.op in ("MUL", "SUB"):
+        y = env[node.inputs[1]]
+        return activate(x * y if node.op == "MUL" else x - y, node.attrs["act"])
+    if node.op in ("MEAN", "SUM"):
+        reducer = np.mean if node.op == "MEAN" else np.sum
+        return reducer(x, axis=tuple(node.attrs["axes"]), keepdims=node.attrs["keep_dims"])
+    unary = {"LOGISTIC": lambda v: 1.0 / (1.0 + np.exp(-v)), "TANH": np.tanh, "HARD_SWISH": hard_swish,
+             "LEAKY_RELU": lambda v: np.where(v > 0, v, v * node.attrs.get("alpha", 0.0)),
+             "QUANTIZE": lambda v: v}
+    if node.op in unary:
+        return unary[node.op](x)
+    if node.op == "PRELU":
+        alpha = graph.tensors[node.inputs[1]].data
+        return np.where(x >= 0, x, x * alpha)
+    if node.op == "RESIZE_BILINEAR":
+        return resize_bilinear(node, x)
+    if node.op == "SVDF":
+        return svdf(graph, node, env)
+    if node.op == "TRANSPOSE_CONV":
+        w, b = (graph.tensors[n].data for n in node.inputs[1:4:2])
+        return transpose_conv(node, env[node.inputs[2]], w, b, graph.shape(node.output))
     raise NotImplementedError(node.op)

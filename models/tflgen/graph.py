@@ -19,7 +19,7 @@ class TensorDef:
 
     name: str
     shape: tuple[int, ...]
-    kind: str = "act"  # act | weight | bias | shape
+    kind: str = "act"  # act | weight | weight16 | bias | shape | alpha | state
     data: np.ndarray | None = None
     quant_axis: int | None = None  # per-channel axis of a weight (None: per-tensor)
 
@@ -193,6 +193,67 @@ class Graph:
     def softmax(self, x: str, name: str) -> str:
         return self._node("SOFTMAX", [x], name, self.shape(x), beta=1.0)
 
+    # -- elementwise, reductions, resize, transpose conv, requantize -------------
+    def binary(self, op: str, a: str, b: str, name: str, act: str = "NONE") -> str:
+        """MUL / SUB / MAXIMUM / MINIMUM with TFLite broadcasting."""
+        shape = tuple(int(d) for d in np.broadcast_shapes(self.shape(a), self.shape(b)))
+        return self._node(op, [a, b], name, shape, act=act)
+
+    def reduce(self, op: str, x: str, name: str, axes: tuple[int, ...], keep_dims: bool = True) -> str:
+        """MEAN / SUM over `axes` (an int32 constant input)."""
+        shape = self.shape(x)
+        ax = self._add(TensorDef(f"{name}/axis", (len(axes),), "shape", np.array(axes, np.int32)))
+        out = tuple(1 if i in axes else d for i, d in enumerate(shape)) if keep_dims else \
+            tuple(d for i, d in enumerate(shape) if i not in axes)
+        return self._node(op, [x, ax], name, out, axes=tuple(axes), keep_dims=keep_dims)
+
+    def unary(self, op: str, x: str, name: str, **attrs) -> str:
+        """LOGISTIC, TANH, HARD_SWISH, LEAKY_RELU (alpha=...), RELU, RELU6: same shape as the input."""
+        return self._node(op, [x], name, self.shape(x), **attrs)
+
+    def prelu(self, x: str, name: str) -> str:
+        """PRELU with a constant per-channel alpha of shape [1, 1, C] (as the converter writes it)."""
+        c = self.shape(x)[-1]
+        alpha = self._add(TensorDef(f"{name}/alpha", (1, 1, c), "alpha", self.rng.uniform(-0.1, 0.4, (1, 1, c))))
+        return self._node("PRELU", [x, alpha], name, self.shape(x))
+
+    def resize_bilinear(self, x: str, name: str, size: tuple[int, int], align_corners: bool = False,
+                        half_pixel_centers: bool = False) -> str:
+        n, _, _, c = self.shape(x)
+        s = self._add(TensorDef(f"{name}/size", (2,), "shape", np.array(size, np.int32)))
+        return self._node("RESIZE_BILINEAR", [x, s], name, (n, *size, c), size=tuple(size),
+                          align_corners=align_corners, half_pixel_centers=half_pixel_centers)
+
+    def transpose_conv(self, x: str, name: str, filters: int, kernel: tuple[int, int], stride: int,
+                       padding: str = "SAME") -> str:
+        """TRANSPOSE_CONV (inputs: output shape, OHWI weights, input, bias)."""
+        n, h, w, c = self.shape(x)
+        kh, kw = kernel
+        oh, ow = (h * stride, w * stride) if padding == "SAME" else \
+            ((h - 1) * stride + kh, (w - 1) * stride + kw)
+        shape = (n, oh, ow, filters)
+        os_ = self._add(TensorDef(f"{name}/output_shape", (4,), "shape", np.array(shape, np.int32)))
+        wt = self._add(TensorDef(f"{name}/weights", (filters, kh, kw, c), "weight",
+                                 self._he((filters, kh, kw, c), kh * kw * c / (stride * stride)), 0))
+        b = self._bias(f"{name}/bias", filters)
+        return self._node("TRANSPOSE_CONV", [os_, wt, x, b], name, shape, stride=(stride, stride), padding=padding)
+
+    def svdf(self, x: str, name: str, units: int, rank: int, memory: int) -> str:
+        """SVDF (int8 input, int16 time weights and state): feature projection, time filter, rank sum."""
+        n, size = self.shape(x)
+        filters = units * rank
+        wf = self._add(TensorDef(f"{name}/weights_feature", (filters, size), "weight",
+                                 self._he((filters, size), size), None))
+        wt = self._add(TensorDef(f"{name}/weights_time", (filters, memory), "weight16",
+                                 self.rng.standard_normal((filters, memory)) * 0.5))
+        b = self._bias(f"{name}/bias", units)
+        state = self._add(TensorDef(f"{name}/state", (n, filters * memory), "state"))
+        # TFLite's int8 SVDF requires a fused RELU (and realizes it through the output's zero point -128).
+        return self._node("SVDF", [x, wf, wt, b, state], name, (n, units), rank=rank, memory=memory, act="RELU")
+
+    def requantize(self, x: str, name: str, range_gain: float, range_shift: float = 0.0) -> str:
+        """QUANTIZE int8 -> int8 onto a range `range_gain` times wider, shifted by `range_shift`."""
+        return self._node("QUANTIZE", [x], name, self.shape(x), range_gain=range_gain, range_shift=range_shift)
     # -- data movement and elementwise (output quantization = input's, except RELU/RELU6) --
     def concat(self, xs: list[str], name: str, axis: int) -> str:
         shapes = [self.shape(x) for x in xs]
@@ -251,15 +312,6 @@ class Graph:
         ins.append(self._add(TensorDef(f"{name}/value", (), "same_as_input", np.array(value))))
         return self._node("PADV2", ins, name, shape, paddings=tuple(paddings), value=value)
 
-    def binary(self, op: str, a: str, b: str, name: str) -> str:
-        """MAXIMUM / MINIMUM (numpy broadcasting)."""
-        shape = np.broadcast_shapes(self.shape(a), self.shape(b))
-        return self._node(op, [a, b], name, tuple(shape))
-
-    def unary(self, op: str, x: str, name: str) -> str:
-        """RELU / RELU6 (standalone: the output has its own quantization)."""
-        return self._node(op, [x], name, self.shape(x))
-
     def transpose(self, x: str, name: str, perm: list[int]) -> str:
         shape = tuple(self.shape(x)[p] for p in perm)
         return self._node("TRANSPOSE", [x, self._ints(f"{name}/perm", perm)], name, shape, perm=tuple(perm))
@@ -296,6 +348,9 @@ class Graph:
             elif node.op == "DEPTHWISE_CONV_2D":
                 _, kh, kw, _ = self.shape(node.inputs[1])
                 total += int(np.prod(out)) * kh * kw
+            elif node.op == "TRANSPOSE_CONV":
+                o, kh, kw, _ = self.shape(node.inputs[1])
+                total += int(np.prod(self.shape(node.inputs[2]))) * o * kh * kw
             elif node.op == "FULLY_CONNECTED":
                 total += int(np.prod(out)) * self.shape(node.inputs[1])[1]
         return total

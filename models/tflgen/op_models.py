@@ -77,6 +77,28 @@ def _fc_fc(g: Graph) -> None:
     g.output(g.fully_connected(x, "fc2", 8))
 
 
+def _binary(op: str, b_shape: tuple[int, ...], act: str = "NONE") -> Callable[[Graph], None]:
+    def body(g: Graph) -> None:
+        a = g.input("input_a", (1, 8, 8, 16))
+        b = g.input("input_b", b_shape)
+        g.output(g.binary(op, a, b, op.lower(), act))
+    return body
+
+
+def _reduce(op: str, shape: tuple[int, ...], axes: tuple[int, ...], keep_dims: bool) -> Callable[[Graph], None]:
+    def body(g: Graph) -> None:
+        g.output(g.reduce(op, g.input("input", shape), op.lower(), axes, keep_dims))
+    return body
+
+
+def _elementwise(op: str, **attrs) -> Callable[[Graph], None]:
+    def body(g: Graph) -> None:
+        g.output(g.unary(op, g.input("input", (1, 8, 8, 8)), op.lower(), **attrs))
+    return body
+
+
+def _prelu(g: Graph) -> None:
+    g.output(g.prelu(g.input("input", (1, 8, 8, 8)), "prelu"))
 def _two_inputs(op: str, shape_b: tuple[int, ...]) -> Callable[[Graph], None]:
     """MAXIMUM / MINIMUM of two inputs that share one quantization (as TFLite requires)."""
     def body(g: Graph) -> None:
@@ -149,6 +171,34 @@ def _unary(op: str) -> Callable[[Graph], None]:
 
 def _transpose(g: Graph) -> None:
     g.output(g.transpose(g.input("input", (1, 4, 6, 8)), "transpose", [0, 3, 1, 2]))
+
+
+def _bilinear(size: tuple[int, int], align_corners: bool = False, half_pixel: bool = False) -> Callable[[Graph], None]:
+    def body(g: Graph) -> None:
+        g.output(g.resize_bilinear(g.input("input", (1, 5, 7, 4)), "resize", size, align_corners, half_pixel))
+    return body
+
+
+def _transpose_conv(stride: int, kernel: tuple[int, int], padding: str) -> Callable[[Graph], None]:
+    def body(g: Graph) -> None:
+        g.output(g.transpose_conv(g.input("input", (1, 6, 6, 8)), "transpose_conv", 8, kernel, stride, padding))
+    return body
+
+
+def _svdf(g: Graph) -> None:
+    g.output(g.svdf(g.input("input", (1, 32)), "svdf", 8, 2, 6))
+
+
+def _requantize(g: Graph) -> None:
+    g.output(g.requantize(g.input("input", (1, 8, 8, 8)), "quantize", 1.7, 0.4))
+
+
+def _conv_hardswish_mean(g: Graph) -> None:
+    """A MobileNetV3-like tail: CONV_2D -> HARD_SWISH -> MEAN (global pool) -> MUL (gate) -> LOGISTIC."""
+    x = g.conv2d(g.input("input", (1, 8, 8, 4)), "conv", 8, (3, 3), 1, "SAME")
+    x = g.unary("HARD_SWISH", x, "hard_swish")
+    m = g.reduce("MEAN", x, "mean", (1, 2), True)
+    g.output(g.unary("LOGISTIC", g.binary("MUL", x, m, "gate"), "logistic"))
 
 
 def _resize(size: tuple[int, int], align_corners: bool = False, half_pixel: bool = False) -> Callable[[Graph], None]:
@@ -224,6 +274,25 @@ BODIES: dict[str, tuple[str, Callable[[Graph], None]]] = {
                                       _conv_pool_fc_softmax),
     "chain_residual": ("CONV_2D -> CONV_2D -> ADD(+identity) RELU", _residual),
     "chain_fc_fc": ("FULLY_CONNECTED RELU -> FULLY_CONNECTED", _fc_fc),
+    "mul": ("MUL of two inputs with different scales", _binary("MUL", (1, 8, 8, 16))),
+    "mul_bcast_relu": ("MUL by a per-channel input (broadcast), fused RELU", _binary("MUL", (1, 1, 1, 16), "RELU")),
+    "sub": ("SUB of two inputs with different scales", _binary("SUB", (1, 8, 8, 16))),
+    "sub_bcast_relu6": ("SUB of a per-channel input (broadcast), fused RELU6", _binary("SUB", (1, 1, 1, 16), "RELU6")),
+    "mean_hw": ("MEAN over H and W, keep_dims (global average pool)", _reduce("MEAN", (1, 6, 6, 16), (1, 2), True)),
+    "mean_c": ("MEAN over the channels, dims dropped", _reduce("MEAN", (1, 4, 4, 24), (3,), False)),
+    "logistic": ("LOGISTIC (output 1/256, -128)", _elementwise("LOGISTIC")),
+    "tanh": ("TANH (output 1/128, 0)", _elementwise("TANH")),
+    "prelu": ("PRELU with a per-channel constant alpha", _prelu),
+    "resize_bilinear": ("RESIZE_BILINEAR 5x7 -> 10x14", _bilinear((10, 14))),
+    "resize_bilinear_align": ("RESIZE_BILINEAR 5x7 -> 9x12, align_corners", _bilinear((9, 12), align_corners=True)),
+    "resize_bilinear_half": ("RESIZE_BILINEAR 5x7 -> 8x16, half_pixel_centers", _bilinear((8, 16), half_pixel=True)),
+    "transpose_conv_s2_same": ("TRANSPOSE_CONV 3x3 stride 2 SAME", _transpose_conv(2, (3, 3), "SAME")),
+    "transpose_conv_valid": ("TRANSPOSE_CONV 2x3 stride 1 VALID", _transpose_conv(1, (2, 3), "VALID")),
+    "hard_swish": ("HARD_SWISH", _elementwise("HARD_SWISH")),
+    "leaky_relu": ("LEAKY_RELU alpha 0.2", _elementwise("LEAKY_RELU", alpha=0.2)),
+    "requantize": ("QUANTIZE int8 -> int8 onto another scale and zero point", _requantize),
+    "svdf": ("SVDF rank 2, 8 units, memory 6 (one step from the initial state)", _svdf),
+    "chain_conv_hardswish_mean": ("CONV_2D -> HARD_SWISH -> MEAN -> MUL (gate) -> LOGISTIC", _conv_hardswish_mean),
     "concat": ("CONCATENATION of two inputs on the last axis (axis=-1)", _concat),
     "split_concat": ("SPLIT into 3 on channels -> CONCATENATION in another order", _split_concat),
     "split_v_concat": ("SPLIT_V 2/5/3 on width -> CONCATENATION reversed", _split_v_concat),
@@ -256,6 +325,12 @@ BODIES: dict[str, tuple[str, Callable[[Graph], None]]] = {
     "fc_4d_flatten": ("FULLY_CONNECTED on a 1x2x2x8 input read as one row of 32", _fc_nd((1, 2, 2, 8), False, 32)),
 }
 
+# Wider inputs: ADD/MUL/SUB operands of different scales, non-linearities into saturation.
+INPUT_GAINS: dict[str, tuple[float, ...]] = {
+    **{n: (0.5, 3.0) for n in ("add", "add_relu", "mul", "mul_bcast_relu", "sub", "sub_bcast_relu6")},
+    **{n: (4.0,) for n in ("logistic", "tanh", "hard_swish", "leaky_relu", "prelu")},
+}
+
 # Inputs of ops that need one shared quantization (CONCATENATION, MAXIMUM, MINIMUM).
 SHARED_RANGE = (-3.0, 3.0)
 
@@ -270,6 +345,7 @@ def _spec(name: str, description: str, body: Callable[[Graph], None]) -> ModelSp
 
     gains = (0.5, 3.0) if name.startswith("add") else ()  # ADD operands get different scales
     gains = (4.0,) if name == "relu6" else gains  # a range beyond 6 so that RELU6 clips
+    gains = INPUT_GAINS.get(name, gains)
     shared = name in ("concat", "maximum", "minimum_broadcast")
     ranges = {"input_a": SHARED_RANGE, "input_b": SHARED_RANGE} if shared else {}
     return ModelSpec(name, description, build, seed=seed + 1, calibration_size=32, input_gains=gains,

@@ -16,12 +16,18 @@ from .calibrate import Calibration
 from .graph import Graph
 
 SOFTMAX_QPARAMS = {"INT8": (1.0 / 256.0, -128), "UINT8": (1.0 / 256.0, 0), "INT16": (1.0 / 32768.0, 0)}
+# Ops whose output quantization TFLite fixes, per activation type.
+FIXED_QPARAMS = {
+    "SOFTMAX": SOFTMAX_QPARAMS,
+    "LOGISTIC": SOFTMAX_QPARAMS,
+    "TANH": {"INT8": (1.0 / 128.0, 0), "UINT8": (1.0 / 128.0, 128), "INT16": (1.0 / 32768.0, 0)},
+}
 # Ops whose int8 kernels move or compare values without rescaling: TFLite requires (or the
 # converter writes) the data input's quantization on every output.
 SAME_AS_INPUT = ("AVERAGE_POOL_2D", "MAX_POOL_2D", "RESHAPE", "CONCATENATION", "SPLIT", "SPLIT_V", "PACK",
                  "UNPACK", "SLICE", "STRIDED_SLICE", "PAD", "PADV2", "TRANSPOSE", "RESIZE_NEAREST_NEIGHBOR",
-                 "SQUEEZE", "EXPAND_DIMS", "GATHER", "MAXIMUM", "MINIMUM")
-DATA_INPUT = {"SPLIT": 1}  # index of the data operand where it is not the first
+                 "SQUEEZE", "EXPAND_DIMS", "GATHER", "MAXIMUM", "MINIMUM", "RESIZE_BILINEAR")
+DATA_INPUT = {"SPLIT": 1, "TRANSPOSE_CONV": 2}  # index of the data operand where it is not the first
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,7 @@ class QTensor:
     zero_point: np.ndarray | None = None  # int64
     axis: int = 0
     data: np.ndarray | None = None  # int8 / int32 constant data
+    variable: bool = False  # a variable tensor (SVDF state), zero at start
 
 
 def _f32(values) -> np.ndarray:
@@ -130,10 +137,14 @@ def quantize(graph: Graph, cal: Calibration, input_ranges: dict[str, tuple[float
     for node in graph.nodes:
         src = q[node.inputs[DATA_INPUT.get(node.op, 0)]]
         for out in node.outputs:
-            if node.op == "SOFTMAX":
-                act(out, *SOFTMAX_QPARAMS[sch.act])
+            if node.op in FIXED_QPARAMS:
+                act(out, *FIXED_QPARAMS[node.op][sch.act])
             elif node.op in SAME_AS_INPUT:
                 act(out, float(src.scale[0]), int(src.zero_point[0]))
+            elif node.op == "QUANTIZE":  # requantize onto a wider, shifted range
+                lo, hi = cal.ranges[node.inputs[0]]
+                gain, shift = node.attrs["range_gain"], node.attrs["range_shift"]
+                act(out, *act_qparams(lo * gain + shift, hi * gain + shift, dtype=sch.act))
             else:
                 standalone = node.op if node.op in ("RELU", "RELU6") else "NONE"
                 act(out, *act_qparams(*cal.ranges[out], node.attrs.get("act", standalone), sch.act))
@@ -152,4 +163,38 @@ def quantize(graph: Graph, cal: Calibration, input_ranges: dict[str, tuple[float
                 axis = wt.quant_axis if sch.per_channel or wt.quant_axis is None else None
                 q[wt.name] = _weights(wt.name, wt.data, axis)
             q[bt.name] = _bias(bt.name, bt.data, float(src.scale[0]), q[wt.name].scale, sch.bias)
+        elif node.op == "TRANSPOSE_CONV":
+            if sch.act != "INT8":
+                raise ValueError(f"{graph.name}: TRANSPOSE_CONV is generated as int8 only")
+            wt, bt = (graph.tensors[n] for n in node.inputs[1:4:2])
+            q[wt.name] = _weights(wt.name, wt.data, wt.quant_axis)
+            q[bt.name] = _bias(bt.name, bt.data, float(src.scale[0]), q[wt.name].scale)
+        elif node.op == "SVDF":
+            if sch.act != "INT8":
+                raise ValueError(f"{graph.name}: SVDF is generated as int8 only")
+            q.update(_svdf_constants(graph, node, cal))
+        elif node.op == "PRELU":  # alpha: asymmetric, in the scheme's weight type
+            at = graph.tensors[node.inputs[1]]
+            scale, zp = act_qparams(float(at.data.min()), float(at.data.max()), dtype=sch.weight)
+            q[at.name] = QTensor(at.name, at.shape, sch.weight, _f32([scale]), np.array([zp], np.int64), 0,
+                                 quantize_input(at.data, scale, zp, sch.weight))
     return q
+
+
+def _symmetric16(name: str, shape: tuple[int, ...], amax: float, values: np.ndarray | None) -> QTensor:
+    scale = _f32([amax / 32767.0 if amax > 0 else 1.0])
+    data = None if values is None else np.clip(np.round(values / np.float64(scale[0])), -32767, 32767).astype(np.int16)
+    return QTensor(name, shape, "INT16", scale, np.zeros(1, np.int64), 0, data, variable=values is None)
+
+
+def _svdf_constants(graph: Graph, node, cal: Calibration) -> dict[str, QTensor]:
+    """int8 feature weights (per tensor), int16 time weights and state (symmetric), int32 bias
+    on the scale state·time weights (the integer kernel adds it there)."""
+    wf, wt, b, st = (graph.tensors[n] for n in node.inputs[1:5])
+    feature = _weights(wf.name, wf.data, None)
+    time = _symmetric16(wt.name, wt.shape, float(np.abs(wt.data).max()), wt.data)
+    state = _symmetric16(st.name, st.shape, float(max(abs(v) for v in cal.ranges[st.name])), None)
+    bias_scale = np.float64(state.scale[0]) * np.float64(time.scale[0])
+    bias = QTensor(b.name, b.shape, "INT32", _f32([bias_scale]), np.zeros(1, np.int64), 0,
+                   np.clip(np.round(b.data / bias_scale), -(2**31), 2**31 - 1).astype(np.int32))
+    return {t.name: t for t in (feature, time, state, bias)}

@@ -14,6 +14,8 @@ from .quantize import QTensor
 # Operator versions the TFLite converter assigns to these ops with int8 tensors.
 OP_VERSIONS = {"CONV_2D": 3, "DEPTHWISE_CONV_2D": 3, "FULLY_CONNECTED": 4, "ADD": 2,
                "AVERAGE_POOL_2D": 2, "MAX_POOL_2D": 2, "RESHAPE": 1, "SOFTMAX": 2,
+               "MUL": 2, "SUB": 2, "MEAN": 2, "SUM": 2, "LOGISTIC": 2, "TANH": 2, "HARD_SWISH": 1,
+               "LEAKY_RELU": 2, "PRELU": 1, "RESIZE_BILINEAR": 3, "TRANSPOSE_CONV": 3, "SVDF": 3,
                "CONCATENATION": 2, "SPLIT": 2, "SPLIT_V": 2, "PACK": 2, "UNPACK": 2, "SLICE": 2,
                "STRIDED_SLICE": 2, "PAD": 2, "PADV2": 2, "MAXIMUM": 2, "MINIMUM": 2, "RELU": 2, "RELU6": 2,
                "TRANSPOSE": 2, "RESIZE_NEAREST_NEIGHBOR": 2, "SQUEEZE": 1, "EXPAND_DIMS": 1, "GATHER": 2,
@@ -86,6 +88,32 @@ def _options(node: Node) -> tuple[int, object]:
         o = S.SoftmaxOptionsT()
         o.beta = a["beta"]
         return S.BuiltinOptions.SoftmaxOptions, o
+    if node.op in ("MUL", "SUB"):
+        o = S.MulOptionsT() if node.op == "MUL" else S.SubOptionsT()
+        o.fusedActivationFunction = act
+        return getattr(S.BuiltinOptions, f"{node.op.title()}Options"), o
+    if node.op in ("MEAN", "SUM"):
+        o = S.ReducerOptionsT()
+        o.keepDims = a["keep_dims"]
+        return S.BuiltinOptions.ReducerOptions, o
+    if node.op == "LEAKY_RELU":
+        o = S.LeakyReluOptionsT()
+        o.alpha = a["alpha"]
+        return S.BuiltinOptions.LeakyReluOptions, o
+    if node.op == "RESIZE_BILINEAR":
+        o = S.ResizeBilinearOptionsT()
+        o.alignCorners, o.halfPixelCenters = a["align_corners"], a["half_pixel_centers"]
+        return S.BuiltinOptions.ResizeBilinearOptions, o
+    if node.op == "TRANSPOSE_CONV":
+        o = S.TransposeConvOptionsT()
+        o.padding, (o.strideH, o.strideW) = _enum(S.Padding, a["padding"]), a["stride"]
+        return S.BuiltinOptions.TransposeConvOptions, o
+    if node.op == "SVDF":
+        o = S.SVDFOptionsT()
+        o.rank, o.fusedActivationFunction = a["rank"], act
+        return S.BuiltinOptions.SVDFOptions, o
+    if node.op in ("LOGISTIC", "TANH", "HARD_SWISH", "PRELU"):
+        return S.BuiltinOptions.NONE, None
     return _movement_options(node)
 
 
@@ -181,6 +209,7 @@ def _tensor(t: QTensor, buffer: int) -> S.TensorT:
     out.type = _enum(S.TensorType, t.dtype)
     out.buffer = buffer
     out.name = t.name
+    out.isVariable = t.variable
     if t.scale is not None:
         qp = S.QuantizationParametersT()
         qp.scale = [float(s) for s in t.scale]

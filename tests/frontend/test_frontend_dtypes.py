@@ -10,9 +10,15 @@ from tvm.relax.frontend.tflite import from_tflite
 
 from mlonmcu_lite.frontend import import_tflite
 from mlonmcu_lite.frontend.normalize import normalize
+from mlonmcu_lite.harness.runner import execute_run
+from mlonmcu_lite.harness.settings import RunSettings
+from mlonmcu_lite.harness.spec import RunSpec
+from mlonmcu_lite.workspace import default_workspace
 from mlonmcu_lite.zoo import UnsupportedOpError, resolve_model
-from tests.helpers.e2e import bench, run_one
-from tests.zoo.test_zoo_errors import OPS_DIR, mutated
+from tests.helpers.e2e import TEST_CACHE, bench, run_one
+from tests.zoo.test_zoo_errors import mutated
+
+OPS_DIR = default_workspace().ops_dir
 
 FLOAT_MODEL = "chain_conv_avgpool_fc_softmax_f32io"
 

@@ -63,14 +63,14 @@ def test_fully_connected_input_that_is_not_rows_of_k(tmp_path):
     assert "FULLY_CONNECTED" in msg and "not rows of 64 values" in msg and "fc_odd.tflite" in msg
 
 
-def test_unsupported_op(tmp_path):
-    def to_mul(model):
-        model.operatorCodes[0].builtinCode = S.BuiltinOperator.MUL
-        model.operatorCodes[0].deprecatedBuiltinCode = S.BuiltinOperator.MUL
-        first_op(model).builtinOptionsType = S.BuiltinOptions.MulOptions
-        first_op(model).builtinOptions = S.MulOptionsT()
-    msg = import_error(mutated("add", tmp_path / "mul.tflite", to_mul))
-    assert "MUL" in msg and "mul.tflite" in msg
+def test_unsupported_op_names_op_index_model_and_reason(tmp_path):
+    def to_sum(model):
+        model.operatorCodes[0].builtinCode = S.BuiltinOperator.SUM
+        model.operatorCodes[0].deprecatedBuiltinCode = S.BuiltinOperator.SUM
+        first_op(model).builtinOptionsType = S.BuiltinOptions.ReducerOptions
+        first_op(model).builtinOptions = S.ReducerOptionsT()
+    msg = import_error(mutated("add", tmp_path / "sum.tflite", to_sum))
+    assert "SUM" in msg and "operator #0" in msg and "sum.tflite" in msg and "reads int8 data as uint8" in msg
 
 
 def test_float_model(tmp_path):
