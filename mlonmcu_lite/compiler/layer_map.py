@@ -7,8 +7,8 @@ rebuilt from facts both sides share:
     family with the same MAC count (MACs from the weight constant and output shape); a conv
     kernel that also reads a second activation and whose TFLite output feeds an ADD covers
     that ADD too (TVM fuses the residual add into the conv);
-  * a step after an offloaded conv that consumes its int32 result (or an intermediate
-    derived from it) continues it (e.g. the CPU requantize after an offloaded conv; with a second
+  * a step after an offloaded conv that consumes its int32 result (an accelerator without
+    fused requantization), or an intermediate derived from it, continues it (e.g. the CPU requantize after an offloaded conv; with a second
     activation input it also takes the residual ADD that follows); the other steps implement
     the unmatched TFLite ops between the anchors (pools, reshapes, softmax pieces), or, with
     none there, belong to the next anchor (e.g. a pad).
@@ -45,9 +45,17 @@ class StepLayer:
         return {**asdict(self), "name": self.name}
 
 
+def _weight(step: Step):
+    """The step's weight constant: the largest int8/int16 constant of rank >= 2."""
+    weights = [t for t in step.inputs if t.root.kind == "constant" and len(t.shape) >= 2
+               and t.dtype in ("int8", "int16")]
+    return max(weights, key=lambda t: int(np.prod(t.shape))) if weights else None
+
+
 def _anchor_kind(step: Step, kernel_name: str) -> str | None:
-    if step.kind == "extern":
-        return "conv"
+    if step.kind == "extern":  # an offloaded conv (OHWI weights) or fully connected layer
+        weight = _weight(step)
+        return None if weight is None else ("conv" if len(weight.shape) == 4 else "dense")
     if step.kind != "kernel":
         return None
     if "conv2d" in kernel_name or kernel_name.startswith(("mlml_cpu_conv_", "mlml_cpu_dw_")):
@@ -57,17 +65,13 @@ def _anchor_kind(step: Step, kernel_name: str) -> str | None:
     return None
 
 
-def _step_macs(step: Step, anchor: str) -> int:
-    out = int(np.prod(step.outputs[0].shape))
-    if anchor == "conv":
-        weights = [t for t in step.inputs if t.root.kind == "constant" and len(t.shape) == 4
-                   and t.dtype in ("int8", "int16")]
-        if not weights:
-            return 0
-        _, kh, kw, ci = weights[0].shape
-        return out * kh * kw * ci
-    mats = [t for t in step.inputs if t.root.kind == "constant" and len(t.shape) == 2]
-    return out * mats[0].shape[0] if mats else 0
+def _step_macs(step: Step) -> int:
+    """Output elements x (weight elements per output channel): conv OHWI (depthwise I = 1)
+    and fully connected weights alike."""
+    weight, out = _weight(step), step.outputs[0]
+    if weight is None or not out.shape or not out.shape[-1]:
+        return 0
+    return int(np.prod(out.shape)) * int(np.prod(weight.shape)) // int(out.shape[-1])
 
 
 def map_layers(graph: Graph, kernel_names: dict[int, str], ops: list, offloads: list) -> list[StepLayer]:
@@ -90,7 +94,7 @@ def map_layers(graph: Graph, kernel_names: dict[int, str], ops: list, offloads: 
         anchor = _anchor_kind(step, kernel_names.get(i, step.func))
         if anchor is None:
             continue
-        macs = _step_macs(step, anchor)
+        macs = _step_macs(step)
         family = _CONV_OPS if anchor == "conv" else ("FULLY_CONNECTED",)
         op = next((o for o in ops if o.index not in matched and o.op in family and o.macs == macs), None)
         if op is None:
@@ -98,11 +102,14 @@ def map_layers(graph: Graph, kernel_names: dict[int, str], ops: list, offloads: 
         matched.add(op.index)
         layer = layers[i]
         layer.ops, layer.macs = [op.index], macs
-        activations = [t for t in step.inputs if t.root.kind != "constant"]
-        if anchor == "conv" and len(activations) >= 2:
+        if anchor == "conv" and step.kind == "kernel":
             add = next((c for c in consumers.get(op.outputs[0], []) if ops[c].op == "ADD"
                         and c not in matched), None)
-            if add is not None:
+            activations = [t for t in step.inputs if t.root.kind != "constant"]
+            # the kernel reads a second activation, or the add's other operand is the conv's
+            # own input (one argument serves both)
+            if add is not None and (len(activations) >= 2 or
+                                    set(ops[add].inputs) - set(op.outputs) <= set(op.inputs)):
                 matched.add(add)
                 layer.ops.append(add)
         layer.offload = _take_offload(pending_offloads, step, macs)
@@ -138,7 +145,7 @@ def _fill_between(graph: Graph, layers: list[StepLayer], anchors: list[int], ops
         rest = list(between)
         # only an offloaded conv leaves work (the requantize) to following CPU kernels:
         # intermediate tensor -> the ops of the step that wrote it
-        chain = ({id(t.root): layers[lo].ops for t in graph.steps[lo].outputs}
+        chain = ({id(t.root): layers[lo].ops for t in graph.steps[lo].outputs if t.dtype != "int8"}
                  if lo >= 0 and graph.steps[lo].kind == "extern" else {})
         for i in run:
             step = graph.steps[i]
