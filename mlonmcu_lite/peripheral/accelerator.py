@@ -4,8 +4,10 @@ Registers 0x000-0x00C of an accelerator's window (`control_registers`):
 ID (magic + version), CTRL (START, CLEAR), STATUS (BUSY, ERROR, ERR_CODE) and
 WAIT (a blocking read of STATUS: the CPU stalls until the job is done).
 `AcceleratorDevice` implements them on top of the spec-driven register file:
-START runs `run_job()` (the peripheral's maths, returning its MAC count) and
-keeps BUSY set for `setup + ceil(MACs / macs_per_cycle)` CPU instructions.
+START runs `execute()` (the peripheral's maths: decode, compute, write back; it returns
+the job, which has `.macs`) and keeps BUSY set for `job_timing(job)` cycles: by default
+`setup + ceil(MACs / macs_per_cycle)`, `CostedAcceleratorDevice` the job's modelled cost.
+One protocol for every device: this `_start` is the only one.
 Bad programming latches STATUS.ERROR with a code and raises a clear error.
 
 The protocol is also checked from the CPU's side, whatever a model's hooks do: a WAIT
@@ -50,7 +52,7 @@ def control_registers(magic: int, version: int = 1) -> tuple[Register, ...]:
 
 
 class AcceleratorDevice(RegisterFileDevice):
-    """A bus-master accelerator.  Subclasses implement `run_job() -> macs`."""
+    """A bus-master accelerator.  Subclasses implement `execute() -> job` (job.macs)."""
 
     def __init__(self, spec: PeripheralSpec, settings: CostSettings) -> None:
         super().__init__(spec)
@@ -113,16 +115,21 @@ class AcceleratorDevice(RegisterFileDevice):
                       f"{self.timer.started_at}, busy through {self.timer.last_busy}, now {now})",
                       "ERR_BUSY")
         self.job = self.timer.jobs + 1
-        macs = self.run_job()
+        job = self.execute()
         if self.check_results:
             self._check_result()
-        self.macs += macs
-        self.timer.start(now, self.settings.job_cycles(macs))
-        self._log_job(now, macs, self.settings.job_cycles(macs))
+        cycles, nbytes = self.job_timing(job)
+        self.macs += job.macs
+        self.timer.start(now, cycles)
+        self._log_job(now, job.macs, cycles, nbytes)
+
+    def job_timing(self, job) -> tuple[int, int | None]:
+        """(busy cycles, bytes moved or None) of a job just executed."""
+        return self.settings.job_cycles(job.macs), None
 
     def reference_job(self) -> tuple[str, np.ndarray] | None:
         """(output address register, expected raw result) of the job just run, computed
-        independently of `run_job` from the operands in memory; None: no reference."""
+        independently of `execute` from the operands in memory; None: no reference."""
         return None
 
     def _check_result(self) -> None:
@@ -180,7 +187,8 @@ class AcceleratorDevice(RegisterFileDevice):
                     "its results were never waited for")
         return None
 
-    def run_job(self) -> int:  # pragma: no cover - interface
+    def execute(self):  # pragma: no cover - interface
+        """Decode the registers, compute, write back; return the job (with `.macs`)."""
         raise NotImplementedError
 
     def fail(self, message: str, code: str = "ERR_CONFIG") -> None:

@@ -181,24 +181,10 @@ class CostedAcceleratorDevice(AcceleratorDevice):
         super().__init__(spec, settings)
         self.costs: list[JobCost] = []
 
-    def execute(self) -> JobShape:  # pragma: no cover - interface
-        raise NotImplementedError
-
-    def run_job(self) -> int:
-        self.costs.append(self.settings.job_cost(LayerWork.of(self.execute())))
-        return self.costs[-1].macs
-
-    def _start(self) -> None:
-        """AcceleratorDevice's START, with the busy time of the job's own cost."""
-        now = self.now()
-        if self.timer.busy(now):
-            self.fail(f"START while busy (job {self.timer.jobs} started at cycle "
-                      f"{self.timer.started_at}, busy through {self.timer.last_busy}, "
-                      f"now {now})", "ERR_BUSY")
-        self.macs += self.run_job()
-        self.timer.start(now, self.costs[-1].cycles)
-        cost = self.costs[-1]
-        self._log_job(now, cost.macs, cost.cycles, cost.dma_bytes)
+    def job_timing(self, job: JobShape) -> tuple[int, int | None]:
+        """The job's `JobCost` under the configured model (kept for the report)."""
+        self.costs.append(self.settings.job_cost(LayerWork.of(job)))
+        return self.costs[-1].cycles, self.costs[-1].dma_bytes
 
     def report(self) -> dict[str, Any]:
         return {**super().report(), "cost_model": self.settings.cost_model,

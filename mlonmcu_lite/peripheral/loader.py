@@ -146,9 +146,13 @@ def instantiate_backend(name: str, settings: Mapping[str, Any],
 
 def load_backends(texts: Iterable[str], search_path: Iterable[Path | str] | None = None
                   ) -> list[AcceleratorBackend]:
-    """Several peripherals for one run; their address windows must not collide."""
+    """Several peripherals for one run; their address windows must not collide with each
+    other, the platform's devices or the default memories (`memory_map.first_overlap`)."""
+    from mlonmcu_lite.vp.memory_map import PLATFORM_DEVICES, MemoryMap, first_overlap
+
     backends = [load_backend(t, search_path) for t in texts]
     bases: dict[int, str] = {}
+    windows = [*MemoryMap().regions(), *PLATFORM_DEVICES]
     for b in backends:
         spec = getattr(b, "spec", None)
         if spec is None:
@@ -157,6 +161,10 @@ def load_backends(texts: Iterable[str], search_path: Iterable[Path | str] | None
             raise PeripheralConfigError(
                 f"peripherals {bases[spec.base]} and {b.name} share base {spec.base:#x}")
         bases[spec.base] = b.name
+        windows.append((f"peripheral {b.name}", spec.base, spec.size))
+    problem = first_overlap(windows)
+    if problem:
+        raise PeripheralConfigError(f"address windows collide: {problem}")
     return backends
 
 

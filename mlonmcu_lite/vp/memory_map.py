@@ -21,6 +21,18 @@ PERIPHERAL_STRIDE = 0x1000
 
 REGION_BEGIN = 1
 REGION_END = 2
+# the platform's own device windows (name, base, size)
+PLATFORM_DEVICES = (("uart", UART_BASE, PAGE), ("exit", EXIT_BASE, PAGE), ("region marker", REGION_BASE, PAGE))
+
+
+def first_overlap(windows: list[tuple[str, int, int]]) -> str | None:
+    """'a [base, end) and b [base, end) overlap' for the first colliding pair, else None:
+    the one address-window check (peripheral loading, the VP's device mapping)."""
+    ordered = sorted(windows, key=lambda w: w[1])
+    for (n1, b1, s1), (n2, b2, s2) in zip(ordered, ordered[1:]):
+        if b2 < b1 + s1:
+            return f"{n1} [{b1:#x}, {b1 + s1:#x}) and {n2} [{b2:#x}, {b2 + s2:#x}) overlap"
+    return None
 
 
 def _align_up(value: int, align: int = PAGE) -> int:

@@ -20,10 +20,10 @@ class QVanillaDevice(AcceleratorDevice):
             self.fail(f"job rejected: {problem}")
         return job
 
-    def run_job(self) -> int:
+    def execute(self) -> ConvJob:
         job = self.decode_job()
         self.store_result("OUTPUT_ADDR", conv2d_int32(job, *load_operands(self, job)))
-        return job.macs
+        return job
 
     def reference_job(self):
         job = self.decode_job()

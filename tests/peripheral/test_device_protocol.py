@@ -9,6 +9,8 @@ naming the device, the job, the PC and function of the access, within seconds.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import time
 
 import pytest
@@ -60,17 +62,17 @@ def _device(kind: str, **settings):
             elif kind == "hung":  # STATUS stays BUSY whatever the modelled time says
                 self.read_hooks["STATUS"] = lambda: self._status_value(True)
 
-        def run_job(self):
+        def execute(self):
             if kind == "raises":
                 return 1 // 0  # a bug in the model's maths
             if kind == "lazy":
-                return 10_000_000  # a long job nobody waits for
-            macs = super().run_job()
+                return SimpleNamespace(macs=10_000_000)  # a long job nobody waits for
+            job = super().execute()
             if kind == "off_by_one":  # a wrong int32 accumulator: one output value off by one
                 out = self.bus.mem_read(self.regs["OUTPUT_ADDR"], 4)
                 value = int.from_bytes(out, "little", signed=True) + 1
                 self.bus.mem_write(self.regs["OUTPUT_ADDR"], value.to_bytes(4, "little", signed=True))
-            return macs
+            return job
 
     return Broken(backend.settings)
 
@@ -105,7 +107,7 @@ def test_exception_in_a_model_names_pc_function_job_and_model_line(firmware):
     text = str(fault)
     assert "ZeroDivisionError" in text and "job 1" in text
     assert fault.function.startswith("qvanilla_conv2d") and f"pc=0x{fault.pc:08x}" in text
-    assert f"{__file__.rsplit('/', 1)[-1]}:" in fault.origin and "run_job" in fault.origin
+    assert f"{__file__.rsplit('/', 1)[-1]}:" in fault.origin and "execute" in fault.origin
     assert isinstance(fault.__cause__, ZeroDivisionError)
 
 

@@ -80,14 +80,13 @@ def test_requant_tail_read_back_from_the_frontends_chain(rounding, mult, shift):
     assert requant_of(root, other, var2val) is None  # the tail must requantize exactly `acc`
 
 
-FUSED = ("qvanilla", "qdepthwise", "qdense")  # fused_requant is their default
-
-
+# fused_requant is the engines' default; an explicit peripheral must take a layer
 @pytest.mark.parametrize("arch", ["rv32imc", "rv32gc"])
-@pytest.mark.parametrize("model, offloaded", [("conv_relu6", 1), ("dwconv_s2_same_relu6", 1), ("fc_relu", 1),
-                                              ("chain_conv_avgpool_fc_softmax", 2), ("chain_fc_fc", 2)])
-def test_fused_engines_bit_exact(model, offloaded, arch, tmp_path):
-    row = run_one(model, tmp_path, arch=arch, peripherals=FUSED)
+@pytest.mark.parametrize("model, peripherals, offloaded", [
+    ("conv_relu6", ("qvanilla",), 1), ("dwconv_s2_same_relu6", ("qdepthwise",), 1), ("fc_relu", ("qdense",), 1),
+    ("chain_conv_avgpool_fc_softmax", ("qvanilla", "qdense"), 2), ("chain_dw_pw", ("qvanilla", "qdepthwise"), 2)])
+def test_fused_engines_bit_exact(model, peripherals, offloaded, arch, tmp_path):
+    row = run_one(model, tmp_path, arch=arch, peripherals=peripherals, check_peripherals=True)
     assert row["validation"] == "exact" and row["validated_samples"] >= 1, row["reason"]
     assert row["layers_offloaded"] == row["acc_jobs"] == offloaded
 

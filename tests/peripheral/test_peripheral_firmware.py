@@ -112,6 +112,6 @@ def test_bad_programming_fails_the_run_loudly(tmp_path):
     with pytest.raises(DeviceFault, match="reading 192 bytes at INPUT_ADDR=0x20000000") as info:
         VirtualPlatform(fw.elf, devices=[device]).run()
     # the model's line that asked for the buffer, the job and the PC of the START store
-    assert "qvanilla/model.py" in info.value.origin and "run_job" in info.value.origin
+    assert "qvanilla/model.py" in info.value.origin and "execute" in info.value.origin
     assert info.value.job == 1 and info.value.function.startswith("qvanilla_conv2d")
     assert device.field("STATUS.ERR_CODE") == backend.spec.constants["ERR_ADDRESS"]

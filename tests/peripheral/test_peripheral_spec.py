@@ -107,3 +107,12 @@ def test_scaffolded_peripheral_loads_offloads_and_passes_its_tests(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                            str(folder)], capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_address_window_check_is_one_function():
+    from mlonmcu_lite.vp.memory_map import PLATFORM_DEVICES, MemoryMap, first_overlap
+
+    windows = [*MemoryMap().regions(), *PLATFORM_DEVICES]
+    assert first_overlap(windows) is None
+    assert "uart [0x10000000, 0x10001000) and mine [0x10000800" in first_overlap([*windows, ("mine", 0x1000_0800, 0x1000)])
+    assert len(load_backends(["qvanilla", "qdepthwise", "qdense"])) == 3  # three distinct windows

@@ -49,3 +49,11 @@ def test_scaffold_from_rdl_runs_a_model(tmp_path):
                             "--out", str(tmp_path / "rep"))
     assert proc.returncode == 0, proc.stderr
     assert rows[1]["config"] == "cpu+rdlacc" and rows[1]["validation"] == "exact" and rows[1]["acc_jobs"] == 1
+
+
+def test_bench_peripheral_export(tmp_path):
+    proc = bench("peripheral", "export", "qdense", "--rdl", str(tmp_path / "q.rdl"), "--ipxact", str(tmp_path / "q.xml"))
+    assert proc.returncode == 0, proc.stderr
+    assert registers_from_rdl(tmp_path / "q.rdl") == load_backend("qdense").spec.registers
+    assert "<ipxact:name>qdense</ipxact:name>" in (tmp_path / "q.xml").read_text()
+    assert bench("peripheral", "export", "qdense").returncode == 2  # nothing asked for: usage error
