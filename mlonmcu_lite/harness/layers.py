@@ -13,12 +13,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from mlonmcu_lite.errors import ToolError
+
 GLUE = "(glue)"
 GLUE_FUNCTIONS = ("mlml_model_run", "main")
 _COPY_FUNCTIONS = ("memcpy", "memmove")
 
 
-class LayerAttributionError(RuntimeError):
+class LayerAttributionError(ToolError):
     """The call events of a run do not match the steps of its plan."""
 
 

@@ -11,8 +11,7 @@ import traceback
 from pathlib import Path
 
 from mlonmcu_lite.errors import ToolError
-
-_PACKAGE = Path(__file__).resolve().parents[1]
+from mlonmcu_lite.workspace import default_workspace
 
 
 class SimFault(ToolError):
@@ -105,6 +104,7 @@ def origin_of(exc: BaseException) -> str | None:
     """`file:line in function` of the innermost frame of `exc` outside this package (the
     device model's own code, e.g. the line calling `fail()`); None when only the framework's
     own checks were on the stack."""
+    package = default_workspace().package_dir
     outside = [f for f in traceback.extract_tb(exc.__traceback__)
-               if not Path(f.filename).resolve().is_relative_to(_PACKAGE)]
+               if not Path(f.filename).resolve().is_relative_to(package)]
     return f"{outside[-1].filename}:{outside[-1].lineno} in {outside[-1].name}" if outside else None

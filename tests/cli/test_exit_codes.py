@@ -7,6 +7,7 @@ from click.testing import CliRunner
 from mlonmcu_lite.cli import EXIT_CODES, main
 from mlonmcu_lite.errors import ToolError, UserError
 from mlonmcu_lite.firmware import toolchain
+from mlonmcu_lite.harness.layers import LayerAttributionError
 from mlonmcu_lite.harness.settings import SettingsError
 from mlonmcu_lite.peripheral import PeripheralConfigError
 from mlonmcu_lite.reports import SchemaError
@@ -17,7 +18,7 @@ from mlonmcu_lite.zoo import ModelError
 def test_every_harness_error_has_one_of_two_roots():
     for cls in (ModelError, SettingsError, PeripheralConfigError, SchemaError, toolchain.UnknownArch):
         assert issubclass(cls, UserError) and issubclass(cls, ValueError), cls
-    for cls in (toolchain.BuildError, toolchain.ToolchainMissing, SimFault):
+    for cls in (toolchain.BuildError, toolchain.ToolchainMissing, SimFault, LayerAttributionError):
         assert issubclass(cls, ToolError) and issubclass(cls, RuntimeError), cls
     assert EXIT_CODES == {UserError: 2, ToolError: 3}
 
