@@ -27,9 +27,10 @@ from mlonmcu_lite.errors import UserError
 SCHEMA_VERSION = 1
 # Columns added to version 1 after files were written with it (additions do not bump the
 # version): a reader fills them with missing values when a file predates them.
-ADDED_COLUMNS = ("acc_cost_model", "acc_compute_cycles", "acc_pe_cycles", "acc_utilisation",
-                 "acc_dma_bytes", "acc_dma_cycles", "rom_data_init", "ram_noinit", "stack_bytes",
-                 "arena_lower_bound", "validation_detail")
+ADDED_COLUMNS: frozenset[str] = frozenset({
+    "acc_cost_model", "acc_compute_cycles", "acc_pe_cycles", "acc_utilisation", "acc_dma_bytes",
+    "acc_dma_cycles", "rom_data_init", "ram_noinit", "stack_bytes", "arena_lower_bound",
+    "validation_detail", "io_dtype"})
 
 VALIDATIONS = ("exact", "mismatch", "skipped")
 # How tables label a passing accelerated run that offloaded no layer (its default peripheral
@@ -172,9 +173,6 @@ def _column_dtypes() -> dict[str, str]:
 
 
 COLUMN_DTYPES: dict[str, str] = _column_dtypes()
-# Columns added within this schema version (no bump: nothing renamed or removed); files written
-# before them lack them and read as empty.
-ADDED_COLUMNS: frozenset[str] = frozenset({"io_dtype"})
 COLUMNS: tuple[str, ...] = tuple(COLUMN_DTYPES)
 INT_COLUMNS = tuple(c for c, d in COLUMN_DTYPES.items() if d == "Int64")
 FLOAT_COLUMNS = tuple(c for c, d in COLUMN_DTYPES.items() if d == "float64")
