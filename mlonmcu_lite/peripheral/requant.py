@@ -24,8 +24,8 @@ from .spec import BitField, PeripheralSpec, Register
 
 class RequantSettings(BaseModel):
     """Mixin: whether the engine takes the requantization that follows a layer.  On by
-    default (measured: vww with QVanilla+QDepthwise 212 KB -> 83 KB RAM, 11.0M -> 19k CPU
-    instructions; docs/ARCHITECTURE.md); `fused_requant=false` models an int32-output engine."""
+    default (measured: vww with QVanilla 211,970 -> 82,946 B RAM, as CPU-only, and 10.4M -> 6.9M
+    CPU instructions; docs/ARCHITECTURE.md); `fused_requant=false` models an int32-output engine."""
 
     fused_requant: bool = Field(
         True, description="the device also requantizes (TFLite rounding) and writes int8; "
