@@ -84,11 +84,14 @@ BOUNDARY_OPS = frozenset({"QUANTIZE", "DEQUANTIZE"})
 _CORE = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "AVERAGE_POOL_2D", "MAX_POOL_2D", "RESHAPE",
          "SOFTMAX"}  # chain_conv_avgpool_fc_softmax, chain_dw_maxpool, multi_io (_u8, _i16)
 _MOVEMENT = {"PAD", "SPLIT", "MAXIMUM", "RELU6", "RESIZE_NEAREST_NEIGHBOR", "STRIDED_SLICE", "TRANSPOSE",
-             "GATHER", "UNPACK", "PACK", "CONCATENATION"}  # chain_movement (_u8, _i16)
+             "GATHER", "UNPACK", "PACK", "CONCATENATION",  # chain_movement (_u8, _i16)
+             "SPLIT_V", "SLICE", "PADV2", "MINIMUM", "RELU", "SQUEEZE", "EXPAND_DIMS"}  # test_frontend_variants
+_ARITH_U8 = {"MUL", "LOGISTIC", "PRELU"}  # mul_u8, logistic_u8, prelu_u8
+_ARITH_I16 = {"MUL", "LOGISTIC", "TANH", "MEAN", "RESIZE_BILINEAR"}  # mul_i16, logistic_i16, tanh_i16, ...
 VERIFIED_OPS: dict[str, frozenset[str]] = {
     "int8": frozenset(),  # every op of tflite_info.SUPPORTED_OPS
-    "uint8": frozenset(_CORE | _MOVEMENT),
-    "int16": frozenset(_CORE | _MOVEMENT),
+    "uint8": frozenset(_CORE | _MOVEMENT | _ARITH_U8),
+    "int16": frozenset(_CORE | _MOVEMENT | _ARITH_I16),
 }
 
 
