@@ -127,7 +127,7 @@ def pack_conv_weights(w_ohwi: np.ndarray) -> np.ndarray:
     oc = w_ohwi.shape[0]
     flat = w_ohwi.reshape(oc, -1)
     full = oc - oc % OCB
-    blocks = flat[:full].reshape(full // OCB, OCB, -1).transpose(0, 2, 1).reshape(-1)
+    blocks = flat[:full].reshape(full // OCB, OCB, flat.shape[1]).transpose(0, 2, 1).reshape(-1)
     return np.ascontiguousarray(np.concatenate([blocks, flat[full:].reshape(-1)])).astype(np.int8)
 
 

@@ -25,6 +25,15 @@ def op_name(expr) -> str | None:
     return None
 
 
+def prim_int(expr) -> int | None:
+    """The int held by a Relax PrimValue / scalar literal (a clip bound, a shift), else None."""
+    value = getattr(expr, "value", None)
+    try:
+        return int(value.value if hasattr(value, "value") else value)
+    except (TypeError, ValueError):
+        return None
+
+
 def constant(expr) -> np.ndarray | None:
     """The numpy value of a Relax constant, else None."""
     value = getattr(expr, "value", None)

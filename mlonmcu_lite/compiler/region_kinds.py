@@ -20,7 +20,7 @@ from tvm.relax.dpl import DFPattern, is_const, is_op, wildcard
 
 from mlonmcu_lite.peripheral.backend import ConvRegion, DenseRegion, Region, Requant
 
-from .patterns import ConvMatch, constant, match_conv, op_name
+from .patterns import ConvMatch, constant, match_conv, op_name, prim_int
 
 Var2Val = dict  # relax.Var -> bound value, from relax.analysis.get_var2val
 
@@ -151,14 +151,6 @@ def _ints(expr) -> np.ndarray:
     return np.asarray(constant(expr)).astype(np.int64).reshape(-1)
 
 
-def _prim(expr) -> int | None:
-    value = getattr(expr, "value", None)
-    try:
-        return int(value.value if hasattr(value, "value") else value)
-    except (TypeError, ValueError):
-        return None
-
-
 def requant_of(root: relax.Call, acc: relax.Var, var2val: Var2Val) -> Requant | None:
     """The `Requant` if `root` (an astype to int8) requantizes exactly `acc`, else None."""
     if op_name(root) != "relax.astype" or str(root.ty.dtype) != "int8":
@@ -169,7 +161,7 @@ def requant_of(root: relax.Call, acc: relax.Var, var2val: Var2Val) -> Requant | 
             or str(acc.ty.dtype) != "int32":
         return None
     clip = m[REQUANT.clip]
-    lo, hi = _prim(clip.args[1]), _prim(clip.args[2])
+    lo, hi = prim_int(clip.args[1]), prim_int(clip.args[2])
     if lo is None or hi is None or not -128 <= lo <= hi <= 127:
         return None
     zp = _ints(m[REQUANT.zero_point]) if REQUANT.zero_point in m else np.zeros(1, np.int64)

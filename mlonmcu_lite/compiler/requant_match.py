@@ -21,7 +21,7 @@ from typing import Callable
 import numpy as np
 from tvm import relax
 
-from .patterns import constant, op_name
+from .patterns import constant, op_name, prim_int
 
 Lookup = Callable[[relax.Var], "relax.Expr | None"]
 
@@ -47,14 +47,6 @@ class Requant:
 def _const(expr) -> np.ndarray | None:
     value = constant(expr)
     return None if value is None else np.asarray(value).astype(np.int64)
-
-
-def _prim(expr) -> int | None:
-    value = getattr(expr, "value", None)
-    try:
-        return int(value.value if hasattr(value, "value") else value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _split_left(scaled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -157,7 +149,7 @@ def _output_stage(w: _Walk, root, lookup: Lookup):
     clip = w.call(cast.args[0], "relax.clip")
     if clip is None:
         return None
-    lo, hi = _prim(clip.args[1]), _prim(clip.args[2])
+    lo, hi = prim_int(clip.args[1]), prim_int(clip.args[2])
     if lo is None or hi is None or lo < -128 or hi > 127:
         return None
     x, zp = w.binary_const(clip.args[0], "relax.add")

@@ -62,7 +62,7 @@ def test_op_model_bit_exact_with_qvanilla(model, tmp_path):
 def test_int16_conv_is_not_offloaded_and_says_why(tmp_path):
     row = run_one("multi_io_i16", tmp_path, peripherals=("qvanilla",))
     assert row["failing"] and "accepted no layer" in row["reason"]
-    assert "int16 x int8 conv: the accelerator contract is int8 x int8" in row["reason"]
+    assert "int16 x int8 conv2d: the accelerator contract is int8 x int8" in row["reason"]
 
 
 def test_accelerator_that_is_never_used_fails_loudly(tmp_path):
