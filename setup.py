@@ -19,6 +19,8 @@ SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo", "*.so", "*.o", ".
 class BuildWithData(build_py):
     def run(self) -> None:
         super().run()
+        if getattr(self, "editable_mode", False):  # `pip install -e`: the checkout layout is used
+            return
         target = Path(self.build_lib) / "mlonmcu_lite" / "data"
         for name in DATA_ROOTS:
             shutil.rmtree(target / name, ignore_errors=True)
