@@ -111,8 +111,23 @@ def _unavailable(name: str) -> click.Command:
     return _cmd
 
 
+def _print_versions(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """`bench --version`: this tool and every tool that shapes a figure (as provenance.json)."""
+    if not value or ctx.resilient_parsing:
+        return
+    from mlonmcu_lite.harness.provenance import tool_versions
+
+    versions = tool_versions()
+    click.echo(f"mlonmcu-lite {versions.pop('mlonmcu-lite')}")
+    width = max(map(len, versions))
+    for name, version in versions.items():
+        click.echo(f"  {name:<{width}}  {version}")
+    ctx.exit()
+
+
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="mlonmcu-lite")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_versions,
+              help="Show the versions of mlonmcu-lite, TVM, unicorn, clang, lld, ai-edge-litert and exit.")
 def main() -> None:
     """mlonmcu-lite: benchmark int8 TFLite models on a RISC-V virtual platform,
     CPU-only and with modelled accelerators.

@@ -7,7 +7,7 @@ and an unknown key is an error that lists the valid ones.
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Any, Iterable, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -67,9 +67,14 @@ def parse_assignments(pairs: Iterable[str], what: str = "setting") -> dict[str, 
     return out
 
 
-def build_settings(pairs: Iterable[str]) -> RunSettings:
-    """Validate `key=value` strings into RunSettings with errors a user can act on."""
-    values = parse_assignments(pairs)
+def build_settings(pairs: Iterable[str], base: Mapping[str, Any] | None = None) -> RunSettings:
+    """Validate `key=value` strings (over `base`, e.g. a study file's settings) into
+    RunSettings with errors a user can act on."""
+    return settings_from({**(base or {}), **parse_assignments(pairs)})
+
+
+def settings_from(values: Mapping[str, Any]) -> RunSettings:
+    """Validate a mapping (text or typed values: the Python API, a study file) into RunSettings."""
     unknown = sorted(set(values) - set(RunSettings.model_fields))
     if unknown:
         raise SettingsError(
