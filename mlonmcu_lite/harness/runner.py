@@ -31,6 +31,8 @@ from mlonmcu_lite.harness.spec import RunSpec, Stage
 from mlonmcu_lite.reports.schema import RunResult
 
 MEASURED = "exact retired instructions of the inference region (Unicorn, native block-hook counter)"
+# The flow, named as MLonMCU names its columns (Framework / Backend / Target / Platform).
+FLOW = {"framework": "tvm", "backend": "tvmaot-c", "target": "unicorn-vp", "platform": "mlml-baremetal"}
 
 
 class RunFailure(ToolError):
@@ -93,9 +95,12 @@ def base_result(spec: RunSpec) -> RunResult:
         arch=spec.arch,
         peripheral="+".join(p.name for p in spec.peripherals) or None,
         point=spec.tag or None,
+        peripheral_settings="+".join(p.effective_label for p in spec.peripherals) or None,
+        **FLOW,
         measured=MEASURED,
-        settings=json.dumps({"peripherals": [p.label for p in spec.peripherals], **spec.settings.model_dump()},
-                            sort_keys=True),
+        settings=json.dumps({"peripherals": [p.label for p in spec.peripherals],
+                             "peripheral_settings": {p.name: dict(p.effective) for p in spec.peripherals},
+                             **spec.settings.model_dump()}, sort_keys=True),
     )
 
 

@@ -30,7 +30,8 @@ SCHEMA_VERSION = 1
 ADDED_COLUMNS: frozenset[str] = frozenset({
     "acc_cost_model", "acc_compute_cycles", "acc_pe_cycles", "acc_utilisation", "acc_dma_bytes",
     "acc_dma_cycles", "rom_data_init", "ram_noinit", "stack_bytes", "arena_lower_bound",
-    "validation_detail", "io_dtype"})
+    "validation_detail", "io_dtype", "peripheral_settings", "framework", "backend", "target",
+    "platform"})
 
 VALIDATIONS = ("exact", "mismatch", "skipped")
 # How tables label a passing accelerated run that offloaded no layer (its default peripheral
@@ -66,6 +67,15 @@ class RunResult:
     peripheral: str | None = None
     input: str | None = None
     point: str | None = None  # sweep grid point, e.g. "macs_per_cycle=16"
+    # every effective setting of the run's peripherals, defaults included, sorted:
+    # "qvanilla:fused_requant=true,macs_per_cycle=16,setup_cycles=32,wait_mode=stall"
+    # ("+" between peripherals; None for CPU-only runs).  `bench compare` keys on it.
+    peripheral_settings: str | None = None
+    # the flow, in MLonMCU's terms (Framework / Backend / Target / Platform)
+    framework: str | None = None  # "tvm"
+    backend: str | None = None    # "tvmaot-c": TVM kernels in plain C, ahead-of-time graph
+    target: str | None = None     # "unicorn-vp": the virtual platform that ran it
+    platform: str | None = None   # "mlml-baremetal": platform/ (startup, libc, linker script)
     io_dtype: str | None = None  # the model's I/O dtypes: "int8", "float32", "uint8", "uint8->int8"
     # instruction counts (exact, retired instructions)
     run_instructions: int | None = None
