@@ -41,6 +41,13 @@ class RunSettings(BaseModel):
     opt: str = Field("-O2", pattern=r"^-O[0123sz]$", description="cross-compiler optimisation level")
     rom_kib: int = Field(4096, gt=0, multiple_of=4, le=1 << 20, description="VP ROM size in KiB (multiple of 4)")
     ram_kib: int = Field(1024, gt=0, multiple_of=4, le=1 << 20, description="VP RAM size in KiB (multiple of 4)")
+    # float32 / hybrid models are not bit-exact by nature (summation order, libm): tolerances.
+    float_atol: float = Field(1e-5, ge=0, le=1e6, allow_inf_nan=False,
+                              description="float32 model: absolute tolerance |got - ref| <= atol + rtol*|ref|")
+    float_rtol: float = Field(1e-4, ge=0, le=1e6, allow_inf_nan=False, description="float32 model: relative tolerance")
+    hybrid_tol: float = Field(0.05, ge=0, le=1e6, allow_inf_nan=False,
+                              description="hybrid model: max |got - ref| relative to max |ref| per output "
+                                          "(the reference quantizes activations at run time, we do not)")
 
     def memory_map(self):
         """The VP memory map these settings describe (firmware link and emulation agree)."""
