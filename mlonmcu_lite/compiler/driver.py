@@ -13,7 +13,7 @@ import tvm
 from mlonmcu_lite.peripheral.backend import AcceleratorBackend
 
 from . import aot
-from .ccodegen import kernels_to_c, plain_c_function
+from .ccodegen import kernels_to_c, libm_prototypes, plain_c_function
 from .cpu_pass import CpuKernels, cpu_kernel_pass, share_in_place
 from .graph import Graph, walk_main
 from .layer_map import map_layers
@@ -135,7 +135,7 @@ def compile_model(im, out_dir: Path, settings: CompilerSettings = CompilerSettin
 
     (out_dir / "model.h").write_text(emitted.model_h)
     (out_dir / "model.c").write_text(emitted.model_c)
-    (out_dir / "kernels.h").write_text(_kernels_h(protos))
+    (out_dir / "kernels.h").write_text(_kernels_h(libm_prototypes(defs) + protos))
     (out_dir / "kernels.c").write_text(_kernels_c(defs, name))
 
     include_dirs = [out_dir]

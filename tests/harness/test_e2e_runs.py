@@ -78,7 +78,7 @@ def test_one_failing_run_keeps_the_others(tmp_path, repo):
     proc = bench("run", "conv_1x1", str(broken), "fc", "--cpu-only", "--no-progress", "--out", str(tmp_path))
     assert proc.returncode == 1, proc.stdout + proc.stderr
     (session,) = [p for p in tmp_path.iterdir() if p.is_dir()]
-    rows = json.loads((session / "results.json").read_text())["rows"]
+    rows = json.loads((session / "results.json").read_text())
     by_model = {r["model"]: r for r in rows}
     assert set(by_model) == {"conv_1x1", "broken", "fc"}
     assert by_model["conv_1x1"]["validation"] == by_model["fc"]["validation"] == "exact"
