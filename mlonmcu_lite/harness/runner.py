@@ -31,7 +31,8 @@ from mlonmcu_lite.harness.inputs import load_user_input, random_input
 from mlonmcu_lite.harness.spec import RunSpec, Stage
 from mlonmcu_lite.reports.schema import RunResult
 
-MEASURED = "exact retired instructions of the inference region (Unicorn, native block-hook counter)"
+MEASURED = ("exact retired instructions of the inference region (Unicorn, native block-hook counter); "
+            "cpu_cycles: the core timing profile's model of them")
 # The flow, named as MLonMCU names its columns (Framework / Backend / Target / Platform).
 FLOW = {"framework": "tvm", "backend": "tvmaot-c", "target": "unicorn-vp", "platform": "mlml-baremetal"}
 
@@ -153,7 +154,10 @@ def _execute(spec: RunSpec, result: RunResult, stage: _Stage, run_dir: Path) -> 
          run_instructions=measured.run_instructions,
          sim_seconds=round(measured.sim_seconds, 4),
          mips=round(measured.mips, 1),
-         instr_per_mac=round(measured.run_instructions / info.macs, 3) if info.macs else None)
+         instr_per_mac=round(measured.run_instructions / info.macs, 3) if info.macs else None,
+         core=measured.core,
+         cpu_cycles=measured.run_cycles,
+         cpi=round(measured.run_cycles / measured.run_instructions, 4) if measured.run_instructions else None)
     stage.name = Stage.POSTPROCESS
     _accelerator_metrics(spec, result, measured, backends, artifacts, info)
     result.layers = _layer_profiles(measured, artifacts)
@@ -290,7 +294,7 @@ def _simulate(spec: RunSpec, artifacts: Artifacts, backends, inputs: list[np.nda
 
     config = SimConfig(max_instructions=spec.settings.max_instructions,
                        timeout_s=spec.settings.sim_timeout_s, memory_map=spec.settings.memory_map(),
-                       glue_functions=GLUE_FUNCTIONS)
+                       glue_functions=GLUE_FUNCTIONS, core=spec.settings.core)
     devices = [b.device() for b in backends]
     for device in devices:
         if spec.settings.check_peripherals:
@@ -317,7 +321,7 @@ COST_TOTALS = ("compute_cycles", "pe_cycles", "dma_bytes", "dma_cycles")  # deta
 def _accelerator_metrics(spec: RunSpec, row: RunResult, result, backends, artifacts: Artifacts, info=None) -> None:
     """Accelerator fields, and the loud failure when a configured accelerator was not used
     (a float32 / hybrid model has no integer layer: its row says so and passes)."""
-    row.est_cycles = result.run_instructions
+    row.est_cycles = result.run_cycles
     if not backends:
         return
     totals = {"jobs": 0, "macs": 0, "busy_cycles": 0, "stall_cycles": 0, "mmio_reads": 0, "mmio_writes": 0}
@@ -353,7 +357,7 @@ def _accelerator_metrics(spec: RunSpec, row: RunResult, result, backends, artifa
          acc_cycles=totals["busy_cycles"],
          acc_stall_cycles=totals["stall_cycles"],
          mmio_accesses=totals["mmio_reads"] + totals["mmio_writes"],
-         est_cycles=result.run_instructions + totals["stall_cycles"])
+         est_cycles=result.run_cycles + totals["stall_cycles"])
     if notes:  # a passing row's reason is a note on what it did not do
         row.reason = "; ".join(notes)
     if cost_models:
@@ -375,7 +379,7 @@ def _layer_profiles(result, artifacts: Artifacts) -> list[dict[str, Any]]:
     job_logs = {name: report["job_log"] for name, report in result.devices.items()
                 if isinstance(report, dict) and "job_log" in report}
     profiles = profile_layers(plan["steps"], result.call_events, ElfImage.load(Path(artifacts.firmware.elf)),
-                              result.run_instructions, job_logs)
+                              result.run_instructions, job_logs, run_cycles=result.run_cycles)
     return [p.to_dict() for p in profiles]
 
 

@@ -31,7 +31,8 @@ ADDED_COLUMNS: frozenset[str] = frozenset({
     "acc_cost_model", "acc_compute_cycles", "acc_pe_cycles", "acc_utilisation", "acc_dma_bytes",
     "acc_dma_cycles", "rom_data_init", "ram_noinit", "stack_bytes", "arena_lower_bound",
     "validation_detail", "io_dtype", "peripheral_settings", "framework", "backend", "target",
-    "platform", "numerics", "max_abs_err", "max_rel_err", "top1_agreement", "topk_agreement"})
+    "platform", "numerics", "max_abs_err", "max_rel_err", "top1_agreement", "topk_agreement",
+    "core", "cpu_cycles", "cpi"})
 
 # "allclose": a float32 / hybrid model within the float tolerances (settings float_atol, ...).
 VALIDATIONS = ("exact", "allclose", "mismatch", "skipped")
@@ -84,6 +85,11 @@ class RunResult:
     total_instructions: int | None = None
     instr_per_mac: float | None = None
     macs: int | None = None
+    # CPU cycles of the inference region under the core timing profile `core` (a model:
+    # vp/core_timing.py; `ideal` = one cycle per instruction) and cycles per instruction
+    core: str | None = None
+    cpu_cycles: int | None = None
+    cpi: float | None = None
     # accelerator counters (None for CPU-only runs)
     acc_jobs: int | None = None
     acc_macs: int | None = None
