@@ -112,6 +112,20 @@ def _unavailable(name: str) -> click.Command:
     return _cmd
 
 
+def _print_versions(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """`bench --version`: this tool and every tool that shapes a figure (as provenance.json)."""
+    if not value or ctx.resilient_parsing:
+        return
+    from mlonmcu_lite.harness.provenance import tool_versions
+
+    versions = tool_versions()
+    click.echo(f"mlonmcu-lite {versions.pop('mlonmcu-lite')}")
+    width = max(map(len, versions))
+    for name, version in versions.items():
+        click.echo(f"  {name:<{width}}  {version}")
+    ctx.exit()
+
+
 def configure_logging(verbosity: int) -> None:
     """Standard logging on stderr: -v info, -vv debug, default warnings, -q errors only,
     -qq critical only.  Python warnings (e.g. a corrupted cache entry) follow the level."""
@@ -122,7 +136,8 @@ def configure_logging(verbosity: int) -> None:
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="mlonmcu-lite")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_versions,
+              help="Show the versions of mlonmcu-lite, TVM, unicorn, clang, lld, ai-edge-litert and exit.")
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-v info, -vv debug).")
 @click.option("-q", "--quiet", count=True, help="Less log output (-q errors only, -qq none).")
 def main(verbose: int, quiet: int) -> None:

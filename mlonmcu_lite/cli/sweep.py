@@ -33,16 +33,13 @@ def sweep(models, peripherals, params, arch, peripheral_path, reports_dir, cache
     """
     from mlonmcu_lite.harness.session import RunGroup, SessionRequest
     from mlonmcu_lite.harness.settings import build_settings
-    from mlonmcu_lite.harness.sweep import grid_points, parse_params
+    from mlonmcu_lite.harness.sweep import grid_points, parse_params, typed_points
 
     settings = build_settings(assignments)
     requests = peripheral_requests(tuple(peripherals), peripheral_path)
-    search = [Path(p) for p in peripheral_path]
-    points = []
-    for point in grid_points(parse_params(params)):  # validate every point before any work
-        typed = dict(requests[0].with_settings(point, search).settings)
-        points.append({key: typed[key] for key in point})
-    group = RunGroup(models=check_models(models), archs=(arch,), peripherals=requests, points=tuple(points))
+    # every point validated before any work
+    points = typed_points(requests[0], grid_points(parse_params(params)), [Path(p) for p in peripheral_path])
+    group = RunGroup(models=check_models(models), archs=(arch,), peripherals=requests, points=points)
     request = SessionRequest(groups=(group,), settings=settings, peripheral_path=tuple(peripheral_path),
                              workspace=workspace_for(reports_dir, cache_dir), suffix="-sweep")
     execute(request, jobs, as_json, no_progress)

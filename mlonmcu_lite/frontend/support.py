@@ -28,8 +28,6 @@ def _fully_connected(op: OpInfo, info: TFLiteInfo) -> str | None:
     x, w = info.tensors[op.inputs[0]], info.tensors[op.inputs[1]]
     if int(np.prod(x.shape)) % w.shape[1]:
         return f"an input {list(x.shape)} that is not rows of {w.shape[1]} values"
-    if len(set(w.scales)) > 1:
-        return "per-channel weight scales"
     return _weights_constant(op, info)
 
 

@@ -9,6 +9,7 @@ a cost sweep reuses one firmware and only the emulation runs again.
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 from mlonmcu_lite.harness.settings import SettingsError
 
@@ -28,3 +29,13 @@ def parse_params(params: tuple[str, ...]) -> dict[str, list[str]]:
 def grid_points(grid: dict[str, list[str]]) -> list[dict[str, str]]:
     keys = list(grid)
     return [dict(zip(keys, combo)) for combo in itertools.product(*(grid[k] for k in keys))]
+
+
+def typed_points(first, points: list[dict[str, Any]], search_path=None) -> tuple[dict[str, Any], ...]:
+    """Each point validated against the first peripheral's settings and kept typed (only the
+    swept knobs), before any run: `first` is its `PeripheralRequest`."""
+    out = []
+    for point in points:
+        typed = dict(first.with_settings(point, search_path).settings)
+        out.append({key: typed[key] for key in point})
+    return tuple(out)

@@ -31,9 +31,10 @@ ADDED_COLUMNS: frozenset[str] = frozenset({
     "acc_cost_model", "acc_compute_cycles", "acc_pe_cycles", "acc_utilisation", "acc_dma_bytes",
     "acc_dma_cycles", "rom_data_init", "ram_noinit", "stack_bytes", "arena_lower_bound",
     "validation_detail", "io_dtype", "peripheral_settings", "framework", "backend", "target",
-    "platform"})
+    "platform", "numerics", "max_abs_err", "max_rel_err", "top1_agreement", "topk_agreement"})
 
-VALIDATIONS = ("exact", "mismatch", "skipped")
+# "allclose": a float32 / hybrid model within the float tolerances (settings float_atol, ...).
+VALIDATIONS = ("exact", "allclose", "mismatch", "skipped")
 # How tables label a passing accelerated run that offloaded no layer (its default peripheral
 # took none; the runner's note in `reason` lists the rejections).
 NO_OFFLOAD = "no layer offloaded"
@@ -77,6 +78,7 @@ class RunResult:
     target: str | None = None     # "unicorn-vp": the virtual platform that ran it
     platform: str | None = None   # "mlml-baremetal": platform/ (startup, libc, linker script)
     io_dtype: str | None = None  # the model's I/O dtypes: "int8", "float32", "uint8", "uint8->int8"
+    numerics: str | None = None  # quantized | float32 | hybrid (int8 weights, float32 activations)
     # instruction counts (exact, retired instructions)
     run_instructions: int | None = None
     total_instructions: int | None = None
@@ -118,6 +120,11 @@ class RunResult:
     validation: str = "skipped"
     validated_samples: int | None = None
     validation_detail: str | None = None  # which sample/output differs, by how much
+    # float32 / hybrid models vs the reference, over the validated samples (None for quantized)
+    max_abs_err: float | None = None
+    max_rel_err: float | None = None  # max |err| / max |ref| of the output
+    top1_agreement: float | None = None  # fraction of samples whose arg-max agrees (first output)
+    topk_agreement: float | None = None  # fraction whose top-k sets agree (k = min(5, classes))
     sim_seconds: float | None = None
     mips: float | None = None
     compile_seconds: float | None = None

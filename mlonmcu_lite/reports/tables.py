@@ -103,7 +103,11 @@ def _no_offload(acc: pd.Series | None) -> bool:
 def _speedup(acc: pd.Series | None) -> str:
     if acc is None:
         return MISSING
-    return NO_OFFLOAD if _no_offload(acc) else fmt_float(acc["speedup"], 2, "x")
+    if not _no_offload(acc):
+        return fmt_float(acc["speedup"], 2, "x")
+    numerics = acc.get("numerics")
+    floaty = isinstance(numerics, str) and numerics in ("float32", "hybrid")
+    return f"no offloadable layer ({numerics})" if floaty else NO_OFFLOAD
 
 
 def _instr(row: pd.Series | None) -> str:

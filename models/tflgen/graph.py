@@ -154,11 +154,15 @@ class Graph:
                           padding=padding, act=act, multiplier=multiplier, **extra)
 
     def fully_connected(self, x: str, name: str, units: int, act: str = "NONE", keep_num_dims: bool = False,
-                        k: int | None = None) -> str:
-        """TFLite FC: an N-D input is read as rows of `k` (default: its last dimension) values."""
+                        k: int | None = None, per_channel: bool = False) -> str:
+        """TFLite FC: an N-D input is read as rows of `k` (default: its last dimension) values.
+
+        `per_channel`: weights quantized per output unit (axis 0), as TF >= 2.15's converter does.
+        """
         shape_in = self.shape(x)
         k = k if k is not None else shape_in[-1]
-        wt = self._add(TensorDef(f"{name}/weights", (units, k), "weight", self._he((units, k), k), None))
+        wt = self._add(TensorDef(f"{name}/weights", (units, k), "weight", self._he((units, k), k),
+                                 0 if per_channel else None))
         b = self._bias(f"{name}/bias", units)
         shape = (*shape_in[:-1], units) if keep_num_dims else (int(np.prod(shape_in)) // k, units)
         extra = {"keep_num_dims": True} if keep_num_dims else {}

@@ -198,3 +198,35 @@ def _svdf_constants(graph: Graph, node, cal: Calibration) -> dict[str, QTensor]:
     bias = QTensor(b.name, b.shape, "INT32", _f32([bias_scale]), np.zeros(1, np.int64), 0,
                    np.clip(np.round(b.data / bias_scale), -(2**31), 2**31 - 1).astype(np.int32))
     return {t.name: t for t in (feature, time, state, bias)}
+
+
+# -- float32 and dynamic-range (hybrid) models ----------------------------------------------------
+
+FLOAT_SCHEMES = ("float32", "hybrid")
+HYBRID_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
+
+
+def float_tensors(graph: Graph, scheme: str = "float32") -> dict[str, QTensor]:
+    """Tensors of an unquantized model: float32 activations and constants, int32 shapes.
+
+    `hybrid` is the converter's dynamic-range quantization: the weights of CONV_2D,
+    DEPTHWISE_CONV_2D and FULLY_CONNECTED int8 symmetric (per channel for the convs, per tensor
+    for FC), everything else float32.
+    """
+    if scheme not in FLOAT_SCHEMES:
+        raise ValueError(f"unknown float scheme {scheme!r}")
+    q: dict[str, QTensor] = {}
+    for name, t in graph.tensors.items():
+        if t.kind in ("shape", "indices"):
+            q[name] = QTensor(name, t.shape, "INT32", data=t.data.astype(np.int32))
+        elif t.kind in ("state", "weight16"):
+            raise ValueError(f"{graph.name}: {t.kind} tensors are generated as integers only")
+        else:
+            data = None if t.data is None else np.asarray(t.data, np.float64).astype(np.float32).reshape(t.shape)
+            q[name] = QTensor(name, t.shape, "FLOAT32", data=data)
+    if scheme == "hybrid":
+        for node in graph.nodes:
+            if node.op in HYBRID_OPS:
+                wt = graph.tensors[node.inputs[1]]
+                q[wt.name] = _weights(wt.name, wt.data, wt.quant_axis if node.op != "FULLY_CONNECTED" else None)
+    return q

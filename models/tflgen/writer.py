@@ -24,6 +24,8 @@ IO_WRAPPERS = ("native", "float", "uint8")  # graph I/O as is, float32 (QUANTIZE
 # Versions of the 16x8 (int16 activation) and uint8 variants, where they differ from int8's.
 INT16_VERSIONS = {"CONV_2D": 4, "DEPTHWISE_CONV_2D": 5, "FULLY_CONNECTED": 7, "ADD": 3, "SOFTMAX": 3,
                   "AVERAGE_POOL_2D": 3, "MAX_POOL_2D": 3, "QUANTIZE": 3, "DEQUANTIZE": 4}
+# Dynamic-range (hybrid) kernels: per-channel conv / depthwise, per-tensor FC.
+HYBRID_VERSIONS = {"CONV_2D": 5, "DEPTHWISE_CONV_2D": 6, "FULLY_CONNECTED": 3}
 # Options that need a newer operator version than the int8 one above.
 FEATURE_VERSIONS = {("CONV_2D", "dilation"): 2, ("FULLY_CONNECTED", "keep_num_dims"): 5,
                     ("RESIZE_NEAREST_NEIGHBOR", "half_pixel_centers"): 3}
@@ -164,7 +166,10 @@ def _version(node: Node, qtensors: dict[str, QTensor]) -> int:
     used = [f for f in features if node.attrs.get(f)]
     base = OP_VERSIONS[node.op]
     dtypes = {qtensors[t].dtype for t in [*node.outputs, node.inputs[0]]}
-    if "INT16" in dtypes:
+    if dtypes == {"FLOAT32"}:  # float kernels: version 1, hybrid (int8 weights) ones their own
+        weights = qtensors[node.inputs[1]].dtype if len(node.inputs) > 1 else "FLOAT32"
+        base = HYBRID_VERSIONS.get(node.op, 1) if weights == "INT8" else 1
+    elif "INT16" in dtypes:
         base = INT16_VERSIONS.get(node.op, base)
     elif "UINT8" in dtypes:
         base = 2 if node.op == "QUANTIZE" else 1
