@@ -22,7 +22,7 @@ from .outputs import junit_option, markdown_option, write_junit, write_markdown
 
 from ..errors import MlmlError, UserError
 from ..reports.io import load_results, resolve_results_path
-from ..reports.regression import DEFAULT_METRICS, compare_frames
+from ..reports.regression import DEFAULT_METRICS, MATCH_KEY, compare_frames
 from ..reports.ci import junit_comparison
 from ..reports.regression_table import render_comparison
 
@@ -32,12 +32,19 @@ def _metrics(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(names) or DEFAULT_METRICS
 
 
-def _layer_changes(baseline: Path, current: Path, markdown: bool) -> str:
-    """Per-layer deltas when both sides wrote layers data (layers.parquet / layers.csv)."""
+def _layer_changes(baseline: Path, current: Path, frames: list[pd.DataFrame], markdown: bool) -> str:
+    """Per-layer deltas of the runs both sides have (matched on the comparison's key), when
+    both sides wrote layers data (layers.parquet / layers.csv)."""
     from ..reports.layers import layer_delta_table, load_layers
 
     base, cur = load_layers(baseline.parent), load_layers(current.parent)
     if base.empty or cur.empty:
+        return ""
+    key = list(MATCH_KEY)
+    pairs = pd.merge(frames[0][key + ["run_id"]], frames[1][key + ["run_id"]], on=key, suffixes=("_base", ""))
+    base = base[base["run_id"].isin(pairs["run_id_base"])]
+    cur = cur[cur["run_id"].isin(pairs["run_id"])]
+    if base.empty and cur.empty:
         return ""
     return "\n" + layer_delta_table(base, cur, markdown=markdown)
 
@@ -83,13 +90,14 @@ def compare(baseline: Path, current: Path, threshold: float | None, subset: bool
     cmp = compare_frames(*frames, _metrics(metrics), threshold or 0.0, subset=subset)
     click.echo(f"baseline: {baseline}\ncurrent:  {current}", err=True)
     on_stdout = markdown == "-"
-    text = render_comparison(cmp, markdown=on_stdout) + _layer_changes(baseline, current, on_stdout)
+    text = render_comparison(cmp, markdown=on_stdout) + _layer_changes(baseline, current, frames, on_stdout)
     if on_stdout:
         write_markdown(text, markdown)
     else:
         click.echo(text, nl=False)
         if markdown:
-            write_markdown(render_comparison(cmp, markdown=True) + _layer_changes(baseline, current, True), markdown)
+            write_markdown(render_comparison(cmp, markdown=True)
+                           + _layer_changes(baseline, current, frames, True), markdown)
     write_junit(junit_comparison(cmp, gate=threshold is not None), junit)
     if threshold is not None and cmp.blocking:
         lines = "\n".join(f"  {f}" for f in cmp.blocking)

@@ -175,3 +175,15 @@ def test_progress_bar_only_on_a_terminal(monkeypatch, stdout_tty, stderr_tty, fl
     monkeypatch.setattr(sys.stdout, "isatty", lambda: stdout_tty, raising=False)
     monkeypatch.setattr(sys.stderr, "isatty", lambda: stderr_tty, raising=False)
     assert show_progress(flag) is shown
+
+
+def test_mlonmcu_column_names() -> None:
+    from mlonmcu_lite.reports.mlonmcu import mlonmcu_view
+
+    df = session(DEFAULT).assign(framework="tvm", backend="tvmaot-c", target="unicorn-vp", platform="mlml-baremetal")
+    view = mlonmcu_view(df)
+    assert list(view.columns[:7]) == ["Session", "Run", "Model", "Framework", "Backend", "Platform", "Target"]
+    assert "CPI" not in view.columns  # no column of that meaning in these rows
+    assert view.loc[1, "Config"] == DEFAULT.effective_label
+    assert view["Run Instructions"].tolist() == df["run_instructions"].tolist()
+    assert view["Total ROM"].tolist() == df["rom_bytes"].tolist()
