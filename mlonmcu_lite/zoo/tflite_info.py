@@ -27,6 +27,8 @@ SUPPORTED_OPS: frozenset[str] = frozenset({
     "CONCATENATION", "SPLIT", "SPLIT_V", "PACK", "UNPACK", "SLICE", "STRIDED_SLICE", "PAD", "PADV2",
     "TRANSPOSE", "RESIZE_NEAREST_NEIGHBOR", "SQUEEZE", "EXPAND_DIMS", "GATHER",
     "MAXIMUM", "MINIMUM", "RELU", "RELU6",
+    "DEPTH_TO_SPACE", "SPACE_TO_DEPTH", "SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND", "BROADCAST_TO", "TILE",
+    "MIRROR_PAD", "REVERSE_V2", "GATHER_ND", "REDUCE_MAX", "REDUCE_MIN",
 })
 # Ops left out on purpose, with the reason the user reads.
 UNSUPPORTED_REASONS: dict[str, str] = {
