@@ -109,6 +109,11 @@ class Workspace:
     def ops_dir(self) -> Path:
         return self.models_dir / "ops"
 
+    @property
+    def float_dir(self) -> Path:
+        """float32 and hybrid op models (committed) and float zoo models (generated, not versioned)."""
+        return self.models_dir / "float"
+
     # -- the platform ----------------------------------------------------------------
     @property
     def platform_include(self) -> Path:

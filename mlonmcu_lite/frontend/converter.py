@@ -21,11 +21,14 @@ from tvm import relax
 from tvm.relax.frontend.tflite.tflite_frontend import OperatorConverter, get_tensor_name
 
 from .elementwise import lookup
+from .movement import MovementConverters
 from .svdf import SVDFParams, integer_svdf
 
 # int8 kernels that move bytes (same quantization in and out, checked in `support`).
 MOVEMENT_OPS = frozenset({"SPLIT", "SPLIT_V", "PACK", "UNPACK", "SLICE", "STRIDED_SLICE", "PAD", "PADV2",
-                          "TRANSPOSE", "RESIZE_NEAREST_NEIGHBOR", "SQUEEZE", "EXPAND_DIMS", "GATHER"})
+                          "TRANSPOSE", "RESIZE_NEAREST_NEIGHBOR", "SQUEEZE", "EXPAND_DIMS", "GATHER",
+                          "DEPTH_TO_SPACE", "SPACE_TO_DEPTH", "SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND", "BROADCAST_TO",
+                          "TILE", "MIRROR_PAD", "REVERSE_V2", "GATHER_ND"})
 
 
 def nearest_indices(in_size: int, out_size: int, align_corners: bool, half_pixel_centers: bool) -> np.ndarray:
@@ -76,7 +79,7 @@ def _scale_zp(t) -> tuple[float, int]:
     return float(q["scale"].value.numpy().reshape(-1)[0]), int(q["zero_point"].value.numpy().reshape(-1)[0])
 
 
-class Converter(OperatorConverter):
+class Converter(MovementConverters, OperatorConverter):
     """`OperatorConverter` that imports the int8 data-movement ops the way TFLite computes them."""
 
     _SUPPORTED_QUANTIZED_OPS = OperatorConverter._SUPPORTED_QUANTIZED_OPS | MOVEMENT_OPS | {"PRELU", "SVDF"}

@@ -28,8 +28,6 @@ def _fully_connected(op: OpInfo, info: TFLiteInfo) -> str | None:
     x, w = info.tensors[op.inputs[0]], info.tensors[op.inputs[1]]
     if int(np.prod(x.shape)) % w.shape[1]:
         return f"an input {list(x.shape)} that is not rows of {w.shape[1]} values"
-    if len(set(w.scales)) > 1:
-        return "per-channel weight scales"
     return _weights_constant(op, info)
 
 
@@ -67,6 +65,15 @@ def _same_quantization(op: OpInfo, info: TFLiteInfo) -> str | None:
     return None if act == "NONE" else f"fused activation {act}"
 
 
+def _input_quantization(op: OpInfo, info: TFLiteInfo) -> str | None:
+    """Kernels that copy or compare values and whose Prepare requires the input's quantization
+    on the output (the reference refuses the model otherwise)."""
+    x, out = info.tensors[op.inputs[0]], info.tensors[op.outputs[0]]
+    if (x.scales, x.zero_points) != (out.scales, out.zero_points):
+        return f"an output quantized unlike its input (TFLite's {op.op} requires equal)"
+    return None
+
+
 _CHECKS: dict[str, list[Check]] = {
     "CONV_2D": [_weights_constant],
     "DEPTHWISE_CONV_2D": [_weights_constant],
@@ -74,6 +81,7 @@ _CHECKS: dict[str, list[Check]] = {
     "SOFTMAX": [_softmax],
     "TRANSPOSE_CONV": [_transpose_conv],
     "CONCATENATION": [_same_quantization],
+    **{op: [_input_quantization] for op in ("REDUCE_MAX", "REDUCE_MIN", "SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND")},
 }
 
 
@@ -86,12 +94,16 @@ _CORE = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "AVERAGE_POOL
 _MOVEMENT = {"PAD", "SPLIT", "MAXIMUM", "RELU6", "RESIZE_NEAREST_NEIGHBOR", "STRIDED_SLICE", "TRANSPOSE",
              "GATHER", "UNPACK", "PACK", "CONCATENATION",  # chain_movement (_u8, _i16)
              "SPLIT_V", "SLICE", "PADV2", "MINIMUM", "RELU", "SQUEEZE", "EXPAND_DIMS"}  # test_frontend_variants
-_ARITH_U8 = {"MUL", "LOGISTIC", "PRELU"}  # mul_u8, logistic_u8, prelu_u8
-_ARITH_I16 = {"MUL", "LOGISTIC", "TANH", "MEAN", "RESIZE_BILINEAR"}  # mul_i16, logistic_i16, tanh_i16, ...
+_TFLM_MOVEMENT = {"DEPTH_TO_SPACE", "SPACE_TO_DEPTH", "SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND", "BROADCAST_TO", "TILE",
+                  "MIRROR_PAD", "REVERSE_V2", "GATHER_ND", "REDUCE_MAX", "REDUCE_MIN"}  # test_frontend_tflm_ops
+_ARITH_U8 = {"MUL", "LOGISTIC", "PRELU",  # mul_u8, logistic_u8, prelu_u8
+             "TANH", "MEAN", "SUB", "HARD_SWISH", "LEAKY_RELU"}  # test_frontend_tflm_ops
+_ARITH_I16 = {"MUL", "LOGISTIC", "TANH", "MEAN", "RESIZE_BILINEAR",  # mul_i16, logistic_i16, tanh_i16, ...
+              "SUB", "PRELU"}  # test_frontend_tflm_ops
 VERIFIED_OPS: dict[str, frozenset[str]] = {
     "int8": frozenset(),  # every op of tflite_info.SUPPORTED_OPS
-    "uint8": frozenset(_CORE | _MOVEMENT | _ARITH_U8),
-    "int16": frozenset(_CORE | _MOVEMENT | _ARITH_I16),
+    "uint8": frozenset(_CORE | _MOVEMENT | _TFLM_MOVEMENT | _ARITH_U8),
+    "int16": frozenset(_CORE | _MOVEMENT | _TFLM_MOVEMENT - {"DEPTH_TO_SPACE", "SPACE_TO_DEPTH"} | _ARITH_I16),
 }
 
 

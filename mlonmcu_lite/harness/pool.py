@@ -15,6 +15,7 @@ second Ctrl-C exits at once with status 130.
 from __future__ import annotations
 
 import ctypes
+import logging
 import multiprocessing
 import os
 import signal
@@ -31,6 +32,9 @@ from tqdm import tqdm
 from mlonmcu_lite.harness.runner import base_result, execute_run, last_stage, run_directory
 from mlonmcu_lite.harness.spec import RunSpec, Stage
 from mlonmcu_lite.reports.schema import RunResult, SchemaError
+
+
+log = logging.getLogger(__name__)
 
 
 def default_jobs() -> int:
@@ -102,6 +106,8 @@ def run_many(specs: list[RunSpec], jobs: int | None = None, progress: bool = Tru
             for index, (spec, future) in enumerate(zip(specs, futures)):
                 rows[index] = _collect(spec, future)
                 bar.set_postfix_str(f"{spec.run_id}: {'FAIL' if rows[index].failing else 'ok'}")
+                log.info("run %d/%d %s: %s", index + 1, len(specs), spec.run_id,
+                         rows[index].reason if rows[index].failing else "ok")
                 bar.update(1)
         except KeyboardInterrupt:
             if threading.current_thread() is threading.main_thread():

@@ -26,11 +26,15 @@ import numpy as np
 from mlonmcu_lite.abi import IOBuffer
 from mlonmcu_lite.errors import MlmlError, ToolError
 from mlonmcu_lite.harness.cache import BuildCache, FirmwareArtifacts, ModelArtifacts, cache_key, hash_tree
+from mlonmcu_lite.harness.float_check import FloatAgreement
 from mlonmcu_lite.harness.inputs import load_user_input, random_input
 from mlonmcu_lite.harness.spec import RunSpec, Stage
 from mlonmcu_lite.reports.schema import RunResult
 
-MEASURED = "exact retired instructions of the inference region (Unicorn, native block-hook counter)"
+MEASURED = ("exact retired instructions of the inference region (Unicorn, native block-hook counter); "
+            "cpu_cycles: the core timing profile's model of them")
+# The flow, named as MLonMCU names its columns (Framework / Backend / Target / Platform).
+FLOW = {"framework": "tvm", "backend": "tvmaot-c", "target": "unicorn-vp", "platform": "mlml-baremetal"}
 
 
 class RunFailure(ToolError):
@@ -93,9 +97,12 @@ def base_result(spec: RunSpec) -> RunResult:
         arch=spec.arch,
         peripheral="+".join(p.name for p in spec.peripherals) or None,
         point=spec.tag or None,
+        peripheral_settings="+".join(p.effective_label for p in spec.peripherals) or None,
+        **FLOW,
         measured=MEASURED,
-        settings=json.dumps({"peripherals": [p.label for p in spec.peripherals], **spec.settings.model_dump()},
-                            sort_keys=True),
+        settings=json.dumps({"peripherals": [p.label for p in spec.peripherals],
+                             "peripheral_settings": {p.name: dict(p.effective) for p in spec.peripherals},
+                             **spec.settings.model_dump()}, sort_keys=True),
     )
 
 
@@ -119,7 +126,8 @@ def _execute(spec: RunSpec, result: RunResult, stage: _Stage, run_dir: Path) -> 
 
     stage.name = Stage.LOAD
     info = resolve_model(spec.model, spec.workspace)
-    _set(result, model=spec.label or info.name, macs=info.macs, io_dtype=io_dtype(info))
+    _set(result, model=spec.label or info.name, macs=info.macs, io_dtype=io_dtype(info),
+         numerics=getattr(info, "numerics", "quantized"))
     backends = [p.backend([Path(d) for d in spec.peripheral_path]) for p in spec.peripherals]
     samples, goldens = _select_inputs(spec, info)
 
@@ -146,9 +154,12 @@ def _execute(spec: RunSpec, result: RunResult, stage: _Stage, run_dir: Path) -> 
          run_instructions=measured.run_instructions,
          sim_seconds=round(measured.sim_seconds, 4),
          mips=round(measured.mips, 1),
-         instr_per_mac=round(measured.run_instructions / info.macs, 3) if info.macs else None)
+         instr_per_mac=round(measured.run_instructions / info.macs, 3) if info.macs else None,
+         core=measured.core,
+         cpu_cycles=measured.run_cycles,
+         cpi=round(measured.run_cycles / measured.run_instructions, 4) if measured.run_instructions else None)
     stage.name = Stage.POSTPROCESS
-    _accelerator_metrics(spec, result, measured, backends, artifacts)
+    _accelerator_metrics(spec, result, measured, backends, artifacts, info)
     result.layers = _layer_profiles(measured, artifacts)
 
     stage.name = Stage.VALIDATE
@@ -283,7 +294,7 @@ def _simulate(spec: RunSpec, artifacts: Artifacts, backends, inputs: list[np.nda
 
     config = SimConfig(max_instructions=spec.settings.max_instructions,
                        timeout_s=spec.settings.sim_timeout_s, memory_map=spec.settings.memory_map(),
-                       glue_functions=GLUE_FUNCTIONS)
+                       glue_functions=GLUE_FUNCTIONS, core=spec.settings.core)
     devices = [b.device() for b in backends]
     for device in devices:
         if spec.settings.check_peripherals:
@@ -307,9 +318,10 @@ def _simulate(spec: RunSpec, artifacts: Artifacts, backends, inputs: list[np.nda
 COST_TOTALS = ("compute_cycles", "pe_cycles", "dma_bytes", "dma_cycles")  # detailed cost model
 
 
-def _accelerator_metrics(spec: RunSpec, row: RunResult, result, backends, artifacts: Artifacts) -> None:
-    """Accelerator fields, and the loud failure when a configured accelerator was not used."""
-    row.est_cycles = result.run_instructions
+def _accelerator_metrics(spec: RunSpec, row: RunResult, result, backends, artifacts: Artifacts, info=None) -> None:
+    """Accelerator fields, and the loud failure when a configured accelerator was not used
+    (a float32 / hybrid model has no integer layer: its row says so and passes)."""
+    row.est_cycles = result.run_cycles
     if not backends:
         return
     totals = {"jobs": 0, "macs": 0, "busy_cycles": 0, "stall_cycles": 0, "mmio_reads": 0, "mmio_writes": 0}
@@ -322,7 +334,10 @@ def _accelerator_metrics(spec: RunSpec, row: RunResult, result, backends, artifa
         if offloaded == 0:
             reasons = sorted({str(layer.get("reason")) for layer in layers if layer.get("reason")})
             rejections = f"rejections: {'; '.join(reasons) or 'no eligible layer kinds'}"
-            if spec.require_offload:
+            numerics = getattr(info, "numerics", "quantized")
+            if numerics != "quantized":  # not a misconfiguration: the model has nothing to offload
+                notes.append(f"no offloadable layer: {numerics} model, {backend.name} takes integer layers only")
+            elif spec.require_offload:
                 raise RunFailure(f"peripheral {backend.name} was configured but accepted no layer ({rejections})")
             notes.append(f"no layer offloaded: default peripheral {backend.name} accepted no layer ({rejections})")
         if report.get("jobs", 0) != offloaded:
@@ -342,7 +357,7 @@ def _accelerator_metrics(spec: RunSpec, row: RunResult, result, backends, artifa
          acc_cycles=totals["busy_cycles"],
          acc_stall_cycles=totals["stall_cycles"],
          mmio_accesses=totals["mmio_reads"] + totals["mmio_writes"],
-         est_cycles=result.run_instructions + totals["stall_cycles"])
+         est_cycles=result.run_cycles + totals["stall_cycles"])
     if notes:  # a passing row's reason is a note on what it did not do
         row.reason = "; ".join(notes)
     if cost_models:
@@ -364,26 +379,34 @@ def _layer_profiles(result, artifacts: Artifacts) -> list[dict[str, Any]]:
     job_logs = {name: report["job_log"] for name, report in result.devices.items()
                 if isinstance(report, dict) and "job_log" in report}
     profiles = profile_layers(plan["steps"], result.call_events, ElfImage.load(Path(artifacts.firmware.elf)),
-                              result.run_instructions, job_logs)
+                              result.run_instructions, job_logs, run_cycles=result.run_cycles)
     return [p.to_dict() for p in profiles]
 
 
 def _validate(spec: RunSpec, info, artifacts: Artifacts, backends, samples, goldens,
               first_outputs) -> dict[str, Any]:
-    """Compare every selected sample's outputs with the TFLite reference (BUILTIN_REF)."""
+    """Compare every selected sample's outputs with the TFLite reference (BUILTIN_REF):
+    bit for bit for a quantized model, within tolerance for a float one (float_check.py)."""
     if goldens is None:
         from mlonmcu_lite.zoo.reference import reference_outputs
 
         goldens = [reference_outputs(Path(info.path), sample) for sample in samples]
+    numerics = getattr(info, "numerics", "quantized")
+    s = spec.settings
+    check = FloatAgreement(numerics, s.float_atol, s.float_rtol, s.hybrid_tol) if numerics != "quantized" else None
     mismatches = []
     for index, (sample, golden) in enumerate(zip(samples, goldens, strict=True)):
         outputs = first_outputs if index == 0 else _simulate(spec, artifacts, backends, sample)[1]
         for out_index, (got, want) in enumerate(zip(outputs, golden, strict=True)):
             want = np.asarray(want).reshape(got.shape)
-            if not np.array_equal(got, want):
+            if check is not None:
+                check.add(index, out_index, got, want)
+            elif not np.array_equal(got, want):
                 diff = int(np.max(np.abs(got.astype(np.int64) - want.astype(np.int64))))
                 count = int(np.count_nonzero(got != want))
                 mismatches.append(f"sample {index} output {out_index}: {count} values differ, max |diff| {diff}")
+    if check is not None:
+        return check.fields(len(samples))
     return {
         "validation": "mismatch" if mismatches else "exact",
         "validated_samples": len(samples),

@@ -59,6 +59,7 @@ document.querySelectorAll('table.sortable').forEach(function (t) {
 RUN_COLUMNS = (
     ("model", "model", None), ("config", "config", None), ("arch", "arch", None), ("point", "sweep point", None),
     ("run_instructions", "run instr", "{:,.0f}"), ("total_instructions", "total instr", "{:,.0f}"),
+    ("core", "core", None), ("cpu_cycles", "CPU cycles (model)", "{:,.0f}"), ("cpi", "CPI", "{:.3f}"),
     ("est_cycles", "est. cycles", "{:,.0f}"), ("saved_pct", "saved %", "{:.1f}%"), ("speedup", "speedup", "{:.2f}x"),
     ("acc_jobs", "acc jobs", "{:,.0f}"), ("acc_macs", "acc MACs", "{:,.0f}"), ("acc_cycles", "acc cycles", "{:,.0f}"),
     ("acc_stall_cycles", "acc stall", "{:,.0f}"), ("layers_offloaded", "offloaded", "{:,.0f}"),

@@ -8,7 +8,7 @@ import pandas as pd
 
 from .formatting import MISSING
 from .html import render_html
-from .io import CSV_NAME, JSON_NAME, write_csv, write_json
+from .io import CSV_NAME, JSON_NAME, SESSION_NAME, write_csv, write_json, write_session_json
 from .layers import write_layers
 from .plots import write_plots
 from .sweep import write_sweep_plots
@@ -18,9 +18,10 @@ from .tables import study_table, summary_table
 
 def write_session_report(df: pd.DataFrame, out_dir: str | Path,
                          layers: pd.DataFrame | None = None) -> dict[str, Path]:
-    """Write results.csv/.json/.md, layers.csv/.parquet, index.html and the plot PNGs into out_dir.
+    """Write results.csv/.json/.md, session.json, layers.csv/.parquet, index.html and the plot
+    PNGs into out_dir.
 
-    Returns {"csv", "json", "md", "html", "plot_<name>"...: path}.  Expects the
+    Returns {"csv", "json", "session", "md", "html", "plot_<name>"...: path}.  Expects the
     frame from `add_comparisons(to_dataframe(results))`; works on partial
     sessions (failing rows are reported, not dropped).
     """
@@ -38,6 +39,7 @@ def write_session_report(df: pd.DataFrame, out_dir: str | Path,
     paths["html"] = out / "index.html"
     paths["html"].write_text(render_html(df, plots, title, layers))
     paths.update({f"plot_{name}": p for name, p in plots.items()})
+    paths["session"] = write_session_json(df, out / SESSION_NAME, paths)
     return paths
 
 

@@ -25,6 +25,9 @@ SUMMARY_COLUMNS = (
     ("arch", "arch", fmt_text),
     ("run_instructions", "run instr", fmt_int),
     ("total_instructions", "total instr", fmt_int),
+    ("core", "core", fmt_text),
+    ("cpu_cycles", "CPU cycles", fmt_int),
+    ("cpi", "CPI", lambda v: fmt_float(v, 3)),
     ("est_cycles", "est. cycles", fmt_int),
     ("acc_jobs", "acc jobs", fmt_int),
     ("layers_offloaded", "offloaded", fmt_int),
@@ -103,7 +106,11 @@ def _no_offload(acc: pd.Series | None) -> bool:
 def _speedup(acc: pd.Series | None) -> str:
     if acc is None:
         return MISSING
-    return NO_OFFLOAD if _no_offload(acc) else fmt_float(acc["speedup"], 2, "x")
+    if not _no_offload(acc):
+        return fmt_float(acc["speedup"], 2, "x")
+    numerics = acc.get("numerics")
+    floaty = isinstance(numerics, str) and numerics in ("float32", "hybrid")
+    return f"no offloadable layer ({numerics})" if floaty else NO_OFFLOAD
 
 
 def _instr(row: pd.Series | None) -> str:

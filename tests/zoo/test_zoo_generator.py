@@ -75,7 +75,8 @@ def test_quantization_conventions(family, name):
         if op.op in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
             x, w, b = (t[i] for i in op.inputs)
             channels = w.shape[0] if op.op != "DEPTHWISE_CONV_2D" else w.shape[3]
-            per_channel = per_channel_conv and op.op != "FULLY_CONNECTED"
+            # FC weights per tensor, except the models of TF >= 2.15's per-channel Dense
+            per_channel = per_channel_conv and (op.op != "FULLY_CONNECTED" or name.startswith("fc_per_channel"))
             assert w.dtype == weight and (weight == "uint8" or set(w.zero_points) == {0})
             assert len(w.scales) == (channels if per_channel else 1)
             assert w.quantized_dimension == (3 if op.op == "DEPTHWISE_CONV_2D" and per_channel else 0)
