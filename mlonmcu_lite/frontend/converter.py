@@ -82,7 +82,15 @@ def _scale_zp(t) -> tuple[float, int]:
 class Converter(MovementConverters, OperatorConverter):
     """`OperatorConverter` that imports the int8 data-movement ops the way TFLite computes them."""
 
-    _SUPPORTED_QUANTIZED_OPS = OperatorConverter._SUPPORTED_QUANTIZED_OPS | MOVEMENT_OPS | {"PRELU", "SVDF"}
+    _SUPPORTED_QUANTIZED_OPS = (OperatorConverter._SUPPORTED_QUANTIZED_OPS | MOVEMENT_OPS
+                                | {"PRELU", "SVDF", "ARG_MAX", "ARG_MIN"})
+
+    def _convert_arg_min_max(self, op, relax_op):
+        """ARG_MAX / ARG_MIN compare the raw integers (as TFLite's kernel; the first index wins a tie),
+        giving the output tensor's index type (TVM leaves Relax's int64)."""
+        (out,) = self.get_output_tensors(op)
+        return relax.op.astype(super()._convert_arg_min_max(op, relax_op),
+                               self.get_tensor_type_str(out.tensor.Type()))
 
     def convert_concatenation(self, op):
         """A plain integer concat (TVM would dequantize to float, concatenate, quantize again).
