@@ -100,7 +100,7 @@ _TFLM_MOVEMENT = {"DEPTH_TO_SPACE", "SPACE_TO_DEPTH", "SPACE_TO_BATCH_ND", "BATC
                   "ARG_MAX", "ARG_MIN"}  # test_frontend_tflm_ops
 _NO_INT16_KERNEL = {"DEPTH_TO_SPACE", "SPACE_TO_DEPTH", "ARG_MAX", "ARG_MIN"}  # TFLite has none
 _ARITH_U8 = {"MUL", "LOGISTIC", "PRELU",  # mul_u8, logistic_u8, prelu_u8
-             "TANH", "MEAN", "SUB", "HARD_SWISH", "LEAKY_RELU"}  # test_frontend_tflm_ops
+             "TANH", "MEAN", "SUB", "HARD_SWISH", "LEAKY_RELU", "GELU"}  # test_frontend_tflm_ops
 _ARITH_I16 = {"MUL", "LOGISTIC", "TANH", "MEAN", "RESIZE_BILINEAR",  # mul_i16, logistic_i16, tanh_i16, ...
               "SUB", "PRELU"}  # test_frontend_tflm_ops
 VERIFIED_OPS: dict[str, frozenset[str]] = {

@@ -41,6 +41,12 @@ def _fc_arg_max(g: Graph) -> None:
     g.output(g.arg_max(logits, "arg_max", 1))
 
 
+def _chain_tables(g: Graph) -> None:
+    """GELU -> EXP -> LOG: three 8-bit table ops (LOG reads positive values only)."""
+    x = g.unary("GELU", g.input("input", (1, 6, 6, 8)), "gelu")
+    g.output(g.unary("LOG", g.unary("EXP", x, "exp"), "log"))
+
+
 def _one(build: Callable[[Graph, str], str], shape: tuple[int, ...] = (1, 6, 6, 8)) -> Callable[[Graph], None]:
     def body(g: Graph) -> None:
         g.output(build(g, g.input("input", shape)))
@@ -52,6 +58,7 @@ CHAINS: dict[str, tuple[str, Callable[[Graph], None]]] = {
                         "BATCH_TO_SPACE_ND -> TILE -> REDUCE_MAX/REDUCE_MIN -> BROADCAST_TO/GATHER_ND",
                         _chain_space_ops),
     "fc_arg_max": ("FULLY_CONNECTED -> ARG_MAX: the class index as an int32 output", _fc_arg_max),
+    "chain_gelu_exp_log": ("GELU -> EXP -> LOG (8-bit table lookups)", _chain_tables),
     "conv_space_to_batch": ("SPACE_TO_BATCH_ND -> CONV_2D on batch 4 -> BATCH_TO_SPACE_ND (an unfused dilated conv)",
                             _conv_space_to_batch),
 }
@@ -73,6 +80,10 @@ SINGLE_OPS: dict[str, Callable[[Graph], None]] = {
     "gather_nd": _one(lambda g, x: g.gather_nd(x, "gather_nd", [[0, 3], [0, 1], [0, 5], [0, 3]]), (1, 6, 8)),
     "reduce_max": _one(lambda g, x: g.reduce("REDUCE_MAX", x, "reduce_max", (1, 2), True)),
     "reduce_min": _one(lambda g, x: g.reduce("REDUCE_MIN", x, "reduce_min", (3,), False)),
+    "exp": _one(lambda g, x: g.unary("EXP", x, "exp")),
+    "log": _one(lambda g, x: g.unary("LOG", x, "log")),
+    "gelu": _one(lambda g, x: g.unary("GELU", x, "gelu")),
+    "gelu_approximate": _one(lambda g, x: g.unary("GELU", x, "gelu", approximate=True)),
     "arg_max": _one(lambda g, x: g.arg_max(x, "arg_max", 3)),
     "arg_min": _one(lambda g, x: g.arg_max(x, "arg_min", 1, "ARG_MIN"), (1, 7, 5)),
 }
