@@ -225,3 +225,41 @@ def match_add(root: relax.Var, lookup: Lookup, uses: Callable[[relax.Var], int])
     if la != lb or any([int(d) for d in t.ty.shape] != shape for t in (a, b)):
         return None
     return AddMatch(a, b, (za, zb), la, (ra, rb), _scalar(r), zp, lo, hi)
+
+
+@dataclass(frozen=True)
+class MulMatch:
+    """TFLite int8 MUL (frontend/mul.py) of two same-shape int8 tensors, per-tensor."""
+
+    a: relax.Expr
+    b: relax.Expr
+    zero_points: tuple[int, int]
+    output: tuple[int, int]
+    zero_point: int
+    lo: int
+    hi: int
+
+
+def match_mul(root: relax.Var, lookup: Lookup, uses: Callable[[relax.Var], int]) -> MulMatch | None:
+    """`to_int8(rescale(astype((astype(a) - za) * (astype(b) - zb), i64)))` ending in `root`."""
+    w = _Walk(lookup, uses)
+    stage = _output_stage(w, root, lookup)
+    if stage is None:
+        return None
+    r, zp, lo, hi = stage
+    wide = w.call(r.inner, "relax.astype")
+    product = w.call(wide.args[0], "relax.multiply") if wide is not None else None
+    if product is None or _scalar(r) is None or str(product.ty.dtype) != "int32":
+        return None
+    sides = []
+    for side in product.args:
+        centred, zp_in = w.binary_const(side, "relax.subtract")
+        cast = w.call(centred, "relax.astype") if zp_in is not None and zp_in.size == 1 else None
+        if cast is None or str(cast.args[0].ty.dtype) != "int8":
+            return None
+        sides.append((cast.args[0], int(zp_in)))
+    (a, za), (b, zb) = sides
+    shape = [int(d) for d in lookup(root).ty.shape]
+    if any([int(d) for d in t.ty.shape] != shape for t in (a, b)):
+        return None
+    return MulMatch(a, b, (za, zb), _scalar(r), zp, lo, hi)
