@@ -3,7 +3,7 @@
 The region kinds (relax.dpl patterns and their typed regions) are data in `region_kinds`.
 For each binding of a kind's anchor op (conv2d, matmul) we record one `LayerOffload`,
 match the kind's pattern `anchor -> add(bias)` and, when the frontend's requantize chain
-follows, the `REQUANT` tail too; then we offer the region (and its fused variant) to the
+follows, that tail too (`requant_of`); then we offer the region (and its fused variant) to the
 backends in order.  The first that accepts gets it as
 `call_dps_packed("mlml_offload_<n>", (x, w, bias[, multiplier, shift]))` replacing the bias
 add (int32 out) or the requantization's final cast (int8 out); the AOT emitter prints the
@@ -154,7 +154,7 @@ class _Partition:
         if not self.backends:
             return "no accelerator configured"
         root_var = _tail_root(add_var, self.users, self.var2val)
-        requant = requant_of(self.var2val[root_var], add_var, self.var2val) if root_var is not None else None
+        requant = requant_of(root_var, add_var, self.var2val, self.n_uses) if root_var is not None else None
         fused = _with_requant(region, requant) if requant is not None else None
         residual = self._residual(fused, root_var, anchor.data) if fused is not None else None
         reasons = []

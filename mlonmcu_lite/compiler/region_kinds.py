@@ -3,9 +3,9 @@ becomes the typed region (`peripheral.backend.ConvRegion`, `DenseRegion`, `Eltwi
 `PoolRegion`) a backend sees.
 
 Every kind is rooted at the frontend's canonical accumulator chain (docs/ARCHITECTURE.md):
-`anchor(x int8, w const int8) -> add(., bias_i32 const)`; `REQUANT` is the optional tail
-that follows it (frontend/requant.py's int64 rescale, zero point, clamp, int8), which a
-backend pattern declaring `requant=True` takes too.  The compiler's partition step
+`anchor(x int8, w const int8) -> add(., bias_i32 const)`; the optional tail that follows it
+(frontend/requant.py's int64 rescale, zero point, clamp, int8; `requant_of`, read by the CPU
+kernels' matcher) a backend pattern declaring `requant=True` takes too.  The compiler's partition step
 (`offload.py`) walks `main` once and, for each binding of a kind's anchor op, asks
 `KIND.region(...)`; adding a kind is one more `RegionKindSpec` in `KINDS`.
 
@@ -28,7 +28,7 @@ from mlonmcu_lite.peripheral.backend import (AddParams, ConvRegion, DenseRegion,
                                              Region, Requant)
 
 from .patterns import ConvMatch, constant, match_conv, op_name, prim_int
-from .requant_match import AddMatch, MulMatch, match_add, match_mul
+from .requant_match import AddMatch, MulMatch, match_add, match_mul, match_requant
 
 Var2Val = dict  # relax.Var -> bound value, from relax.analysis.get_var2val
 
@@ -124,75 +124,13 @@ def bias_of(kind: RegionKindSpec, add: relax.Call, anchor_call: relax.Call, var2
 
 # -- the requantization tail ------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class _RequantPattern:
-    root: DFPattern
-    acc: DFPattern
-    mult: DFPattern
-    rounding: DFPattern
-    shift31: DFPattern
-    divide: DFPattern
-    exponent: DFPattern
-    zero_point: DFPattern
-    clip: DFPattern
-
-
-def _requant_pattern() -> _RequantPattern:
-    """frontend/requant.py's int8 rescale: `(astype(acc, i64)·M + R) >> S`, optionally a
-    rounding divide by 2^e (`+ where(. < 0, h-1, h) >> e`), `+ zp`, clip, astype(int8)."""
-    acc = wildcard()
-    mult, rounding, shift31, exponent, zero_point = (is_const() for _ in range(5))
-    high = is_op("relax.right_shift")(
-        is_op("relax.add")(is_op("relax.multiply")(is_op("relax.astype")(acc), mult), rounding), shift31)
-    nudge = is_op("relax.where")(is_op("relax.less")(high, is_const()), is_const(), is_const())
-    divide = is_op("relax.right_shift")(is_op("relax.add")(high, nudge), exponent)
-    scaled = divide | high
-    clip = is_op("relax.clip")(is_op("relax.add")(scaled, zero_point) | scaled, wildcard(), wildcard())
-    return _RequantPattern(is_op("relax.astype")(clip), acc, mult, rounding, shift31, divide,
-                           exponent, zero_point, clip)
-
-
-REQUANT = _requant_pattern()
-
-
-def _ints(expr) -> np.ndarray:
-    return np.asarray(constant(expr)).astype(np.int64).reshape(-1)
-
-
-def requant_of(root: relax.Call, acc: relax.Var, var2val: Var2Val) -> Requant | None:
-    """The `Requant` if `root` (an astype to int8) requantizes exactly `acc`, else None."""
-    if op_name(root) != "relax.astype" or str(root.ty.dtype) != "int8":
+def requant_of(root: relax.Var, acc: relax.Var, var2val: Var2Val, uses) -> Requant | None:
+    """The `Requant` if `root` (bound to an astype to int8) requantizes exactly `acc`, else
+    None: the CPU kernels' matcher (`requant_match.match_requant`), one for the whole house."""
+    m = match_requant(root, var2val.get, uses)
+    if m is None or not m.acc.same_as(acc) or m.lo > m.hi:
         return None
-    m = REQUANT.root.extract_matched_expr(root, var2val)
-    matched = m[REQUANT.acc] if m is not None else None  # dpl sees through vars: the bound value
-    if matched is None or not (matched.same_as(acc) or matched.same_as(var2val.get(acc))) \
-            or str(acc.ty.dtype) != "int32":
-        return None
-    clip = m[REQUANT.clip]
-    lo, hi = prim_int(clip.args[1]), prim_int(clip.args[2])
-    if lo is None or hi is None or not -128 <= lo <= hi <= 127:
-        return None
-    zp = _ints(m[REQUANT.zero_point]) if REQUANT.zero_point in m else np.zeros(1, np.int64)
-    scaled, rounding, total = (_ints(m[p]) for p in (REQUANT.mult, REQUANT.rounding, REQUANT.shift31))
-    right = _ints(m[REQUANT.exponent]) if REQUANT.divide in m else np.zeros(1, np.int64)
-    if zp.size != 1 or rounding.size != 1 or total.size != 1:
-        return None
-    if int(total[0]) == 31 and int(rounding[0]) == 1 << 30:  # double rounding, M << left
-        left = np.maximum(np.array([int(v).bit_length() for v in scaled]) - 31, 0)
-        mult = scaled >> left
-        n = max(mult.size, right.size)
-        mult, left, right = (np.broadcast_to(a, (n,)) for a in (mult, left, right))
-        if np.any((left > 0) & (right > 0)):
-            return None
-        shift, kind = left - right, "double"
-    elif REQUANT.divide not in m and int(rounding[0]) == 1 << (int(total[0]) - 1):
-        mult, shift, kind = scaled, np.full(scaled.shape, 31 - int(total[0])), "single"
-    else:
-        return None
-    if np.any(mult < 0) or np.any(mult >= 1 << 31):
-        return None
-    return Requant(tuple(int(v) for v in mult), tuple(int(v) for v in shift), int(zp[0]), lo, hi, kind)
-
+    return m.requant
 
 
 # -- kinds without weights, rooted at the op's int8 result --------------------------------------
