@@ -46,9 +46,9 @@ class StepLayer:
 
 
 def _weight(step: Step):
-    """The step's weight constant: the largest int8/int16 constant of rank >= 2."""
+    """The step's weight constant: the largest int8/int16 (float32: float model) constant of rank >= 2."""
     weights = [t for t in step.inputs if t.root.kind == "constant" and len(t.shape) >= 2
-               and t.dtype in ("int8", "int16")]
+               and t.dtype in ("int8", "int16", "float32")]
     return max(weights, key=lambda t: int(np.prod(t.shape))) if weights else None
 
 

@@ -31,7 +31,8 @@ from mlonmcu_lite.harness.inputs import load_user_input, random_input
 from mlonmcu_lite.harness.spec import RunSpec, Stage
 from mlonmcu_lite.reports.schema import RunResult
 
-MEASURED = "exact retired instructions of the inference region (Unicorn, native block-hook counter)"
+MEASURED = ("exact retired instructions of the inference region (Unicorn, native block-hook counter); "
+            "cpu_cycles: the core timing profile's model of them")
 # The flow, named as MLonMCU names its columns (Framework / Backend / Target / Platform).
 FLOW = {"framework": "tvm", "backend": "tvmaot-c", "target": "unicorn-vp", "platform": "mlml-baremetal"}
 
@@ -153,7 +154,10 @@ def _execute(spec: RunSpec, result: RunResult, stage: _Stage, run_dir: Path) -> 
          run_instructions=measured.run_instructions,
          sim_seconds=round(measured.sim_seconds, 4),
          mips=round(measured.mips, 1),
-         instr_per_mac=round(measured.run_instructions / info.macs, 3) if info.macs else None)
+         instr_per_mac=round(measured.run_instructions / info.macs, 3) if info.macs else None,
+         core=measured.core,
+         cpu_cycles=measured.run_cycles,
+         cpi=round(measured.run_cycles / measured.run_instructions, 4) if measured.run_instructions else None)
     stage.name = Stage.POSTPROCESS
     _accelerator_metrics(spec, result, measured, backends, artifacts, info)
     result.layers = _layer_profiles(measured, artifacts)
@@ -290,7 +294,7 @@ def _simulate(spec: RunSpec, artifacts: Artifacts, backends, inputs: list[np.nda
 
     config = SimConfig(max_instructions=spec.settings.max_instructions,
                        timeout_s=spec.settings.sim_timeout_s, memory_map=spec.settings.memory_map(),
-                       glue_functions=GLUE_FUNCTIONS)
+                       glue_functions=GLUE_FUNCTIONS, core=spec.settings.core)
     devices = [b.device() for b in backends]
     for device in devices:
         if spec.settings.check_peripherals:
@@ -317,7 +321,7 @@ COST_TOTALS = ("compute_cycles", "pe_cycles", "dma_bytes", "dma_cycles")  # deta
 def _accelerator_metrics(spec: RunSpec, row: RunResult, result, backends, artifacts: Artifacts, info=None) -> None:
     """Accelerator fields, and the loud failure when a configured accelerator was not used
     (a float32 / hybrid model has no integer layer: its row says so and passes)."""
-    row.est_cycles = result.run_instructions
+    row.est_cycles = result.run_cycles
     if not backends:
         return
     totals = {"jobs": 0, "macs": 0, "busy_cycles": 0, "stall_cycles": 0, "mmio_reads": 0, "mmio_writes": 0}
@@ -332,10 +336,12 @@ def _accelerator_metrics(spec: RunSpec, row: RunResult, result, backends, artifa
             rejections = f"rejections: {'; '.join(reasons) or 'no eligible layer kinds'}"
             numerics = getattr(info, "numerics", "quantized")
             if numerics != "quantized":  # not a misconfiguration: the model has nothing to offload
-                notes.append(f"no offloadable layer: {numerics} model, {backend.name} takes integer layers only")
+                notes.append(f"no offloadable layer: {numerics} model, {backend.name} takes integer layers only "
+                             f"({rejections})")
             elif spec.require_offload:
                 raise RunFailure(f"peripheral {backend.name} was configured but accepted no layer ({rejections})")
-            notes.append(f"no layer offloaded: default peripheral {backend.name} accepted no layer ({rejections})")
+            else:
+                notes.append(f"no layer offloaded: default peripheral {backend.name} accepted no layer ({rejections})")
         if report.get("jobs", 0) != offloaded:
             raise RunFailure(
                 f"peripheral {backend.name}: {offloaded} layers offloaded but the device ran "
@@ -353,7 +359,7 @@ def _accelerator_metrics(spec: RunSpec, row: RunResult, result, backends, artifa
          acc_cycles=totals["busy_cycles"],
          acc_stall_cycles=totals["stall_cycles"],
          mmio_accesses=totals["mmio_reads"] + totals["mmio_writes"],
-         est_cycles=result.run_instructions + totals["stall_cycles"])
+         est_cycles=result.run_cycles + totals["stall_cycles"])
     if notes:  # a passing row's reason is a note on what it did not do
         row.reason = "; ".join(notes)
     if cost_models:
@@ -375,7 +381,7 @@ def _layer_profiles(result, artifacts: Artifacts) -> list[dict[str, Any]]:
     job_logs = {name: report["job_log"] for name, report in result.devices.items()
                 if isinstance(report, dict) and "job_log" in report}
     profiles = profile_layers(plan["steps"], result.call_events, ElfImage.load(Path(artifacts.firmware.elf)),
-                              result.run_instructions, job_logs)
+                              result.run_instructions, job_logs, run_cycles=result.run_cycles)
     return [p.to_dict() for p in profiles]
 
 
@@ -390,9 +396,10 @@ def _validate(spec: RunSpec, info, artifacts: Artifacts, backends, samples, gold
     numerics = getattr(info, "numerics", "quantized")
     s = spec.settings
     check = FloatAgreement(numerics, s.float_atol, s.float_rtol, s.hybrid_tol) if numerics != "quantized" else None
-    mismatches = []
+    mismatches, predictions = [], []
     for index, (sample, golden) in enumerate(zip(samples, goldens, strict=True)):
         outputs = first_outputs if index == 0 else _simulate(spec, artifacts, backends, sample)[1]
+        predictions.append(str(int(np.argmax(outputs[0]))))
         for out_index, (got, want) in enumerate(zip(outputs, golden, strict=True)):
             want = np.asarray(want).reshape(got.shape)
             if check is not None:
@@ -402,9 +409,10 @@ def _validate(spec: RunSpec, info, artifacts: Artifacts, backends, samples, gold
                 count = int(np.count_nonzero(got != want))
                 mismatches.append(f"sample {index} output {out_index}: {count} values differ, max |diff| {diff}")
     if check is not None:
-        return check.fields(len(samples))
+        return {**check.fields(len(samples)), "predictions": ",".join(predictions)}
     return {
         "validation": "mismatch" if mismatches else "exact",
         "validated_samples": len(samples),
         "validation_detail": "; ".join(mismatches) or None,
+        "predictions": ",".join(predictions),
     }

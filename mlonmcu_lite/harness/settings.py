@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from mlonmcu_lite.errors import UserError
 
@@ -48,6 +48,17 @@ class RunSettings(BaseModel):
     hybrid_tol: float = Field(0.05, ge=0, le=1e6, allow_inf_nan=False,
                               description="hybrid model: max |got - ref| relative to max |ref| per output "
                                           "(the reference quantizes activations at run time, we do not)")
+
+    core: str = Field("ideal", description="core timing profile: a built-in core (ideal, ibex-small, "
+                      "cv32e40p) or a profile .toml file (vp/core_timing.py)")
+
+    @field_validator("core")
+    @classmethod
+    def _known_core(cls, value: str) -> str:
+        from mlonmcu_lite.vp.core_timing import load_profile
+
+        load_profile(value)  # raises a clear error naming the built-in cores
+        return value
 
     def memory_map(self):
         """The VP memory map these settings describe (firmware link and emulation agree)."""

@@ -73,18 +73,25 @@ class AcceleratorDevice(RegisterFileDevice):
 
     # -- protocol -----------------------------------------------------------------
     def now(self) -> int:
+        """The retired-instruction count (a job's `start`, which layer attribution uses)."""
         if self.bus is None:
             raise PeripheralDeviceError(f"{self.name}: not attached to a bus")
         return self.bus.instructions_now()
+
+    def clock(self) -> int:
+        """The CPU's cycle count under the core profile: the time base of `timer`."""
+        if self.bus is None:
+            raise PeripheralDeviceError(f"{self.name}: not attached to a bus")
+        return self.bus.cycles_now()
 
     def _status_value(self, busy: bool) -> int:
         return self.spec.field("STATUS.BUSY")[1].insert(self.regs["STATUS"], int(busy))
 
     def _status(self) -> int:
-        return self._status_value(self.timer.poll(self.now()))
+        return self._status_value(self.timer.poll(self.clock()))
 
     def _wait(self) -> int:
-        self.timer.wait(self.now())
+        self.timer.wait(self.clock())
         self._log_stall()
         return self._status_value(False)
 
@@ -109,9 +116,9 @@ class AcceleratorDevice(RegisterFileDevice):
             self._start()
 
     def _start(self) -> None:
-        now = self.now()
+        now = self.clock()
         if self.timer.busy(now):
-            self.fail(f"START while busy (job {self.timer.jobs} started at instruction "
+            self.fail(f"START while busy (job {self.timer.jobs} started at cycle "
                       f"{self.timer.started_at}, busy through {self.timer.last_busy}, now {now})",
                       "ERR_BUSY")
         self.job = self.timer.jobs + 1
@@ -121,7 +128,7 @@ class AcceleratorDevice(RegisterFileDevice):
         cycles, nbytes = self.job_timing(job)
         self.macs += job.macs
         self.timer.start(now, cycles)
-        self._log_job(now, job.macs, cycles, nbytes)
+        self._log_job(self.now(), job.macs, cycles, nbytes)
 
     def job_timing(self, job) -> tuple[int, int | None]:
         """(busy cycles, bytes moved or None) of a job just executed."""
@@ -165,7 +172,7 @@ class AcceleratorDevice(RegisterFileDevice):
         super().write(offset, size, value)
 
     def _check_progress(self, register: str, busy: int) -> None:
-        now = self.now()
+        now = self.clock()
         running = self.timer.busy(now)
         if register == "WAIT" and (busy or running):
             self.fail(f"job {self.job} not finished when WAIT answered (modelled busy through "
@@ -181,9 +188,9 @@ class AcceleratorDevice(RegisterFileDevice):
             self._stuck_polls = 0
 
     def problem_at_exit(self) -> str | None:
-        if self.bus is not None and self.timer.busy(self.now()):
+        if self.bus is not None and self.timer.busy(self.clock()):
             return (f"job {self.job} still busy at exit (modelled busy through cycle "
-                    f"{self.timer.last_busy}, program ended at cycle {self.timer.clock(self.now())}): "
+                    f"{self.timer.last_busy}, program ended at cycle {self.timer.clock(self.clock())}): "
                     "its results were never waited for")
         return None
 
@@ -249,7 +256,7 @@ class AcceleratorDevice(RegisterFileDevice):
     # -- per-run metrics ----------------------------------------------------------
     def report(self) -> dict:
         if self.bus is not None:
-            self.timer.finish(self.now())
+            self.timer.finish(self.clock())
             self._log_stall()
         return {"jobs": self.timer.jobs, "macs": self.macs, "job_log": [dict(j) for j in self.job_log],
                 "busy_cycles": self.timer.busy_cycles, "stall_cycles": self.timer.stall_cycles,

@@ -21,12 +21,17 @@ FIXED_QPARAMS = {
     "SOFTMAX": SOFTMAX_QPARAMS,
     "LOGISTIC": SOFTMAX_QPARAMS,
     "TANH": {"INT8": (1.0 / 128.0, 0), "UINT8": (1.0 / 128.0, 128), "INT16": (1.0 / 32768.0, 0)},
+    "L2_NORMALIZATION": {"INT8": (1.0 / 128.0, 0), "UINT8": (1.0 / 128.0, 128)},
+    "LOG_SOFTMAX": {"INT8": (16.0 / 256.0, 127), "UINT8": (16.0 / 256.0, 255)},
 }
 # Ops whose int8 kernels move or compare values without rescaling: TFLite requires (or the
 # converter writes) the data input's quantization on every output.
 SAME_AS_INPUT = ("AVERAGE_POOL_2D", "MAX_POOL_2D", "RESHAPE", "CONCATENATION", "SPLIT", "SPLIT_V", "PACK",
                  "UNPACK", "SLICE", "STRIDED_SLICE", "PAD", "PADV2", "TRANSPOSE", "RESIZE_NEAREST_NEIGHBOR",
-                 "SQUEEZE", "EXPAND_DIMS", "GATHER", "MAXIMUM", "MINIMUM", "RESIZE_BILINEAR")
+                 "SQUEEZE", "EXPAND_DIMS", "GATHER", "MAXIMUM", "MINIMUM", "RESIZE_BILINEAR",
+                 "DEPTH_TO_SPACE", "SPACE_TO_DEPTH", "SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND", "BROADCAST_TO", "TILE",
+                 "MIRROR_PAD", "REVERSE_V2", "GATHER_ND", "REDUCE_MAX", "REDUCE_MIN")
+INDEX_OUTPUTS = ("ARG_MAX", "ARG_MIN")  # int32 indices, not quantized
 DATA_INPUT = {"SPLIT": 1, "TRANSPOSE_CONV": 2}  # index of the data operand where it is not the first
 
 
@@ -137,7 +142,9 @@ def quantize(graph: Graph, cal: Calibration, input_ranges: dict[str, tuple[float
     for node in graph.nodes:
         src = q[node.inputs[DATA_INPUT.get(node.op, 0)]]
         for out in node.outputs:
-            if node.op in FIXED_QPARAMS:
+            if node.op in INDEX_OUTPUTS:
+                q[out] = QTensor(out, graph.shape(out), "INT32")
+            elif node.op in FIXED_QPARAMS:
                 act(out, *FIXED_QPARAMS[node.op][sch.act])
             elif node.op in SAME_AS_INPUT:
                 act(out, float(src.scale[0]), int(src.zero_point[0]))

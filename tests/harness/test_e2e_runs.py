@@ -14,8 +14,9 @@ from tests.helpers.variants import rescaled_concat_inputs, variant
 OP_MODELS = list_models(family="ops")
 # 16x8 convs stay on the CPU (the accelerators take int8 x int8): see the test below.
 # TRANSPOSE_CONV is lowered to a canonical conv chain too, so the accelerator takes it.
+# conv_space_to_batch's conv runs on batch 4, which QVanilla refuses ("batch 1 only").
 CONV_MODELS = [m for m in OP_MODELS if {"CONV_2D", "TRANSPOSE_CONV"} & set(resolve_model(m).ops)
-               and resolve_model(m).inputs[0].dtype != "int16"]
+               and resolve_model(m).inputs[0].dtype != "int16" and m != "conv_space_to_batch"]
 
 
 def _assert_exact(row: dict) -> None:
