@@ -204,6 +204,10 @@ class JobCost:
                 "bound": self.bound}
 
 
+DETAILED_ONLY = ("pe_lanes", "dma_bytes_per_cycle", "double_buffering", "bus_latency_cycles",
+                 "burst_bytes", "weight_buffer_bytes", "input_buffer_bytes")
+
+
 class CostModelSettings(CostSettings):
     """`CostSettings` plus the choice of cost model and the detailed model's parameters."""
 
@@ -223,6 +227,16 @@ class CostModelSettings(CostSettings):
                                      "buffer (0 = unbounded, streaming); bounds output-channel tiles")
     input_buffer_bytes: int = Field(0, ge=0, le=1 << 30, description="detailed: local input "
                                     "buffer (0 = unbounded, streaming); bounds output-row bands")
+
+    def effective_settings(self) -> dict[str, Any]:
+        """The settings that take effect (report labels, `bench compare` keys): with the
+        simple model, the default, neither `cost_model` nor the detailed model's knobs, so an
+        engine keeps the label it had before it could be costed in detail."""
+        values = self.model_dump(mode="json")
+        if self.cost_model == "simple":
+            for key in ("cost_model", *DETAILED_ONLY):
+                values.pop(key, None)
+        return values
 
     @model_validator(mode="after")
     def _lanes_divide_pes(self) -> "CostModelSettings":
