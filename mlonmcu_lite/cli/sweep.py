@@ -25,11 +25,14 @@ def sweep(models, peripherals, params, arch, peripheral_path, reports_dir, cache
     """Sweep peripheral knobs over MODELS and plot estimated cycles against each knob.
 
     Every grid point is an ordinary, validated run; knobs that only change the cost model
-    (e.g. macs_per_cycle) reuse one cached firmware, so only the emulation repeats.
+    (e.g. macs_per_cycle, dma_bytes_per_cycle) reuse one cached firmware, so only the
+    emulation repeats.  `core` and `energy` are run-setting knobs (core timing profile,
+    energy table): the CPU-only runs repeat once per value.
 
     \b
     Example:
       bench sweep resnet -p qvanilla --param macs_per_cycle=8,16,32,64
+      bench sweep resnet -p qvanilla:cost_model=detailed --param dma_bytes_per_cycle=4,8,16 --param core=ideal,cv32e40p
     """
     from mlonmcu_lite.harness.session import RunGroup, SessionRequest
     from mlonmcu_lite.harness.settings import build_settings

@@ -9,9 +9,29 @@ a cost sweep reuses one firmware and only the emulation runs again.
 from __future__ import annotations
 
 import itertools
-from typing import Any
+from typing import Any, Mapping
 
-from mlonmcu_lite.harness.settings import SettingsError
+from mlonmcu_lite.harness.settings import RunSettings, SettingsError
+
+# run settings a sweep may vary (the others are limits, not design knobs); every other
+# knob is a setting of the first peripheral
+RUN_KNOBS = ("core", "energy")
+
+
+def split_point(point: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(run-setting knobs, peripheral knobs) of a grid point."""
+    run = {k: v for k, v in point.items() if k in RUN_KNOBS}
+    return run, {k: v for k, v in point.items() if k not in RUN_KNOBS}
+
+
+def point_settings(settings: RunSettings, run_knobs: Mapping[str, Any]) -> RunSettings:
+    """`settings` with a point's run-setting knobs, validated."""
+    if not run_knobs:
+        return settings
+    try:
+        return RunSettings(**{**settings.model_dump(), **run_knobs})
+    except ValueError as exc:
+        raise SettingsError(f"invalid sweep point {dict(run_knobs)}: {exc}") from None
 
 
 def parse_params(params: tuple[str, ...]) -> dict[str, list[str]]:
@@ -36,6 +56,8 @@ def typed_points(first, points: list[dict[str, Any]], search_path=None) -> tuple
     swept knobs), before any run: `first` is its `PeripheralRequest`."""
     out = []
     for point in points:
-        typed = dict(first.with_settings(point, search_path).settings)
+        run_knobs, peripheral_knobs = split_point(point)
+        typed = {**dict(first.with_settings(peripheral_knobs, search_path).settings),
+                 **point_settings(RunSettings(), run_knobs).model_dump()}
         out.append({key: typed[key] for key in point})
     return tuple(out)

@@ -1,7 +1,7 @@
 """CPU vs CPU+accelerator: pairing rows and the derived saved % / speedup.
 
-A run with a peripheral is paired with the CPU-only run of the same model, arch
-and input (the runner runs both with the same flags).  Only non-failing rows
+A run with a peripheral is paired with the CPU-only run of the same model, arch,
+input and core timing profile (the runner runs both with the same flags).  Only non-failing rows
 with both figures present yield a comparison; anything else stays NaN, so a
 missing CPU run never shows up as "0 % saved".
 """
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-PAIR_KEY = ("model", "arch", "input")
+PAIR_KEY = ("model", "arch", "input", "core")
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class Pair:
 
 
 def _key(row: pd.Series) -> tuple:
-    return tuple(None if pd.isna(row[k]) else row[k] for k in PAIR_KEY)
+    return tuple(None if k not in row or pd.isna(row[k]) else row[k] for k in PAIR_KEY)
 
 
 def pairs(df: pd.DataFrame) -> list[Pair]:
