@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -49,8 +49,7 @@ def junit_option(**extra) -> Callable:
 
 
 def _remember(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
-    current = ctx.meta.get(_META, CiOutputs())
-    ctx.meta[_META] = CiOutputs(**{**current.__dict__, param.name: value})
+    ctx.meta[_META] = replace(ctx.meta.get(_META, CiOutputs()), **{param.name: value})
 
 
 def output_options(command: Callable) -> Callable:

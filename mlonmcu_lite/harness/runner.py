@@ -336,10 +336,12 @@ def _accelerator_metrics(spec: RunSpec, row: RunResult, result, backends, artifa
             rejections = f"rejections: {'; '.join(reasons) or 'no eligible layer kinds'}"
             numerics = getattr(info, "numerics", "quantized")
             if numerics != "quantized":  # not a misconfiguration: the model has nothing to offload
-                notes.append(f"no offloadable layer: {numerics} model, {backend.name} takes integer layers only")
+                notes.append(f"no offloadable layer: {numerics} model, {backend.name} takes integer layers only "
+                             f"({rejections})")
             elif spec.require_offload:
                 raise RunFailure(f"peripheral {backend.name} was configured but accepted no layer ({rejections})")
-            notes.append(f"no layer offloaded: default peripheral {backend.name} accepted no layer ({rejections})")
+            else:
+                notes.append(f"no layer offloaded: default peripheral {backend.name} accepted no layer ({rejections})")
         if report.get("jobs", 0) != offloaded:
             raise RunFailure(
                 f"peripheral {backend.name}: {offloaded} layers offloaded but the device ran "
@@ -394,9 +396,10 @@ def _validate(spec: RunSpec, info, artifacts: Artifacts, backends, samples, gold
     numerics = getattr(info, "numerics", "quantized")
     s = spec.settings
     check = FloatAgreement(numerics, s.float_atol, s.float_rtol, s.hybrid_tol) if numerics != "quantized" else None
-    mismatches = []
+    mismatches, predictions = [], []
     for index, (sample, golden) in enumerate(zip(samples, goldens, strict=True)):
         outputs = first_outputs if index == 0 else _simulate(spec, artifacts, backends, sample)[1]
+        predictions.append(str(int(np.argmax(outputs[0]))))
         for out_index, (got, want) in enumerate(zip(outputs, golden, strict=True)):
             want = np.asarray(want).reshape(got.shape)
             if check is not None:
@@ -406,9 +409,10 @@ def _validate(spec: RunSpec, info, artifacts: Artifacts, backends, samples, gold
                 count = int(np.count_nonzero(got != want))
                 mismatches.append(f"sample {index} output {out_index}: {count} values differ, max |diff| {diff}")
     if check is not None:
-        return check.fields(len(samples))
+        return {**check.fields(len(samples)), "predictions": ",".join(predictions)}
     return {
         "validation": "mismatch" if mismatches else "exact",
         "validated_samples": len(samples),
         "validation_detail": "; ".join(mismatches) or None,
+        "predictions": ",".join(predictions),
     }

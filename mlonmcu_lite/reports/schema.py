@@ -32,7 +32,7 @@ ADDED_COLUMNS: frozenset[str] = frozenset({
     "acc_dma_cycles", "rom_data_init", "ram_noinit", "stack_bytes", "arena_lower_bound",
     "validation_detail", "io_dtype", "peripheral_settings", "framework", "backend", "target",
     "platform", "numerics", "max_abs_err", "max_rel_err", "top1_agreement", "topk_agreement",
-    "core", "cpu_cycles", "cpi"})
+    "core", "cpu_cycles", "cpi", "predictions"})
 
 # "allclose": a float32 / hybrid model within the float tolerances (settings float_atol, ...).
 VALIDATIONS = ("exact", "allclose", "mismatch", "skipped")
@@ -131,6 +131,7 @@ class RunResult:
     max_rel_err: float | None = None  # max |err| / max |ref| of the output
     top1_agreement: float | None = None  # fraction of samples whose arg-max agrees (first output)
     topk_agreement: float | None = None  # fraction whose top-k sets agree (k = min(5, classes))
+    predictions: str | None = None  # firmware's arg-max of the first output per validated sample ("3,7,1")
     sim_seconds: float | None = None
     mips: float | None = None
     compile_seconds: float | None = None

@@ -13,6 +13,7 @@ from .layers import write_layers
 from .plots import write_plots
 from .sweep import write_sweep_plots
 from .schema import SCHEMA_VERSION
+from .precision import PRECISION_TITLE, precision_pairs, precision_table
 from .tables import study_table, summary_table
 
 
@@ -60,6 +61,8 @@ def render_markdown(df: pd.DataFrame, title: str) -> str:
         "",
         study_table(df, markdown=True),
         "",
+        *([f"## {PRECISION_TITLE[0].upper()}{PRECISION_TITLE[1:]}", "", precision_table(df, markdown=True), ""]
+          if precision_pairs(df) else []),
         "## All runs",
         "",
         summary_table(df, markdown=True),

@@ -28,11 +28,18 @@ SUPPORTED_OPS: frozenset[str] = frozenset({
     "TRANSPOSE", "RESIZE_NEAREST_NEIGHBOR", "SQUEEZE", "EXPAND_DIMS", "GATHER",
     "MAXIMUM", "MINIMUM", "RELU", "RELU6",
     "DEPTH_TO_SPACE", "SPACE_TO_DEPTH", "SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND", "BROADCAST_TO", "TILE",
-    "MIRROR_PAD", "REVERSE_V2", "GATHER_ND", "REDUCE_MAX", "REDUCE_MIN",
+    "MIRROR_PAD", "REVERSE_V2", "GATHER_ND", "REDUCE_MAX", "REDUCE_MIN", "ARG_MAX", "ARG_MIN",
+    "EXP", "LOG", "GELU",  # 8-bit: one table lookup (frontend/lut_ops.py)
 })
+# Ops whose output is an int32/int64 index tensor (not quantized), e.g. a classifier's final ARG_MAX.
+INDEX_OPS: frozenset[str] = frozenset({"ARG_MAX", "ARG_MIN"})
 # Ops left out on purpose, with the reason the user reads.
 UNSUPPORTED_REASONS: dict[str, str] = {
     "SUM": "int8 SUM has no bit-exact target: ai-edge-litert 2.3's reference kernel reads int8 data as uint8",
+    "ELU": "ai-edge-litert 2.3's reference op resolver has no ELU kernel: no golden output to check against",
+    "UNIDIRECTIONAL_SEQUENCE_LSTM": "int8 LSTM (integer gates, int16 cell state) is not lowered",
+    "SQUARED_DIFFERENCE": "not lowered yet (TFLite's integer kernel)",
+    "RSQRT": "not lowered yet (TFLite's integer kernel)",
 }
 # Tensor types a quantized graph may use: activations int8 / uint8 (legacy) / int16 (16x8),
 # weights int8 / uint8, bias int32 / int64 (16x8), shapes int32.  float32 only at the
@@ -42,7 +49,9 @@ CONSTANT_TYPES: frozenset[str] = ACTIVATION_TYPES | {"INT32", "INT64"}
 SUPPORTED_ACTIVATIONS: frozenset[str] = frozenset({"NONE", "RELU", "RELU6"})
 # float32 models (and dynamic-range "hybrid" ones: int8 weights, float32 activations) run TVM's
 # float path; these ops have no float lowering here (SVDF's state, QUANTIZE inside a float graph).
-FLOAT_UNSUPPORTED: frozenset[str] = frozenset({"SVDF", "QUANTIZE"})
+FLOAT_UNSUPPORTED: dict[str, str] = {
+    "SVDF": "no float lowering", "QUANTIZE": "a QUANTIZE inside a float graph",
+    "TRANSPOSE_CONV": "TVM 0.27 cannot legalize a float NHWC conv2d_transpose"}
 HYBRID_WEIGHT_OPS: frozenset[str] = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "DEQUANTIZE"})
 MAC_OPS: frozenset[str] = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV"})
 
@@ -269,7 +278,7 @@ def _check_float_model(path: Path, model: S.ModelT, sub: S.SubGraphT, ops: list[
     hybrid = False
     for op in ops:
         if op.op in FLOAT_UNSUPPORTED:
-            raise UnsupportedOpError(path, op.op, op.index, "in a float model (no float lowering)")
+            raise UnsupportedOpError(path, op.op, op.index, f"in a float model: {FLOAT_UNSUPPORTED[op.op]}")
         for pos, i in enumerate(op.inputs + op.outputs):
             if i < 0:
                 continue
@@ -286,12 +295,18 @@ def _check_float_model(path: Path, model: S.ModelT, sub: S.SubGraphT, ops: list[
     return "hybrid" if hybrid else "float32"
 
 
-def _check_io_types(path: Path, sub: S.SubGraphT, boundary: dict[int, OpInfo]) -> None:
+def _index_outputs(sub: S.SubGraphT, ops: list[OpInfo]) -> set[int]:
+    """Graph outputs that an index op (ARG_MAX / ARG_MIN) writes: int32/int64, no quantization."""
+    return {i for op in ops if op.op in INDEX_OPS for i in op.outputs
+            if i in set(sub.outputs) and _tensor_type(sub.tensors[i]) in ("INT32", "INT64")}
+
+
+def _check_io_types(path: Path, sub: S.SubGraphT, boundary: dict[int, OpInfo], indices: set[int]) -> None:
     for i in list(sub.inputs) + list(sub.outputs):
         t = sub.tensors[i]
         kind = "input" if i in sub.inputs else "output"
         ttype = _tensor_type(t)
-        if ttype in ACTIVATION_TYPES or (ttype == "FLOAT32" and i in boundary):
+        if ttype in ACTIVATION_TYPES or (ttype == "FLOAT32" and i in boundary) or i in indices:
             continue
         raise ModelError(f"{path}: {kind} {_name(t)!r} is {ttype}; only quantized models (int8, uint8 or "
                          f"int16 activations; float32 only through QUANTIZE/DEQUANTIZE) are supported")
@@ -305,8 +320,11 @@ def _shape(t: S.TensorT) -> tuple[int, ...]:
     return tuple(int(d) for d in (t.shape if t.shape is not None else ()))
 
 
-def _spec(path: Path, sub: S.SubGraphT, index: int, boundary: dict[int, OpInfo]) -> TensorSpec:
+def _spec(path: Path, sub: S.SubGraphT, index: int, boundary: dict[int, OpInfo],
+          indices: frozenset[int] = frozenset()) -> TensorSpec:
     t = sub.tensors[index]
+    if index in indices:  # an index output (ARG_MAX): no quantization, as a float model's I/O
+        return TensorSpec(_name(t), _shape(t), NUMPY_DTYPES[_tensor_type(t)].__name__, 0.0, 0)
     if _tensor_type(t) == "FLOAT32" and index not in boundary:  # a float model's I/O: no quantization
         return TensorSpec(_name(t), _shape(t), "float32", 0.0, 0)
     if index in boundary:  # float32 I/O: the quantization of the integer side
@@ -381,13 +399,14 @@ def read_tflite(path: str | Path) -> TFLiteInfo:
         _check_op(path, op.index, op.op, op.options)
         if numerics == "quantized":
             _check_op_types(path, sub, op, boundary)
+    indices = frozenset(_index_outputs(sub, ops))
     if numerics == "quantized":
-        _check_io_types(path, sub, boundary)
+        _check_io_types(path, sub, boundary, indices)
     else:
         numerics, boundary = _check_float_model(path, model, sub, ops), {}
     description = model.description.decode() if isinstance(model.description, bytes) else (model.description or "")
     return TFLiteInfo(path, description, ops,
                       [_spec(path, sub, i, boundary) for i in sub.inputs],
-                      [_spec(path, sub, i, boundary) for i in sub.outputs],
+                      [_spec(path, sub, i, boundary, indices) for i in sub.outputs],
                       sum(o.macs for o in ops), _weight_bytes(path, model, sub),
                       [_tensor_info(model, t) for t in sub.tensors], numerics)

@@ -35,6 +35,24 @@ def _conv_space_to_batch(g: Graph) -> None:
     g.output(g.batch_to_space(x, "batch_to_space", [2, 2], [(0, 0), (0, 0)]))
 
 
+def _conv_grouped(g: Graph) -> None:
+    """A grouped CONV_2D (4 groups, TF >= 2.9) -> a 1x1 CONV_2D (a layer QVanilla takes)."""
+    x = g.conv2d(g.input("input", (1, 8, 8, 8)), "conv", 12, (3, 3), 1, "SAME", "RELU", groups=4)
+    g.output(g.conv2d(x, "pointwise", 8, (1, 1)))
+
+
+def _fc_arg_max(g: Graph) -> None:
+    """A classifier that returns the class index: FULLY_CONNECTED -> ARG_MAX (int32 output)."""
+    logits = g.fully_connected(g.input("input", (1, 32)), "fc", 10)
+    g.output(g.arg_max(logits, "arg_max", 1))
+
+
+def _chain_tables(g: Graph) -> None:
+    """GELU -> EXP -> LOG: three 8-bit table ops (LOG reads positive values only)."""
+    x = g.unary("GELU", g.input("input", (1, 6, 6, 8)), "gelu")
+    g.output(g.unary("LOG", g.unary("EXP", x, "exp"), "log"))
+
+
 def _one(build: Callable[[Graph, str], str], shape: tuple[int, ...] = (1, 6, 6, 8)) -> Callable[[Graph], None]:
     def body(g: Graph) -> None:
         g.output(build(g, g.input("input", shape)))
@@ -45,6 +63,9 @@ CHAINS: dict[str, tuple[str, Callable[[Graph], None]]] = {
     "chain_space_ops": ("MIRROR_PAD -> SPACE_TO_DEPTH -> REVERSE_V2 -> DEPTH_TO_SPACE -> SPACE_TO_BATCH_ND -> "
                         "BATCH_TO_SPACE_ND -> TILE -> REDUCE_MAX/REDUCE_MIN -> BROADCAST_TO/GATHER_ND",
                         _chain_space_ops),
+    "conv_grouped": ("CONV_2D 3x3 with 4 groups, fused RELU -> CONV_2D 1x1", _conv_grouped),
+    "fc_arg_max": ("FULLY_CONNECTED -> ARG_MAX: the class index as an int32 output", _fc_arg_max),
+    "chain_gelu_exp_log": ("GELU -> EXP -> LOG (8-bit table lookups)", _chain_tables),
     "conv_space_to_batch": ("SPACE_TO_BATCH_ND -> CONV_2D on batch 4 -> BATCH_TO_SPACE_ND (an unfused dilated conv)",
                             _conv_space_to_batch),
 }
@@ -66,6 +87,12 @@ SINGLE_OPS: dict[str, Callable[[Graph], None]] = {
     "gather_nd": _one(lambda g, x: g.gather_nd(x, "gather_nd", [[0, 3], [0, 1], [0, 5], [0, 3]]), (1, 6, 8)),
     "reduce_max": _one(lambda g, x: g.reduce("REDUCE_MAX", x, "reduce_max", (1, 2), True)),
     "reduce_min": _one(lambda g, x: g.reduce("REDUCE_MIN", x, "reduce_min", (3,), False)),
+    "exp": _one(lambda g, x: g.unary("EXP", x, "exp")),
+    "log": _one(lambda g, x: g.unary("LOG", x, "log")),
+    "gelu": _one(lambda g, x: g.unary("GELU", x, "gelu")),
+    "gelu_approximate": _one(lambda g, x: g.unary("GELU", x, "gelu", approximate=True)),
+    "arg_max": _one(lambda g, x: g.arg_max(x, "arg_max", 3)),
+    "arg_min": _one(lambda g, x: g.arg_max(x, "arg_min", 1, "ARG_MIN"), (1, 7, 5)),
 }
 
 

@@ -37,13 +37,13 @@ def test_session_from_stdin_writes_its_study_and_provenance_and_reruns_identical
     code = f"""
         import json
         from mlonmcu_lite import Session
-        from mlonmcu_lite.reports import records
+        from mlonmcu_lite.reports.io import json_rows
 
         result = Session(models=["add"], settings={{"validate_samples": 1}},
                          reports_dir={str(tmp_path / "a")!r}, cache_dir={str(TEST_CACHE)!r}, jobs=2).run()
         assert result.ok, result.failing
         print(json.dumps({{"out": str(result.out_dir), "layers": len(result.layers),
-                          "rows": records(result.runs)}}, default=str))
+                          "rows": json_rows(result.runs)}}, default=str))
     """
     out = json.loads(_python(code, stdin=True, cwd=tmp_path).stdout)
     rows, session = out["rows"], Path(out["out"])

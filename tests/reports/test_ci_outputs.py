@@ -187,3 +187,27 @@ def test_mlonmcu_column_names() -> None:
     assert view.loc[1, "Config"] == DEFAULT.effective_label
     assert view["Run Instructions"].tolist() == df["run_instructions"].tolist()
     assert view["Total ROM"].tolist() == df["rom_bytes"].tolist()
+
+
+def test_bench_run_writes_junit_and_markdown(tmp_path: Path, monkeypatch) -> None:
+    """`bench run` end to end through the CLI and the real pool, with the test worker
+    (no compiler): a failing run is a failed test case and is named in the summary."""
+    from mlonmcu_lite.cli import main
+    from mlonmcu_lite.harness import pool
+    from mlonmcu_lite.harness.pool import run_many
+    from tests.helpers.harness_workers import behave
+
+    monkeypatch.setattr(pool, "run_many", lambda specs, jobs=None, progress=True:
+                        run_many(specs, jobs=1, progress=progress, worker=behave))
+    summary = tmp_path / "summary.md"
+    result = CliRunner(env={"GITHUB_STEP_SUMMARY": str(summary)}).invoke(main, [
+        "run", "ok1", "raise", "--cpu-only", "--out", str(tmp_path / "reports"),
+        "--junit", str(tmp_path / "run.xml"), "--markdown", str(summary)])
+    assert result.exit_code == 1, result.output
+    suite = ET.parse(tmp_path / "run.xml").getroot().find("testsuite")
+    assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("2", "1", "1")
+    failure = next(c for c in suite.iter("testcase") if c.find("failure") is not None)
+    assert failure.get("classname") == "raise" and "RuntimeError: boom" in failure.find("failure").text
+    text = summary.read_text()
+    assert text.startswith("### bench session ") and "2 runs, 1 failing" in text
+    assert "| ok1" in text and "raise cpu: RuntimeError: boom" in text

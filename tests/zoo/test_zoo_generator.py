@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mlonmcu_lite.zoo.tflite_info import read_tflite
+from mlonmcu_lite.zoo.tflite_info import INDEX_OPS, read_tflite
 from mlonmcu_lite.workspace import default_workspace
 from mlonmcu_lite.zoo import list_models, resolve_model
 
@@ -48,8 +48,9 @@ SCHEMES = {
 
 
 def _scheme(info) -> str:
-    def wrapper(op) -> bool:  # QUANTIZE/DEQUANTIZE at the I/O, not an int -> int requantize
-        return op.op in ("QUANTIZE", "DEQUANTIZE") and info.tensors[op.inputs[0]].dtype != info.tensors[op.outputs[0]].dtype
+    def wrapper(op) -> bool:  # QUANTIZE/DEQUANTIZE at the I/O, not an int -> int requantize; ARG_MAX's indices
+        return (op.op in ("QUANTIZE", "DEQUANTIZE") and info.tensors[op.inputs[0]].dtype
+                != info.tensors[op.outputs[0]].dtype) or op.op in INDEX_OPS
 
     dtypes = {info.tensors[op.outputs[0]].dtype for op in info.ops if not wrapper(op)}
     assert len(dtypes) == 1, dtypes
@@ -68,6 +69,9 @@ def test_quantization_conventions(family, name):
             continue
         if op.op == "DEQUANTIZE":
             assert t[op.inputs[0]].dtype == act and out.dtype == "float32"
+            continue
+        if op.op in INDEX_OPS:  # int32 indices of quantized data, no quantization
+            assert t[op.inputs[0]].dtype == act and out.dtype == "int32" and out.scales == ()
             continue
         assert out.dtype == act and len(out.scales) == 1
         if act == "int16":
