@@ -100,7 +100,7 @@ def compile_model(im, out_dir: Path, settings: CompilerSettings = CompilerSettin
     cpu = cpu_kernel_pass(offload.mod) if settings.cpu_kernels else CpuKernels(offload.mod)
     fused = lower_relax(cpu.mod, settings)
     graph = walk_main(fused)
-    share_in_place(graph, cpu.in_place)
+    share_in_place(graph, {**offload.in_place, **cpu.in_place})
     _unique_activation_names(graph)
 
     symbols = _kernel_symbols(graph)

@@ -102,7 +102,7 @@ _NO_INT16_KERNEL = {"DEPTH_TO_SPACE", "SPACE_TO_DEPTH", "ARG_MAX", "ARG_MIN"}  #
 _ARITH_U8 = {"MUL", "LOGISTIC", "PRELU",  # mul_u8, logistic_u8, prelu_u8
              "TANH", "MEAN", "SUB", "HARD_SWISH", "LEAKY_RELU", "GELU"}  # test_frontend_tflm_ops
 _ARITH_I16 = {"MUL", "LOGISTIC", "TANH", "MEAN", "RESIZE_BILINEAR",  # mul_i16, logistic_i16, tanh_i16, ...
-              "SUB", "PRELU"}  # test_frontend_tflm_ops
+              "SUB", "PRELU", "LEAKY_RELU"}  # test_frontend_tflm_ops
 VERIFIED_OPS: dict[str, frozenset[str]] = {
     "int8": frozenset(),  # every op of tflite_info.SUPPORTED_OPS
     "uint8": frozenset(_CORE | _MOVEMENT | _TFLM_MOVEMENT | _ARITH_U8),

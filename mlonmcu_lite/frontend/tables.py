@@ -63,10 +63,16 @@ def tanh_table(in_scale: float, in_zp: int, out_scale: float, out_zp: int) -> np
     return lut_populate(lambda x: np.float32(_libm.tanhf(float(x))), in_scale, in_zp, out_scale, out_zp)
 
 
-def leaky_relu_table(in_scale: float, in_zp: int, out_scale: float, out_zp: int, alpha: float) -> np.ndarray:
-    """QuantizeLeakyRelu; Prepare's multipliers are float32 expressions of the float params."""
+def leaky_relu_params(in_scale: float, out_scale: float, alpha: float) -> tuple[int, int, int, int]:
+    """(identity multiplier, shift, alpha multiplier, shift) of LeakyReluPrepare (float32 expressions)."""
     alpha_mult, alpha_shift = quantize_multiplier(f32(f32(f32(in_scale) * f32(alpha)) / f32(out_scale)))
     id_mult, id_shift = quantize_multiplier(f32(f32(in_scale) / f32(out_scale)))
+    return id_mult, id_shift, alpha_mult, alpha_shift
+
+
+def leaky_relu_table(in_scale: float, in_zp: int, out_scale: float, out_zp: int, alpha: float) -> np.ndarray:
+    """QuantizeLeakyRelu for every int8 input."""
+    id_mult, id_shift, alpha_mult, alpha_shift = leaky_relu_params(in_scale, out_scale, alpha)
     out = []
     for q in INT8_INPUTS:
         v = int(q) - in_zp

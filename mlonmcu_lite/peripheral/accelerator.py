@@ -235,7 +235,8 @@ class AcceleratorDevice(RegisterFileDevice):
     def result_of(self, out: np.ndarray) -> np.ndarray:
         """What the device writes for the int32 result `out` [..., C]: `out` itself, or, when
         the spec has the fused requantization registers and REQUANT.ENABLE is set, its int8
-        requantization (peripheral.requant) with the multipliers/shifts from memory."""
+        requantization (peripheral.requant) with the multipliers/shifts from memory, plus,
+        with RESIDUAL.ENABLE, TFLite's ADD of the int8 tensor at RES_ADDR (peripheral.eltwise)."""
         if "REQUANT" not in self.regs or not self.field("REQUANT.ENABLE"):
             return np.asarray(out).astype("<i4")
         from .requant import requant_binding, requantize
@@ -245,7 +246,15 @@ class AcceleratorDevice(RegisterFileDevice):
         channels = out.shape[-1]
         mult = self.load("MULT_ADDR", channels, "<i4")
         shift = self.load("SHIFT_ADDR", channels, "<i4")
-        return requantize(out, mult, shift, rq)
+        result = requantize(out, mult, shift, rq)
+        if "RESIDUAL" in self.regs and self.field("RESIDUAL.ENABLE"):  # peripheral.eltwise
+            from .eltwise import add_int8, residual_binding
+            job = residual_binding(self.spec).decode(lambda reg: self.regs[reg])
+            if job.out_lo > job.out_hi:
+                self.fail(f"residual clamp [{job.out_lo}, {job.out_hi}] is empty")
+            other = self.load("RES_ADDR", result.size, "i1").reshape(result.shape)
+            result = add_int8(result, other, job)
+        return result
 
     def store_result(self, addr_reg: str, out: np.ndarray) -> bool:
         """Store `result_of(out)`; True if it was requantized."""

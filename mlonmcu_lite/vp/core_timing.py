@@ -30,10 +30,11 @@ from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
                       model_validator)
 
 from mlonmcu_lite.errors import UserError
+from mlonmcu_lite.workspace import PACKAGE_DIR
 
 from .rv32_decode import N_CLASSES, Insn, InsnClass, decode_block
 
-CORES_DIR = Path(__file__).resolve().parent / "cores"
+CORES_DIR = PACKAGE_DIR / "vp" / "cores"  # package data (workspace.py owns paths from __file__)
 DEFAULT_CORE = "ideal"
 STATIC_CLASSES = tuple(c for c in InsnClass if c is not InsnClass.BRANCH)  # branch: dynamic
 TAIL_NONE, TAIL_BRANCH, TAIL_JUMP = 0, 1, 2

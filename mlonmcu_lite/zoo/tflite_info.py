@@ -49,7 +49,9 @@ CONSTANT_TYPES: frozenset[str] = ACTIVATION_TYPES | {"INT32", "INT64"}
 SUPPORTED_ACTIVATIONS: frozenset[str] = frozenset({"NONE", "RELU", "RELU6"})
 # float32 models (and dynamic-range "hybrid" ones: int8 weights, float32 activations) run TVM's
 # float path; these ops have no float lowering here (SVDF's state, QUANTIZE inside a float graph).
-FLOAT_UNSUPPORTED: frozenset[str] = frozenset({"SVDF", "QUANTIZE"})
+FLOAT_UNSUPPORTED: dict[str, str] = {
+    "SVDF": "no float lowering", "QUANTIZE": "a QUANTIZE inside a float graph",
+    "TRANSPOSE_CONV": "TVM 0.27 cannot legalize a float NHWC conv2d_transpose"}
 HYBRID_WEIGHT_OPS: frozenset[str] = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "DEQUANTIZE"})
 MAC_OPS: frozenset[str] = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV"})
 
@@ -276,7 +278,7 @@ def _check_float_model(path: Path, model: S.ModelT, sub: S.SubGraphT, ops: list[
     hybrid = False
     for op in ops:
         if op.op in FLOAT_UNSUPPORTED:
-            raise UnsupportedOpError(path, op.op, op.index, "in a float model (no float lowering)")
+            raise UnsupportedOpError(path, op.op, op.index, f"in a float model: {FLOAT_UNSUPPORTED[op.op]}")
         for pos, i in enumerate(op.inputs + op.outputs):
             if i < 0:
                 continue

@@ -23,7 +23,9 @@ SUFFIX = {"float32": ("f32", "float32 (unquantized)"),
 # Every op of the int8 list with a float kernel, in few models (the suite stays fast).
 FLOAT_PLAN = ("chain_conv_avgpool_fc_softmax", "chain_dw_maxpool", "multi_io", "chain_movement", "chain_residual",
               "mul", "sub", "logistic", "tanh", "mean_hw", "prelu", "hard_swish", "leaky_relu", "relu", "relu6",
-              "concat", "padv2", "resize_bilinear_half")
+              "concat", "padv2", "resize_bilinear_half",
+              "conv_dilated", "dwconv_mult2_relu", "fc_keep_dims", "split_v_concat", "slice", "squeeze", "expand_dims",
+              "minimum_broadcast", "strided_slice_shrink", "resize_nearest_align")
 HYBRID_PLAN = ("chain_conv_avgpool_fc_softmax", "chain_dw_pw", "chain_fc_fc")
 
 

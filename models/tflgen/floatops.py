@@ -45,6 +45,12 @@ def linear(node: Node, x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarra
     kernel = w.shape[1:3]
     win = _windows(x, kernel, node.attrs["stride"], node.attrs["padding"], dilation=node.attrs.get("dilation", (1, 1)))
     if node.op == "CONV_2D":
+        groups = x.shape[-1] // w.shape[-1]  # grouped conv: each filter group reads its input channels
+        if groups > 1:
+            g_in, g_out = w.shape[-1], w.shape[0] // groups
+            return np.concatenate([np.einsum("nhwcij,oijc->nhwo", win[..., k * g_in:(k + 1) * g_in, :, :],
+                                             w[k * g_out:(k + 1) * g_out], optimize=True) for k in range(groups)],
+                                  axis=-1) + b
         return np.einsum("nhwcij,oijc->nhwo", win, w, optimize=True) + b
     m = node.attrs["multiplier"]
     wd = w.reshape(kernel[0], kernel[1], -1, m)

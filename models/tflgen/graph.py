@@ -127,12 +127,14 @@ class Graph:
 
     # -- layers --------------------------------------------------------------
     def conv2d(self, x: str, name: str, filters: int, kernel: tuple[int, int], stride: int | tuple[int, int] = 1,
-               padding: str = "SAME", act: str = "NONE", dilation: tuple[int, int] = (1, 1)) -> str:
+               padding: str = "SAME", act: str = "NONE", dilation: tuple[int, int] = (1, 1), groups: int = 1) -> str:
+        """`groups` > 1: a grouped conv (weights [filters, kh, kw, C / groups]), as TF >= 2.9 writes it."""
         n, h, w, c = self.shape(x)
         kh, kw = kernel
         sh, sw = (stride, stride) if isinstance(stride, int) else stride
-        wt = self._add(TensorDef(f"{name}/weights", (filters, kh, kw, c), "weight",
-                                 self._he((filters, kh, kw, c), kh * kw * c), 0))
+        ci = c // groups
+        wt = self._add(TensorDef(f"{name}/weights", (filters, kh, kw, ci), "weight",
+                                 self._he((filters, kh, kw, ci), kh * kw * ci), 0))
         b = self._bias(f"{name}/bias", filters)
         ekh, ekw = dilated(kh, dilation[0]), dilated(kw, dilation[1])
         shape = (n, out_size(h, ekh, sh, padding), out_size(w, ekw, sw, padding), filters)

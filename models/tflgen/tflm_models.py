@@ -35,6 +35,12 @@ def _conv_space_to_batch(g: Graph) -> None:
     g.output(g.batch_to_space(x, "batch_to_space", [2, 2], [(0, 0), (0, 0)]))
 
 
+def _conv_grouped(g: Graph) -> None:
+    """A grouped CONV_2D (4 groups, TF >= 2.9) -> a 1x1 CONV_2D (a layer QVanilla takes)."""
+    x = g.conv2d(g.input("input", (1, 8, 8, 8)), "conv", 12, (3, 3), 1, "SAME", "RELU", groups=4)
+    g.output(g.conv2d(x, "pointwise", 8, (1, 1)))
+
+
 def _fc_arg_max(g: Graph) -> None:
     """A classifier that returns the class index: FULLY_CONNECTED -> ARG_MAX (int32 output)."""
     logits = g.fully_connected(g.input("input", (1, 32)), "fc", 10)
@@ -57,6 +63,7 @@ CHAINS: dict[str, tuple[str, Callable[[Graph], None]]] = {
     "chain_space_ops": ("MIRROR_PAD -> SPACE_TO_DEPTH -> REVERSE_V2 -> DEPTH_TO_SPACE -> SPACE_TO_BATCH_ND -> "
                         "BATCH_TO_SPACE_ND -> TILE -> REDUCE_MAX/REDUCE_MIN -> BROADCAST_TO/GATHER_ND",
                         _chain_space_ops),
+    "conv_grouped": ("CONV_2D 3x3 with 4 groups, fused RELU -> CONV_2D 1x1", _conv_grouped),
     "fc_arg_max": ("FULLY_CONNECTED -> ARG_MAX: the class index as an int32 output", _fc_arg_max),
     "chain_gelu_exp_log": ("GELU -> EXP -> LOG (8-bit table lookups)", _chain_tables),
     "conv_space_to_batch": ("SPACE_TO_BATCH_ND -> CONV_2D on batch 4 -> BATCH_TO_SPACE_ND (an unfused dilated conv)",

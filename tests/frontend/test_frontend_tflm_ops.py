@@ -52,7 +52,7 @@ def test_int16_depth_to_space_is_rejected_at_load(tmp_path):
 # uint8 / int16 variants of earlier op models, lowered by the int8 rewrites (uint8 shifted to int8).
 VERIFIED = [("tanh", "uint8"), ("mean_hw", "uint8"), ("mean_c", "uint8"), ("sub", "uint8"),
             ("sub_bcast_relu6", "uint8"), ("hard_swish", "uint8"), ("leaky_relu", "uint8"),
-            ("sub", "int16"), ("sub_bcast_relu6", "int16"), ("prelu", "int16")]
+            ("sub", "int16"), ("sub_bcast_relu6", "int16"), ("prelu", "int16"), ("leaky_relu", "int16")]
 
 
 @pytest.mark.parametrize("name,scheme", VERIFIED)

@@ -34,8 +34,15 @@ def test_float_family_covers_the_float_kernels():
     assert kinds == {"float32", "hybrid"}
 
 
-@pytest.mark.parametrize("arch", ["rv32imc", "rv32gc"])
-@pytest.mark.parametrize("model", FLOAT_MODELS)
+# Data movement is ISA-independent: those models run on rv32gc only (the suite stays fast);
+# every model with float arithmetic runs on both (FPU and libgcc soft-float).
+ARITHMETIC = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "MUL", "SUB", "SOFTMAX", "LOGISTIC", "TANH",
+              "MEAN", "AVERAGE_POOL_2D", "HARD_SWISH", "LEAKY_RELU", "PRELU", "RESIZE_BILINEAR"}
+CASES = [(m, arch) for m in FLOAT_MODELS for arch in ("rv32imc", "rv32gc")
+         if arch == "rv32gc" or ARITHMETIC & set(resolve_model(m).ops)]
+
+
+@pytest.mark.parametrize("model, arch", CASES)
 def test_float_model_within_tolerance(model, arch, tmp_path):
     info = resolve_model(model)
     row = run_one(model, tmp_path, arch=arch)
@@ -105,3 +112,14 @@ def test_float_agreement_figures():
     assert hybrid.fields(1)["validation"] == "allclose"
     hybrid.add(1, 0, np.array([1.0, 2.2]), np.array([1.0, 2.0]))  # 10%
     assert hybrid.fields(2)["validation"] == "mismatch"
+
+
+def test_float_transpose_conv_is_rejected_at_load(tmp_path):
+    """TVM 0.27 cannot legalize a float NHWC conv2d_transpose: say so before compile work."""
+    from tests.zoo.test_zoo_errors import _floatify, mutated
+    from mlonmcu_lite.zoo import UnsupportedOpError
+
+    path = mutated(tmp_path, "transpose_conv_s2_same", _floatify, "tconv_f32.tflite")
+    with pytest.raises(UnsupportedOpError, match=r"tconv_f32\.tflite: unsupported op TRANSPOSE_CONV \(in a float "
+                                                 r"model: TVM 0\.27 cannot legalize"):
+        resolve_model(path)

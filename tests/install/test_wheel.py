@@ -83,3 +83,16 @@ def test_installed_package_runs_a_model_exactly(venv, user_env, tmp_path):
     assert int(row.split()[1].replace(",", "")) > 0 and row.split()[-1] == "exact", proc.stdout
     assert list((tmp_path / "reports").glob("*/results.csv"))  # reports in the working directory
     assert any((TEST_CACHE / "xdg" / "mlonmcu-lite").glob("fw-*"))  # cache in the user's cache dir
+
+
+def test_wheel_holds_every_data_file_of_the_checkout(wheel):
+    """Every versioned non-Python file of the package, platform/, models/ and peripherals/
+    is in the wheel (a data file added later without a package-data pattern fails here)."""
+    import zipfile
+
+    listed = subprocess.run(["git", "-C", str(REPO), "ls-files", "mlonmcu_lite", "platform", "models", "peripherals"],
+                            capture_output=True, text=True, check=True).stdout.split()
+    expected = {path if path.startswith("mlonmcu_lite/") else f"mlonmcu_lite/data/{path}"
+                for path in listed if not path.startswith("mlonmcu_lite/") or not path.endswith(".py")}
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert expected - names == set()
