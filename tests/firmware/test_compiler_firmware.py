@@ -27,6 +27,17 @@ def _symbols(elf: Path) -> set[str]:
         return {s.name for s in table.iter_symbols()}
 
 
+def _io_symbols_in_arena(elf: Path, cm) -> None:
+    """Each I/O symbol names its planned arena offset with its size (the harness writes there)."""
+    with open(elf, "rb") as f:
+        table = ELFFile(f).get_section_by_name(".symtab")
+        syms = {s.name: (s["st_value"], s["st_size"]) for s in table.iter_symbols()}
+    arena, _ = syms["mlml_arena"]
+    offsets = {b["name"]: b["offset"] for b in cm.plan["buffers"]}
+    for buf in [*cm.inputs, *cm.outputs]:
+        assert syms[buf.symbol] == (arena + offsets[buf.symbol], buf.nbytes)
+
+
 def _run_on_vp(name: str, tmp_path: Path, arch: str, backends=()):
     info = resolve_model(name)
     cm = compile_model(import_tflite(info.path), tmp_path / "model", backends=list(backends))
@@ -35,6 +46,7 @@ def _run_on_vp(name: str, tmp_path: Path, arch: str, backends=()):
     fw = build_model_firmware(sources, include_dirs, out, arch=arch)
     assert not {s for s in _symbols(fw.elf) if FLOAT_SYMBOL.match(s)}
     assert ("mlml_arena" in _symbols(fw.elf)) == (cm.arena_bytes > 0)  # unused arena is gc-ed
+    _io_symbols_in_arena(fw.elf, cm)
     results = []
     for sample, golden in zip(info.samples, info.goldens, strict=True):
         vp = VirtualPlatform(fw.elf, devices=[b.device() for b in backends])
