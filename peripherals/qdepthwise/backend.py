@@ -20,7 +20,7 @@ class QDepthwiseBackend(SpecBackend):
     folder = Path(__file__).resolve().parent
     device_class = QDepthwiseDevice
     binding = BINDING
-    jobs = {"requant": requant_binding(SPEC)}
+    jobs = {"dwconv2d": BINDING, "requant": requant_binding(SPEC)}
 
     def register_patterns(self) -> None:
         self.register_pattern(OffloadPattern(

@@ -22,7 +22,7 @@ class QVanillaBackend(SpecBackend):
     folder = Path(__file__).resolve().parent
     device_class = QVanillaDevice
     binding = BINDING
-    jobs = {"requant": requant_binding(SPEC), "residual": residual_binding(SPEC)}
+    jobs = {"conv2d": BINDING, "requant": requant_binding(SPEC), "residual": residual_binding(SPEC)}
 
     def register_patterns(self) -> None:
         self.register_pattern(OffloadPattern(

@@ -3,7 +3,6 @@
 #include "qdepthwise.h"
 #include "qdepthwise_regs.h"
 
-#define QD_SET(reg_field, v) QDEPTHWISE_FIELD(QDEPTHWISE_##reg_field, (uint32_t)(v))
 #define QD_ADDR(p) ((uint32_t)(uintptr_t)(p))
 /* Orders the CPU's buffer accesses around the device's: no reordering by the compiler. */
 #define QD_BARRIER() __asm__ volatile("" ::: "memory")
@@ -32,20 +31,7 @@ int qdepthwise_dwconv2d(const qdepthwise_dwconv2d_params_t *p, const int8_t *inp
     QDEPTHWISE_WEIGHT_ADDR = QD_ADDR(weight);
     QDEPTHWISE_BIAS_ADDR = QD_ADDR(bias);
     QDEPTHWISE_OUTPUT_ADDR = QD_ADDR(output);
-    QDEPTHWISE_INPUT_SHAPE =
-        QD_SET(INPUT_SHAPE_HEIGHT, p->in_h) | QD_SET(INPUT_SHAPE_WIDTH, p->in_w);
-    QDEPTHWISE_OUTPUT_SHAPE =
-        QD_SET(OUTPUT_SHAPE_HEIGHT, p->out_h) | QD_SET(OUTPUT_SHAPE_WIDTH, p->out_w);
-    QDEPTHWISE_CHANNELS = QD_SET(CHANNELS_COUNT, p->in_c);
-    QDEPTHWISE_KERNEL = QD_SET(KERNEL_HEIGHT, p->k_h) | QD_SET(KERNEL_WIDTH, p->k_w) |
-                        QD_SET(KERNEL_STRIDE_H, p->stride_h) |
-                        QD_SET(KERNEL_STRIDE_W, p->stride_w);
-    QDEPTHWISE_PADDING = QD_SET(PADDING_TOP, p->pad_top) | QD_SET(PADDING_LEFT, p->pad_left) |
-                         QD_SET(PADDING_BOTTOM, p->pad_bottom) |
-                         QD_SET(PADDING_RIGHT, p->pad_right);
-    QDEPTHWISE_OFFSETS =
-        QD_SET(OFFSETS_INPUT, p->input_offset) | QD_SET(OFFSETS_WEIGHT, p->weight_offset);
-    QDEPTHWISE_PAD_VALUE = QD_SET(PAD_VALUE_VALUE, p->pad_value);
+    qdepthwise_program_dwconv2d(p); /* generated from the declaration's binding */
     QD_BARRIER();
     QDEPTHWISE_CTRL = QDEPTHWISE_CTRL_START_MASK;
     uint32_t status = qdepthwise_wait_done();

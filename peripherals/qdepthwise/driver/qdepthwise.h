@@ -14,15 +14,10 @@
 extern "C" {
 #endif
 
-/* Field names match mlonmcu_lite.peripheral.conv.ConvJob (the compiler emits
- * designated initialisers with those names); in_c must equal out_c. */
-typedef struct {
-    uint16_t in_h, in_w, in_c;
-    uint16_t out_h, out_w, out_c;
-    uint16_t k_h, k_w, stride_h, stride_w;
-    uint16_t pad_top, pad_left, pad_bottom, pad_right;
-    int16_t pad_value, input_offset, weight_offset;
-} qdepthwise_dwconv2d_params_t;
+/* qdepthwise_dwconv2d_params_t (members named as mlonmcu_lite.peripheral.conv.ConvJob's fields:
+ * the compiler emits designated initialisers) and qdepthwise_program_dwconv2d() are generated
+ * from the declaration's binding into qdepthwise_regs.h. */
+#include "qdepthwise_regs.h"
 
 /* Driver-side rejection (nothing written to the device): in_c != out_c. */
 #define QDEPTHWISE_ERR_MULTIPLIER (-2)
@@ -33,7 +28,6 @@ typedef struct {
 int qdepthwise_dwconv2d(const qdepthwise_dwconv2d_params_t *p, const int8_t *input,
                         const int8_t *weight, const int32_t *bias, int32_t *output);
 
-#include "qdepthwise_regs.h"
 #if QDEPTHWISE_CFG_FUSED_REQUANT
 /* The same job with the fused requantization (setting fused_requant): the device writes
  * int8 output with TFLite's rounding; multiplier/shift are int32 per output channel.

@@ -3,7 +3,6 @@
 #include "qvanilla.h"
 #include "qvanilla_regs.h"
 
-#define QV_SET(reg_field, v) QVANILLA_FIELD(QVANILLA_##reg_field, (uint32_t)(v))
 #define QV_ADDR(p) ((uint32_t)(uintptr_t)(p))
 /* Orders the CPU's buffer accesses around the device's: no reordering by the compiler. */
 #define QV_BARRIER() __asm__ volatile("" ::: "memory")
@@ -31,17 +30,7 @@ int qvanilla_conv2d(const qvanilla_conv2d_params_t *p, const int8_t *input,
     QVANILLA_WEIGHT_ADDR = QV_ADDR(weight);
     QVANILLA_BIAS_ADDR = QV_ADDR(bias);
     QVANILLA_OUTPUT_ADDR = QV_ADDR(output);
-    QVANILLA_INPUT_SHAPE = QV_SET(INPUT_SHAPE_HEIGHT, p->in_h) | QV_SET(INPUT_SHAPE_WIDTH, p->in_w);
-    QVANILLA_OUTPUT_SHAPE =
-        QV_SET(OUTPUT_SHAPE_HEIGHT, p->out_h) | QV_SET(OUTPUT_SHAPE_WIDTH, p->out_w);
-    QVANILLA_CHANNELS = QV_SET(CHANNELS_IN, p->in_c) | QV_SET(CHANNELS_OUT, p->out_c);
-    QVANILLA_KERNEL = QV_SET(KERNEL_HEIGHT, p->k_h) | QV_SET(KERNEL_WIDTH, p->k_w) |
-                      QV_SET(KERNEL_STRIDE_H, p->stride_h) | QV_SET(KERNEL_STRIDE_W, p->stride_w);
-    QVANILLA_PADDING = QV_SET(PADDING_TOP, p->pad_top) | QV_SET(PADDING_LEFT, p->pad_left) |
-                       QV_SET(PADDING_BOTTOM, p->pad_bottom) | QV_SET(PADDING_RIGHT, p->pad_right);
-    QVANILLA_OFFSETS =
-        QV_SET(OFFSETS_INPUT, p->input_offset) | QV_SET(OFFSETS_WEIGHT, p->weight_offset);
-    QVANILLA_PAD_VALUE = QV_SET(PAD_VALUE_VALUE, p->pad_value);
+    qvanilla_program_conv2d(p); /* generated from the declaration's binding */
     QV_BARRIER();
     QVANILLA_CTRL = QVANILLA_CTRL_START_MASK;
     uint32_t status = qvanilla_wait_done();

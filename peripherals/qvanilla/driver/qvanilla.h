@@ -14,22 +14,16 @@
 extern "C" {
 #endif
 
-/* Field names match mlonmcu_lite.peripheral.conv.ConvJob (the compiler emits
- * designated initialisers with those names). */
-typedef struct {
-    uint16_t in_h, in_w, in_c;
-    uint16_t out_h, out_w, out_c;
-    uint16_t k_h, k_w, stride_h, stride_w;
-    uint16_t pad_top, pad_left, pad_bottom, pad_right;
-    int16_t pad_value, input_offset, weight_offset;
-} qvanilla_conv2d_params_t;
+/* qvanilla_conv2d_params_t (members named as mlonmcu_lite.peripheral.conv.ConvJob's fields:
+ * the compiler emits designated initialisers) and qvanilla_program_conv2d() are generated
+ * from the declaration's binding into qvanilla_regs.h. */
+#include "qvanilla_regs.h"
 
 /* Runs one conv job and waits for it (polling STATUS, or blocking on WAIT when
  * built with wait_mode=stall).  Returns 0, or the device's ERR_* code. */
 int qvanilla_conv2d(const qvanilla_conv2d_params_t *p, const int8_t *input,
                     const int8_t *weight, const int32_t *bias, int32_t *output);
 
-#include "qvanilla_regs.h"
 #if QVANILLA_CFG_FUSED_REQUANT
 /* The same job with the fused requantization (setting fused_requant): the device writes
  * int8 output with TFLite's rounding; multiplier/shift are int32 per output channel.
