@@ -39,7 +39,12 @@ MLONMCU_COLUMNS: dict[str, str] = {
 }
 
 
+# shown only when some row has a value (rows measured with a core timing profile)
+CORE_TIMING_COLUMNS = frozenset({"cpi", "total_cycles"})
+
+
 def mlonmcu_view(df: pd.DataFrame) -> pd.DataFrame:
     """The frame's MLonMCU-named columns (renamed copies), in MLonMCU's order."""
-    present = {name: column for name, column in MLONMCU_COLUMNS.items() if column in df.columns}
+    present = {name: column for name, column in MLONMCU_COLUMNS.items() if column in df.columns
+               and (column not in CORE_TIMING_COLUMNS or df[column].notna().any())}
     return df[list(present.values())].set_axis(list(present), axis=1)

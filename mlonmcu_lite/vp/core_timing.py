@@ -20,19 +20,18 @@ counts can be re-costed under any profile without emulating again: `EventCounts.
 
 from __future__ import annotations
 
-import tomllib
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
-from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator,
+from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
                       model_validator)
 
 from mlonmcu_lite.errors import UserError
 from mlonmcu_lite.workspace import PACKAGE_DIR
 
 from .rv32_decode import N_CLASSES, Insn, InsnClass, decode_block
+from .tables import builtin_names, load_named
 
 CORES_DIR = PACKAGE_DIR / "vp" / "cores"  # package data (workspace.py owns paths from __file__)
 DEFAULT_CORE = "ideal"
@@ -250,31 +249,11 @@ def block_timing(profile: CoreProfile, code: bytes) -> BlockTiming:
 
 
 def builtin_cores() -> list[str]:
-    return sorted(p.stem for p in CORES_DIR.glob("*.toml"))
+    return builtin_names(CORES_DIR)
 
 
 def load_profile(spec: str | Path | CoreProfile | None = None) -> CoreProfile:
     """A built-in core by name (`builtin_cores()`), or a profile TOML file by path."""
     if isinstance(spec, CoreProfile):
         return spec
-    spec = str(spec or DEFAULT_CORE)
-    path = CORES_DIR / f"{spec}.toml" if spec in builtin_cores() else Path(spec).expanduser()
-    return _load_file(str(path.resolve()) if path.exists() else str(path))
-
-
-@lru_cache(maxsize=32)
-def _load_file(path: str) -> CoreProfile:
-    file = Path(path)
-    if not file.is_file():
-        raise CoreProfileError(f"core {path!r}: not a built-in core ({', '.join(builtin_cores())}) "
-                               "nor a profile file (.toml)")
-    try:
-        data = tomllib.loads(file.read_text())
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise CoreProfileError(f"core profile {file}: {exc}") from None
-    try:
-        return CoreProfile(**data)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(profile)'}: {e['msg']}"
-                             for e in exc.errors())
-        raise CoreProfileError(f"core profile {file}: {problems}") from None
+    return load_named(str(spec or DEFAULT_CORE), CORES_DIR, CoreProfile, CoreProfileError, "core profile")

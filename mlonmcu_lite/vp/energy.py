@@ -12,18 +12,18 @@ themselves are an estimate (the default table says how it was composed).
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from mlonmcu_lite.errors import UserError
+from mlonmcu_lite.workspace import PACKAGE_DIR
 
 from .rv32_decode import InsnClass
+from .tables import builtin_names, load_named
 
-TABLES_DIR = Path(__file__).resolve().parent / "energy_tables"
+TABLES_DIR = PACKAGE_DIR / "vp" / "energy_tables"  # package data (workspace.py owns __file__ paths)
 DEFAULT_TABLE = "horowitz45"
 
 
@@ -82,26 +82,9 @@ def estimate(table: EnergyTable, *, classes: dict[str, int], cpu_cycles: int, st
 
 
 def builtin_tables() -> list[str]:
-    return sorted(p.stem for p in TABLES_DIR.glob("*.toml"))
+    return builtin_names(TABLES_DIR)
 
 
 def load_table(spec: str | Path | None = None) -> EnergyTable:
     """A built-in table by name (`builtin_tables()`), or a table TOML file by path."""
-    spec = str(spec or DEFAULT_TABLE)
-    path = TABLES_DIR / f"{spec}.toml" if spec in builtin_tables() else Path(spec).expanduser()
-    return _load(str(path.resolve()) if path.exists() else str(path))
-
-
-@lru_cache(maxsize=16)
-def _load(path: str) -> EnergyTable:
-    file = Path(path)
-    if not file.is_file():
-        raise EnergyTableError(f"energy table {path!r}: not a built-in table "
-                               f"({', '.join(builtin_tables())}) nor a .toml file")
-    try:
-        return EnergyTable(**tomllib.loads(file.read_text()))
-    except tomllib.TOMLDecodeError as exc:
-        raise EnergyTableError(f"energy table {file}: {exc}") from None
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(table)'}: {e['msg']}" for e in exc.errors())
-        raise EnergyTableError(f"energy table {file}: {problems}") from None
+    return load_named(str(spec or DEFAULT_TABLE), TABLES_DIR, EnergyTable, EnergyTableError, "energy table")
