@@ -22,7 +22,7 @@ from .outputs import junit_option, markdown_option, write_junit, write_markdown
 
 from ..errors import MlmlError, UserError
 from ..reports.io import load_results, resolve_results_path
-from ..reports.regression import DEFAULT_METRICS, MATCH_KEY, compare_frames
+from ..reports.regression import DEFAULT_METRICS, compare_frames, matched_runs
 from ..reports.ci import junit_comparison
 from ..reports.regression_table import render_comparison
 
@@ -40,8 +40,7 @@ def _layer_changes(baseline: Path, current: Path, frames: list[pd.DataFrame], ma
     base, cur = load_layers(baseline.parent), load_layers(current.parent)
     if base.empty or cur.empty:
         return ""
-    key = list(MATCH_KEY)
-    pairs = pd.merge(frames[0][key + ["run_id"]], frames[1][key + ["run_id"]], on=key, suffixes=("_base", ""))
+    pairs = matched_runs(*frames)
     base = base[base["run_id"].isin(pairs["run_id_base"])]
     cur = cur[cur["run_id"].isin(pairs["run_id"])]
     if base.empty and cur.empty:

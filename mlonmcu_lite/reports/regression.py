@@ -1,9 +1,13 @@
 """Baseline vs current results: relative columns and the findings a CI gate acts on.
 
-Rows are matched on (model, config, arch, peripheral_settings, point): the same model on
+Rows are matched on (model, config, arch, peripheral_settings, point), and the core timing
+profile `core` when both sides record one: the same model on
 the same arch with the same peripherals at the same effective settings (defaults included)
 and sweep point, so QVanilla at its default 16 MACs/cycle and at 32 are two rows, never a
-"regression" of one another.  With `subset`, only rows both sides have are compared (a
+"regression" of one another.  Only the settings both sides know take part: a setting one
+side's peripherals do not have yet (added since the baseline, e.g. a new knob with its
+default) neither splits rows nor hides a change of figures; `Comparison.one_sided_settings`
+names them.  With `subset`, only rows both sides have are compared (a
 partial run gates against a full baseline).  For each tracked metric the table
 gets `<metric>_base`, `<metric>` (current) and `<metric>_rel` = current / baseline
 (1.0 = unchanged; the MLonMCU habit for relative columns).  Findings name what
@@ -56,6 +60,7 @@ class Comparison:
     key: tuple[str, ...] = MATCH_KEY
     subset: bool = False
     only_one_side: int = 0  # rows left out by `subset`
+    one_sided_settings: tuple[str, ...] = ()  # "qvanilla.fused_residual (current only)"
 
     @property
     def blocking(self) -> list[Finding]:
@@ -115,12 +120,14 @@ def compare_frames(
         raise ValueError(f"threshold must be >= 0 %, got {threshold_pct}")
     _check_unique(baseline, "baseline")
     _check_unique(current, "current")
-    cols = list(MATCH_KEY) + list(metrics) + ["validation", "failing", "reason"]
+    baseline, current, one_sided = with_settings_key(baseline, current)
+    cols = list(MERGE_KEY) + ["peripheral_settings"] + list(metrics) + ["validation", "failing", "reason"]
     merged = pd.merge(
         baseline[cols].assign(_pos_base=range(len(baseline))),
         current[cols].assign(_pos=range(len(current))),
-        on=list(MATCH_KEY), how="outer", suffixes=("_base", ""), indicator=True, sort=False,
+        on=list(MERGE_KEY), how="outer", suffixes=("_base", ""), indicator=True, sort=False,
     )
+    merged["peripheral_settings"] = merged["peripheral_settings"].fillna(merged["peripheral_settings_base"])
     # baseline order first, then rows new in current, in their order
     merged = merged.sort_values(["_pos_base", "_pos"], na_position="last", kind="stable")
     one_side = merged["_merge"] != "both"
@@ -143,7 +150,66 @@ def compare_frames(
     ordered = list(MATCH_KEY) + [c for m in metrics for c in (f"{m}_base", m, f"{m}_rel")]
     ordered += ["validation_base", "validation", "failing_base", "failing", "reason", "status"]
     return Comparison(merged[ordered].reset_index(drop=True), metrics, threshold_pct, findings,
-                      subset=subset, only_one_side=int(one_side.sum()) if subset else 0)
+                      subset=subset, only_one_side=int(one_side.sum()) if subset else 0,
+                      one_sided_settings=one_sided)
+
+
+MERGE_KEY = ("model", "config", "arch", "_settings", "point", "_core")
+
+
+def _parse_settings(label: object) -> list[tuple[str, dict[str, str]]]:
+    """`qvanilla:a=1,b=2+qdense:c=3` -> [("qvanilla", {"a": "1", "b": "2"}), ("qdense", {...})]."""
+    if _na(label):
+        return []
+    out = []
+    for part in str(label).split("+"):
+        name, _, rest = part.partition(":")
+        out.append((name, dict(item.split("=", 1) for item in rest.split(",") if "=" in item)))
+    return out
+
+
+def _keys(df: pd.DataFrame) -> dict[str, set[str]]:
+    keys: dict[str, set[str]] = {}
+    for label in df["peripheral_settings"].dropna().unique():
+        for name, values in _parse_settings(label):
+            keys.setdefault(name, set()).update(values)
+    return keys
+
+
+def with_settings_key(baseline: pd.DataFrame, current: pd.DataFrame
+                      ) -> tuple[pd.DataFrame, pd.DataFrame, tuple[str, ...]]:
+    """Both frames with `_settings`: their peripheral settings restricted to the settings
+    both sides know (per peripheral), and the names of the settings only one side has."""
+    base_keys, cur_keys = _keys(baseline), _keys(current)
+    common = {name: base_keys[name] & cur_keys[name] for name in base_keys.keys() & cur_keys.keys()}
+    one_sided = tuple(sorted(
+        [f"{n}.{k} (baseline only)" for n in common for k in base_keys[n] - common[n]]
+        + [f"{n}.{k} (current only)" for n in common for k in cur_keys[n] - common[n]]))
+
+    def project(label: object) -> str | None:
+        if _na(label):
+            return None
+        parts = []
+        for name, values in _parse_settings(label):
+            kept = {k: v for k, v in values.items() if k in common.get(name, values.keys())}
+            parts.append(f"{name}:" + ",".join(f"{k}={v}" for k, v in sorted(kept.items())) if kept else name)
+        return "+".join(parts)
+
+    # the core timing profile keys rows when both sides name one (files before it did not)
+    both_cores = all("core" in df.columns and df["core"].notna().any() for df in (baseline, current))
+
+    def keyed(df: pd.DataFrame) -> pd.DataFrame:
+        core = df["core"] if both_cores else pd.Series([None] * len(df), index=df.index, dtype="str")
+        return df.assign(_settings=df["peripheral_settings"].map(project), _core=core)
+
+    return keyed(baseline), keyed(current), one_sided
+
+
+def matched_runs(baseline: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
+    """`run_id_base`, `run_id` of the rows the comparison pairs (for per-layer deltas)."""
+    base, cur, _ = with_settings_key(baseline, current)
+    key = list(MERGE_KEY)
+    return pd.merge(base[key + ["run_id"]], cur[key + ["run_id"]], on=key, suffixes=("_base", ""))
 
 
 def _na(value: object) -> bool:

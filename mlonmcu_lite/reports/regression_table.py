@@ -44,6 +44,8 @@ def render_comparison(cmp: Comparison, *, markdown: bool = False) -> str:
     ) + f" beyond {cmp.threshold_pct:g}% (lower is better except mips/saved_pct/speedup)"
     if cmp.subset:
         verdict += f"; --subset: {cmp.only_one_side} row(s) only one side has left out"
+    if cmp.one_sided_settings:
+        verdict += f"; not compared, one side's peripherals lack them: {', '.join(cmp.one_sided_settings)}"
     title = f"### bench compare: {len(rows)} rows, {verdict}" if markdown else f"bench compare: {len(rows)} rows, {verdict}"
     lines = [title, "", render_table(headers, rows, markdown=markdown)]
     if cmp.findings:

@@ -44,7 +44,10 @@ def write(tmp_path: Path, name: str, df: pd.DataFrame) -> str:
 
 def test_effective_settings_spell_defaults() -> None:
     assert DEFAULT.label == "qvanilla"
-    assert DEFAULT.effective_label == "qvanilla:fused_requant=true,macs_per_cycle=16,setup_cycles=32,wait_mode=stall"
+    name, _, values = DEFAULT.effective_label.partition(":")
+    items = values.split(",")
+    assert name == "qvanilla" and items == sorted(items)  # every setting, sorted by key
+    assert {"fused_requant=true", "macs_per_cycle=16", "setup_cycles=32", "wait_mode=stall"} <= set(items)
     assert FAST.effective_label == DEFAULT.effective_label.replace("macs_per_cycle=16", "macs_per_cycle=32")
     # the canonical spelling is a valid -p argument naming the same settings
     assert PeripheralRequest.parse(DEFAULT.effective_label).effective == DEFAULT.effective
@@ -61,7 +64,7 @@ def test_default_and_other_settings_are_distinct_rows_not_a_regression(tmp_path:
     listed = full.output.split("Error:")[0]  # the findings (the error message repeats the blocking ones)
     findings = [line.split()[0] for line in listed.splitlines() if line.startswith("  ")]
     assert findings.count("MISSING") == 3 and findings.count("NEW") == 3
-    assert "current has qvanilla:fused_requant=true,macs_per_cycle=32" in full.output
+    assert f"current has {FAST.effective_label}" in full.output
     subset = CliRunner().invoke(compare, [base, cur, "--fail-on-regression", "0", "--subset"])
     assert subset.exit_code == 0, subset.output
     assert "3 rows, no regressions" in subset.output and "6 row(s) only one side has left out" in subset.output
@@ -74,7 +77,7 @@ def test_subset_still_gates_the_rows_both_sides_have(tmp_path: Path) -> None:
     cur = cur[~((cur["model"] == "aww") & (cur["config"] == "cpu"))]  # a partial current run
     result = CliRunner().invoke(compare, [base, write(tmp_path, "cur", cur), "--fail-on-regression", "1", "--subset"])
     assert result.exit_code == 1
-    assert "REGRESSION resnet cpu+qvanilla rv32imc qvanilla:fused_requant=true,macs_per_cycle=16" in result.output
+    assert f"REGRESSION resnet cpu+qvanilla rv32imc {DEFAULT.effective_label}: run_instructions" in result.output
     assert "MISSING" not in result.output
 
 
@@ -92,6 +95,23 @@ def test_old_files_are_keyed_on_effective_settings_too(tmp_path: Path) -> None:
     result = CliRunner().invoke(compare, [str(tmp_path / "old"), str(tmp_path / "new"), "--fail-on-regression", "0"])
     assert result.exit_code == 0, result.output
     assert "6 rows, no regressions" in result.output
+
+
+def test_a_setting_one_side_lacks_neither_splits_rows_nor_hides_changes(tmp_path: Path) -> None:
+    """A knob added to QVanilla since the baseline (here: the baseline's rows lack
+    `setup_cycles`) is left out of the key and named; the figures are still compared."""
+    old = session(DEFAULT)
+    old["peripheral_settings"] = old["peripheral_settings"].str.replace(",setup_cycles=32", "")
+    cur = session(DEFAULT, acc_factor=1.1)
+    result = CliRunner().invoke(compare, [write(tmp_path, "b", old), write(tmp_path, "c", cur),
+                                          "--fail-on-regression", "1"])
+    assert result.exit_code == 1
+    assert "6 rows, 6 problem(s)" in result.output and "qvanilla.setup_cycles (current only)" in result.output
+    assert "MISSING" not in result.output and "REGRESSION aww cpu+qvanilla" in result.output
+    # a value both sides know still keys: 16 vs 32 MACs/cycle stay two rows
+    fast = session(FAST)
+    assert CliRunner().invoke(compare, [write(tmp_path, "f", fast), write(tmp_path, "g", cur)]).output.count(
+        "MISSING") == 3
 
 
 def test_sweep_points_are_compared_point_by_point(tmp_path: Path) -> None:
@@ -183,7 +203,7 @@ def test_mlonmcu_column_names() -> None:
     df = session(DEFAULT).assign(framework="tvm", backend="tvmaot-c", target="unicorn-vp", platform="mlml-baremetal")
     view = mlonmcu_view(df)
     assert list(view.columns[:7]) == ["Session", "Run", "Model", "Framework", "Backend", "Platform", "Target"]
-    assert "CPI" not in view.columns  # no column of that meaning in these rows
+    assert "Total Cycles" not in view.columns  # no column of that meaning in these rows
     assert view.loc[1, "Config"] == DEFAULT.effective_label
     assert view["Run Instructions"].tolist() == df["run_instructions"].tolist()
     assert view["Total ROM"].tolist() == df["rom_bytes"].tolist()
