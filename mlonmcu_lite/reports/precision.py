@@ -22,8 +22,8 @@ from .formatting import FAILED, MISSING, fmt_float, fmt_int, fmt_text, render_ta
 FLOAT_NUMERICS = ("float32", "hybrid")
 PRECISION_TITLE = "float vs int8 (CPU only; int8 speed-up = float instructions / int8 instructions)"
 _SUFFIX = re.compile(r"[_-](f32|fp32|float32|float|hyb|hybrid|dynamic|int8|i8|q8|quant|quantized)$", re.I)
-HEADERS = ("model", "arch", "float", "instr float", "instr int8", "int8 speed-up", "ROM float", "ROM int8",
-           "RAM float", "RAM int8", "float vs ref", "top-1 agree")
+HEADERS = ("model", "arch", "float", "instr float", "instr int8", "int8 speed-up", "cycles float", "cycles int8",
+           "ROM float", "ROM int8", "RAM float", "RAM int8", "float vs ref", "top-1 agree")
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,14 @@ def _value(row: pd.Series, column: str) -> str:
     return FAILED if row["failing"] else fmt_int(row[column])
 
 
+def _cycles(row: pd.Series) -> str:
+    """The core timing profile's cycles (`-s core=...`, FPU latencies included), else est. cycles."""
+    if row["failing"]:
+        return FAILED
+    value = row.get("cpu_cycles")
+    return fmt_int(value if value is not None and pd.notna(value) else row.get("est_cycles"))
+
+
 def _speedup(f: pd.Series, q: pd.Series) -> str:
     if f["failing"] or q["failing"] or not q["run_instructions"]:
         return MISSING
@@ -81,7 +89,7 @@ def precision_rows(df: pd.DataFrame) -> list[list[str]]:
         f, q = df.loc[pair.float_row], df.loc[pair.int_row]
         rows.append([
             f"{f['model']} / {q['model']}", fmt_text(f["arch"]), fmt_text(f["numerics"]),
-            _value(f, "run_instructions"), _value(q, "run_instructions"), _speedup(f, q),
+            _value(f, "run_instructions"), _value(q, "run_instructions"), _speedup(f, q), _cycles(f), _cycles(q),
             _value(f, "rom_bytes"), _value(q, "rom_bytes"), _value(f, "ram_bytes"), _value(q, "ram_bytes"),
             f"max |err| {f['max_abs_err']:.2g}" if pd.notna(f.get("max_abs_err")) else fmt_text(f["validation"]),
             _agreement(f.get("predictions"), q.get("predictions")),

@@ -13,6 +13,7 @@ from tests.helpers.e2e import TEST_CACHE, bench
 
 def _row(model: str, numerics: str, instr: int, arch: str = "rv32imc", predictions: str = "1,2,3") -> RunResult:
     return RunResult(model=model, arch=arch, numerics=numerics, run_instructions=instr, rom_bytes=4 * instr,
+                     est_cycles=instr, cpu_cycles=7 * instr if numerics != "quantized" else None,
                      ram_bytes=instr, validation="allclose" if numerics != "quantized" else "exact",
                      predictions=predictions, max_abs_err=3e-6 if numerics != "quantized" else None)
 
@@ -26,6 +27,7 @@ def test_pairs_by_name_and_arch():
     assert pairs == {("resnet_f32", "resnet", "rv32imc"), ("aww_f32", "aww", "rv32imc")}  # rv32gc: no int8 row
     text = precision_table(df)
     assert "10.00x" in text and "max |err| 3e-06" in text and "3/3" in text and "2/3" in text
+    assert "700" in text.splitlines()[2]  # a core profile's cycles (float row), else est. cycles
     assert base_name("kws_fp32") == base_name("kws_int8") == "kws"
 
 
