@@ -53,6 +53,13 @@ def _chain_tables(g: Graph) -> None:
     g.output(g.unary("LOG", g.unary("EXP", x, "exp"), "log"))
 
 
+def _chain_variance(g: Graph) -> None:
+    """A layer-norm fragment: MEAN -> SQUARED_DIFFERENCE(x, mean) (broadcast) -> MEAN (the variance)."""
+    x = g.input("input", (1, 4, 16))
+    d = g.binary("SQUARED_DIFFERENCE", x, g.reduce("MEAN", x, "mean", (2,), True), "squared_difference")
+    g.output(g.reduce("MEAN", d, "variance", (2,), True))
+
+
 def _one(build: Callable[[Graph, str], str], shape: tuple[int, ...] = (1, 6, 6, 8)) -> Callable[[Graph], None]:
     def body(g: Graph) -> None:
         g.output(build(g, g.input("input", shape)))
@@ -66,6 +73,7 @@ CHAINS: dict[str, tuple[str, Callable[[Graph], None]]] = {
     "conv_grouped": ("CONV_2D 3x3 with 4 groups, fused RELU -> CONV_2D 1x1", _conv_grouped),
     "fc_arg_max": ("FULLY_CONNECTED -> ARG_MAX: the class index as an int32 output", _fc_arg_max),
     "chain_gelu_exp_log": ("GELU -> EXP -> LOG (8-bit table lookups)", _chain_tables),
+    "chain_variance": ("MEAN -> SQUARED_DIFFERENCE (broadcast) -> MEAN: a layer norm's variance", _chain_variance),
     "conv_space_to_batch": ("SPACE_TO_BATCH_ND -> CONV_2D on batch 4 -> BATCH_TO_SPACE_ND (an unfused dilated conv)",
                             _conv_space_to_batch),
 }
@@ -91,6 +99,8 @@ SINGLE_OPS: dict[str, Callable[[Graph], None]] = {
     "log": _one(lambda g, x: g.unary("LOG", x, "log")),
     "gelu": _one(lambda g, x: g.unary("GELU", x, "gelu")),
     "gelu_approximate": _one(lambda g, x: g.unary("GELU", x, "gelu", approximate=True)),
+    "squared_difference": lambda g: g.output(g.binary("SQUARED_DIFFERENCE", g.input("input_a", (1, 6, 6, 8)),
+                                                      g.input("input_b", (1, 1, 6, 8)), "squared_difference")),
     "arg_max": _one(lambda g, x: g.arg_max(x, "arg_max", 3)),
     "arg_min": _one(lambda g, x: g.arg_max(x, "arg_min", 1, "ARG_MIN"), (1, 7, 5)),
 }

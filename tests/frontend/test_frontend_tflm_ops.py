@@ -28,9 +28,10 @@ def test_tflm_op_bit_exact(name, tmp_path):
 
 
 # Rejected at load: TFLite has no int16 DEPTH_TO_SPACE / SPACE_TO_DEPTH / ARG_MAX / ARG_MIN and no uint8
-# EXP / LOG kernel; the int16 table ops (EXP, LOG, GELU) are not lowered.
-NOT_IN = {"uint8": {"exp", "log"},
-          "int16": {"depth_to_space", "space_to_depth", "arg_max", "arg_min", "exp", "log", "gelu", "gelu_approximate"}}
+# EXP / LOG / SQUARED_DIFFERENCE kernel; the int16 table ops (EXP, LOG, GELU) are not lowered.
+NOT_IN = {"uint8": {"exp", "log", "squared_difference"},
+          "int16": {"depth_to_space", "space_to_depth", "arg_max", "arg_min", "exp", "log", "gelu", "gelu_approximate",
+                    "squared_difference"}}
 VARIANTS = [(name, dtype) for name in SINGLE_SPECS for dtype in ("uint8", "int16") if name not in NOT_IN[dtype]]
 
 
