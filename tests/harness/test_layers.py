@@ -105,9 +105,19 @@ def test_bench_run_json_rows_carry_layers_and_the_page_shows_them(tmp_path):
 
 
 def test_layer_bytes_moved_come_from_the_detailed_cost_model(tmp_path):
-    """dwconv_s1_same on QDepthwise's detailed model: its one job's DMA bytes are the layer's."""
-    row = run_one("dwconv_s1_same", tmp_path, peripherals=("qdepthwise:cost_model=detailed",))
+    """dwconv_s1_same on QDepthwise's detailed model under a core profile: its one job's DMA
+    bytes and cost breakdown are the layer's, the job record is in the run folder, layer
+    cycles sum to the row's CPU cycles, the energy estimate is split CPU / accelerator."""
+    row = run_one("dwconv_s1_same", tmp_path, peripherals=("qdepthwise:cost_model=detailed",),
+                  core="cv32e40p")
     layers = _check_profile(row)
+    assert row["core"] == "cv32e40p" and row["cpu_cycles"] > row["run_instructions"]
+    assert sum(layer["cycles"] for layer in layers) == row["cpu_cycles"]
+    assert sum(layer["acc_compute_cycles"] or 0 for layer in layers) == row["acc_compute_cycles"]
+    (job,) = json.loads((tmp_path / "runs" / row["run_id"] / "accelerator_jobs.json").read_text())["qdepthwise"]
+    assert job["compute_cycles"] == row["acc_compute_cycles"] and job["bound"] in ("compute", "bandwidth")
+    assert row["energy_uj"] == pytest.approx(row["cpu_energy_uj"] + row["acc_energy_uj"], abs=2e-3)
+    assert row["acc_energy_uj"] > 0
     (taken,) = [layer for layer in layers if layer["acc_jobs"]]
     assert taken["peripheral"] == "qdepthwise" and taken["acc_bytes"] == row["acc_dma_bytes"] > 1076
     assert taken["acc_cycles"] == row["acc_cycles"] and taken["acc_macs"] == row["acc_macs"] == 9216
