@@ -32,6 +32,23 @@ class RequantSettings(BaseModel):
         "else it writes int32 and the CPU requantizes", json_schema_extra=CODEGEN)
 
 
+class BandSettings(BaseModel):
+    """Mixin for an int32-output engine (`fused_requant=false`): the driver tiles a job into
+    bands of output rows, each written by the device into one int32 scratch buffer of
+    `band_scratch_bytes` and requantized by the CPU into the int8 output, so a layer's whole
+    int32 result never sits in RAM.  A layer whose one output row does not fit keeps the
+    untiled int32 path (its int32 tensor in the arena)."""
+
+    band_scratch_bytes: int = Field(
+        4096, ge=0, multiple_of=4, description="bytes of the int32 band scratch with "
+        "fused_requant=false (0: no tiling, the whole int32 result in the arena)",
+        json_schema_extra=CODEGEN)
+
+    def band_rows(self, row_bytes: int) -> int:
+        """Output rows per band (0: the row does not fit, no tiling)."""
+        return self.band_scratch_bytes // row_bytes if row_bytes else 0
+
+
 def requant_registers(offset: int) -> tuple[Register, ...]:
     """Four registers from `offset` on."""
     return (
