@@ -21,6 +21,17 @@ static inline mlml_band_t mlml_band(int32_t r0, int32_t rows, int32_t out_h, int
     return band;
 }
 
+/* A copy of job params `*p` (any engine's params struct: ConvJob's field names) restricted
+ * to band `b`. */
+#define MLML_BAND_JOB(band, p, b)                                                    \
+    do {                                                                             \
+        (band) = *(p);                                                               \
+        (band).in_h = (b).in_h;                                                      \
+        (band).out_h = (b).out_h;                                                    \
+        (band).pad_top = (b).pad_top;                                                \
+        (band).pad_bottom = (b).pad_bottom;                                          \
+    } while (0)
+
 /* int32 [pixels][channels] -> int8: TFLite MultiplyByQuantizedMultiplier (double rounding, as
  * CONV_2D / DEPTHWISE_CONV_2D), zero point, clamp; channel outer so a channel's constants stay
  * in registers; the 32-bit steps of the CPU kernels (compiler/cpu_kernels.py HELPERS). */

@@ -81,11 +81,8 @@ int qvanilla_conv2d_banded(const qvanilla_conv2d_params_t *p, const qvanilla_req
                            const int32_t *shift) {
     for (int32_t r0 = 0; r0 < (int32_t)p->out_h; r0 += rows) {
         const mlml_band_t b = mlml_band(r0, rows, p->out_h, p->in_h, p->stride_h, p->pad_top, p->k_h);
-        qvanilla_conv2d_params_t band = *p;
-        band.in_h = b.in_h;
-        band.out_h = b.out_h;
-        band.pad_top = b.pad_top;
-        band.pad_bottom = b.pad_bottom;
+        qvanilla_conv2d_params_t band;
+        MLML_BAND_JOB(band, p, b);
         int result = qvanilla_conv2d(&band, input + b.in_row0 * p->in_w * p->in_c, weight, bias, qvanilla_band);
         if (result != 0)
             return result;
