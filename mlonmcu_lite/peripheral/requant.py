@@ -44,9 +44,14 @@ class BandSettings(BaseModel):
         "fused_requant=false (0: no tiling, the whole int32 result in the arena)",
         json_schema_extra=CODEGEN)
 
-    def band_rows(self, row_bytes: int) -> int:
-        """Output rows per band (0: the row does not fit, no tiling)."""
-        return self.band_scratch_bytes // row_bytes if row_bytes else 0
+    def effective_settings(self) -> dict[str, Any]:
+        """Without effect when the engine writes int8 (`fused_requant`): left out of the label
+        (`bench compare` keys), so the default rows keep theirs."""
+        other = getattr(super(), "effective_settings", None)
+        values = other() if callable(other) else self.model_dump(mode="json")
+        if getattr(self, "fused_requant", False):
+            values.pop("band_scratch_bytes", None)
+        return values
 
 
 def requant_registers(offset: int) -> tuple[Register, ...]:
