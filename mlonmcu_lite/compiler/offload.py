@@ -182,8 +182,11 @@ class _Partition:
             self.decisions.append(_Decision(root, symbol, args, out_ty))
             layer.offloaded_to = backend.name
             layer.extra = {"pattern": pattern.name, "symbol": symbol,
-                           **({"fused_requant": True} if taken.requant is not None else {}),
+                           **({("banded_requant" if pattern.banded else "fused_requant"): True}
+                              if taken.requant is not None else {}),
                            **({"fused_residual": True} if getattr(taken, "residual", None) else {})}
+            if (jobs := backend.device_jobs(taken)) != 1:
+                layer.extra["device_jobs"] = jobs
             return None
         return "; ".join(reasons)
 

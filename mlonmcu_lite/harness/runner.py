@@ -333,6 +333,9 @@ def _accelerator_metrics(spec: RunSpec, row: RunResult, result, backends, artifa
         report = result.devices.get(backend.name, {})
         layers = artifacts.model.layers
         offloaded = sum(1 for layer in layers if layer.get("offloaded_to") == backend.name)
+        # a layer tiled into bands (peripheral/requant.py BandSettings) runs one job per band
+        jobs = sum((layer.get("extra") or {}).get("device_jobs", 1) for layer in layers
+                   if layer.get("offloaded_to") == backend.name)
         if offloaded == 0:
             reasons = sorted({str(layer.get("reason")) for layer in layers if layer.get("reason")})
             rejections = f"rejections: {'; '.join(reasons) or 'no eligible layer kinds'}"
@@ -344,9 +347,9 @@ def _accelerator_metrics(spec: RunSpec, row: RunResult, result, backends, artifa
                 raise RunFailure(f"peripheral {backend.name} was configured but accepted no layer ({rejections})")
             else:
                 notes.append(f"no layer offloaded: default peripheral {backend.name} accepted no layer ({rejections})")
-        if report.get("jobs", 0) != offloaded:
+        if report.get("jobs", 0) != jobs:
             raise RunFailure(
-                f"peripheral {backend.name}: {offloaded} layers offloaded but the device ran "
+                f"peripheral {backend.name}: {offloaded} layers offloaded ({jobs} jobs) but the device ran "
                 f"{report.get('jobs', 0)} jobs in the inference"
             )
         for key in totals:

@@ -244,6 +244,7 @@ class OffloadPattern:
     check: Callable[[Region], str | None]
     requant: bool = False
     residual: bool = False  # with `requant`: also the residual ADD that follows (conv2d)
+    banded: bool = False  # with `requant`: the device writes int32 bands, the CPU requantizes them
 
 
 class AcceleratorBackend:
@@ -312,6 +313,10 @@ class AcceleratorBackend:
     def emit_call(self, region: Region, args: CArgs) -> str:
         """C statement(s) that run `region` on the device."""
         raise NotImplementedError
+
+    def device_jobs(self, region: Region) -> int:
+        """Device jobs one inference runs for `region` (the harness checks the count)."""
+        return 1
 
     # -- virtual platform -------------------------------------------------------
     def device(self):  # -> mlonmcu_lite.vp.device.Device

@@ -232,7 +232,8 @@ class CostModelSettings(CostSettings):
         """The settings that take effect (report labels, `bench compare` keys): with the
         simple model, the default, neither `cost_model` nor the detailed model's knobs, so an
         engine keeps the label it had before it could be costed in detail."""
-        values = self.model_dump(mode="json")
+        other = getattr(super(), "effective_settings", None)  # another mixin's (BandSettings)
+        values = other() if callable(other) else self.model_dump(mode="json")
         if self.cost_model == "simple":
             for key in ("cost_model", *DETAILED_ONLY):
                 values.pop(key, None)

@@ -32,6 +32,28 @@ class RequantSettings(BaseModel):
         "else it writes int32 and the CPU requantizes", json_schema_extra=CODEGEN)
 
 
+class BandSettings(BaseModel):
+    """Mixin for an int32-output engine (`fused_requant=false`): the driver tiles a job into
+    bands of output rows, each written by the device into one int32 scratch buffer of
+    `band_scratch_bytes` and requantized by the CPU into the int8 output, so a layer's whole
+    int32 result never sits in RAM.  A layer whose one output row does not fit keeps the
+    untiled int32 path (its int32 tensor in the arena)."""
+
+    band_scratch_bytes: int = Field(
+        4096, ge=0, multiple_of=4, description="bytes of the int32 band scratch with "
+        "fused_requant=false (0: no tiling, the whole int32 result in the arena)",
+        json_schema_extra=CODEGEN)
+
+    def effective_settings(self) -> dict[str, Any]:
+        """Without effect when the engine writes int8 (`fused_requant`): left out of the label
+        (`bench compare` keys), so the default rows keep theirs."""
+        other = getattr(super(), "effective_settings", None)
+        values = other() if callable(other) else self.model_dump(mode="json")
+        if getattr(self, "fused_requant", False):
+            values.pop("band_scratch_bytes", None)
+        return values
+
+
 def requant_registers(offset: int) -> tuple[Register, ...]:
     """Four registers from `offset` on."""
     return (

@@ -21,6 +21,8 @@ from .header import write_header
 from .settings import codegen_settings, validate_settings
 from .spec import PeripheralSpec
 
+SHARED_C = Path(__file__).resolve().parent / "c"  # headers every driver may include (mlml_bands.h)
+
 
 class SpecBackend(AcceleratorBackend):
     spec: ClassVar[PeripheralSpec]
@@ -57,7 +59,7 @@ class SpecBackend(AcceleratorBackend):
 
     def include_dirs(self, build_dir: Path) -> list[Path]:
         header = write_header(self.spec, Path(build_dir) / "generated", self.settings, self.jobs)
-        return [header.parent, self.driver_dir]
+        return [header.parent, self.driver_dir, SHARED_C]
 
     def device(self):
         return self.device_class(self.settings)
@@ -66,10 +68,11 @@ class SpecBackend(AcceleratorBackend):
         """Everything the generated firmware depends on: the folder's code and the
         codegen settings (not the cost model: the VP applies that at run time)."""
         digest = hashlib.sha256()
-        for path in sorted(self.folder.rglob("*")):
+        for path in [*sorted(self.folder.rglob("*")), *sorted(SHARED_C.glob("*.h"))]:
             if path.is_file() and path.suffix in {".py", ".c", ".h", ".S", ".toml", ".json"} \
                     and not path.name.startswith("test_"):
-                digest.update(path.relative_to(self.folder).as_posix().encode())
+                digest.update(path.name.encode() if path.parent == SHARED_C
+                              else path.relative_to(self.folder).as_posix().encode())
                 digest.update(path.read_bytes())
         cfg = json.dumps(codegen_settings(self.settings), sort_keys=True)
         return f"{self.name}:{cfg}:{digest.hexdigest()[:16]}"
@@ -84,6 +87,11 @@ class SpecBackend(AcceleratorBackend):
 def _literal(params_type: str, job) -> str:
     inits = ", ".join(f".{k} = {v}" for k, v in dataclasses.asdict(job).items())
     return f"&(const {params_type}){{{inits}}}"
+
+
+def emit_job_literals(jobs: list[tuple[str, object]]) -> list[str]:
+    """`&(const T){.field = ..}` for each (params type, dataclass job)."""
+    return [_literal(params_type, job) for params_type, job in jobs]
 
 
 def emit_job_call(function: str, params_type: str, job, ptrs: list[str]) -> str:
@@ -112,3 +120,4 @@ def emit_requant_call(function: str, params_type: str, job, rq_type: str, rq_job
         ptrs.append(args.second)
     sep = ",\n        "
     return f"if ({function}({sep.join(literals)}{sep}{', '.join(ptrs)}) != 0) abort();"
+

@@ -17,11 +17,11 @@ from mlonmcu_lite.peripheral.conv_engine import (CHANNELS_OFFSET, GEOMETRY_FIELD
                                                  WaitModeSettings, conv_engine_registers)
 from mlonmcu_lite.peripheral.cost_detailed import CostModelSettings
 from mlonmcu_lite.peripheral.depthwise import DepthwiseCapabilities
-from mlonmcu_lite.peripheral.requant import RequantSettings
+from mlonmcu_lite.peripheral.requant import BandSettings, RequantSettings
 from mlonmcu_lite.peripheral.spec import BitField, PeripheralSpec, Register
 
 
-class QDepthwiseSettings(CostModelSettings, WaitModeSettings, RequantSettings):
+class QDepthwiseSettings(CostModelSettings, WaitModeSettings, RequantSettings, BandSettings):
     """A channel-lane engine: `pe_lanes` channels in parallel, `macs_per_cycle / pe_lanes`
     kernel taps per lane per cycle (charged by `cost_model=detailed`; `simple` charges
     `setup + ceil(MACs / macs_per_cycle)`)."""

@@ -1,12 +1,14 @@
 """QVanilla's offload backend: one pattern (int8 conv2d + bias, groups == 1; with
 `fused_requant`, also the requantization that follows; with `fused_residual` too, the
-residual ADD after that)."""
+residual ADD after that; with `fused_requant=false`, the requantization on the CPU band by
+band: peripheral/bands.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from mlonmcu_lite.peripheral.backend import CArgs, ConvRegion, OffloadPattern
+from mlonmcu_lite.peripheral.bands import BandedConv
 from mlonmcu_lite.peripheral.capabilities import check_region
 from mlonmcu_lite.peripheral.conv import ConvJob
 from mlonmcu_lite.peripheral.eltwise import ResidualJob, residual_binding
@@ -17,7 +19,7 @@ from .model import QVanillaDevice
 from .spec import BINDING, SPEC
 
 
-class QVanillaBackend(SpecBackend):
+class QVanillaBackend(BandedConv, SpecBackend):
     spec = SPEC
     folder = Path(__file__).resolve().parent
     device_class = QVanillaDevice
@@ -25,6 +27,8 @@ class QVanillaBackend(SpecBackend):
     jobs = {"conv2d": BINDING, "requant": requant_binding(SPEC), "residual": residual_binding(SPEC)}
 
     def register_patterns(self) -> None:
+        if self.banded():
+            self.register_pattern(self.banded_pattern(f"{self.name}.conv2d_bias_banded", _check))
         self.register_pattern(OffloadPattern(
             name=f"{self.name}.conv2d_bias", kind="conv2d", check=_check,
             requant=self.settings.fused_requant, residual=self.settings.fused_residual))
@@ -33,6 +37,8 @@ class QVanillaBackend(SpecBackend):
         job = ConvJob.from_region(region)
         if region.requant is None:
             return emit_conv_call(f"{self.name}_conv2d", f"{self.name}_conv2d_params_t", job, args)
+        if self.banded():
+            return self.emit_banded("conv2d", job, region, args)
         rq = RequantJob.of(region.requant)
         if region.residual is None:
             return emit_requant_call(f"{self.name}_conv2d_rq", f"{self.name}_conv2d_params_t", job,

@@ -36,6 +36,15 @@ int qdepthwise_dwconv2d_rq(const qdepthwise_dwconv2d_params_t *p, const qdepthwi
                            const int8_t *input, const int8_t *weight, const int32_t *bias,
                            int8_t *output, const int32_t *multiplier, const int32_t *shift);
 #endif
+#if !QDEPTHWISE_CFG_FUSED_REQUANT && QDEPTHWISE_CFG_BAND_SCRATCH_BYTES
+/* An int32-output job tiled into bands of `rows` output rows (setting band_scratch_bytes):
+ * the device writes each band into one static int32 scratch, the CPU requantizes it into
+ * `output` (mlml_bands.h); the whole int32 result never exists. */
+int qdepthwise_dwconv2d_banded(const qdepthwise_dwconv2d_params_t *p,
+                               const qdepthwise_requant_params_t *rq, int32_t rows,
+                               const int8_t *input, const int8_t *weight, const int32_t *bias,
+                               int8_t *output, const int32_t *multiplier, const int32_t *shift);
+#endif
 
 /* 1 if the device at QDEPTHWISE_BASE identifies as QDepthwise. */
 int qdepthwise_probe(void);

@@ -68,3 +68,27 @@ int qvanilla_conv2d_res(const qvanilla_conv2d_params_t *p, const qvanilla_requan
     return result;
 }
 #endif
+
+#if !QVANILLA_CFG_FUSED_REQUANT && QVANILLA_CFG_BAND_SCRATCH_BYTES
+#include "mlml_bands.h"
+
+/* The one int32 band buffer every banded job shares (setting band_scratch_bytes). */
+static int32_t qvanilla_band[QVANILLA_CFG_BAND_SCRATCH_BYTES / 4];
+
+int qvanilla_conv2d_banded(const qvanilla_conv2d_params_t *p, const qvanilla_requant_params_t *rq,
+                           int32_t rows, const int8_t *input, const int8_t *weight,
+                           const int32_t *bias, int8_t *output, const int32_t *multiplier,
+                           const int32_t *shift) {
+    for (int32_t r0 = 0; r0 < (int32_t)p->out_h; r0 += rows) {
+        const mlml_band_t b = mlml_band(r0, rows, p->out_h, p->in_h, p->stride_h, p->pad_top, p->k_h);
+        qvanilla_conv2d_params_t band;
+        MLML_BAND_JOB(band, p, b);
+        int result = qvanilla_conv2d(&band, input + b.in_row0 * p->in_w * p->in_c, weight, bias, qvanilla_band);
+        if (result != 0)
+            return result;
+        mlml_requantize_band(qvanilla_band, output + r0 * p->out_w * p->out_c, b.out_h * p->out_w, p->out_c,
+                             multiplier, shift, rq->rq_zero_point, rq->rq_lo, rq->rq_hi);
+    }
+    return 0;
+}
+#endif

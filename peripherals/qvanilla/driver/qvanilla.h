@@ -40,6 +40,15 @@ int qvanilla_conv2d_res(const qvanilla_conv2d_params_t *p, const qvanilla_requan
                         const int8_t *weight, const int32_t *bias, int8_t *output,
                         const int32_t *multiplier, const int32_t *shift, const int8_t *residual);
 #endif
+#if !QVANILLA_CFG_FUSED_REQUANT && QVANILLA_CFG_BAND_SCRATCH_BYTES
+/* An int32-output job tiled into bands of `rows` output rows (setting band_scratch_bytes):
+ * the device writes each band's int32 results into one static scratch, the CPU requantizes
+ * them (CONV_2D's double rounding) into `output`; the whole int32 result never exists. */
+int qvanilla_conv2d_banded(const qvanilla_conv2d_params_t *p, const qvanilla_requant_params_t *rq,
+                           int32_t rows, const int8_t *input, const int8_t *weight,
+                           const int32_t *bias, int8_t *output, const int32_t *multiplier,
+                           const int32_t *shift);
+#endif
 
 /* 1 if the device at QVANILLA_BASE identifies as QVanilla. */
 int qvanilla_probe(void);
