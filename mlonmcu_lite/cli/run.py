@@ -6,7 +6,8 @@ import click
 
 from . import Command
 
-from .session import arch_choice, check_models, execute, peripheral_requests, session_options, workspace_for
+from .session import (arch_choice, check_models, execute, executor_options, make_executor, peripheral_requests,
+                      session_options, workspace_for)
 
 
 @click.command(cls=Command)
@@ -22,8 +23,9 @@ from .session import arch_choice, check_models, execute, peripheral_requests, se
 @click.option("--layers", "show_layers", is_flag=True,
               help="Print each run's per-layer table after the study table.")
 @session_options
+@executor_options
 def run(models, cpu_only, peripherals, arches, input_path, show_layers, peripheral_path, reports_dir, cache_dir,
-        jobs, assignments, as_json, no_progress):
+        jobs, assignments, as_json, no_progress, executor, scheduler):
     """Run MODELS (zoo names such as resnet, vww, aww, toycar, or paths to .tflite files).
 
     For each model this compiles the int8 TFLite model with TVM to C, builds RV32 firmware,
@@ -44,9 +46,10 @@ def run(models, cpu_only, peripherals, arches, input_path, show_layers, peripher
     from mlonmcu_lite.harness.settings import build_settings
 
     settings = build_settings(assignments)
+    runner = make_executor(executor, scheduler, jobs)
     accelerated = () if cpu_only else peripheral_requests(tuple(peripherals) or ("qvanilla",), peripheral_path)
     group = RunGroup(models=check_models(models), archs=tuple(dict.fromkeys(arches)), peripherals=accelerated,
                      peripherals_default=not peripherals)
     request = SessionRequest(groups=(group,), settings=settings, peripheral_path=tuple(peripheral_path),
                              input_path=input_path, workspace=workspace_for(reports_dir, cache_dir))
-    execute(request, jobs, as_json, no_progress, show_layers)
+    execute(request, jobs, as_json, no_progress, show_layers, executor=runner)

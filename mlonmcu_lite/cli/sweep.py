@@ -8,7 +8,8 @@ import click
 
 from . import Command
 
-from .session import arch_choice, check_models, execute, peripheral_requests, session_options, workspace_for
+from .session import (arch_choice, check_models, execute, executor_options, make_executor, peripheral_requests,
+                      session_options, workspace_for)
 
 
 @click.command(cls=Command)
@@ -19,9 +20,13 @@ from .session import arch_choice, check_models, execute, peripheral_requests, se
 @click.option("--param", "params", multiple=True, required=True, metavar="NAME=V1,V2,...",
               help="A knob and its values (repeat for a multi-dimensional grid).")
 @click.option("--arch", type=arch_choice(), default="rv32imc", show_default=True)
+@click.option("--recost", is_flag=True,
+              help="Simulate once per firmware and re-cost the other points from its timing trace "
+                   "(exact for cost knobs; a point whose timing changes the firmware's path is simulated).")
 @session_options
-def sweep(models, peripherals, params, arch, peripheral_path, reports_dir, cache_dir, jobs, assignments,
-          as_json, no_progress):
+@executor_options
+def sweep(models, peripherals, params, arch, recost, peripheral_path, reports_dir, cache_dir, jobs, assignments,
+          as_json, no_progress, executor, scheduler):
     """Sweep peripheral knobs over MODELS and plot estimated cycles against each knob.
 
     Every grid point is an ordinary, validated run; knobs that only change the cost model
@@ -36,6 +41,7 @@ def sweep(models, peripherals, params, arch, peripheral_path, reports_dir, cache
     from mlonmcu_lite.harness.sweep import grid_points, parse_params
 
     settings = build_settings(assignments)
+    runner = make_executor(executor, scheduler, jobs)
     requests = peripheral_requests(tuple(peripherals), peripheral_path)
     search = [Path(p) for p in peripheral_path]
     points = []
@@ -44,5 +50,5 @@ def sweep(models, peripherals, params, arch, peripheral_path, reports_dir, cache
         points.append({key: typed[key] for key in point})
     group = RunGroup(models=check_models(models), archs=(arch,), peripherals=requests, points=tuple(points))
     request = SessionRequest(groups=(group,), settings=settings, peripheral_path=tuple(peripheral_path),
-                             workspace=workspace_for(reports_dir, cache_dir), suffix="-sweep")
-    execute(request, jobs, as_json, no_progress)
+                             workspace=workspace_for(reports_dir, cache_dir), suffix="-sweep", recost=recost)
+    execute(request, jobs, as_json, no_progress, executor=runner)

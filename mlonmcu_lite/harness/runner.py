@@ -148,8 +148,10 @@ def _execute(spec: RunSpec, result: RunResult, stage: _Stage, run_dir: Path) -> 
          mips=round(measured.mips, 1),
          instr_per_mac=round(measured.run_instructions / info.macs, 3) if info.macs else None)
     stage.name = Stage.POSTPROCESS
-    _accelerator_metrics(spec, result, measured, backends, artifacts)
+    accelerator_metrics(spec, result, measured, backends, artifacts.model.layers)
     result.layers = _layer_profiles(measured, artifacts)
+    if backends:
+        result.trace = timing_trace(measured, artifacts.model.layers)
 
     stage.name = Stage.VALIDATE
     _set(result, **_validate(spec, info, artifacts, backends, samples, goldens, outputs))
@@ -307,8 +309,24 @@ def _simulate(spec: RunSpec, artifacts: Artifacts, backends, inputs: list[np.nda
 COST_TOTALS = ("compute_cycles", "pe_cycles", "dma_bytes", "dma_cycles")  # detailed cost model
 
 
-def _accelerator_metrics(spec: RunSpec, row: RunResult, result, backends, artifacts: Artifacts) -> None:
-    """Accelerator fields, and the loud failure when a configured accelerator was not used."""
+def timing_trace(result, layers: list[dict]) -> dict[str, Any]:
+    """What re-costing this run under other cost settings needs (harness/recost.py): the
+    region's instruction count, each accelerator's timing events and the layer each job
+    ran for, its MMIO counters, and the offload decisions of the model's layers."""
+    devices = {}
+    for name, report in result.devices.items():
+        if isinstance(report, dict) and "trace" in report:
+            devices[name] = {"events": report["trace"],
+                             "job_layers": [job.get("layer") for job in report["job_log"]],
+                             **{key: report[key] for key in ("mmio_reads", "mmio_writes", "checked_jobs")}}
+    return {"run_instructions": result.run_instructions, "devices": devices,
+            "layers": [{key: layer.get(key) for key in ("offloaded_to", "reason")} for layer in layers]}
+
+
+def accelerator_metrics(spec: RunSpec, row: RunResult, result, backends, layers: list[dict]) -> None:
+    """Accelerator fields, and the loud failure when a configured accelerator was not used.
+    `result` has `run_instructions` and `devices` (each device's report); `layers` are the
+    compiled model's layer records (offload decisions)."""
     row.est_cycles = result.run_instructions
     if not backends:
         return
@@ -317,7 +335,6 @@ def _accelerator_metrics(spec: RunSpec, row: RunResult, result, backends, artifa
     cost_models, notes = [], []
     for backend in backends:
         report = result.devices.get(backend.name, {})
-        layers = artifacts.model.layers
         offloaded = sum(1 for layer in layers if layer.get("offloaded_to") == backend.name)
         if offloaded == 0:
             reasons = sorted({str(layer.get("reason")) for layer in layers if layer.get("reason")})

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as _dt
 import itertools
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -41,6 +42,9 @@ class SessionRequest:
     workspace: Workspace = field(default_factory=default_workspace)
     out_dir: Path | None = None  # default: <workspace reports>/<timestamp><suffix>
     suffix: str = ""             # e.g. "-sweep"
+    # sweep points that share a firmware are re-costed from one simulation's trace
+    # (harness/recost.py) instead of each being simulated
+    recost: bool = False
 
     @property
     def sweep(self) -> bool:
@@ -86,10 +90,30 @@ class SessionResult:
     table: str     # the console study table
     report_error: str | None = None  # why the report files could not be written
     interrupted: bool = False  # Ctrl-C: runs after it are marked "Interrupted"
+    recost: "RecostStats | None" = None  # with `request.recost`: how many points, how fast
 
     @property
     def failing(self) -> list:
         return [r for r in self.results if r.failing]
+
+
+@dataclass(frozen=True)
+class RecostStats:
+    """What re-costing did: points re-costed, simulations they came from, wall time of
+    the re-costing itself, points that had to be simulated after all (trace diverged)."""
+
+    points: int
+    simulated: int
+    seconds: float
+    fallbacks: int
+
+    @property
+    def points_per_minute(self) -> float:
+        return self.points / self.seconds * 60 if self.seconds > 0 else float("inf")
+
+    def summary(self) -> str:
+        return (f"re-costed {self.points} points from {self.simulated} simulated runs in {self.seconds:.2f} s "
+                f"({self.points_per_minute:,.0f} points/min); {self.fallbacks} re-simulated (trace diverged)")
 
 
 def _check_writable(folder: Path) -> None:
@@ -151,21 +175,68 @@ def expand(request: SessionRequest, session: str, out_dir: Path) -> list[RunSpec
     return specs
 
 
-def run_session(request: SessionRequest, jobs: int | None = None, progress: bool = True) -> SessionResult:
-    """Run every run of `request` (failing runs keep their rows) and write the report."""
-    from mlonmcu_lite.harness.pool import RunsInterrupted, run_many
+def run_session(request: SessionRequest, jobs: int | None = None, progress: bool = True,
+                executor=None) -> SessionResult:
+    """Run every run of `request` (failing runs keep their rows) and write the report.
+    `executor` (harness/executor.py) says where runs execute: default the local pool."""
+    from mlonmcu_lite.harness.executor import Executor
+    from mlonmcu_lite.harness.pool import RunsInterrupted
     from mlonmcu_lite.harness.results import ReportNotWritten, report_session
 
+    executor = executor or Executor(jobs=jobs)
     out_dir = request.session_dir()
-    interrupted = False
+    specs = expand(request, out_dir.name, out_dir)
+    interrupted, stats = False, None
     try:
-        results = run_many(expand(request, out_dir.name, out_dir), jobs=jobs, progress=progress)
+        if request.recost:
+            results, stats = _run_recosting(specs, executor, progress)
+        else:
+            results = executor.run(specs, progress=progress)
     except RunsInterrupted as stop:  # write what finished; the interrupted runs are marked
         results, interrupted = stop.results, True
     try:
         frame, files, table = report_session(results, out_dir, sweep=request.sweep)
     except ReportNotWritten as exc:
         return SessionResult(out_dir=out_dir, results=results, frame=exc.frame, files={}, table=exc.table,
-                             report_error=str(exc), interrupted=interrupted)
+                             report_error=str(exc), interrupted=interrupted, recost=stats)
     return SessionResult(out_dir=out_dir, results=results, frame=frame, files=files, table=table,
-                         interrupted=interrupted)
+                         interrupted=interrupted, recost=stats)
+
+
+def _run_recosting(specs: list[RunSpec], executor, progress: bool) -> tuple[list, RecostStats]:
+    """Simulate one run per firmware group, re-cost the rest from its trace; points whose
+    trace diverges are simulated after all."""
+    import time
+
+    from tqdm import tqdm
+
+    from mlonmcu_lite.harness.pool import RunsInterrupted, failed_result
+    from mlonmcu_lite.harness.recost import Recoster, TraceDiverged, plan
+
+    recoster = Recoster()
+    simulate, base_of = plan(specs, recoster)
+    rows: dict[int, Any] = {}
+    try:
+        rows.update(zip(simulate, executor.run([specs[i] for i in simulate], progress=progress)))
+    except RunsInterrupted as stop:
+        rows.update(zip(simulate, stop.results))
+        raise RunsInterrupted([rows.get(i) or failed_result(spec, "Interrupted: stopped by Ctrl-C @ load")
+                               for i, spec in enumerate(specs)]) from None
+    fallback = []
+    start = time.perf_counter()
+    for index, base in tqdm(base_of.items(), desc="re-cost", unit="pt", file=sys.stderr,
+                            disable=not progress or not base_of):
+        if rows[base].failing:  # same firmware, same input: it would fail the same way
+            rows[index] = failed_result(specs[index], f"NotSimulated: {rows[base].run_id} (same firmware) "
+                                                      f"failed: {rows[base].reason}")
+            continue
+        try:
+            rows[index] = recoster.recost(specs[index], rows[base])
+        except TraceDiverged:
+            fallback.append(index)
+    seconds = time.perf_counter() - start
+    if fallback:
+        rows.update(zip(fallback, executor.run([specs[i] for i in fallback], progress=progress)))
+    stats = RecostStats(points=len(base_of) - len(fallback), simulated=len(simulate), seconds=seconds,
+                        fallbacks=len(fallback))
+    return [rows[i] for i in range(len(specs))], stats

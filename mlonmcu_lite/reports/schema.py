@@ -30,7 +30,7 @@ SCHEMA_VERSION = 1
 ADDED_COLUMNS: frozenset[str] = frozenset({
     "acc_cost_model", "acc_compute_cycles", "acc_pe_cycles", "acc_utilisation", "acc_dma_bytes",
     "acc_dma_cycles", "rom_data_init", "ram_noinit", "stack_bytes", "arena_lower_bound",
-    "validation_detail", "io_dtype"})
+    "validation_detail", "io_dtype", "recosted_from"})
 
 VALIDATIONS = ("exact", "mismatch", "skipped")
 # How tables label a passing accelerated run that offloaded no layer (its default peripheral
@@ -113,12 +113,17 @@ class RunResult:
     compile_seconds: float | None = None
     build_seconds: float | None = None
     cached: bool | None = None
+    # a sweep point re-costed from the trace of this simulated run (same firmware, same
+    # instruction count; only the accelerator cost settings differ; harness/recost.py)
+    recosted_from: str | None = None
     measured: str | None = None
     settings: str = "{}"
     failing: bool = False
     reason: str | None = None
     # per-layer profiles (LayerProfile.to_dict() each, glue last); not a column
     layers: list[dict] | None = dataclasses.field(default=None, metadata={"column": False})
+    # what re-costing needs of a simulated accelerated run (harness/recost.py); not a column
+    trace: dict | None = dataclasses.field(default=None, metadata={"column": False}, repr=False)
 
     def __post_init__(self) -> None:
         if isinstance(self.settings, Mapping):

@@ -1,0 +1,67 @@
+"""Trace re-costing: a re-costed point's row equals the full simulation of that point."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from mlonmcu_lite.harness.recost import Recoster, TraceDiverged, plan
+from mlonmcu_lite.harness.runner import execute_run
+from mlonmcu_lite.harness.spec import RunSpec
+from mlonmcu_lite.peripheral.request import PeripheralRequest
+from tests.helpers.e2e import TEST_WORKSPACE
+
+# what differs between two simulations of one point (wall times) or says how it was made
+VOLATILE = {"session", "sim_seconds", "mips", "compile_seconds", "build_seconds", "cached", "recosted_from",
+            "trace"}
+
+
+def _spec(model: str, out, peripherals: tuple[str, ...], point: dict) -> RunSpec:
+    first, *rest = (PeripheralRequest.parse(p) for p in peripherals)
+    return RunSpec(model=model, session="t", out_dir=str(out), workspace=TEST_WORKSPACE,
+                   peripherals=(first.with_settings(point), *rest), point=point)
+
+
+def _row(result) -> dict:
+    return {k: v for k, v in dataclasses.asdict(result).items() if k not in VOLATILE}
+
+
+@pytest.mark.parametrize("model, peripherals, base, points", [
+    ("conv_5x3_s2_same", ("qvanilla",), {"macs_per_cycle": 1},
+     [{"macs_per_cycle": 64}, {"macs_per_cycle": 3, "setup_cycles": 0}]),
+    # two devices, the detailed cost model's knobs on the first (incl. switching the model)
+    ("chain_dw_pw", ("qdepthwise:cost_model=detailed", "qvanilla"), {"pe_lanes": 4},
+     [{"pe_lanes": 1, "dma_bytes_per_cycle": 1, "double_buffering": False},
+      {"pe_lanes": 16, "macs_per_cycle": 64, "setup_cycles": 500}, {"cost_model": "simple"}]),
+])
+def test_recosted_points_equal_full_simulations(model, peripherals, base, points, tmp_path):
+    base_spec = _spec(model, tmp_path, peripherals, base)
+    base_row = execute_run(base_spec)
+    assert not base_row.failing, base_row.reason
+    recoster = Recoster()
+    for point in points:
+        spec = _spec(model, tmp_path, peripherals, point)
+        assert recoster.key(spec) == recoster.key(base_spec)
+        simulated, recosted = execute_run(spec), recoster.recost(spec, base_row)
+        assert recosted.recosted_from == base_row.run_id and recosted.sim_seconds is None
+        assert recosted.est_cycles != base_row.est_cycles  # the knob mattered...
+        assert _row(recosted) == _row(simulated)           # ...and re-costing got it exactly
+
+
+def test_polling_firmware_whose_path_changes_is_simulated_instead(tmp_path):
+    peripherals = ("qvanilla:wait_mode=poll",)
+    base = execute_run(_spec("conv_5x3_s2_same", tmp_path, peripherals, {"macs_per_cycle": 1}))
+    assert not base.failing, base.reason
+    # the polling loop spins for the busy time: a faster engine means fewer polls
+    with pytest.raises(TraceDiverged, match="STATUS at instruction"):
+        Recoster().recost(_spec("conv_5x3_s2_same", tmp_path, peripherals, {"macs_per_cycle": 64}), base)
+
+
+def test_plan_groups_points_by_firmware(tmp_path):
+    specs = [RunSpec(model="conv_5x3_s2_same", session="t", out_dir=str(tmp_path), workspace=TEST_WORKSPACE),
+             *(_spec("conv_5x3_s2_same", tmp_path, ("qvanilla",), point) for point in (
+                 {"macs_per_cycle": 1, "wait_mode": "stall"}, {"macs_per_cycle": 2, "wait_mode": "stall"},
+                 {"macs_per_cycle": 1, "wait_mode": "poll"}, {"macs_per_cycle": 2, "wait_mode": "poll"}))]
+    simulate, base_of = plan(specs, Recoster())
+    assert simulate == [0, 1, 3] and base_of == {2: 1, 4: 3}  # wait_mode is a codegen knob
