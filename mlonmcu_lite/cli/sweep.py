@@ -44,10 +44,9 @@ def sweep(models, peripherals, params, arch, recost, peripheral_path, reports_di
     runner = make_executor(executor, scheduler, jobs)
     requests = peripheral_requests(tuple(peripherals), peripheral_path)
     search = [Path(p) for p in peripheral_path]
-    points = []
-    for point in grid_points(parse_params(params)):  # validate every point before any work
-        typed = dict(requests[0].with_settings(point, search).settings)
-        points.append({key: typed[key] for key in point})
+    grid = grid_points(parse_params(params))
+    points = [{key: dict(typed.settings)[key] for key in point}  # every point validated before any work
+              for point, typed in zip(grid, requests[0].with_points(grid, search), strict=True)]
     group = RunGroup(models=check_models(models), archs=(arch,), peripherals=requests, points=tuple(points))
     request = SessionRequest(groups=(group,), settings=settings, peripheral_path=tuple(peripheral_path),
                              workspace=workspace_for(reports_dir, cache_dir), suffix="-sweep", recost=recost)

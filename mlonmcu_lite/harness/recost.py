@@ -18,7 +18,7 @@ the firmware would have taken another path: `TraceDiverged`, and the point is si
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +75,7 @@ class Recoster:
 
     def recost(self, spec: RunSpec, base: RunResult) -> RunResult:
         """The row `spec` would get from a full simulation, from `base`'s trace."""
-        from mlonmcu_lite.harness.runner import accelerator_metrics, base_result
+        from mlonmcu_lite.harness.runner import accelerator_metrics, identity
 
         if base.trace is None:
             raise TraceDiverged(f"base run {base.run_id} has no trace ({base.reason or 'no accelerator'})")
@@ -87,11 +87,9 @@ class Recoster:
             if recorded is None:
                 raise TraceDiverged(f"base run {base.run_id} has no trace of {backend.name}")
             reports[backend.name] = _replay(backend.device(), recorded)
-        ident = base_result(spec)
-        row = replace(base, session=ident.session, run_id=ident.run_id, config=ident.config, arch=ident.arch,
-                      peripheral=ident.peripheral, point=ident.point, settings=ident.settings,
-                      sim_seconds=None, mips=None, recosted_from=base.run_id, trace=None,
-                      reason=None, **{key: None for key in COST_FIELDS})
+        row = copy.copy(base)  # a valid row; only its identity and accelerator figures change
+        row.__dict__.update(identity(spec), sim_seconds=None, mips=None, recosted_from=base.run_id, trace=None,
+                            reason=None, **{key: None for key in COST_FIELDS})
         accelerator_metrics(spec, row, _Replayed(trace["run_instructions"], reports), backends, trace["layers"])
         row.layers = _layers(base.layers, reports, trace)
         return row
@@ -122,7 +120,7 @@ def _layers(base_layers: list[dict] | None, reports: dict[str, dict], trace: dic
     """The base run's layer profiles with the accelerator cycles of the replayed jobs."""
     if base_layers is None:
         return None
-    layers = copy.deepcopy(base_layers)
+    layers = [dict(layer) for layer in base_layers]  # flat records
     by_index = {layer["index"]: layer for layer in layers}
     for layer in layers:
         if layer.get("acc_jobs"):

@@ -85,15 +85,18 @@ def run_directory(spec: RunSpec) -> Path:
 
 def base_result(spec: RunSpec) -> RunResult:
     """The identifying fields of a run's result (also the result of a killed run)."""
-    return RunResult(
+    return RunResult(model=spec.model_name, measured=MEASURED, **identity(spec))
+
+
+def identity(spec: RunSpec) -> dict[str, Any]:
+    """What names a run in its row, model label aside (re-costing swaps these in)."""
+    return dict(
         session=spec.session,
         run_id=spec.run_id,
-        model=spec.model_name,
         config=spec.config,
         arch=spec.arch,
         peripheral="+".join(p.name for p in spec.peripherals) or None,
         point=spec.tag or None,
-        measured=MEASURED,
         settings=json.dumps({"peripherals": [p.label for p in spec.peripherals], **spec.settings.model_dump()},
                             sort_keys=True),
     )

@@ -169,8 +169,8 @@ def expand(request: SessionRequest, session: str, out_dir: Path) -> list[RunSpec
         specs += [spec(model, arch) for model, arch in pairs]
         first, *rest = group.peripherals
         search = [Path(p) for p in request.peripheral_path]
-        for point in group.points:
-            peripherals = (first.with_settings(point, search), *rest)
+        for point, typed in zip(group.points, first.with_points(group.points, search), strict=True):
+            peripherals = (typed, *rest)
             specs += [spec(model, arch, peripherals, point) for model, arch in pairs]
     return specs
 
