@@ -135,19 +135,19 @@ def _layers(base_layers: list[dict] | None, reports: dict[str, dict], trace: dic
     return layers
 
 
-def plan(specs: list[RunSpec], recoster: Recoster) -> tuple[list[int], dict[int, int]]:
-    """(indices to simulate, {index re-costed: index of its simulated base}): the first
-    spec of each firmware group is simulated, the others re-costed from it."""
+def plan(specs: list[RunSpec], recoster: Recoster, known: set | frozenset = frozenset()
+         ) -> tuple[list[int], dict[int, tuple]]:
+    """(indices to simulate, {index to re-cost: its firmware key}): the first spec of each
+    firmware group not in `known` (keys simulated earlier) is simulated, the rest re-costed."""
     simulate: list[int] = []
-    base_of: dict[int, int] = {}
-    first: dict[tuple, int] = {}
+    recost: dict[int, tuple] = {}
+    seen = set(known)
     for index, spec in enumerate(specs):
         key = recoster.key(spec)
-        if key is None or key not in first:
+        if key is None or key not in seen:
             simulate.append(index)
             if key is not None:
-                first[key] = index
+                seen.add(key)
         else:
-            base_of[index] = first[key]
-    return simulate, base_of
-
+            recost[index] = key
+    return simulate, recost

@@ -45,10 +45,13 @@ class SessionRequest:
     # sweep points that share a firmware are re-costed from one simulation's trace
     # (harness/recost.py) instead of each being simulated
     recost: bool = False
+    # objectives to minimise (numeric columns or knobs): the report's Pareto front
+    objectives: tuple[str, ...] = ()
+    search: "Any | None" = None  # harness.search.SearchSpec: points proposed by NSGA-II
 
     @property
     def sweep(self) -> bool:
-        return any(group.points for group in self.groups)
+        return self.search is not None or any(group.points for group in self.groups)
 
     def session_dir(self) -> Path:
         """Create and return this session's folder.  A timestamped folder is created
@@ -97,15 +100,15 @@ class SessionResult:
         return [r for r in self.results if r.failing]
 
 
-@dataclass(frozen=True)
+@dataclass
 class RecostStats:
     """What re-costing did: points re-costed, simulations they came from, wall time of
     the re-costing itself, points that had to be simulated after all (trace diverged)."""
 
-    points: int
-    simulated: int
-    seconds: float
-    fallbacks: int
+    points: int = 0
+    simulated: int = 0
+    seconds: float = 0.0
+    fallbacks: int = 0
 
     @property
     def points_per_minute(self) -> float:
@@ -183,19 +186,21 @@ def run_session(request: SessionRequest, jobs: int | None = None, progress: bool
     from mlonmcu_lite.harness.pool import RunsInterrupted
     from mlonmcu_lite.harness.results import ReportNotWritten, report_session
 
-    executor = executor or Executor(jobs=jobs)
     out_dir = request.session_dir()
-    specs = expand(request, out_dir.name, out_dir)
-    interrupted, stats = False, None
+    runs = SessionRuns(executor or Executor(jobs=jobs), recost=request.recost, progress=progress)
+    interrupted = False
     try:
-        if request.recost:
-            results, stats = _run_recosting(specs, executor, progress)
+        if request.search is not None:
+            from mlonmcu_lite.harness.search import run_search
+
+            results = run_search(request, runs, out_dir)
         else:
-            results = executor.run(specs, progress=progress)
+            results = runs.run(expand(request, out_dir.name, out_dir))
     except RunsInterrupted as stop:  # write what finished; the interrupted runs are marked
         results, interrupted = stop.results, True
+    stats = runs.stats if request.recost else None
     try:
-        frame, files, table = report_session(results, out_dir, sweep=request.sweep)
+        frame, files, table = report_session(results, out_dir, sweep=request.sweep, objectives=request.objectives)
     except ReportNotWritten as exc:
         return SessionResult(out_dir=out_dir, results=results, frame=exc.frame, files={}, table=exc.table,
                              report_error=str(exc), interrupted=interrupted, recost=stats)
@@ -203,40 +208,62 @@ def run_session(request: SessionRequest, jobs: int | None = None, progress: bool
                          interrupted=interrupted, recost=stats)
 
 
-def _run_recosting(specs: list[RunSpec], executor, progress: bool) -> tuple[list, RecostStats]:
-    """Simulate one run per firmware group, re-cost the rest from its trace; points whose
-    trace diverges are simulated after all."""
-    import time
+class SessionRuns:
+    """Runs specs through the executor; with `recost`, one simulation per firmware and the
+    other points re-costed from its trace (simulated runs are remembered across calls, so
+    a search's later batches re-cost from its first)."""
 
-    from tqdm import tqdm
+    def __init__(self, executor, recost: bool = False, progress: bool = True) -> None:
+        from mlonmcu_lite.harness.recost import Recoster
 
-    from mlonmcu_lite.harness.pool import RunsInterrupted, failed_result
-    from mlonmcu_lite.harness.recost import Recoster, TraceDiverged, plan
+        self.executor, self.progress = executor, progress
+        self.recoster = Recoster() if recost else None
+        self.bases: dict[tuple, Any] = {}  # firmware key -> its simulated row
+        self.stats = RecostStats()
 
-    recoster = Recoster()
-    simulate, base_of = plan(specs, recoster)
-    rows: dict[int, Any] = {}
-    try:
-        rows.update(zip(simulate, executor.run([specs[i] for i in simulate], progress=progress)))
-    except RunsInterrupted as stop:
-        rows.update(zip(simulate, stop.results))
-        raise RunsInterrupted([rows.get(i) or failed_result(spec, "Interrupted: stopped by Ctrl-C @ load")
-                               for i, spec in enumerate(specs)]) from None
-    fallback = []
-    start = time.perf_counter()
-    for index, base in tqdm(base_of.items(), desc="re-cost", unit="pt", file=sys.stderr,
-                            disable=not progress or not base_of):
-        if rows[base].failing:  # same firmware, same input: it would fail the same way
-            rows[index] = failed_result(specs[index], f"NotSimulated: {rows[base].run_id} (same firmware) "
-                                                      f"failed: {rows[base].reason}")
-            continue
+    def run(self, specs: list[RunSpec]) -> list:
+        if self.recoster is None:
+            return self.executor.run(specs, progress=self.progress)
+        return self._run_recosting(specs)
+
+    def _run_recosting(self, specs: list[RunSpec]) -> list:
+        import time
+
+        from tqdm import tqdm
+
+        from mlonmcu_lite.harness.pool import RunsInterrupted, failed_result
+        from mlonmcu_lite.harness.recost import TraceDiverged, plan
+
+        assert self.recoster is not None
+        simulate, recost = plan(specs, self.recoster, set(self.bases))
+        rows: dict[int, Any] = {}
         try:
-            rows[index] = recoster.recost(specs[index], rows[base])
-        except TraceDiverged:
-            fallback.append(index)
-    seconds = time.perf_counter() - start
-    if fallback:
-        rows.update(zip(fallback, executor.run([specs[i] for i in fallback], progress=progress)))
-    stats = RecostStats(points=len(base_of) - len(fallback), simulated=len(simulate), seconds=seconds,
-                        fallbacks=len(fallback))
-    return [rows[i] for i in range(len(specs))], stats
+            rows.update(zip(simulate, self.executor.run([specs[i] for i in simulate], progress=self.progress)))
+        except RunsInterrupted as stop:
+            rows.update(zip(simulate, stop.results))
+            raise RunsInterrupted([rows.get(i) or failed_result(spec, "Interrupted: stopped by Ctrl-C @ load")
+                                   for i, spec in enumerate(specs)]) from None
+        for index in simulate:
+            key = self.recoster.key(specs[index])
+            if key is not None:
+                self.bases.setdefault(key, rows[index])
+        fallback = []
+        start = time.perf_counter()
+        for index, key in tqdm(recost.items(), desc="re-cost", unit="pt", file=sys.stderr,
+                               disable=not self.progress or not recost):
+            base = self.bases[key]
+            if base.failing:  # same firmware, same input: it would fail the same way
+                rows[index] = failed_result(specs[index], f"NotSimulated: {base.run_id} (same firmware) "
+                                                          f"failed: {base.reason}")
+                continue
+            try:
+                rows[index] = self.recoster.recost(specs[index], base)
+            except TraceDiverged:
+                fallback.append(index)
+        self.stats.seconds += time.perf_counter() - start
+        if fallback:
+            rows.update(zip(fallback, self.executor.run([specs[i] for i in fallback], progress=self.progress)))
+        self.stats.points += len(recost) - len(fallback)
+        self.stats.simulated += len(simulate) + len(fallback)
+        self.stats.fallbacks += len(fallback)
+        return [rows[i] for i in range(len(specs))]

@@ -11,13 +11,13 @@ from .html import render_html
 from .io import CSV_NAME, JSON_NAME, write_csv, write_json
 from .layers import write_layers
 from .plots import write_plots
-from .sweep import write_sweep_plots
+from .sweep import write_pareto, write_sweep_plots
 from .schema import SCHEMA_VERSION
 from .tables import study_table, summary_table
 
 
 def write_session_report(df: pd.DataFrame, out_dir: str | Path,
-                         layers: pd.DataFrame | None = None) -> dict[str, Path]:
+                         layers: pd.DataFrame | None = None, objectives: tuple[str, ...] = ()) -> dict[str, Path]:
     """Write results.csv/.json/.md, layers.csv/.parquet, index.html and the plot PNGs into out_dir.
 
     Returns {"csv", "json", "md", "html", "plot_<name>"...: path}.  Expects the
@@ -33,6 +33,10 @@ def write_session_report(df: pd.DataFrame, out_dir: str | Path,
     plots = write_plots(df, out)
     if df["point"].notna().any():
         plots.update(write_sweep_plots(df, out))
+        if objectives:  # the Pareto plot first on the page: it is what a search is for
+            pareto = write_pareto(df, objectives, out)
+            paths["pareto_csv"] = pareto.pop("pareto_csv")
+            plots = {**pareto, **plots}
     paths["md"] = out / "results.md"
     paths["md"].write_text(render_markdown(df, title))
     paths["html"] = out / "index.html"

@@ -65,3 +65,27 @@ def test_plan_groups_points_by_firmware(tmp_path):
                  {"macs_per_cycle": 1, "wait_mode": "poll"}, {"macs_per_cycle": 2, "wait_mode": "poll"}))]
     simulate, base_of = plan(specs, Recoster())
     assert simulate == [0, 1, 3] and base_of == {2: 1, 4: 3}  # wait_mode is a codegen knob
+
+
+def test_nsga2_search_with_recost_reports_its_pareto_front(tmp_path):
+    import pandas as pd
+
+    from mlonmcu_lite.reports.sweep import pareto_mask
+    from tests.helpers.e2e import bench_json
+
+    proc, rows = bench_json("sweep", "conv_5x3_s2_same", "-p", "qvanilla", "--param", "macs_per_cycle=1..64:log",
+                            "--param", "setup_cycles=0..100", "--sample", "nsga2", "--points", "12",
+                            "--population", "6", "--recost", "--out", str(tmp_path),
+                            "--cache-dir", str(TEST_WORKSPACE.cache_dir))
+    assert proc.returncode == 0, proc.stderr
+    acc = [r for r in rows if r["config"] != "cpu"]
+    assert 2 <= len(acc) <= 12 and len({r["point"] for r in acc}) == len(acc)
+    simulated = [r for r in acc if r["recosted_from"] is None]
+    assert len(simulated) == 1 and all(r["recosted_from"] == simulated[0]["run_id"] for r in acc[1:])
+    assert "re-costed" in proc.stderr and "points/min" in proc.stderr
+    (session,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    front = pd.read_csv(session / "pareto.csv")
+    assert (session / "pareto.png").stat().st_size > 1000
+    objectives = front[["est_cycles", "macs_per_cycle"]].to_numpy(dtype=float)
+    every = [[r["est_cycles"], float(r["point"].split(",")[0].split("=")[1])] for r in acc]
+    assert pareto_mask(objectives).all() and len(front) == int(pareto_mask(every).sum())
