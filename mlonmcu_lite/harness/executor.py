@@ -28,6 +28,7 @@ class Executor:
     kind: Literal["local", "dask"] = "local"
     jobs: int | None = None
     scheduler: str | None = None
+    connect_timeout_s: float = 20.0  # how long to wait for the scheduler to answer
 
     def __post_init__(self) -> None:
         if self.kind not in EXECUTORS:
@@ -44,10 +45,11 @@ class Executor:
             from mlonmcu_lite.harness.pool import run_many
 
             return run_many(specs, jobs=self.jobs, progress=progress)
-        return run_on_dask(specs, self.scheduler or "", progress=progress)
+        return run_on_dask(specs, self.scheduler or "", progress=progress, timeout_s=self.connect_timeout_s)
 
 
-def run_on_dask(specs: list[RunSpec], scheduler: str, progress: bool = True) -> list[RunResult]:
+def run_on_dask(specs: list[RunSpec], scheduler: str, progress: bool = True,
+                timeout_s: float = 20.0) -> list[RunResult]:
     """Every spec as one task on the cluster; the progress bar advances as tasks finish
     anywhere on it.  A task that raises or whose worker dies becomes that run's failing row.
     Ctrl-C cancels the tasks not yet finished (their rows say Interrupted)."""
@@ -58,7 +60,7 @@ def run_on_dask(specs: list[RunSpec], scheduler: str, progress: bool = True) -> 
     from mlonmcu_lite.harness.runner import execute_run, last_stage, run_directory
 
     try:
-        client = Client(scheduler, timeout="20s")
+        client = Client(scheduler, timeout=f"{timeout_s}s")
     except (OSError, TimeoutError) as exc:
         raise UserError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
     rows: list[RunResult | None] = [None] * len(specs)
