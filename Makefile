@@ -8,7 +8,7 @@ PYTHON  ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PKGS := clang-14 lld-14 gcc-riscv64-unknown-elf
+APT_PKGS := clang-14 lld-14 gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf
 JOBS    ?= $(shell nproc)
 
 .PHONY: setup toolchain venv bench baseline test test-fast clean
@@ -17,8 +17,9 @@ setup: toolchain venv
 
 toolchain:
 	@if command -v clang-14 >/dev/null && command -v ld.lld-14 >/dev/null && \
-	    command -v riscv64-unknown-elf-gcc >/dev/null; then \
-	  echo "toolchain: clang-14 + lld-14 + riscv64-unknown-elf-gcc (libgcc) present"; \
+	    command -v riscv64-unknown-elf-gcc >/dev/null && \
+	    test -d /usr/lib/picolibc/riscv64-unknown-elf/lib; then \
+	  echo "toolchain: clang-14 + lld-14 + riscv64-unknown-elf-gcc (libgcc) + picolibc (libm) present"; \
 	else \
 	  echo "toolchain: installing $(APT_PKGS) via apt-get"; \
 	  $(SUDO) apt-get update -qq && \

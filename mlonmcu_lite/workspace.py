@@ -1,9 +1,15 @@
 """Where everything lives: one object owns every root the harness reads or writes.
 
-Defaults come from the checkout (the package's parent folder holds platform/, models/,
-peripherals/ and reports/), each root can be moved by an environment variable, and any
-root can be given as an option (`Workspace.from_env(cache_dir=...)`).  This module is the
-only place that derives a path from `__file__`.
+Two layouts, told apart by `pyproject.toml` beside the package:
+* a checkout: the package's parent folder holds platform/, models/, peripherals/ and
+  reports/; the cache is `build/cache/`;
+* an installed package (`pip install .` or a wheel): platform/, models/ and peripherals/
+  ship as package data in `mlonmcu_lite/data/` (setup.py copies them at build time), the
+  cache goes to the user's cache directory (platformdirs: `$XDG_CACHE_HOME/mlonmcu-lite`,
+  usually `~/.cache/mlonmcu-lite`) and reports to `./reports` of the working directory.
+Each root can be moved by an environment variable, and any root can be given as an option
+(`Workspace.from_env(cache_dir=...)`).  This module is the only place that derives a path
+from `__file__`.
 
 The workspace also decides what a cache key covers: `firmware_inputs()` lists every file
 whose content shapes a firmware (frontend, compiler, peripheral framework, the toolchain's
@@ -20,6 +26,10 @@ from functools import lru_cache
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+DATA_DIR_NAME = "data"  # mlonmcu_lite/data/{platform,models,peripherals} in an installed package
+DATA_ROOTS = ("platform", "models", "peripherals")  # what setup.py ships as package data
+CHECKOUT_MARKER = "pyproject.toml"
+APP_NAME = "mlonmcu-lite"
 
 # root attribute -> environment variable that overrides its default
 ENVIRONMENT = {
@@ -54,6 +64,7 @@ class Workspace:
     models_dir: Path
     cache_dir: Path
     reports_dir: Path
+    installed: bool = False  # the installed-package layout (see the module docstring)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **options: Path | str | None) -> "Workspace":
@@ -62,19 +73,20 @@ class Workspace:
         chosen = {key: Path(env[var]) for key, var in ENVIRONMENT.items() if env.get(var)}
         chosen.update({key: Path(value) for key, value in options.items() if value is not None})
         package_dir = Path(chosen.pop("package_dir", PACKAGE_DIR))
-        root = Path(chosen.pop("root", package_dir.parent))
+        installed = "root" not in chosen and not is_checkout(package_dir.parent)
+        root = Path(chosen.pop("root", package_dir / DATA_DIR_NAME if installed else package_dir.parent))
         defaults = {
             "platform_dir": root / "platform",
             "peripherals_dir": root / "peripherals",
             "models_dir": root / "models",
-            "cache_dir": root / "build" / "cache",
-            "reports_dir": root / "reports",
+            "cache_dir": user_cache_dir() if installed else root / "build" / "cache",
+            "reports_dir": Path.cwd() / "reports" if installed else root / "reports",
         }
         unknown = set(chosen) - set(defaults)
         if unknown:
             raise TypeError(f"unknown workspace root(s): {', '.join(sorted(unknown))}")
         roots = {**defaults, **chosen}
-        return cls(package_dir=package_dir.resolve(), root=root.resolve(),
+        return cls(package_dir=package_dir.resolve(), root=root.resolve(), installed=installed,
                    **{key: path.resolve() for key, path in roots.items()})
 
     def with_roots(self, **roots: Path | str | None) -> "Workspace":
@@ -84,6 +96,10 @@ class Workspace:
     def describe(self) -> dict[str, str]:
         return {f.name: str(getattr(self, f.name)) for f in fields(self)}
 
+    @property
+    def layout(self) -> str:
+        return "installed" if self.installed else "checkout"
+
     # -- the model zoo ---------------------------------------------------------------
     @property
     def zoo_dir(self) -> Path:
@@ -92,6 +108,11 @@ class Workspace:
     @property
     def ops_dir(self) -> Path:
         return self.models_dir / "ops"
+
+    @property
+    def float_dir(self) -> Path:
+        """float32 and hybrid op models (committed) and float zoo models (generated, not versioned)."""
+        return self.models_dir / "float"
 
     # -- the platform ----------------------------------------------------------------
     @property
@@ -117,8 +138,9 @@ class Workspace:
     # -- reports ---------------------------------------------------------------------
     @property
     def baseline_dir(self) -> Path:
-        """The committed baseline of the tracked set (`bench baseline` rewrites it)."""
-        return self.root / "reports" / "baseline"
+        """The committed baseline of the tracked set (`bench baseline` rewrites it);
+        an installed package has none: `<reports>/baseline`."""
+        return self.reports_dir / "baseline" if self.installed else self.root / "reports" / "baseline"
 
     # -- what shapes a firmware --------------------------------------------------------
     def firmware_roots(self) -> list[Path]:
@@ -133,6 +155,18 @@ class Workspace:
     def code_hash(self) -> str:
         """Content hash of `firmware_inputs()` (names and bytes); recomputed on each call."""
         return hash_files(self.firmware_roots())
+
+
+def is_checkout(folder: Path) -> bool:
+    """A source checkout: the project file and the platform sit beside the package."""
+    return (folder / CHECKOUT_MARKER).is_file() and (folder / "platform").is_dir()
+
+
+def user_cache_dir() -> Path:
+    """The user's cache directory for this tool (XDG on Linux, the OS's convention elsewhere)."""
+    from platformdirs import user_cache_path
+
+    return user_cache_path(APP_NAME, appauthor=False)
 
 
 def hash_files(roots: list[Path]) -> str:

@@ -4,6 +4,7 @@
     .venv/bin/python models/generate.py                 # models, metadata, samples, goldens
     .venv/bin/python models/generate.py --goldens       # only recompute goldens (ai-edge-litert BUILTIN_REF)
     .venv/bin/python models/generate.py --out /tmp/x --no-goldens resnet conv_s2_same
+    .venv/bin/python models/generate.py resnet_f32 vww_f32 aww_f32 toycar_f32   # float zoo (not versioned)
 
 Everything is deterministic: the same command writes the same bytes.
 """
@@ -22,12 +23,15 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from tflgen.dtype_models import DTYPE_OPS  # noqa: E402
+from tflgen.float_models import FLOAT_OPS, FLOAT_ZOO  # noqa: E402
 from tflgen.npzio import save_npz  # noqa: E402
 from tflgen.op_models import OPS  # noqa: E402
 from tflgen.pipeline import generate  # noqa: E402
+from tflgen.tflm_models import TFLM_OPS  # noqa: E402
 from tflgen.zoo_models import ZOO  # noqa: E402
 
-FAMILIES = {"zoo": ZOO, "ops": {**OPS, **DTYPE_OPS}}
+FAMILIES = {"zoo": ZOO, "ops": {**OPS, **DTYPE_OPS, **TFLM_OPS}, "float": {**FLOAT_OPS, **FLOAT_ZOO}}
+ON_REQUEST = frozenset(FLOAT_ZOO)  # written only when named (not versioned: float weights are large)
 
 
 def _json(obj: dict) -> str:
@@ -71,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"unknown model(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
     for family, specs in FAMILIES.items():
         for name, spec in specs.items():
-            if args.names and name not in args.names:
+            if (args.names and name not in args.names) or (not args.names and name in ON_REQUEST):
                 continue
             path = args.out / family / f"{name}.tflite"
             if not args.goldens:

@@ -13,6 +13,7 @@ Exit codes, mapped here for every command from the two error roots (`errors.py`)
 from __future__ import annotations
 
 import importlib
+import logging
 
 import click
 
@@ -111,9 +112,35 @@ def _unavailable(name: str) -> click.Command:
     return _cmd
 
 
+def _print_versions(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """`bench --version`: this tool and every tool that shapes a figure (as provenance.json)."""
+    if not value or ctx.resilient_parsing:
+        return
+    from mlonmcu_lite.harness.provenance import tool_versions
+
+    versions = tool_versions()
+    click.echo(f"mlonmcu-lite {versions.pop('mlonmcu-lite')}")
+    width = max(map(len, versions))
+    for name, version in versions.items():
+        click.echo(f"  {name:<{width}}  {version}")
+    ctx.exit()
+
+
+def configure_logging(verbosity: int) -> None:
+    """Standard logging on stderr: -v info, -vv debug, default warnings, -q errors only,
+    -qq critical only.  Python warnings (e.g. a corrupted cache entry) follow the level."""
+    level = {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(
+        verbosity, logging.DEBUG if verbosity > 1 else logging.CRITICAL)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", force=True)
+    logging.captureWarnings(True)
+
+
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="mlonmcu-lite")
-def main() -> None:
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_versions,
+              help="Show the versions of mlonmcu-lite, TVM, unicorn, clang, lld, ai-edge-litert and exit.")
+@click.option("-v", "--verbose", count=True, help="More log output on stderr (-v info, -vv debug).")
+@click.option("-q", "--quiet", count=True, help="Less log output (-q errors only, -qq none).")
+def main(verbose: int, quiet: int) -> None:
     """mlonmcu-lite: benchmark int8 TFLite models on a RISC-V virtual platform,
     CPU-only and with modelled accelerators.
 
@@ -122,4 +149,9 @@ def main() -> None:
       bench run resnet vww aww          CPU vs CPU+QVanilla, report in reports/
       bench models                      what the zoo holds
       bench sim firmware.elf --json     run any bare-metal RV32 ELF
+
+    \b
+    Shell completion (bash; zsh/fish alike, see click's docs):
+      eval "$(_BENCH_COMPLETE=bash_source bench)"
     """
+    configure_logging(verbose - quiet)

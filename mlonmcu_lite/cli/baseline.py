@@ -8,6 +8,7 @@ import click
 
 from . import Command
 
+from .outputs import output_options
 from .session import execute
 
 
@@ -17,7 +18,8 @@ from .session import execute
               help="Build cache (default: build/cache, or $MLML_CACHE_DIR).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Parallel workers.")
 @click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON on stdout.")
-@click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+@click.option("--no-progress", is_flag=True, help="Hide the progress bar (only drawn on a terminal anyway).")
+@output_options
 def baseline(out_dir, cache_dir, jobs, as_json, no_progress):
     """Run the tracked set (zoo models x rv32imc/rv32gc, CPU and CPU+QVanilla) into OUT_DIR
     (default: reports/baseline/, the baseline `bench compare` and CI gate against).

@@ -31,6 +31,12 @@ def doctor() -> None:
     except toolchain.ToolchainMissing as exc:
         ok = False
         click.echo(f"runtime:       MISSING - {exc}")
+    libm = [toolchain.math_library(a.march, a.mabi) for a in map(toolchain.load_arch, toolchain.available_archs())]
+    if all(libm):
+        click.echo(f"libm:          picolibc (newlib libm; float models' expf/tanhf): {', '.join(map(str, libm))}")
+    else:  # only float models with softmax / logistic / tanh need it: not a failure of the set-up
+        click.echo(f"libm:          MISSING - float models with softmax/logistic/tanh will not link; "
+                   f"install it with: {toolchain.INSTALL_COMMAND}")
     workspace = default_workspace()
     libc = ", ".join(p.name for p in toolchain.platform_sources(workspace))
     click.echo(f"libc:          mlonmcu-lite platform libc ({workspace.platform_dir}: {libc})")

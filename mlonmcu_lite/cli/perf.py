@@ -23,9 +23,14 @@ PERF_SOURCE = "bench/perf_kernel.c"  # below the platform folder
               help="Emulations to run (each on a fresh VP).")
 @click.option("--python-hook", is_flag=True,
               help="Also measure the Python block-hook fallback (one run, ~20 s).")
+@click.option("--core", default="ideal", show_default=True, metavar="NAME|FILE",
+              help="Core timing profile costing the cycles (built-in name or .toml file).")
 @click.option("--json", "as_json", is_flag=True)
-def perf(arch: str, repeat: int, python_hook: bool, as_json: bool) -> None:
-    """Build and run a ~50M-instruction int8 kernel; print instructions, seconds and MIPS."""
+def perf(arch: str, repeat: int, python_hook: bool, core: str, as_json: bool) -> None:
+    """Build and run a ~50M-instruction int8 kernel; print instructions, cycles, seconds and MIPS."""
+    from ..vp.core_timing import load_profile
+
+    load_profile(core)  # a bad name fails before the build
     workspace = default_workspace()
     out_dir = workspace.cache_dir / "perf" / arch
     build = toolchain.build_firmware([workspace.platform_dir / PERF_SOURCE], out_dir, arch=arch, werror=True,
@@ -34,15 +39,16 @@ def perf(arch: str, repeat: int, python_hook: bool, as_json: bool) -> None:
     rows = []
     for mode, runs in modes:
         for i in range(runs):
-            res = VirtualPlatform(build.elf, config=SimConfig(counting=mode),
+            res = VirtualPlatform(build.elf, config=SimConfig(counting=mode, core=core),
                                   run_name=f"perf/{arch}").run()
             rows.append({"counting": res.counting, "run": i, "instructions": res.total_instructions,
-                         "seconds": res.sim_seconds, "mips": res.mips})
+                         "cycles": res.total_cycles, "seconds": res.sim_seconds, "mips": res.mips})
             if not as_json:
-                click.echo(f"{res.counting:>7} run {i}: {res.total_instructions:,} instructions "
-                           f"in {res.sim_seconds:.3f} s = {res.mips:.1f} MIPS")
+                click.echo(f"{res.counting:>7} run {i}: {res.total_instructions:,} instructions, "
+                           f"{res.total_cycles:,} cycles ({res.core}) in {res.sim_seconds:.3f} s = "
+                           f"{res.mips:.1f} MIPS")
     native = [r["mips"] for r in rows if r["counting"] == "native"]
-    summary = {"arch": arch, "elf": str(build.elf), "native_mips_best": max(native),
+    summary = {"arch": arch, "core": core, "elf": str(build.elf), "native_mips_best": max(native),
                "native_mips_median": statistics.median(native), "runs": rows}
     if as_json:
         click.echo(json.dumps(summary, indent=2))

@@ -16,6 +16,7 @@ import click
 from mlonmcu_lite.errors import ToolError, UserError
 
 from . import EXIT_CODES
+from .outputs import ci_outputs, output_options, show_progress, write_junit, write_markdown
 from mlonmcu_lite.harness.settings import RunSettings
 
 
@@ -35,11 +36,12 @@ def session_options(command: Callable) -> Callable:
         click.option("-s", "--set", "assignments", multiple=True, metavar="KEY=VALUE",
                      help=f"Run setting (repeatable). Valid: {', '.join(RunSettings.model_fields)}."),
         click.option("--json", "as_json", is_flag=True, help="Print the result rows as a JSON list on stdout."),
-        click.option("--no-progress", is_flag=True, help="Hide the progress bar."),
+        click.option("--no-progress", is_flag=True,
+                     help="Hide the progress bar (it is only drawn on a terminal anyway)."),
     ]
     for option in reversed(options):
         command = option(command)
-    return command
+    return output_options(command)
 
 
 def executor_options(command: Callable) -> Callable:
@@ -98,16 +100,23 @@ def execute(request, jobs: int | None, as_json: bool, no_progress: bool, show_la
     import dataclasses
 
     from mlonmcu_lite.harness.session import run_session
-    from mlonmcu_lite.reports import records
+    from mlonmcu_lite.reports.ci import junit_runs, run_summary_markdown
+    from mlonmcu_lite.reports.io import json_rows
 
-    result = run_session(request, jobs=jobs, progress=not no_progress, executor=executor)
+    outputs = ci_outputs()
+    result = run_session(request, jobs=jobs, progress=show_progress(no_progress), executor=executor)
     if result.recost is not None:
         click.echo(result.recost.summary(), err=True)
+    write_junit(junit_runs(result.frame), outputs.junit)
+    if outputs.markdown and not (as_json and outputs.markdown_on_stdout):
+        write_markdown(run_summary_markdown(result.frame, f"bench session {result.out_dir.name}"), outputs.markdown)
     if as_json:
         layers = {r.run_id: r.layers for r in result.results}
-        rows = [{**row, "layers": layers.get(row["run_id"])} for row in records(result.frame)]
+        rows = [{**row, "layers": layers.get(row["run_id"])} for row in json_rows(result.frame)]
         click.echo(json.dumps(rows, indent=1, default=str))
         click.echo(f"report: {result.out_dir}", err=True)
+    elif outputs.markdown_on_stdout:
+        click.echo(f"\nreport: {result.files.get('html', result.out_dir)}", err=True)
     else:
         click.echo(result.table)
         if show_layers:

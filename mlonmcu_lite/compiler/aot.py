@@ -56,6 +56,8 @@ def _arg(tensor: Tensor, offsets: dict[str, int], const: bool) -> str:
     ptr = f"{'const ' if const else ''}{ctype(tensor.dtype)}*"
     if root.kind == "activation":
         return f"({ptr})(mlml_arena + {offsets[root.name]})"
+    if root.kind in ("input", "output") and symbol(root) in offsets:
+        return f"({ptr})(mlml_arena + {offsets[symbol(root)]})"
     if root.kind == "constant" or root.dtype == tensor.dtype:
         return symbol(tensor)
     return f"({ptr}){symbol(tensor)}"
@@ -92,13 +94,26 @@ def emit(graph: Graph, offsets: dict[str, int], arena_bytes: int, extern_calls: 
             '#include "model.h"', '#include "kernels.h"']
     body += [f'#include "{inc}"' for inc in includes]
     body.append("")
-    for t in graph.inputs:
-        body.append(f"MLML_NOINIT {ctype(t.dtype)} mlml_input_{t.index}[{t.nbytes // np.dtype(t.dtype).itemsize}] __attribute__((aligned(8)));")
-    for i, t in enumerate(graph.outputs):
-        body.append(f"MLML_NOINIT {ctype(t.dtype)} mlml_output_{i}[{t.nbytes // np.dtype(t.dtype).itemsize}] __attribute__((aligned(8)));")
+    io = [(t, f"mlml_input_{t.index}") for t in graph.inputs] + [(t, f"mlml_output_{i}")
+                                                                 for i, t in enumerate(graph.outputs)]
+    in_arena = [(t, name) for t, name in io if name in offsets]
+    for t, name in io:
+        if name not in offsets:
+            body.append(f"MLML_NOINIT {ctype(t.dtype)} {name}[{t.nbytes // np.dtype(t.dtype).itemsize}] "
+                        "__attribute__((aligned(8)));")
     body.append("")
     body.append("/* All activations, offsets planned by lifetime (see plan.json). */")
-    body.append(f"uint8_t mlml_arena[{max(arena_bytes, 8)}] __attribute__((aligned(8)));")
+    # With I/O buffers inside, the arena is .noinit: the harness (or an application) writes
+    # the inputs before run(), and the startup code must not clear them.
+    storage = "MLML_NOINIT " if in_arena else ""
+    body.append(f"{storage}uint8_t mlml_arena[{max(arena_bytes, 8)}] __attribute__((aligned(8)));")
+    if in_arena:
+        body.append("/* I/O buffers are arena buffers: their symbols name their planned offsets. */")
+        body.append("__asm__(")
+        for t, name in in_arena:
+            body.append(f'  ".globl {name}\\n.type {name}, @object\\n'
+                        f'.set {name}, mlml_arena + {offsets[name]}\\n.size {name}, {t.nbytes}\\n"')
+        body.append(");")
     body.append("")
     for t in sorted(used_constants.values(), key=lambda t: t.name):
         body.append(f"static const {ctype(t.dtype)} {t.name}[{t.value.size}] __attribute__((aligned(8))) = {{\n  "

@@ -81,10 +81,22 @@ def _codegen(mod: tvm.IRModule, target: Target):
     return tvm.get_global_func("target.build." + target.kind.name)(mod, target)
 
 
-# `float` is allowed: a float-I/O model's QUANTIZE/DEQUANTIZE kernels use it (the frontend
-# proves every other value integer); double and libm calls never appear.
-_BANNED = re.compile(r"\b(TVMBackend\w*|TVMFFI\w*|DLTensor|double|expf?|logf?|sqrtf?|powf?|roundf?|floorf?|"
-                     r"ceilf?|truncf?|fabsf?|nearbyintf?)\b")
+# `float` is allowed: a float-I/O model's QUANTIZE/DEQUANTIZE kernels and float32 models use
+# it (the frontend proves an integer model integer).  Single-precision libm calls (`expf`,
+# `tanhf`) are a float model's softmax/logistic/tanh, resolved by the toolchain's math library
+# (firmware/toolchain.py `math_library`); double and double-precision libm never appear.
+_BANNED = re.compile(r"\b(TVMBackend\w*|TVMFFI\w*|DLTensor|double|exp|log|sqrt|pow|round|floor|ceil|trunc|fabs|"
+                     r"nearbyint|tanh)\b")
+
+
+_LIBM = re.compile(r"\b(expf|tanhf|expm1f|logf|sqrtf|powf|roundf|floorf|ceilf|truncf|fabsf|nearbyintf)\(")
+
+
+def libm_prototypes(definitions: list[str]) -> list[str]:
+    """Prototypes of the single-precision libm functions the kernels call (float models)."""
+    used = sorted({m.group(1) for d in definitions for m in _LIBM.finditer(d)})
+    two = {"powf"}
+    return [f"float {f}(float, float);" if f in two else f"float {f}(float);" for f in used]
 
 
 class CodegenError(ToolError):
@@ -128,5 +140,5 @@ def plain_c_function(source: str, name: str, n_inputs: int, narrow: frozenset = 
         body = "{\n" + "".join(f"  (void){u};\n" for u in unused) + body[1:].lstrip("\n")
     banned = _BANNED.search(body)
     if banned:
-        raise CodegenError(f"kernel {name} uses `{banned.group(0)}`: not plain integer C")
+        raise CodegenError(f"kernel {name} uses `{banned.group(0)}`: not plain C (integer, float32, libm float)")
     return signature + ";", signature + " " + body

@@ -17,7 +17,7 @@ Kernels:
     input itself for a 1x1 conv, else an im2col copy of the two receptive fields (padded taps
     hold the pad value); weights repacked [OC/4][K][4] at compile time.
   * dwconv (groups = channels): one channel at a time, its taps and requantization in
-    registers; interior pixels without any bounds test, border pixels with per-tap tests.
+    registers; the output split into interior/edge/corner rectangles, none with bounds tests.
   * fc: 16 (then 8, then 1) output units per pass over the input, weights repacked [K][16].
   * requant: int32 accumulators (e.g. from an accelerator) to int8, channel outer.
 """
@@ -278,60 +278,59 @@ def conv_kernel(g: ConvGeo, rq: RequantSpec, res: Residual | None = None) -> tup
     return name, "\n".join(L)
 
 
+def _tap_runs(out: int, stride: int, pad: int, size: int, k: int) -> list[tuple[int, int, int, int]]:
+    """Output index runs with the same valid taps: (first, end, tap0, tap1), taps [tap0, tap1)."""
+    runs: list[tuple[int, int, int, int]] = []
+    for o in range(out):
+        i0 = o * stride - pad
+        taps = (max(0, -i0), max(max(0, -i0), min(k, size - i0)))
+        if runs and runs[-1][1] == o and runs[-1][2:] == taps:
+            runs[-1] = (runs[-1][0], o + 1, *taps)
+        else:
+            runs.append((o, o + 1, *taps))
+    return runs
+
+
 def dwconv_kernel(g: ConvGeo, rq: RequantSpec) -> tuple[str, str]:
     """(symbol, C definition) of a depthwise conv (multiplier 1) with fused requantization.
 
-    Weights stay OHWI ([C][KH][KW][1]).  Interior output pixels (every tap inside the input)
-    run without bounds tests; the others substitute `pad_value` for outside taps.
+    Weights stay OHWI ([C][KH][KW][1]); a channel's taps stay in registers.  The output is
+    split at compile time into rectangles whose pixels see the same taps inside the input
+    (interior, edges, corners): each runs without bounds tests, over its own taps only, from
+    a bias that adds `pad_value` times the weights of the taps outside the input.
     """
     name = _name("dw", (g, rq))
     taps = g.kh * g.kw
-    # interior ranges: oy*sh - pt >= 0 and oy*sh - pt + kh - 1 < h
-    oy0 = min(g.oh, -(-g.pt // g.sh))
-    oy1 = max(oy0, min(g.oh, (g.h - g.kh + g.pt) // g.sh + 1))
-    ox0 = min(g.ow, -(-g.pl // g.sw))
-    ox1 = max(ox0, min(g.ow, (g.w - g.kw + g.pl) // g.sw + 1))
-    inner = " + ".join(f"xp[{(ky * g.w + kx) * g.c}] * wt{ky * g.kw + kx}"
-                       for ky in range(g.kh) for kx in range(g.kw))
-    L = [f"static int32_t {name}_edge(const int8_t* restrict x, const int32_t* wt, int32_t c, int32_t oy, int32_t ox) {{",
-         "  /* taps inside the input only; bpad (bias + pad_value * sum of all taps) covers the rest */",
-         f"  const int32_t y0 = oy * {g.sh} - {g.pt}, x0 = ox * {g.sw} - {g.pl};",
-         f"  const int32_t ky0 = y0 < 0 ? -y0 : 0, ky1 = y0 + {g.kh} > {g.h} ? {g.h} - y0 : {g.kh};",
-         f"  const int32_t kx0 = x0 < 0 ? -x0 : 0, kx1 = x0 + {g.kw} > {g.w} ? {g.w} - x0 : {g.kw};",
-         "  int32_t s = 0;",
-         "  for (int32_t ky = ky0; ky < ky1; ++ky) {",
-         f"    const int8_t* row = x + ((y0 + ky) * {g.w} + x0) * {g.c} + c;",
-         "    for (int32_t kx = kx0; kx < kx1; ++kx)",
-         f"      s += (row[kx * {g.c}] - {g.pad_value}) * wt[ky * {g.kw} + kx];",
-         "  }",
-         "  return s;",
-         "}", "",
-         f"void {name}{SIGNATURE} {{",
+    rows = _tap_runs(g.oh, g.sh, g.pt, g.h, g.kh)
+    cols = _tap_runs(g.ow, g.sw, g.pl, g.w, g.kw)
+    L = [f"void {name}{SIGNATURE} {{",
          f"  for (int32_t c = 0; c < {g.c}; ++c) {{",
          f"    const int8_t* wc = w + c * {taps};",
-         f"    int32_t wt[{taps}];",
-         "    int32_t wsum = 0;",
-         f"    for (int32_t t = 0; t < {taps}; ++t) {{ wt[t] = wc[t]; wsum += wt[t]; }}",
-         *(f"    const int32_t wt{t} = wt[{t}];" for t in range(taps)),
+         *(f"    const int32_t wt{t} = wc[{t}];" for t in range(taps)),
          "    const int32_t b = bias[c], m = mult[c], sh = shift[c];",
-         f"    const int32_t bpad = b + {g.pad_value} * wsum;",
-         f"    int8_t* yc = y + c;"]
-    store = _rq_lines(rq, "acc", f"yc[(oy * {g.ow} + ox) * {g.c}]", "m", "sh", "        ")
-    L += [f"    for (int32_t oy = 0; oy < {g.oh}; ++oy) {{",
-          f"      const int32_t row_inside = oy >= {oy0} && oy < {oy1};",
-          f"      for (int32_t ox = 0; ox < {g.ow}; ++ox) {{",
-          "        int32_t acc = b;",
-          f"        if (row_inside && ox == {ox0}) {{",
-          f"          const int8_t* xp = x + ((oy * {g.sh} - {g.pt}) * {g.w} + ox * {g.sw} - {g.pl}) * {g.c} + c;",
-          f"          for (; ox < {ox1}; ++ox, xp += {g.sw * g.c}) {{",
-          f"            acc = b + {inner};",
-          *["  " + line for line in store],
-          "          }",
-          f"          if (ox >= {g.ow}) break;",
-          "        }",
-          f"        acc = bpad + {name}_edge(x, wt, c, oy, ox);",
-          *store,
-          "      }", "    }", "  }", "}"]
+         "    const int8_t* xc = x + c;",
+         "    int8_t* yc = y + c;"]
+    for oy0, oy1, ky0, ky1 in rows:
+        for ox0, ox1, kx0, kx1 in cols:
+            inside = [(ky, kx) for ky in range(ky0, ky1) for kx in range(kx0, kx1)]
+            outside = [t for t in range(taps) if divmod(t, g.kw) not in inside]
+            bias = "b" if not outside or g.pad_value == 0 else \
+                f"b + {g.pad_value} * ({' + '.join(f'wt{t}' for t in outside)})"
+            dot = " + ".join(f"xp[{((ky - ky0) * g.w + kx - kx0) * g.c}] * wt{ky * g.kw + kx}"
+                             for ky, kx in inside) or "0"
+            L += ["    {",
+                  f"      const int32_t bc = {bias};",
+                  f"      for (int32_t oy = {oy0}; oy < {oy1}; ++oy) {{",
+                  f"        const int8_t* xp = xc + ((oy * {g.sh} - {g.pt - ky0}) * {g.w} + "
+                  f"{ox0 * g.sw - g.pl + kx0}) * {g.c};",
+                  f"        int8_t* yp = yc + (oy * {g.ow} + {ox0}) * {g.c};",
+                  f"        for (int32_t ox = {ox0}; ox < {ox1}; ++ox, xp += {g.sw * g.c}, yp += {g.c}) {{",
+                  f"          const int32_t acc = bc + {dot};",
+                  *_rq_lines(rq, "acc", "*yp", "m", "sh", "          "),
+                  "        }",
+                  "      }",
+                  "    }"]
+    L += ["  }", "}"]
     return name, "\n".join(L)
 
 

@@ -20,7 +20,7 @@ from tvm.relax.expr_functor import PyExprMutator, mutator
 
 from . import cpu_kernels as ck
 from .patterns import ConvMatch, constant, match_conv, op_name
-from .requant_match import Requant, match_add, match_requant
+from .requant_match import RequantMatch, match_add, match_requant
 
 
 @dataclass
@@ -47,7 +47,7 @@ class CpuKernels:
                           "#define MLML_CPU_KERNELS_H", "#include <stdint.h>", "", *protos, "", "#endif", ""])
 
 
-def _spec(rq: Requant) -> ck.RequantSpec:
+def _spec(rq: RequantMatch) -> ck.RequantSpec:
     if rq.single:
         return ck.RequantSpec(rq.zero_point, rq.lo, rq.hi, True, False, int(31 - rq.shift[0]))
     return ck.RequantSpec(rq.zero_point, rq.lo, rq.hi, False, bool(np.any(rq.shift > 0)))
@@ -109,7 +109,7 @@ class _Planner:
             return self._fc(rq, acc_value, producer, call)
         return None
 
-    def _conv(self, rq: Requant, add, producer, call) -> _Plan | None:
+    def _conv(self, rq: RequantMatch, add, producer, call) -> _Plan | None:
         match = match_conv(call, self.var2val.get)
         if not isinstance(match, ConvMatch) or match.geometry.dilation != (1, 1):
             return None
@@ -136,7 +136,7 @@ class _Planner:
         fuse = (lambda res: ck.conv_kernel(geo, spec, res)) if g.groups == 1 else None
         return _Plan(symbol, definition, args, fuse)
 
-    def _fc(self, rq: Requant, add, producer, call) -> _Plan | None:
+    def _fc(self, rq: RequantMatch, add, producer, call) -> _Plan | None:
         x, wexpr = call.args
         weights = constant(wexpr)
         if weights is None or weights.ndim != 2 or str(x.ty.dtype) != "int8" or len(x.ty.shape) != 2:
@@ -180,7 +180,7 @@ class _Planner:
                           add.lo, add.hi)
         return _Plan(*ck.add_kernel(spec), (add.a, add.b)), None, (0, 1)
 
-    def _requant(self, rq: Requant) -> _Plan | None:
+    def _requant(self, rq: RequantMatch) -> _Plan | None:
         shape = [int(d) for d in rq.acc.ty.shape]
         channels = shape[-1]
         if rq.multiplier.size not in (1, channels) or rq.single:

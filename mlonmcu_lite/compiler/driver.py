@@ -13,7 +13,7 @@ import tvm
 from mlonmcu_lite.peripheral.backend import AcceleratorBackend
 
 from . import aot
-from .ccodegen import kernels_to_c, plain_c_function
+from .ccodegen import kernels_to_c, libm_prototypes, plain_c_function
 from .cpu_pass import CpuKernels, cpu_kernel_pass, share_in_place
 from .graph import Graph, walk_main
 from .layer_map import map_layers
@@ -37,17 +37,33 @@ def _kernel_symbols(graph: Graph) -> dict[str, str]:
     return symbols
 
 
-def _intervals(graph: Graph, align: int) -> list[Interval]:
+def _intervals(graph: Graph, align: int, io_in_arena: bool) -> list[Interval]:
+    """Arena buffers and their lifetimes (step indices, inclusive).
+
+    With `io_in_arena` the model's inputs and outputs are arena buffers too, as TFLite
+    Micro's tensors are: an input lives from the start to its last read, an output from its
+    first write to the end, so their bytes serve other tensors the rest of the time.
+    """
     spans: dict[str, list[int]] = {}
     sizes: dict[str, int] = {}
+    last = max(len(graph.steps) - 1, 0)
+    if io_in_arena:
+        for t in graph.inputs:  # live from the start, even if no step reads it
+            spans[aot.symbol(t)], sizes[aot.symbol(t)] = [0, 0], t.nbytes
     for i, step in enumerate(graph.steps):
         for t in step.inputs + step.outputs:
             root = t.root
-            if root.kind != "activation":
+            if root.kind == "activation":
+                name = root.name
+            elif io_in_arena and root.kind in ("input", "output"):
+                name = aot.symbol(root)
+            else:
                 continue
-            span = spans.setdefault(root.name, [i, i])
+            span = spans.setdefault(name, [i, i])
             span[0], span[1] = min(span[0], i), max(span[1], i)
-            sizes[root.name] = root.nbytes
+            if root.kind == "output":
+                span[1] = last
+            sizes[name] = root.nbytes
     return [Interval(name, sizes[name], s, e, align) for name, (s, e) in spans.items()]
 
 
@@ -84,7 +100,7 @@ def compile_model(im, out_dir: Path, settings: CompilerSettings = CompilerSettin
     cpu = cpu_kernel_pass(offload.mod) if settings.cpu_kernels else CpuKernels(offload.mod)
     fused = lower_relax(cpu.mod, settings)
     graph = walk_main(fused)
-    share_in_place(graph, cpu.in_place)
+    share_in_place(graph, {**offload.in_place, **cpu.in_place})
     _unique_activation_names(graph)
 
     symbols = _kernel_symbols(graph)
@@ -105,7 +121,7 @@ def compile_model(im, out_dir: Path, settings: CompilerSettings = CompilerSettin
         defs.append(definition)
 
     step_layers = map_layers(graph, fused_names, list(getattr(im, "op_infos", None) or []), offload.layers)
-    intervals = _intervals(graph, settings.arena_align)
+    intervals = _intervals(graph, settings.arena_align, settings.io_in_arena)
     plan = plan_arena(intervals)
     includes = sorted({inc for b in backends for inc in b.c_includes()})
     sources = [out_dir / "model.c", out_dir / "kernels.c"]
@@ -119,7 +135,7 @@ def compile_model(im, out_dir: Path, settings: CompilerSettings = CompilerSettin
 
     (out_dir / "model.h").write_text(emitted.model_h)
     (out_dir / "model.c").write_text(emitted.model_c)
-    (out_dir / "kernels.h").write_text(_kernels_h(protos))
+    (out_dir / "kernels.h").write_text(_kernels_h(libm_prototypes(defs) + protos))
     (out_dir / "kernels.c").write_text(_kernels_c(defs, name))
 
     include_dirs = [out_dir]

@@ -5,8 +5,8 @@ rebuilt from facts both sides share:
   * anchors: a step that computes a CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED (a conv or
     matmul kernel, or an offloaded conv) is matched to the first unmatched TFLite op of that
     family with the same MAC count (MACs from the weight constant and output shape); a conv
-    kernel that also reads a second activation and whose TFLite output feeds an ADD covers
-    that ADD too (TVM fuses the residual add into the conv);
+    kernel or offloaded conv that also reads a second activation and whose TFLite output feeds
+    an ADD covers that ADD too (the residual add fused into the conv);
   * a step after an offloaded conv that consumes its int32 result (an accelerator without
     fused requantization), or an intermediate derived from it, continues it (e.g. the CPU requantize after an offloaded conv; with a second
     activation input it also takes the residual ADD that follows); the other steps implement
@@ -46,9 +46,9 @@ class StepLayer:
 
 
 def _weight(step: Step):
-    """The step's weight constant: the largest int8/int16 constant of rank >= 2."""
+    """The step's weight constant: the largest int8/int16 (float32: float model) constant of rank >= 2."""
     weights = [t for t in step.inputs if t.root.kind == "constant" and len(t.shape) >= 2
-               and t.dtype in ("int8", "int16")]
+               and t.dtype in ("int8", "int16", "float32")]
     return max(weights, key=lambda t: int(np.prod(t.shape))) if weights else None
 
 
@@ -102,7 +102,7 @@ def map_layers(graph: Graph, kernel_names: dict[int, str], ops: list, offloads: 
         matched.add(op.index)
         layer = layers[i]
         layer.ops, layer.macs = [op.index], macs
-        if anchor == "conv" and step.kind == "kernel":
+        if anchor == "conv":  # a CPU conv+ADD kernel, or an engine with the residual ADD fused
             add = next((c for c in consumers.get(op.outputs[0], []) if ops[c].op == "ADD"
                         and c not in matched), None)
             activations = [t for t in step.inputs if t.root.kind != "constant"]
@@ -115,6 +115,9 @@ def map_layers(graph: Graph, kernel_names: dict[int, str], ops: list, offloads: 
         layer.offload = _take_offload(pending_offloads, step, macs)
         anchors.append(i)
     _fill_between(graph, layers, anchors, ops, matched)
+    for i, step in enumerate(graph.steps):  # weightless offloads (element-wise ops, pools)
+        if step.kind == "extern" and layers[i].offload is None:
+            layers[i].offload = _take_offload(pending_offloads, step, 0)
     for layer in layers:
         layer.ops.sort()
         layer.op_names = [ops[j].op for j in layer.ops]

@@ -82,6 +82,12 @@ def _shape(expr) -> tuple[int, ...]:
     return tuple(int(d) for d in expr.ty.shape)
 
 
+def _out_dtype(attrs, call) -> str:
+    """The conv's accumulator dtype; a float conv leaves `out_dtype` unset (void)."""
+    dtype = str(attrs.out_dtype)
+    return dtype if dtype and dtype not in ("void", "None") else str(call.ty.dtype)
+
+
 def match_conv(call, lookup: Lookup, fold_pad: bool = True) -> ConvMatch | str | None:
     """Describe an integer NHWC conv2d with constant weights; a reason string if unsupported.
 
@@ -112,6 +118,6 @@ def match_conv(call, lookup: Lookup, fold_pad: bool = True) -> ConvMatch | str |
         groups=int(attrs.groups),
         pad_value=pad_value,
         kernel_layout="OHWI",
-        out_dtype=str(attrs.out_dtype) if str(attrs.out_dtype) else str(call.ty.dtype),
+        out_dtype=_out_dtype(attrs, call),
     )
     return ConvMatch(call, data, ohwi, geometry, _shape(data), _shape(call))

@@ -1,12 +1,18 @@
 """The offloadable region kinds, as data: a relax.dpl pattern per kind and how a match
-becomes the typed region (`peripheral.backend.ConvRegion`, `DenseRegion`) a backend sees.
+becomes the typed region (`peripheral.backend.ConvRegion`, `DenseRegion`, `EltwiseRegion`,
+`PoolRegion`) a backend sees.
 
 Every kind is rooted at the frontend's canonical accumulator chain (docs/ARCHITECTURE.md):
-`anchor(x int8, w const int8) -> add(., bias_i32 const)`; `REQUANT` is the optional tail
-that follows it (frontend/requant.py's int64 rescale, zero point, clamp, int8), which a
-backend pattern declaring `requant=True` takes too.  The compiler's partition step
+`anchor(x int8, w const int8) -> add(., bias_i32 const)`; the optional tail that follows it
+(frontend/requant.py's int64 rescale, zero point, clamp, int8; `requant_of`, read by the CPU
+kernels' matcher) a backend pattern declaring `requant=True` takes too.  The compiler's partition step
 (`offload.py`) walks `main` once and, for each binding of a kind's anchor op, asks
 `KIND.region(...)`; adding a kind is one more `RegionKindSpec` in `KINDS`.
+
+Kinds without weights (`OP_KINDS`: element-wise ADD/MUL, average/max pooling) are rooted at
+the op's int8 result instead: an `OpKindSpec` matches there and returns the region with the
+activations the device reads.  ADD and MUL are read with the same matchers as the CPU
+kernels use (`requant_match.match_add` / `match_mul`), pooling with relax.dpl patterns.
 """
 
 from __future__ import annotations
@@ -18,9 +24,11 @@ import numpy as np
 from tvm import relax
 from tvm.relax.dpl import DFPattern, is_const, is_op, wildcard
 
-from mlonmcu_lite.peripheral.backend import ConvRegion, DenseRegion, Region, Requant
+from mlonmcu_lite.peripheral.backend import (AddParams, ConvRegion, DenseRegion, EltwiseRegion, PoolRegion,
+                                             Region, Requant)
 
 from .patterns import ConvMatch, constant, match_conv, op_name, prim_int
+from .requant_match import AddMatch, MulMatch, match_add, match_mul, match_requant
 
 Var2Val = dict  # relax.Var -> bound value, from relax.analysis.get_var2val
 
@@ -116,72 +124,138 @@ def bias_of(kind: RegionKindSpec, add: relax.Call, anchor_call: relax.Call, var2
 
 # -- the requantization tail ------------------------------------------------------------------
 
+def requant_of(root: relax.Var, acc: relax.Var, var2val: Var2Val, uses) -> Requant | None:
+    """The `Requant` if `root` (bound to an astype to int8) requantizes exactly `acc`, else
+    None: the CPU kernels' matcher (`requant_match.match_requant`), one for the whole house."""
+    m = match_requant(root, var2val.get, uses)
+    if m is None or not m.acc.same_as(acc) or m.lo > m.hi:
+        return None
+    return m.requant
+
+
+# -- kinds without weights, rooted at the op's int8 result --------------------------------------
+
+Uses = Callable[[relax.Var], int]
+
+
 @dataclass(frozen=True)
-class _RequantPattern:
-    root: DFPattern
-    acc: DFPattern
-    mult: DFPattern
-    rounding: DFPattern
-    shift31: DFPattern
-    divide: DFPattern
-    exponent: DFPattern
-    zero_point: DFPattern
-    clip: DFPattern
+class OpMatch:
+    """A matched op region and the activations the device reads, in the call's order."""
+
+    region: Region
+    inputs: tuple[relax.Expr, ...]
 
 
-def _requant_pattern() -> _RequantPattern:
-    """frontend/requant.py's int8 rescale: `(astype(acc, i64)·M + R) >> S`, optionally a
-    rounding divide by 2^e (`+ where(. < 0, h-1, h) >> e`), `+ zp`, clip, astype(int8)."""
-    acc = wildcard()
-    mult, rounding, shift31, exponent, zero_point = (is_const() for _ in range(5))
-    high = is_op("relax.right_shift")(
-        is_op("relax.add")(is_op("relax.multiply")(is_op("relax.astype")(acc), mult), rounding), shift31)
-    nudge = is_op("relax.where")(is_op("relax.less")(high, is_const()), is_const(), is_const())
-    divide = is_op("relax.right_shift")(is_op("relax.add")(high, nudge), exponent)
-    scaled = divide | high
-    clip = is_op("relax.clip")(is_op("relax.add")(scaled, zero_point) | scaled, wildcard(), wildcard())
-    return _RequantPattern(is_op("relax.astype")(clip), acc, mult, rounding, shift31, divide,
-                           exponent, zero_point, clip)
+@dataclass(frozen=True)
+class OpKindSpec:
+    """One weightless region kind: `match(layer, root var, var2val, uses)` at a binding of
+    `anchor_op` returns the region, or None when the binding is not this kind."""
+
+    name: str  # EltwiseRegion.kind / PoolRegion.kind
+    anchor_op: str
+    match: Callable[[str, relax.Var, Var2Val, Uses], "OpMatch | None"]
 
 
-REQUANT = _requant_pattern()
+def add_params(m: AddMatch) -> AddParams:
+    """The ADD's parameters as a device takes them (offsets = minus the zero points)."""
+    return AddParams((-m.zero_points[0], -m.zero_points[1]), m.left_shift, m.inputs, m.output,
+                     m.zero_point, m.lo, m.hi)
 
 
-def _ints(expr) -> np.ndarray:
-    return np.asarray(constant(expr)).astype(np.int64).reshape(-1)
-
-
-def requant_of(root: relax.Call, acc: relax.Var, var2val: Var2Val) -> Requant | None:
-    """The `Requant` if `root` (an astype to int8) requantizes exactly `acc`, else None."""
-    if op_name(root) != "relax.astype" or str(root.ty.dtype) != "int8":
+def _eltwise(layer: str, root: relax.Var, var2val: Var2Val, uses: Uses) -> OpMatch | None:
+    shape = _shape(root)
+    add = match_add(root, var2val.get, uses)
+    if add is not None:
+        return OpMatch(EltwiseRegion(layer, shape, "add", add_params(add)), (add.a, add.b))
+    mul: MulMatch | None = match_mul(root, var2val.get, uses)
+    if mul is None:
         return None
-    m = REQUANT.root.extract_matched_expr(root, var2val)
-    matched = m[REQUANT.acc] if m is not None else None  # dpl sees through vars: the bound value
-    if matched is None or not (matched.same_as(acc) or matched.same_as(var2val.get(acc))) \
-            or str(acc.ty.dtype) != "int32":
+    params = AddParams((-mul.zero_points[0], -mul.zero_points[1]), 0, ((0, 0), (0, 0)), mul.output,
+                       mul.zero_point, mul.lo, mul.hi)
+    return OpMatch(EltwiseRegion(layer, shape, "mul", params), (mul.a, mul.b))
+
+
+def _avg_pool_pattern():
+    acc, half, count = wildcard(), is_const(), is_const()
+    quotient = is_op("relax.floor_divide")(is_op("relax.add")(is_op("relax.abs")(acc), half), count)
+    mean = is_op("relax.where")(is_op("relax.less")(acc, is_const()), is_op("relax.negative")(quotient), quotient)
+    clip = is_op("relax.clip")(mean, wildcard(), wildcard())
+    return is_op("relax.astype")(clip), acc, half, count, clip
+
+
+_AVG_ROOT, _AVG_ACC, _AVG_HALF, _AVG_COUNT, _AVG_CLIP = _avg_pool_pattern()
+
+
+def _window(acc: relax.Expr, var2val: Var2Val):
+    """(input, pool size, strides, padding) of frontend/pool.py's window sum: a global int32
+    `sum` over H, W, or a depthwise conv with all-ones weights over the zero-padded input."""
+    call = var2val.get(acc) if isinstance(acc, relax.Var) else acc
+    if op_name(call) == "relax.sum":
+        cast = var2val.get(call.args[0]) if isinstance(call.args[0], relax.Var) else call.args[0]
+        axes = sorted(int(a) for a in call.attrs.axis) if call.attrs.axis is not None else []
+        if op_name(cast) != "relax.astype" or axes != [1, 2] or not bool(call.attrs.keepdims):
+            return None
+        x = cast.args[0]
+        _, h, w, _ = _shape(x)
+        return x, (h, w), (1, 1), (0, 0, 0, 0)
+    match = match_conv(call, var2val.get)
+    if not isinstance(match, ConvMatch):
         return None
-    clip = m[REQUANT.clip]
+    g = match.geometry
+    c = match.input_shape[3]
+    if g.groups != c or g.pad_value != 0 or g.dilation != (1, 1) or match.weight_ohwi.shape[3] != 1 \
+            or not np.all(match.weight_ohwi == 1):
+        return None
+    return match.data, tuple(match.weight_ohwi.shape[1:3]), g.strides, g.padding
+
+
+def _avg_pool(layer: str, root: relax.Var, var2val: Var2Val, uses: Uses) -> OpMatch | None:
+    from mlonmcu_lite.frontend.pool import tap_counts
+    value = var2val.get(root)
+    if str(value.ty.dtype) != "int8":
+        return None
+    m = _AVG_ROOT.extract_matched_expr(value, var2val)
+    window = _window(m[_AVG_ACC], var2val) if m is not None else None
+    if window is None:
+        return None
+    x, (kh, kw), (sh, sw), padding = window
+    if str(x.ty.dtype) != "int8":
+        return None
+    _, h, w, c = _shape(x)
+    _, oh, ow, _ = _shape(root)
+    counts = np.outer(tap_counts(h, kh, sh, padding[0], oh), tap_counts(w, kw, sw, padding[1], ow))
+    count, half = constant(m[_AVG_COUNT]), constant(m[_AVG_HALF])
+    if count is None or half is None or count.size != counts.size or half.size != counts.size \
+            or np.any(count.reshape(oh, ow) != counts) or np.any(half.reshape(oh, ow) != counts // 2):
+        return None
+    clip = m[_AVG_CLIP]
     lo, hi = prim_int(clip.args[1]), prim_int(clip.args[2])
     if lo is None or hi is None or not -128 <= lo <= hi <= 127:
         return None
-    zp = _ints(m[REQUANT.zero_point]) if REQUANT.zero_point in m else np.zeros(1, np.int64)
-    scaled, rounding, total = (_ints(m[p]) for p in (REQUANT.mult, REQUANT.rounding, REQUANT.shift31))
-    right = _ints(m[REQUANT.exponent]) if REQUANT.divide in m else np.zeros(1, np.int64)
-    if zp.size != 1 or rounding.size != 1 or total.size != 1:
-        return None
-    if int(total[0]) == 31 and int(rounding[0]) == 1 << 30:  # double rounding, M << left
-        left = np.maximum(np.array([int(v).bit_length() for v in scaled]) - 31, 0)
-        mult = scaled >> left
-        n = max(mult.size, right.size)
-        mult, left, right = (np.broadcast_to(a, (n,)) for a in (mult, left, right))
-        if np.any((left > 0) & (right > 0)):
-            return None
-        shift, kind = left - right, "double"
-    elif REQUANT.divide not in m and int(rounding[0]) == 1 << (int(total[0]) - 1):
-        mult, shift, kind = scaled, np.full(scaled.shape, 31 - int(total[0])), "single"
-    else:
-        return None
-    if np.any(mult < 0) or np.any(mult >= 1 << 31):
-        return None
-    return Requant(tuple(int(v) for v in mult), tuple(int(v) for v in shift), int(zp[0]), lo, hi, kind)
+    region = PoolRegion(layer, (1, h, w, c), (1, oh, ow, c), (kh, kw), (sh, sw), padding, "avg", lo, hi)
+    return OpMatch(region, (x,))
 
+
+def _max_pool(layer: str, root: relax.Var, var2val: Var2Val, uses: Uses) -> OpMatch | None:
+    call = var2val.get(root)
+    attrs = call.attrs
+    x = call.args[0]
+    if str(attrs.layout) != "NHWC" or str(attrs.out_layout) != "NHWC" or bool(attrs.ceil_mode) \
+            or any(int(d) != 1 for d in attrs.dilation) or str(x.ty.dtype) != "int8" \
+            or str(call.ty.dtype) != "int8":
+        return None
+    n, h, w, c = _shape(x)
+    _, oh, ow, _ = _shape(call)
+    pad = tuple(int(p) for p in attrs.padding)
+    if n != 1 or len(pad) != 4:
+        return None
+    region = PoolRegion(layer, (1, h, w, c), (1, oh, ow, c), tuple(int(k) for k in attrs.pool_size),
+                        tuple(int(s) for s in attrs.strides), pad, "max")
+    return OpMatch(region, (x,))
+
+
+OP_KINDS: tuple[OpKindSpec, ...] = (
+    OpKindSpec("eltwise", "relax.astype", _eltwise),
+    OpKindSpec("pool", "relax.astype", _avg_pool),
+    OpKindSpec("pool", "relax.nn.max_pool2d", _max_pool),
+)

@@ -10,7 +10,9 @@ formulation); this module reads the chain back into per-channel parameters:
     then [add(zero point)] -> clip(lo, hi) -> astype(int8).
 
 Anything else (another op in between, a value used outside the chain) is not matched and
-stays with TVM's generic kernels.
+stays with TVM's generic kernels.  The one matcher of the house: the CPU kernels (cpu_pass.py)
+and the offload pass (region_kinds.requant_of: a device's fused requantization) both read the
+chain here, into one `Requant` type.
 """
 
 from __future__ import annotations
@@ -21,27 +23,47 @@ from typing import Callable
 import numpy as np
 from tvm import relax
 
+from mlonmcu_lite.peripheral.backend import Requant
+
 from .patterns import constant, op_name, prim_int
 
 Lookup = Callable[[relax.Var], "relax.Expr | None"]
 
 
 @dataclass(frozen=True)
-class Requant:
-    """int32 accumulator -> int8, TFLite MultiplyByQuantizedMultiplier per channel.
-
-    `multiplier[c]` in [0, 2^31), `shift[c]` TFLite's signed shift (left if > 0).
-    Single rounding (`single`): `(x*M + 2^(30-s)) >> (31-s)`, per-tensor.
+class RequantMatch:
+    """A requantize chain found in `main`: the int32 value it requantizes, the parameters as
+    one `Requant` (peripheral/backend.py: the type the CPU kernels and the devices share) and
+    the matched vars.  The array views below are what the CPU kernels' planner reads.
     """
 
     acc: relax.Expr  # the int32 value requantized
-    multiplier: np.ndarray  # int32 [C] (or [1])
-    shift: np.ndarray  # int32 [C] (or [1])
-    zero_point: int
-    lo: int
-    hi: int
-    single: bool
+    requant: Requant
     chain: tuple  # the matched Relax vars (each used once, inside the chain)
+
+    @property
+    def multiplier(self) -> np.ndarray:  # int32 [C] (or [1]), each in [0, 2^31)
+        return np.asarray(self.requant.multiplier, np.int32)
+
+    @property
+    def shift(self) -> np.ndarray:  # int32 [C] (or [1]), TFLite's signed shift (left if > 0)
+        return np.asarray(self.requant.shift, np.int32)
+
+    @property
+    def zero_point(self) -> int:
+        return self.requant.zero_point
+
+    @property
+    def lo(self) -> int:
+        return self.requant.lo
+
+    @property
+    def hi(self) -> int:
+        return self.requant.hi
+
+    @property
+    def single(self) -> bool:  # `(x*M + 2^(30-s)) >> (31-s)`, per-tensor
+        return self.requant.rounding == "single"
 
 
 def _const(expr) -> np.ndarray | None:
@@ -161,7 +183,7 @@ def _output_stage(w: _Walk, root, lookup: Lookup):
     return None if rescale is None else (rescale, int(zp), lo, hi)
 
 
-def match_requant(root: relax.Var, lookup: Lookup, uses: Callable[[relax.Var], int]) -> Requant | None:
+def match_requant(root: relax.Var, lookup: Lookup, uses: Callable[[relax.Var], int]) -> RequantMatch | None:
     """The requantize chain ending in `root = astype(clip(...), int8)`, else None."""
     w = _Walk(lookup, uses)
     stage = _output_stage(w, root, lookup)
@@ -171,9 +193,9 @@ def match_requant(root: relax.Var, lookup: Lookup, uses: Callable[[relax.Var], i
     cast_in = w.call(r.inner, "relax.astype")
     if cast_in is None or str(cast_in.args[0].ty.dtype) != "int32":
         return None
-    acc, mult, shift, single = cast_in.args[0], r.multiplier, r.shift, r.single
-    return Requant(acc, mult.astype(np.int32), shift.astype(np.int32), zp, lo, hi, single,
-                   tuple(w.chain))
+    requant = Requant(tuple(int(v) for v in r.multiplier), tuple(int(v) for v in r.shift), zp, lo, hi,
+                      "single" if r.single else "double")
+    return RequantMatch(cast_in.args[0], requant, tuple(w.chain))
 
 
 @dataclass(frozen=True)
@@ -225,3 +247,41 @@ def match_add(root: relax.Var, lookup: Lookup, uses: Callable[[relax.Var], int])
     if la != lb or any([int(d) for d in t.ty.shape] != shape for t in (a, b)):
         return None
     return AddMatch(a, b, (za, zb), la, (ra, rb), _scalar(r), zp, lo, hi)
+
+
+@dataclass(frozen=True)
+class MulMatch:
+    """TFLite int8 MUL (frontend/mul.py) of two same-shape int8 tensors, per-tensor."""
+
+    a: relax.Expr
+    b: relax.Expr
+    zero_points: tuple[int, int]
+    output: tuple[int, int]
+    zero_point: int
+    lo: int
+    hi: int
+
+
+def match_mul(root: relax.Var, lookup: Lookup, uses: Callable[[relax.Var], int]) -> MulMatch | None:
+    """`to_int8(rescale(astype((astype(a) - za) * (astype(b) - zb), i64)))` ending in `root`."""
+    w = _Walk(lookup, uses)
+    stage = _output_stage(w, root, lookup)
+    if stage is None:
+        return None
+    r, zp, lo, hi = stage
+    wide = w.call(r.inner, "relax.astype")
+    product = w.call(wide.args[0], "relax.multiply") if wide is not None else None
+    if product is None or _scalar(r) is None or str(product.ty.dtype) != "int32":
+        return None
+    sides = []
+    for side in product.args:
+        centred, zp_in = w.binary_const(side, "relax.subtract")
+        cast = w.call(centred, "relax.astype") if zp_in is not None and zp_in.size == 1 else None
+        if cast is None or str(cast.args[0].ty.dtype) != "int8":
+            return None
+        sides.append((cast.args[0], int(zp_in)))
+    (a, za), (b, zb) = sides
+    shape = [int(d) for d in lookup(root).ty.shape]
+    if any([int(d) for d in t.ty.shape] != shape for t in (a, b)):
+        return None
+    return MulMatch(a, b, (za, zb), _scalar(r), zp, lo, hi)

@@ -18,7 +18,8 @@ class CompilerSettings:
     narrow_constants: bool = True  # int64 constants that fit are stored as int32
     cpu_kernels: bool = True  # conv/FC/requant chains -> register-blocked C micro-kernels
     arena_align: int = 8  # byte alignment of every arena buffer
-    schema: int = 5  # bumped when the generated code changes for the same settings
+    io_in_arena: bool = True  # model inputs/outputs are arena buffers (their bytes reused once dead)
+    schema: int = 6  # bumped when the generated code changes for the same settings
 
     def __post_init__(self) -> None:
         for name in ("unroll", "block_channels"):

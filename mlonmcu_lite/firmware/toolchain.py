@@ -24,7 +24,9 @@ from mlonmcu_lite.errors import ToolError, UserError
 from mlonmcu_lite.vp.memory_map import MemoryMap
 from mlonmcu_lite.workspace import Workspace, default_workspace
 
-INSTALL_COMMAND = "sudo apt-get update && sudo apt-get install -y clang-14 lld-14 gcc-riscv64-unknown-elf"
+INSTALL_COMMAND = ("sudo apt-get update && sudo apt-get install -y clang-14 lld-14 gcc-riscv64-unknown-elf "
+                   "picolibc-riscv64-unknown-elf")
+PICOLIBC_DIR = Path("/usr/lib/picolibc/riscv64-unknown-elf/lib")  # Debian picolibc-riscv64-unknown-elf
 RUNTIME_GCC = "riscv64-unknown-elf-gcc"  # only asked for its multilib libgcc.a (soft-float, 64-bit builtins)
 DEFAULT_ARCH = "rv32imc"
 
@@ -131,6 +133,24 @@ def runtime_library(march: str, mabi: str) -> Path:
         raise ToolchainMissing(f"{RUNTIME_GCC} has no libgcc.a for -march={march} -mabi={mabi} "
                                f"({(out.stderr or out.stdout).strip()[:200]})")
     return path
+
+
+@functools.lru_cache(maxsize=None)
+def math_library(march: str, mabi: str) -> Path | None:
+    """picolibc's `libc.a` for the multilib of (march, mabi), or None when not installed.
+
+    Linked last (before libgcc) for its libm, newlib's single-precision `expf`/`tanhf`/`expm1f`
+    (picolibc keeps libm inside libc.a): only a float model's softmax, logistic and tanh call
+    them, so archive members are pulled for nothing else (the platform libc defines mem* and
+    printf).  None of these routines touch errno.
+    """
+    gcc = shutil.which(RUNTIME_GCC)
+    if gcc is None:
+        return None
+    out = subprocess.run([gcc, f"-march={march}", f"-mabi={mabi}", "--specs=picolibc.specs",
+                          "-print-multi-directory"], capture_output=True, text=True, check=False)
+    path = PICOLIBC_DIR / out.stdout.strip() / "libc.a"
+    return path if out.returncode == 0 and path.is_file() else None
 
 
 def available_archs(workspace: Workspace | None = None) -> list[str]:
@@ -271,8 +291,16 @@ def build_firmware(sources: Sequence[Path], out_dir: Path, arch: str = DEFAULT_A
     elf = out_dir / f"{name}.elf"
     link = [str(tc.lld), "-m", "elf32lriscv", "-T", str(linker_script), "--gc-sections",
             "-Map", str(out_dir / f"{name}.map"), "-o", str(elf), *map(str, objs),
-            *map(str, platform_objs), str(runtime_library(spec.march, spec.mabi))]
-    _link(link)
+            *map(str, platform_objs)]
+    libm = math_library(spec.march, spec.mabi)
+    link += [*([str(libm)] if libm else []), str(runtime_library(spec.march, spec.mabi))]
+    try:
+        _link(link)
+    except BuildError as err:
+        if libm is None and "undefined symbol" in err.stderr:
+            raise BuildError(f"linking failed: the math library (expf/tanhf of a float model) is missing; "
+                             f"install it with: {INSTALL_COMMAND}", err.stderr, err.command) from None
+        raise
     sizes = section_sizes(elf, memory_map)
     return FirmwareBuild(elf=elf, arch=spec.name, compile_commands=commands,
                          link_command=shlex.join(link), **sizes)

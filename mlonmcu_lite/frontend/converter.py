@@ -21,11 +21,16 @@ from tvm import relax
 from tvm.relax.frontend.tflite.tflite_frontend import OperatorConverter, get_tensor_name
 
 from .elementwise import lookup
+from .lut_ops import TABLE_OPS, TableConverters
+from .qparams import tensor_scale_zp
+from .movement import MovementConverters
 from .svdf import SVDFParams, integer_svdf
 
 # int8 kernels that move bytes (same quantization in and out, checked in `support`).
 MOVEMENT_OPS = frozenset({"SPLIT", "SPLIT_V", "PACK", "UNPACK", "SLICE", "STRIDED_SLICE", "PAD", "PADV2",
-                          "TRANSPOSE", "RESIZE_NEAREST_NEIGHBOR", "SQUEEZE", "EXPAND_DIMS", "GATHER"})
+                          "TRANSPOSE", "RESIZE_NEAREST_NEIGHBOR", "SQUEEZE", "EXPAND_DIMS", "GATHER",
+                          "DEPTH_TO_SPACE", "SPACE_TO_DEPTH", "SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND", "BROADCAST_TO",
+                          "TILE", "MIRROR_PAD", "REVERSE_V2", "GATHER_ND"})
 
 
 def nearest_indices(in_size: int, out_size: int, align_corners: bool, half_pixel_centers: bool) -> np.ndarray:
@@ -71,15 +76,18 @@ def concat_rescale_table(in_scale: float, in_zp: int, out_scale: float, out_zp: 
     return (np.clip(value, 0, 255) - 128).astype(np.int8)
 
 
-def _scale_zp(t) -> tuple[float, int]:
-    q = t.qnn_params
-    return float(q["scale"].value.numpy().reshape(-1)[0]), int(q["zero_point"].value.numpy().reshape(-1)[0])
-
-
-class Converter(OperatorConverter):
+class Converter(TableConverters, MovementConverters, OperatorConverter):
     """`OperatorConverter` that imports the int8 data-movement ops the way TFLite computes them."""
 
-    _SUPPORTED_QUANTIZED_OPS = OperatorConverter._SUPPORTED_QUANTIZED_OPS | MOVEMENT_OPS | {"PRELU", "SVDF"}
+    _SUPPORTED_QUANTIZED_OPS = (OperatorConverter._SUPPORTED_QUANTIZED_OPS | MOVEMENT_OPS
+                                | {"PRELU", "SVDF", "ARG_MAX", "ARG_MIN"} | TABLE_OPS)
+
+    def _convert_arg_min_max(self, op, relax_op):
+        """ARG_MAX / ARG_MIN compare the raw integers (as TFLite's kernel; the first index wins a tie),
+        giving the output tensor's index type (TVM leaves Relax's int64)."""
+        (out,) = self.get_output_tensors(op)
+        return relax.op.astype(super()._convert_arg_min_max(op, relax_op),
+                               self.get_tensor_type_str(out.tensor.Type()))
 
     def convert_concatenation(self, op):
         """A plain integer concat (TVM would dequantize to float, concatenate, quantize again).
@@ -94,12 +102,12 @@ class Converter(OperatorConverter):
             return super().convert_concatenation(op)
         options = ConcatenationOptions()
         options.Init(op.BuiltinOptions().Bytes, op.BuiltinOptions().Pos)
-        out_scale, out_zp = _scale_zp(output)
+        out_scale, out_zp = tensor_scale_zp(output)
         parts = []
         for t in inputs:
             expr = self.get_tensor_expr(t)
             if not self.has_same_qnn_params(t, output):
-                expr = lookup(expr, concat_rescale_table(*_scale_zp(t), out_scale, out_zp))
+                expr = lookup(expr, concat_rescale_table(*tensor_scale_zp(t), out_scale, out_zp))
             parts.append(expr)
         return relax.op.concat(parts, axis=int(options.Axis()))
 

@@ -16,7 +16,7 @@ from tvm.relax.dpl import is_const, is_op
 from . import qparams
 from .conv import accumulator_dtype, fold_bias, weight_zero_point
 from .errors import FrontendError
-from .fixedpoint import fc_multipliers
+from .fixedpoint import conv_multipliers, fc_multipliers
 from .patterns import Rewrite, dequantize, quantize, with_activation
 from .requant import Rounding, const, requantize
 
@@ -47,8 +47,6 @@ def _build(m: dict, act_range: tuple[int, int]) -> relax.Expr:
     out_scale, out_zp = _out.scale_zp(m)
     w = _weights_kn(m)
     w_scales = qparams.floats(m[_w.scale])
-    if len(set(w_scales)) != 1:
-        raise FrontendError("FULLY_CONNECTED with per-channel weights")
     w_zp = weight_zero_point(qparams.value(m[_w.zero_point]))
     depth, units = w.shape
     bias = qparams.value(m[_b.data]).reshape(-1) if _b.pattern in m else np.zeros(units, np.int32)
@@ -59,7 +57,9 @@ def _build(m: dict, act_range: tuple[int, int]) -> relax.Expr:
     if w_zp:
         row_sum = R.sum(R.astype(x, acc_dtype), axis=[-1], keepdims=True)
         acc = R.subtract(acc, R.multiply(row_sum, const(w_zp, acc_dtype)))
-    mult = fc_multipliers(x_scale, w_scales[0], out_scale)
+    # per-channel weights (TF >= 2.15's default for Dense): PopulateConvolutionQuantizationParams
+    mult = fc_multipliers(x_scale, w_scales[0], out_scale) if len(w_scales) == 1 else \
+        conv_multipliers(x_scale, w_scales, out_scale)
     # ai-edge-litert's FC rounds once for int16 (int64 accumulator) as for int8 (measured).
     return requantize(acc, mult, out_zp, act_range, Rounding.SINGLE, out_dtype)
 

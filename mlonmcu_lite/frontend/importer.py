@@ -15,6 +15,7 @@ from mlonmcu_lite.zoo.tflite_info import ModelError, TensorSpec, read_tflite
 from . import boundary
 from .converter import Converter
 from .errors import FrontendError
+from .floatmodel import dequantize_weights
 from .normalize import legacy_uint8, normalize
 from .rewrite import check_integer, integer_rewrite
 from .support import check_variants
@@ -35,6 +36,7 @@ class IntegerModel:
     outputs: list[TensorSpec]
     ops: list[str]
     op_infos: list = field(default_factory=list)  # tflite_info.OpInfo per op (tensors, MACs)
+    numerics: str = "quantized"  # float32 / hybrid models keep float arithmetic (floatmodel.py)
 
 
 def import_tflite(path: str | Path) -> IntegerModel:
@@ -48,6 +50,8 @@ def import_tflite(path: str | Path) -> IntegerModel:
         info = read_tflite(path)
     except ModelError as err:
         raise FrontendError(str(err)) from err
+    if info.numerics != "quantized":
+        return _import_float(path, info)
     check_variants(info, path.name)
     try:
         norm = normalize(path.read_bytes())
@@ -72,3 +76,23 @@ def import_tflite(path: str | Path) -> IntegerModel:
     mod = relax.transform.Normalize()(tvm.IRModule({"main": func}))
     return IntegerModel(name=path.stem, mod=mod, inputs=list(info.inputs), outputs=list(info.outputs),
                         ops=info.op_names, op_infos=list(info.ops))
+
+
+def _import_float(path: Path, info) -> IntegerModel:
+    """A float32 or hybrid model as float Relax (see floatmodel.py); no integer rewrite."""
+    for op in info.ops:
+        if op.op == "SOFTMAX" and op.options.get("beta", 1.0) != 1.0:  # TVM's importer drops beta
+            raise FrontendError(f"SOFTMAX with beta={op.options['beta']} in {path.name} is not supported "
+                                f"(operator #{op.index})")
+    raw = path.read_bytes()
+    if info.numerics == "hybrid":
+        raw = dequantize_weights(raw)
+    try:
+        imported = from_tflite(tflite.Model.GetRootAsModel(raw, 0), op_converter=Converter)
+    except Exception as err:  # TVM's importer: keep the gist of its message, not its traceback
+        gist = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
+        raise FrontendError(f"TVM's TFLite importer rejected {path.name}: {gist}") from None
+    func = imported["main"].without_attr("params")
+    mod = relax.transform.Normalize()(tvm.IRModule({"main": func}))
+    return IntegerModel(name=path.stem, mod=mod, inputs=list(info.inputs), outputs=list(info.outputs),
+                        ops=info.op_names, op_infos=list(info.ops), numerics=info.numerics)

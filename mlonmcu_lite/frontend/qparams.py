@@ -36,3 +36,9 @@ def shape_of(expr: relax.Expr) -> tuple[int, ...]:
 def prim_int(v) -> int:
     """An int from a clip bound (FloatImm / IntImm)."""
     return int(round(float(v.value if hasattr(v, "value") else v)))
+
+
+def tensor_scale_zp(t) -> tuple[float, int]:
+    """Per-tensor (scale, zero point) of a TVM importer TensorWrapper (its `qnn_params`)."""
+    q = t.qnn_params
+    return float(q["scale"].value.numpy().reshape(-1)[0]), int(q["zero_point"].value.numpy().reshape(-1)[0])

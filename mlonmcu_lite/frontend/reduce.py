@@ -1,4 +1,6 @@
-"""MEAN (int8 / int16) → TFLite's integer mean: int32 sum, zero-point term, one rescale.
+"""MEAN (int8 / int16) → TFLite's integer mean: int32 sum, zero-point term, one rescale;
+REDUCE_MAX / REDUCE_MIN → max / min of the raw integers (reduce.cc's ReduceGeneric never
+rescales: the converter gives the output the input's quantization).
 
 reference_ops::QuantizedMeanOrSum: the multiplier of s_in/s_out (double) absorbs 1/n as
 M' = (M << k) / n with k = min(floor(log2 n), 32, 31 + shift) and shift' = shift − k, then
@@ -47,4 +49,16 @@ def _build(root: relax.Expr, m: dict) -> relax.Expr:
     return to_dtype(scaled, out_zp, *dtype_range(dtype), dtype)
 
 
-REWRITES: list[Rewrite] = [Rewrite("mean", _out.pattern, _build)]
+def _extremum(name: str) -> Rewrite:
+    x = dequantize()
+    reduced = is_op(f"relax.{name}")(x.pattern)
+    out = quantize(reduced)
+
+    def build(root: relax.Expr, m: dict) -> relax.Expr:
+        attrs = m[reduced].attrs
+        return getattr(R, name)(m[x.data], axis=attrs.axis, keepdims=bool(attrs.keepdims))
+
+    return Rewrite(f"reduce_{name}", out.pattern, build)
+
+
+REWRITES: list[Rewrite] = [Rewrite("mean", _out.pattern, _build), _extremum("max"), _extremum("min")]

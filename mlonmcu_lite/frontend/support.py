@@ -13,7 +13,7 @@ from typing import Callable
 
 import numpy as np
 
-from mlonmcu_lite.zoo.tflite_info import OpInfo, TFLiteInfo
+from mlonmcu_lite.zoo.tflite_info import INDEX_OPS, OpInfo, TFLiteInfo
 
 from .errors import FrontendError
 
@@ -28,8 +28,6 @@ def _fully_connected(op: OpInfo, info: TFLiteInfo) -> str | None:
     x, w = info.tensors[op.inputs[0]], info.tensors[op.inputs[1]]
     if int(np.prod(x.shape)) % w.shape[1]:
         return f"an input {list(x.shape)} that is not rows of {w.shape[1]} values"
-    if len(set(w.scales)) > 1:
-        return "per-channel weight scales"
     return _weights_constant(op, info)
 
 
@@ -40,7 +38,8 @@ def _softmax(op: OpInfo, info: TFLiteInfo) -> str | None:
 
 def _activations_per_tensor(op: OpInfo, info: TFLiteInfo) -> str | None:
     data_inputs = [i for i in op.inputs if i >= 0 and not info.tensors[i].constant]
-    for i in (*data_inputs, *op.outputs):
+    outputs = () if op.op in INDEX_OPS else op.outputs  # ARG_MAX / ARG_MIN: unquantized indices
+    for i in (*data_inputs, *outputs):
         if info.tensors[i].dtype == "float32":  # QUANTIZE/DEQUANTIZE boundary (tflite_info admits)
             continue
         if len(info.tensors[i].scales) != 1:
@@ -67,6 +66,15 @@ def _same_quantization(op: OpInfo, info: TFLiteInfo) -> str | None:
     return None if act == "NONE" else f"fused activation {act}"
 
 
+def _input_quantization(op: OpInfo, info: TFLiteInfo) -> str | None:
+    """Kernels that copy or compare values and whose Prepare requires the input's quantization
+    on the output (the reference refuses the model otherwise)."""
+    x, out = info.tensors[op.inputs[0]], info.tensors[op.outputs[0]]
+    if (x.scales, x.zero_points) != (out.scales, out.zero_points):
+        return f"an output quantized unlike its input (TFLite's {op.op} requires equal)"
+    return None
+
+
 _CHECKS: dict[str, list[Check]] = {
     "CONV_2D": [_weights_constant],
     "DEPTHWISE_CONV_2D": [_weights_constant],
@@ -74,6 +82,7 @@ _CHECKS: dict[str, list[Check]] = {
     "SOFTMAX": [_softmax],
     "TRANSPOSE_CONV": [_transpose_conv],
     "CONCATENATION": [_same_quantization],
+    **{op: [_input_quantization] for op in ("REDUCE_MAX", "REDUCE_MIN", "SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND")},
 }
 
 
@@ -86,19 +95,25 @@ _CORE = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "AVERAGE_POOL
 _MOVEMENT = {"PAD", "SPLIT", "MAXIMUM", "RELU6", "RESIZE_NEAREST_NEIGHBOR", "STRIDED_SLICE", "TRANSPOSE",
              "GATHER", "UNPACK", "PACK", "CONCATENATION",  # chain_movement (_u8, _i16)
              "SPLIT_V", "SLICE", "PADV2", "MINIMUM", "RELU", "SQUEEZE", "EXPAND_DIMS"}  # test_frontend_variants
-_ARITH_U8 = {"MUL", "LOGISTIC", "PRELU"}  # mul_u8, logistic_u8, prelu_u8
-_ARITH_I16 = {"MUL", "LOGISTIC", "TANH", "MEAN", "RESIZE_BILINEAR"}  # mul_i16, logistic_i16, tanh_i16, ...
+_TFLM_MOVEMENT = {"DEPTH_TO_SPACE", "SPACE_TO_DEPTH", "SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND", "BROADCAST_TO", "TILE",
+                  "MIRROR_PAD", "REVERSE_V2", "GATHER_ND", "REDUCE_MAX", "REDUCE_MIN",
+                  "ARG_MAX", "ARG_MIN"}  # test_frontend_tflm_ops
+_NO_INT16_KERNEL = {"DEPTH_TO_SPACE", "SPACE_TO_DEPTH", "ARG_MAX", "ARG_MIN"}  # TFLite has none
+_ARITH_U8 = {"MUL", "LOGISTIC", "PRELU",  # mul_u8, logistic_u8, prelu_u8
+             "TANH", "MEAN", "SUB", "HARD_SWISH", "LEAKY_RELU", "GELU"}  # test_frontend_tflm_ops
+_ARITH_I16 = {"MUL", "LOGISTIC", "TANH", "MEAN", "RESIZE_BILINEAR",  # mul_i16, logistic_i16, tanh_i16, ...
+              "SUB", "PRELU", "LEAKY_RELU"}  # test_frontend_tflm_ops
 VERIFIED_OPS: dict[str, frozenset[str]] = {
     "int8": frozenset(),  # every op of tflite_info.SUPPORTED_OPS
-    "uint8": frozenset(_CORE | _MOVEMENT | _ARITH_U8),
-    "int16": frozenset(_CORE | _MOVEMENT | _ARITH_I16),
+    "uint8": frozenset(_CORE | _MOVEMENT | _TFLM_MOVEMENT | _ARITH_U8),
+    "int16": frozenset(_CORE | _MOVEMENT | _TFLM_MOVEMENT - _NO_INT16_KERNEL | _ARITH_I16),
 }
 
 
 def _verified_dtype(op: OpInfo, info: TFLiteInfo) -> str | None:
     if op.op in BOUNDARY_OPS or not op.outputs:
         return None
-    dtype = info.tensors[op.outputs[0]].dtype
+    dtype = info.tensors[op.inputs[0] if op.op in INDEX_OPS else op.outputs[0]].dtype  # an index op: its data
     if dtype in ("int8",) or dtype not in VERIFIED_OPS or op.op in VERIFIED_OPS[dtype]:
         return None
     return f"{dtype} tensors (only its int8 variant is lowered; {dtype}: {', '.join(sorted(VERIFIED_OPS[dtype]))})"

@@ -41,8 +41,13 @@ def lut_populate(transform, in_scale: float, in_zp: int, out_scale: float, out_z
     out = []
     for q in INT8_INPUTS:
         dequantized = np.float32(in_scale) * np.float32(q - in_zp)
-        rescaled = round_half_away(float(np.float32(transform(dequantized)) * inverse))
-        out.append(rescaled + out_zp)
+        value = float(np.float32(transform(dequantized)) * inverse)
+        if not np.isfinite(value) or abs(value) >= 2.0**31:
+            # NaN (LOG of x <= 0), ±inf (EXP overflow): the reference's float -> int32 cast yields
+            # x86's "integer indefinite" INT32_MIN, clamped to the lowest code
+            out.append(-(1 << 31))
+            continue
+        out.append(round_half_away(value) + out_zp)
     return _clamp8(out)
 
 
@@ -58,10 +63,16 @@ def tanh_table(in_scale: float, in_zp: int, out_scale: float, out_zp: int) -> np
     return lut_populate(lambda x: np.float32(_libm.tanhf(float(x))), in_scale, in_zp, out_scale, out_zp)
 
 
-def leaky_relu_table(in_scale: float, in_zp: int, out_scale: float, out_zp: int, alpha: float) -> np.ndarray:
-    """QuantizeLeakyRelu; Prepare's multipliers are float32 expressions of the float params."""
+def leaky_relu_params(in_scale: float, out_scale: float, alpha: float) -> tuple[int, int, int, int]:
+    """(identity multiplier, shift, alpha multiplier, shift) of LeakyReluPrepare (float32 expressions)."""
     alpha_mult, alpha_shift = quantize_multiplier(f32(f32(f32(in_scale) * f32(alpha)) / f32(out_scale)))
     id_mult, id_shift = quantize_multiplier(f32(f32(in_scale) / f32(out_scale)))
+    return id_mult, id_shift, alpha_mult, alpha_shift
+
+
+def leaky_relu_table(in_scale: float, in_zp: int, out_scale: float, out_zp: int, alpha: float) -> np.ndarray:
+    """QuantizeLeakyRelu for every int8 input."""
+    id_mult, id_shift, alpha_mult, alpha_shift = leaky_relu_params(in_scale, out_scale, alpha)
     out = []
     for q in INT8_INPUTS:
         v = int(q) - in_zp
@@ -180,3 +191,37 @@ def int16_sigmoid_params(input_scale: float, tanh: bool) -> tuple[int, int]:
         left_shift += 1
         multiplier *= 2.0
     return int(multiplier), left_shift
+
+
+# -- float32 transforms of the LUTPopulate kernels (exp.cc, elementwise.cc, gelu.cc) ------------
+
+for _name in ("logf", "erfcf"):
+    getattr(_libm, _name).restype = ctypes.c_float
+    getattr(_libm, _name).argtypes = [ctypes.c_float]
+_SQRT1_2 = 0.70710678118654752440  # M_SQRT1_2 (double)
+_SQRT_2_PI = np.float32(1.12837916709551257390 * 0.70710678118654752440)  # kSqrt2dPi = M_2_SQRTPI * M_SQRT1_2
+
+
+def _gelu(x: np.float32) -> np.float32:
+    """gelu.cc: 0.5f·x·erfc(x·−M_SQRT1_2), the product with the double constant taken in double."""
+    return np.float32(np.float32(0.5) * x * np.float32(_libm.erfcf(float(np.float32(float(x) * -_SQRT1_2)))))
+
+
+def _gelu_approximate(x: np.float32) -> np.float32:
+    """gelu.cc approximate: 0.5f·x·(1 + tanhf(kSqrt2dPi·(0.044715f·x³ + x)))."""
+    cube = np.float32(np.float32(np.float32(0.044715) * x) * x) * x
+    inner = np.float32(_SQRT_2_PI * np.float32(cube + x))
+    return np.float32(np.float32(0.5) * x) * np.float32(np.float32(1.0) + np.float32(_libm.tanhf(float(inner))))
+
+
+TRANSFORMS = {
+    "EXP": lambda x: np.float32(_libm.expf(float(x))),
+    "LOG": lambda x: np.float32(_libm.logf(float(x))),
+    "GELU": _gelu,
+    "GELU_APPROXIMATE": _gelu_approximate,
+}
+
+
+def transform_table(op: str, in_scale: float, in_zp: int, out_scale: float, out_zp: int) -> np.ndarray:
+    """The int8 table of a LUTPopulate op (`TRANSFORMS`)."""
+    return lut_populate(TRANSFORMS[op], in_scale, in_zp, out_scale, out_zp)

@@ -5,7 +5,8 @@ reference kernel's whole integer (or float32-tabulated) algorithm is run at comp
 for all 256 inputs (`tables.py`) and the target does `out = table[x + 128]`.  The importer
 writes each as `quantize(f(dequantize(x)))` with f = sigmoid, tanh, leakyrelu or
 x·clip(x + 3, 0, 6)/6.  uint8 models arrive as int8 (normalize.py) and these kernels
-compute on q − zero point, so the same tables serve them; int16 inputs are rejected.
+compute on q − zero point, so the same tables serve them; int16 LOGISTIC / TANH run TFLite's
+interpolating kernels, int16 LEAKY_RELU its arithmetic per element, int16 HARD_SWISH is rejected.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ from tvm.relax.dpl import is_const, is_op, wildcard
 
 from .elementwise import lookup
 from .errors import FrontendError
+from .fixedpoint import Multipliers, dtype_range
 from .patterns import QDQ, Rewrite, dequantize, quantize
-from .requant import const
-from .tables import (SIGMOID_KNOTS_UINT16, hard_swish_table, int16_sigmoid_params, leaky_relu_table, logistic_table,
-                     tanh_table)
+from .requant import Rounding, const, rescale, to_dtype
+from .tables import (SIGMOID_KNOTS_UINT16, hard_swish_table, int16_sigmoid_params, leaky_relu_params,
+                     leaky_relu_table, logistic_table, tanh_table)
 
 Table = Callable[[float, int, float, int], np.ndarray]
 
@@ -89,15 +91,35 @@ def _sigmoid(name: str, relax_op: str, table: Table) -> Rewrite:
     return Rewrite(name, out.pattern, build)
 
 
+def int16_leaky_relu(x: relax.Expr, in_scale: float, in_zp: int, out_scale: float, out_zp: int,
+                     alpha: float) -> relax.Expr:
+    """QuantizeLeakyRelu on int16 per element (a table would have 65536 entries)."""
+    id_mult, id_shift, alpha_mult, alpha_shift = leaky_relu_params(in_scale, out_scale, alpha)
+    centred = R.subtract(R.astype(x, "int64"), const(in_zp, "int64"))
+    identity = rescale(centred, Multipliers((id_mult,), (id_shift,)), Rounding.DOUBLE)
+    scaled = rescale(centred, Multipliers((abs(alpha_mult),), (alpha_shift,)), Rounding.DOUBLE)
+    negative = R.negative(scaled) if alpha_mult < 0 else scaled
+    value = R.where(R.greater_equal(centred, const(0, "int64")), identity, negative)
+    return to_dtype(value, out_zp, *dtype_range("int16"), "int16")
+
+
 def _leaky_relu() -> Rewrite:
     x = dequantize()
     act = is_op("relax.nn.leakyrelu")(x.pattern)
+    out = quantize(act)
 
     def table(m: dict) -> Table:
         alpha = float(m[act].attrs.alpha)
         return lambda *q: leaky_relu_table(*q, alpha)
 
-    return _table_rewrite("leaky_relu", x, quantize(act), table)
+    lut = _table_rewrite("leaky_relu", x, out, table)
+
+    def build(root: relax.Expr, m: dict) -> relax.Expr:
+        if x.dtype(m) != "int16" or out.dtype(m) != "int16":
+            return lut.build(root, m)
+        return int16_leaky_relu(m[x.data], *x.scale_zp(m), *out.scale_zp(m), float(m[act].attrs.alpha))
+
+    return Rewrite("leaky_relu", out.pattern, build)
 
 
 def _hard_swish() -> Rewrite:

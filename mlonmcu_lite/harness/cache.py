@@ -85,7 +85,7 @@ TOOLS = {"clang": "clang-14", "lld": "ld.lld-14", "runtime": RUNTIME_GCC}
 @lru_cache(maxsize=1)
 def tool_versions() -> dict[str, str]:
     """Versions of the tools that shape a firmware (the compiler, linker and libgcc's GCC)."""
-    versions = {"mlonmcu-lite": _dist_version("mlonmcu-lite"), "apache-tvm": _dist_version("apache-tvm")}
+    versions = {"mlonmcu-lite": dist_version("mlonmcu-lite"), "apache-tvm": dist_version("apache-tvm")}
     for name, tool in TOOLS.items():
         try:
             out = subprocess.run([tool, "--version"], capture_output=True, text=True, timeout=30)
@@ -95,7 +95,7 @@ def tool_versions() -> dict[str, str]:
     return versions
 
 
-def _dist_version(name: str) -> str:
+def dist_version(name: str) -> str:
     try:
         return metadata.version(name)
     except metadata.PackageNotFoundError:

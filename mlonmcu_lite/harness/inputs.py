@@ -47,11 +47,15 @@ def load_user_input(path: Path, specs) -> list[np.ndarray]:
 def random_input(specs, seed: int) -> list[np.ndarray]:
     """A deterministic random input covering the full range of each input's dtype.
 
-    A float32 input covers the range its QUANTIZE maps onto int8 (spec.scale, zero point).
+    A float32 input covers the range its QUANTIZE maps onto int8 (spec.scale, zero point); a
+    float model's input (no quantization, scale 0) covers [-1, 1].
     """
     rng = np.random.default_rng(seed)
     arrays = []
     for spec in specs:
+        if spec.dtype == "float32" and spec.scale == 0:  # a float model's input: no quantized range
+            arrays.append(rng.uniform(-1.0, 1.0, size=spec.shape).astype(np.float32))
+            continue
         if spec.dtype == "float32":
             lo, hi = spec.scale * (-128 - spec.zero_point), spec.scale * (127 - spec.zero_point)
             arrays.append(rng.uniform(lo, hi, size=spec.shape).astype(np.float32))

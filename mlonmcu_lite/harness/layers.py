@@ -34,6 +34,7 @@ class LayerProfile:
     tflite_ops: str       # their indices in the TFLite graph, e.g. "2,3"
     kernel: str           # the C function called
     instructions: int
+    cycles: int | None = None  # CPU cycles under the run's core profile (a model)
     macs: int = 0         # the layer's MACs (TFLite count; on its anchor step)
     peripheral: str | None = None  # the peripheral that ran it
     reason: str | None = None      # why each active peripheral rejected it
@@ -102,7 +103,7 @@ def _starts(name: str, boundary: tuple[str, str] | None) -> bool:
 
 
 def profile_layers(steps: list[dict], events, image, run_instructions: int,
-                   job_logs: dict[str, list[dict]]) -> list[LayerProfile]:
+                   job_logs: dict[str, list[dict]], run_cycles: int | None = None) -> list[LayerProfile]:
     """Layer profiles (plus the glue entry) whose instructions sum to `run_instructions`."""
     names = [_function(image, ev.target) for ev in events]
     owned = _assign(steps, names)
@@ -117,7 +118,9 @@ def profile_layers(steps: list[dict], events, image, run_instructions: int,
         profile = LayerProfile(
             index=i, layer=f"{i:02d} {op}", op=op,
             tflite_ops=",".join(str(j) for j in step.get("ops", [])), kernel=kernel,
-            instructions=sum(events[k].instructions for k in evs), macs=int(step.get("macs") or 0),
+            instructions=sum(events[k].instructions for k in evs),
+            cycles=sum(events[k].cycles for k in evs) if run_cycles is not None else None,
+            macs=int(step.get("macs") or 0),
             peripheral=offload.get("offloaded_to"), reason=offload.get("reason"),
             live_arena_bytes=step.get("live_arena_bytes"))
         profiles.append(profile)
@@ -141,8 +144,9 @@ def profile_layers(steps: list[dict], events, image, run_instructions: int,
     glue = run_instructions - sum(p.instructions for p in profiles)
     if glue < 0:
         raise LayerAttributionError(f"layers retired {-glue} more instructions than the region")
+    glue_cycles = None if run_cycles is None else run_cycles - sum(p.cycles for p in profiles)
     profiles.append(LayerProfile(index=-1, layer=GLUE, op=GLUE, tflite_ops="", kernel="mlml_model_run",
-                                 instructions=glue))
+                                 instructions=glue, cycles=glue_cycles))
     return profiles
 
 

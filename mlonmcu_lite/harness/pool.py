@@ -15,14 +15,16 @@ second Ctrl-C exits at once with status 130.
 from __future__ import annotations
 
 import ctypes
+import logging
 import multiprocessing
 import os
 import signal
 import sys
 import threading
 from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import contextmanager
 from dataclasses import replace
-from typing import Callable
+from typing import Callable, Iterator
 
 from pebble import ProcessExpired, ProcessPool
 from tqdm import tqdm
@@ -30,6 +32,9 @@ from tqdm import tqdm
 from mlonmcu_lite.harness.runner import base_result, execute_run, last_stage, run_directory
 from mlonmcu_lite.harness.spec import RunSpec, Stage
 from mlonmcu_lite.reports.schema import RunResult, SchemaError
+
+
+log = logging.getLogger(__name__)
 
 
 def default_jobs() -> int:
@@ -58,6 +63,28 @@ def _worker_init(parent: int) -> None:
         os._exit(1)
 
 
+@contextmanager
+def _main_not_rerun(worker: Callable) -> Iterator[None]:
+    """Spawned workers normally re-run the parent's `__main__` (its file, or its module for
+    `python -m`): a script without a `__main__` guard would start its session again in every
+    worker, and a script read from stdin (`python -`) cannot be re-run at all (the pool
+    breaks).  The workers need nothing from it (the run function lives in a module), so
+    while the pool lives `__main__` looks like the interactive interpreter's, which spawn
+    does not re-run.  Kept as is when the worker itself is defined in `__main__`."""
+    main = sys.modules.get("__main__")
+    if main is None or getattr(worker, "__module__", None) == "__main__":
+        yield
+        return
+    saved = {key: main.__dict__[key] for key in ("__file__", "__spec__") if key in main.__dict__}
+    main.__dict__.pop("__file__", None)
+    main.__spec__ = None
+    try:
+        yield
+    finally:
+        main.__dict__.pop("__spec__", None)
+        main.__dict__.update(saved)
+
+
 def _exit_now(signum, frame) -> None:  # noqa: ARG001 - signal handler signature
     os._exit(INTERRUPTED_EXIT)  # workers follow via PDEATHSIG
 
@@ -71,14 +98,16 @@ def run_many(specs: list[RunSpec], jobs: int | None = None, progress: bool = Tru
     bar = tqdm(total=len(specs), desc="runs", unit="run", file=sys.stderr, disable=not progress)
     context = multiprocessing.get_context("spawn")
     futures: list = []
-    with ProcessPool(max_workers=jobs, context=context, initializer=_worker_init,
-                     initargs=(os.getpid(),)) as pool:
+    with _main_not_rerun(worker), ProcessPool(max_workers=jobs, context=context, initializer=_worker_init,
+                                              initargs=(os.getpid(),)) as pool:
         try:
             for spec in specs:
                 futures.append(pool.schedule(worker, args=(spec,), timeout=spec.settings.run_timeout_s))
             for index, (spec, future) in enumerate(zip(specs, futures)):
                 rows[index] = _collect(spec, future)
                 bar.set_postfix_str(f"{spec.run_id}: {'FAIL' if rows[index].failing else 'ok'}")
+                log.info("run %d/%d %s: %s", index + 1, len(specs), spec.run_id,
+                         rows[index].reason if rows[index].failing else "ok")
                 bar.update(1)
         except KeyboardInterrupt:
             if threading.current_thread() is threading.main_thread():

@@ -20,6 +20,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from mlonmcu_lite.harness.spec import RunSpec
@@ -37,7 +38,7 @@ class TraceDiverged(Exception):
 class _Replayed:
     """The part of a `SimResult` that `runner.accelerator_metrics` reads."""
 
-    run_instructions: int
+    run_cycles: int
     devices: dict[str, dict[str, Any]]
 
 
@@ -90,7 +91,8 @@ class Recoster:
         row = copy.copy(base)  # a valid row; only its identity and accelerator figures change
         row.__dict__.update(identity(spec), sim_seconds=None, mips=None, recosted_from=base.run_id, trace=None,
                             reason=None, **{key: None for key in COST_FIELDS})
-        accelerator_metrics(spec, row, _Replayed(trace["run_instructions"], reports), backends, trace["layers"])
+        accelerator_metrics(spec, row, _Replayed(trace["run_cycles"], reports), backends, trace["layers"],
+                            SimpleNamespace(numerics=trace["numerics"]))
         row.layers = _layers(base.layers, reports, trace)
         return row
 
@@ -101,7 +103,7 @@ def _replay(device, recorded: dict[str, Any]) -> dict[str, Any]:
         if kind == "start":
             if device.timer.busy(now):
                 raise TraceDiverged(f"{device.name}: START at instruction {now} while busy")
-            device.account(now, payload)
+            device.account(now, *payload)
         elif kind == "wait":
             device.wait_at(now)
         elif kind == "poll":

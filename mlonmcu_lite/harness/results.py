@@ -24,10 +24,14 @@ def report_session(results: list, out_dir: Path, sweep: bool = False, objectives
     from mlonmcu_lite.reports import add_comparisons, study_table, to_dataframe
     from mlonmcu_lite.reports import session as report_files
     from mlonmcu_lite.reports.layers import layers_frame
+    from mlonmcu_lite.reports.precision import PRECISION_TITLE, precision_table
     from mlonmcu_lite.reports.sweep import sweep_table
 
     df = add_comparisons(to_dataframe(results))
     table = sweep_table(df) if sweep else study_table(df)
+    precision = precision_table(df)
+    if precision:
+        table += f"\n\n{PRECISION_TITLE}:\n{precision}"
     if sweep and objectives:
         from mlonmcu_lite.reports.sweep import pareto_table
 

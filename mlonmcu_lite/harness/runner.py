@@ -26,11 +26,15 @@ import numpy as np
 from mlonmcu_lite.abi import IOBuffer
 from mlonmcu_lite.errors import MlmlError, ToolError
 from mlonmcu_lite.harness.cache import BuildCache, FirmwareArtifacts, ModelArtifacts, cache_key, hash_tree
+from mlonmcu_lite.harness.float_check import FloatAgreement
 from mlonmcu_lite.harness.inputs import load_user_input, random_input
 from mlonmcu_lite.harness.spec import RunSpec, Stage
 from mlonmcu_lite.reports.schema import RunResult
 
-MEASURED = "exact retired instructions of the inference region (Unicorn, native block-hook counter)"
+MEASURED = ("exact retired instructions of the inference region (Unicorn, native block-hook counter); "
+            "cpu_cycles: the core timing profile's model of them")
+# The flow, named as MLonMCU names its columns (Framework / Backend / Target / Platform).
+FLOW = {"framework": "tvm", "backend": "tvmaot-c", "target": "unicorn-vp", "platform": "mlml-baremetal"}
 
 
 class RunFailure(ToolError):
@@ -85,7 +89,7 @@ def run_directory(spec: RunSpec) -> Path:
 
 def base_result(spec: RunSpec) -> RunResult:
     """The identifying fields of a run's result (also the result of a killed run)."""
-    return RunResult(model=spec.model_name, measured=MEASURED, **identity(spec))
+    return RunResult(model=spec.model_name, measured=MEASURED, **FLOW, **identity(spec))
 
 
 def identity(spec: RunSpec) -> dict[str, Any]:
@@ -97,8 +101,10 @@ def identity(spec: RunSpec) -> dict[str, Any]:
         arch=spec.arch,
         peripheral="+".join(p.name for p in spec.peripherals) or None,
         point=spec.tag or None,
-        settings=json.dumps({"peripherals": [p.label for p in spec.peripherals], **spec.settings.model_dump()},
-                            sort_keys=True),
+        peripheral_settings="+".join(p.effective_label for p in spec.peripherals) or None,
+        settings=json.dumps({"peripherals": [p.label for p in spec.peripherals],
+                             "peripheral_settings": {p.name: dict(p.effective) for p in spec.peripherals},
+                             **spec.settings.model_dump()}, sort_keys=True),
     )
 
 
@@ -122,7 +128,8 @@ def _execute(spec: RunSpec, result: RunResult, stage: _Stage, run_dir: Path) -> 
 
     stage.name = Stage.LOAD
     info = resolve_model(spec.model, spec.workspace)
-    _set(result, model=spec.label or info.name, macs=info.macs, io_dtype=io_dtype(info))
+    _set(result, model=spec.label or info.name, macs=info.macs, io_dtype=io_dtype(info),
+         numerics=getattr(info, "numerics", "quantized"))
     backends = [p.backend([Path(d) for d in spec.peripheral_path]) for p in spec.peripherals]
     samples, goldens = _select_inputs(spec, info)
 
@@ -149,12 +156,15 @@ def _execute(spec: RunSpec, result: RunResult, stage: _Stage, run_dir: Path) -> 
          run_instructions=measured.run_instructions,
          sim_seconds=round(measured.sim_seconds, 4),
          mips=round(measured.mips, 1),
-         instr_per_mac=round(measured.run_instructions / info.macs, 3) if info.macs else None)
+         instr_per_mac=round(measured.run_instructions / info.macs, 3) if info.macs else None,
+         core=measured.core,
+         cpu_cycles=measured.run_cycles,
+         cpi=round(measured.run_cycles / measured.run_instructions, 4) if measured.run_instructions else None)
     stage.name = Stage.POSTPROCESS
-    accelerator_metrics(spec, result, measured, backends, artifacts.model.layers)
+    accelerator_metrics(spec, result, measured, backends, artifacts.model.layers, info)
     result.layers = _layer_profiles(measured, artifacts)
     if backends:
-        result.trace = timing_trace(measured, artifacts.model.layers)
+        result.trace = timing_trace(measured, artifacts.model.layers, info)
 
     stage.name = Stage.VALIDATE
     _set(result, **_validate(spec, info, artifacts, backends, samples, goldens, outputs))
@@ -288,7 +298,7 @@ def _simulate(spec: RunSpec, artifacts: Artifacts, backends, inputs: list[np.nda
 
     config = SimConfig(max_instructions=spec.settings.max_instructions,
                        timeout_s=spec.settings.sim_timeout_s, memory_map=spec.settings.memory_map(),
-                       glue_functions=GLUE_FUNCTIONS)
+                       glue_functions=GLUE_FUNCTIONS, core=spec.settings.core)
     devices = [b.device() for b in backends]
     for device in devices:
         if spec.settings.check_peripherals:
@@ -312,25 +322,27 @@ def _simulate(spec: RunSpec, artifacts: Artifacts, backends, inputs: list[np.nda
 COST_TOTALS = ("compute_cycles", "pe_cycles", "dma_bytes", "dma_cycles")  # detailed cost model
 
 
-def timing_trace(result, layers: list[dict]) -> dict[str, Any]:
+def timing_trace(result, layers: list[dict], info=None) -> dict[str, Any]:
     """What re-costing this run under other cost settings needs (harness/recost.py): the
-    region's instruction count, each accelerator's timing events and the layer each job
-    ran for, its MMIO counters, and the offload decisions of the model's layers."""
+    region's instruction and cycle counts, each accelerator's timing events and the layer
+    each job ran for, its MMIO counters, and the offload decisions of the model's layers."""
     devices = {}
     for name, report in result.devices.items():
         if isinstance(report, dict) and "trace" in report:
             devices[name] = {"events": report["trace"],
                              "job_layers": [job.get("layer") for job in report["job_log"]],
                              **{key: report[key] for key in ("mmio_reads", "mmio_writes", "checked_jobs")}}
-    return {"run_instructions": result.run_instructions, "devices": devices,
+    return {"run_instructions": result.run_instructions, "run_cycles": result.run_cycles, "devices": devices,
+            "numerics": getattr(info, "numerics", "quantized"),
             "layers": [{key: layer.get(key) for key in ("offloaded_to", "reason")} for layer in layers]}
 
 
-def accelerator_metrics(spec: RunSpec, row: RunResult, result, backends, layers: list[dict]) -> None:
-    """Accelerator fields, and the loud failure when a configured accelerator was not used.
-    `result` has `run_instructions` and `devices` (each device's report); `layers` are the
+def accelerator_metrics(spec: RunSpec, row: RunResult, result, backends, layers: list[dict], info=None) -> None:
+    """Accelerator fields, and the loud failure when a configured accelerator was not used
+    (a float32 / hybrid model has no integer layer: its row says so and passes).
+    `result` has `run_cycles` and `devices` (each device's report); `layers` are the
     compiled model's layer records (offload decisions)."""
-    row.est_cycles = result.run_instructions
+    row.est_cycles = result.run_cycles
     if not backends:
         return
     totals = {"jobs": 0, "macs": 0, "busy_cycles": 0, "stall_cycles": 0, "mmio_reads": 0, "mmio_writes": 0}
@@ -342,9 +354,14 @@ def accelerator_metrics(spec: RunSpec, row: RunResult, result, backends, layers:
         if offloaded == 0:
             reasons = sorted({str(layer.get("reason")) for layer in layers if layer.get("reason")})
             rejections = f"rejections: {'; '.join(reasons) or 'no eligible layer kinds'}"
-            if spec.require_offload:
+            numerics = getattr(info, "numerics", "quantized")
+            if numerics != "quantized":  # not a misconfiguration: the model has nothing to offload
+                notes.append(f"no offloadable layer: {numerics} model, {backend.name} takes integer layers only "
+                             f"({rejections})")
+            elif spec.require_offload:
                 raise RunFailure(f"peripheral {backend.name} was configured but accepted no layer ({rejections})")
-            notes.append(f"no layer offloaded: default peripheral {backend.name} accepted no layer ({rejections})")
+            else:
+                notes.append(f"no layer offloaded: default peripheral {backend.name} accepted no layer ({rejections})")
         if report.get("jobs", 0) != offloaded:
             raise RunFailure(
                 f"peripheral {backend.name}: {offloaded} layers offloaded but the device ran "
@@ -362,7 +379,7 @@ def accelerator_metrics(spec: RunSpec, row: RunResult, result, backends, layers:
          acc_cycles=totals["busy_cycles"],
          acc_stall_cycles=totals["stall_cycles"],
          mmio_accesses=totals["mmio_reads"] + totals["mmio_writes"],
-         est_cycles=result.run_instructions + totals["stall_cycles"])
+         est_cycles=result.run_cycles + totals["stall_cycles"])
     if notes:  # a passing row's reason is a note on what it did not do
         row.reason = "; ".join(notes)
     if cost_models:
@@ -384,28 +401,38 @@ def _layer_profiles(result, artifacts: Artifacts) -> list[dict[str, Any]]:
     job_logs = {name: report["job_log"] for name, report in result.devices.items()
                 if isinstance(report, dict) and "job_log" in report}
     profiles = profile_layers(plan["steps"], result.call_events, ElfImage.load(Path(artifacts.firmware.elf)),
-                              result.run_instructions, job_logs)
+                              result.run_instructions, job_logs, run_cycles=result.run_cycles)
     return [p.to_dict() for p in profiles]
 
 
 def _validate(spec: RunSpec, info, artifacts: Artifacts, backends, samples, goldens,
               first_outputs) -> dict[str, Any]:
-    """Compare every selected sample's outputs with the TFLite reference (BUILTIN_REF)."""
+    """Compare every selected sample's outputs with the TFLite reference (BUILTIN_REF):
+    bit for bit for a quantized model, within tolerance for a float one (float_check.py)."""
     if goldens is None:
         from mlonmcu_lite.zoo.reference import reference_outputs
 
         goldens = [reference_outputs(Path(info.path), sample) for sample in samples]
-    mismatches = []
+    numerics = getattr(info, "numerics", "quantized")
+    s = spec.settings
+    check = FloatAgreement(numerics, s.float_atol, s.float_rtol, s.hybrid_tol) if numerics != "quantized" else None
+    mismatches, predictions = [], []
     for index, (sample, golden) in enumerate(zip(samples, goldens, strict=True)):
         outputs = first_outputs if index == 0 else _simulate(spec, artifacts, backends, sample)[1]
+        predictions.append(str(int(np.argmax(outputs[0]))))
         for out_index, (got, want) in enumerate(zip(outputs, golden, strict=True)):
             want = np.asarray(want).reshape(got.shape)
-            if not np.array_equal(got, want):
+            if check is not None:
+                check.add(index, out_index, got, want)
+            elif not np.array_equal(got, want):
                 diff = int(np.max(np.abs(got.astype(np.int64) - want.astype(np.int64))))
                 count = int(np.count_nonzero(got != want))
                 mismatches.append(f"sample {index} output {out_index}: {count} values differ, max |diff| {diff}")
+    if check is not None:
+        return {**check.fields(len(samples)), "predictions": ",".join(predictions)}
     return {
         "validation": "mismatch" if mismatches else "exact",
         "validated_samples": len(samples),
         "validation_detail": "; ".join(mismatches) or None,
+        "predictions": ",".join(predictions),
     }

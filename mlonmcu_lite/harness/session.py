@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import itertools
+import logging
 import os
 import sys
 from dataclasses import dataclass, field
@@ -188,6 +189,7 @@ def run_session(request: SessionRequest, jobs: int | None = None, progress: bool
 
     out_dir = request.session_dir()
     runs = SessionRuns(executor or Executor(jobs=jobs), recost=request.recost, progress=progress)
+    session_files = write_session_files(request, out_dir)
     interrupted = False
     try:
         if request.search is not None:
@@ -202,10 +204,10 @@ def run_session(request: SessionRequest, jobs: int | None = None, progress: bool
     try:
         frame, files, table = report_session(results, out_dir, sweep=request.sweep, objectives=request.objectives)
     except ReportNotWritten as exc:
-        return SessionResult(out_dir=out_dir, results=results, frame=exc.frame, files={}, table=exc.table,
-                             report_error=str(exc), interrupted=interrupted, recost=stats)
-    return SessionResult(out_dir=out_dir, results=results, frame=frame, files=files, table=table,
-                         interrupted=interrupted, recost=stats)
+        return SessionResult(out_dir=out_dir, results=results, frame=exc.frame, files=session_files,
+                             table=exc.table, report_error=str(exc), interrupted=interrupted, recost=stats)
+    return SessionResult(out_dir=out_dir, results=results, frame=frame, files={**session_files, **files},
+                         table=table, interrupted=interrupted, recost=stats)
 
 
 class SessionRuns:
@@ -267,3 +269,20 @@ class SessionRuns:
         self.stats.simulated += len(simulate) + len(fallback)
         self.stats.fallbacks += len(fallback)
         return [rows[i] for i in range(len(specs))]
+
+
+def write_session_files(request: SessionRequest, out_dir: Path) -> dict[str, Path]:
+    """Before any run: the effective study (`bench run --study <it>` runs the session again)
+    and the provenance (tools, git commits, host, command line)."""
+    from mlonmcu_lite.harness.provenance import write_provenance
+    from mlonmcu_lite.harness.study import STUDY_FILE, Study
+
+    written = {}
+    for name, write in (("study", lambda: Study.from_request(request).write(out_dir / STUDY_FILE)),
+                        ("provenance", lambda: write_provenance(request, out_dir))):
+        try:
+            written[name] = write()
+        except Exception as exc:  # noqa: BLE001 - the runs still run; the gap is said out loud
+            logging.getLogger(__name__).warning("%s not written to %s: %s: %s", name, out_dir,
+                                                type(exc).__name__, exc)
+    return written

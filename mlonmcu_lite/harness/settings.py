@@ -7,9 +7,9 @@ and an unknown key is an error that lists the valid ones.
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Any, Iterable, Mapping
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from mlonmcu_lite.errors import UserError
 
@@ -41,6 +41,24 @@ class RunSettings(BaseModel):
     opt: str = Field("-O2", pattern=r"^-O[0123sz]$", description="cross-compiler optimisation level")
     rom_kib: int = Field(4096, gt=0, multiple_of=4, le=1 << 20, description="VP ROM size in KiB (multiple of 4)")
     ram_kib: int = Field(1024, gt=0, multiple_of=4, le=1 << 20, description="VP RAM size in KiB (multiple of 4)")
+    # float32 / hybrid models are not bit-exact by nature (summation order, libm): tolerances.
+    float_atol: float = Field(1e-5, ge=0, le=1e6, allow_inf_nan=False,
+                              description="float32 model: absolute tolerance |got - ref| <= atol + rtol*|ref|")
+    float_rtol: float = Field(1e-4, ge=0, le=1e6, allow_inf_nan=False, description="float32 model: relative tolerance")
+    hybrid_tol: float = Field(0.05, ge=0, le=1e6, allow_inf_nan=False,
+                              description="hybrid model: max |got - ref| relative to max |ref| per output "
+                                          "(the reference quantizes activations at run time, we do not)")
+
+    core: str = Field("ideal", description="core timing profile: a built-in core (ideal, ibex-small, "
+                      "cv32e40p) or a profile .toml file (vp/core_timing.py)")
+
+    @field_validator("core")
+    @classmethod
+    def _known_core(cls, value: str) -> str:
+        from mlonmcu_lite.vp.core_timing import load_profile
+
+        load_profile(value)  # raises a clear error naming the built-in cores
+        return value
 
     def memory_map(self):
         """The VP memory map these settings describe (firmware link and emulation agree)."""
@@ -67,9 +85,14 @@ def parse_assignments(pairs: Iterable[str], what: str = "setting") -> dict[str, 
     return out
 
 
-def build_settings(pairs: Iterable[str]) -> RunSettings:
-    """Validate `key=value` strings into RunSettings with errors a user can act on."""
-    values = parse_assignments(pairs)
+def build_settings(pairs: Iterable[str], base: Mapping[str, Any] | None = None) -> RunSettings:
+    """Validate `key=value` strings (over `base`, e.g. a study file's settings) into
+    RunSettings with errors a user can act on."""
+    return settings_from({**(base or {}), **parse_assignments(pairs)})
+
+
+def settings_from(values: Mapping[str, Any]) -> RunSettings:
+    """Validate a mapping (text or typed values: the Python API, a study file) into RunSettings."""
     unknown = sorted(set(values) - set(RunSettings.model_fields))
     if unknown:
         raise SettingsError(

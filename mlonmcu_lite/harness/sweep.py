@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
+from typing import Any, Mapping
 
 from mlonmcu_lite.harness.settings import SettingsError
 
@@ -81,7 +82,11 @@ def parse_params(params: tuple[str, ...]) -> list[Knob]:
     return knobs
 
 
-def grid_points(knobs: list[Knob]) -> list[dict[str, str]]:
+def grid_points(knobs: list[Knob] | Mapping[str, list[Any]]) -> list[dict[str, str]]:
+    """Every combination of the knobs' choices (a mapping name -> values, e.g. a study
+    file's `sweep`, is read as choices)."""
+    if isinstance(knobs, Mapping):
+        knobs = [Knob(name, choices=tuple(str(v) for v in values)) for name, values in knobs.items()]
     ranges = [k.name for k in knobs if k.is_range]
     if ranges:
         raise SettingsError(f"--param {', '.join(ranges)}: a range needs --sample random, lhs or nsga2 "
@@ -109,11 +114,12 @@ def sample_points(knobs: list[Knob], method: str, count: int, seed: int = 0) -> 
     return list(unique.values())
 
 
-def typed_points(peripheral, points: list[dict[str, str]], search_path) -> list[dict]:
-    """Each point's values validated against `peripheral`'s settings model, typed
-    (`"16"` -> 16); raises the peripheral's config error naming a bad value."""
+def typed_points(first, points: list[dict[str, Any]], search_path=None) -> tuple[dict[str, Any], ...]:
+    """Each point validated against the first peripheral's settings and kept typed (only the
+    swept knobs, `"16"` -> 16), before any run: `first` is its `PeripheralRequest`; raises
+    the peripheral's config error naming a bad value."""
     from pathlib import Path
 
-    search = [Path(p) for p in search_path]
-    return [{key: dict(typed.settings)[key] for key in point}
-            for point, typed in zip(points, peripheral.with_points(points, search), strict=True)]
+    search = [Path(p) for p in search_path or ()]
+    return tuple({key: dict(typed.settings)[key] for key in point}
+                 for point, typed in zip(points, first.with_points(points, search), strict=True))

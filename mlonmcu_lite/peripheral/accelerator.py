@@ -67,8 +67,8 @@ class AcceleratorDevice(RegisterFileDevice):
         self.check_results = False  # `check_peripherals`: compare each job with `reference_job()`
         self.checked_jobs = 0
         self._stuck_polls = 0
-        # every timing event, in order: ("start", instruction, job), ("poll", instruction,
-        # busy answer), ("wait", instruction, None), ("finish", instruction, None): enough to
+        # every timing event, in order, at its cycle: ("start", cycle, (job, instruction)),
+        # ("poll", cycle, busy answer), ("wait", cycle, None), ("finish", cycle, None): enough to
         # re-cost the run under other cost settings without re-simulating (harness.recost)
         self.trace: list[tuple[str, int, object]] = []
         self.read_hooks.update(STATUS=self._status, WAIT=self._wait)
@@ -77,25 +77,32 @@ class AcceleratorDevice(RegisterFileDevice):
 
     # -- protocol -----------------------------------------------------------------
     def now(self) -> int:
+        """The retired-instruction count (a job's `start`, which layer attribution uses)."""
         if self.bus is None:
             raise PeripheralDeviceError(f"{self.name}: not attached to a bus")
         return self.bus.instructions_now()
+
+    def clock(self) -> int:
+        """The CPU's cycle count under the core profile: the time base of `timer`."""
+        if self.bus is None:
+            raise PeripheralDeviceError(f"{self.name}: not attached to a bus")
+        return self.bus.cycles_now()
 
     def _status_value(self, busy: bool) -> int:
         return self.spec.field("STATUS.BUSY")[1].insert(self.regs["STATUS"], int(busy))
 
     def _status(self) -> int:
-        now = self.now()
+        now = self.clock()
         busy = self.timer.poll(now)
         self.trace.append(("poll", now, busy))
         return self._status_value(busy)
 
     def _wait(self) -> int:
-        self.wait_at(self.now())
+        self.wait_at(self.clock())
         return self._status_value(False)
 
     def wait_at(self, now: int) -> None:
-        """A blocking WAIT read by instruction `now` (also replayed by `harness.recost`)."""
+        """A blocking WAIT read at cycle `now` (also replayed by `harness.recost`)."""
         self.trace.append(("wait", now, None))
         self.timer.wait(now)
         self._log_stall()
@@ -121,25 +128,26 @@ class AcceleratorDevice(RegisterFileDevice):
             self._start()
 
     def _start(self) -> None:
-        now = self.now()
+        now = self.clock()
         if self.timer.busy(now):
-            self.fail(f"START while busy (job {self.timer.jobs} started at instruction "
+            self.fail(f"START while busy (job {self.timer.jobs} started at cycle "
                       f"{self.timer.started_at}, busy through {self.timer.last_busy}, now {now})",
                       "ERR_BUSY")
         self.job = self.timer.jobs + 1
         job = self.execute()
         if self.check_results:
             self._check_result()
-        self.account(now, job)
+        self.account(now, job, self.now())
 
-    def account(self, now: int, job) -> None:
-        """Charge a job started by instruction `now` (its cost under the settings, the busy
-        timer, the job log) and record it in `trace` (replayed by `harness.recost`)."""
-        self.trace.append(("start", now, job))
+    def account(self, now: int, job, instruction: int) -> None:
+        """Charge a job started at cycle `now` by instruction number `instruction` (its cost
+        under the settings, the busy timer, the job log) and record it in `trace`
+        (replayed by `harness.recost`)."""
+        self.trace.append(("start", now, (job, instruction)))
         cycles, nbytes = self.job_timing(job)
         self.macs += job.macs
         self.timer.start(now, cycles)
-        self._log_job(now, job.macs, cycles, nbytes)
+        self._log_job(instruction, job.macs, cycles, nbytes)
 
     def job_timing(self, job) -> tuple[int, int | None]:
         """(busy cycles, bytes moved or None) of a job just executed."""
@@ -183,7 +191,7 @@ class AcceleratorDevice(RegisterFileDevice):
         super().write(offset, size, value)
 
     def _check_progress(self, register: str, busy: int) -> None:
-        now = self.now()
+        now = self.clock()
         running = self.timer.busy(now)
         if register == "WAIT" and (busy or running):
             self.fail(f"job {self.job} not finished when WAIT answered (modelled busy through "
@@ -199,9 +207,9 @@ class AcceleratorDevice(RegisterFileDevice):
             self._stuck_polls = 0
 
     def problem_at_exit(self) -> str | None:
-        if self.bus is not None and self.timer.busy(self.now()):
+        if self.bus is not None and self.timer.busy(self.clock()):
             return (f"job {self.job} still busy at exit (modelled busy through cycle "
-                    f"{self.timer.last_busy}, program ended at cycle {self.timer.clock(self.now())}): "
+                    f"{self.timer.last_busy}, program ended at cycle {self.timer.clock(self.clock())}): "
                     "its results were never waited for")
         return None
 
@@ -246,7 +254,8 @@ class AcceleratorDevice(RegisterFileDevice):
     def result_of(self, out: np.ndarray) -> np.ndarray:
         """What the device writes for the int32 result `out` [..., C]: `out` itself, or, when
         the spec has the fused requantization registers and REQUANT.ENABLE is set, its int8
-        requantization (peripheral.requant) with the multipliers/shifts from memory."""
+        requantization (peripheral.requant) with the multipliers/shifts from memory, plus,
+        with RESIDUAL.ENABLE, TFLite's ADD of the int8 tensor at RES_ADDR (peripheral.eltwise)."""
         if "REQUANT" not in self.regs or not self.field("REQUANT.ENABLE"):
             return np.asarray(out).astype("<i4")
         from .requant import requant_binding, requantize
@@ -256,7 +265,15 @@ class AcceleratorDevice(RegisterFileDevice):
         channels = out.shape[-1]
         mult = self.load("MULT_ADDR", channels, "<i4")
         shift = self.load("SHIFT_ADDR", channels, "<i4")
-        return requantize(out, mult, shift, rq)
+        result = requantize(out, mult, shift, rq)
+        if "RESIDUAL" in self.regs and self.field("RESIDUAL.ENABLE"):  # peripheral.eltwise
+            from .eltwise import add_int8, residual_binding
+            job = residual_binding(self.spec).decode(lambda reg: self.regs[reg])
+            if job.out_lo > job.out_hi:
+                self.fail(f"residual clamp [{job.out_lo}, {job.out_hi}] is empty")
+            other = self.load("RES_ADDR", result.size, "i1").reshape(result.shape)
+            result = add_int8(result, other, job)
+        return result
 
     def store_result(self, addr_reg: str, out: np.ndarray) -> bool:
         """Store `result_of(out)`; True if it was requantized."""
@@ -266,14 +283,14 @@ class AcceleratorDevice(RegisterFileDevice):
 
     # -- per-run metrics ----------------------------------------------------------
     def finish_at(self, now: int) -> None:
-        """The program ended with instruction `now` (a job still running stalls the end)."""
+        """The program ended at cycle `now` (a job still running stalls the end)."""
         self.trace.append(("finish", now, None))
         self.timer.finish(now)
         self._log_stall()
 
     def report(self) -> dict:
         if self.bus is not None and not (self.trace and self.trace[-1][0] == "finish"):
-            self.finish_at(self.now())
+            self.finish_at(self.clock())
         return {"jobs": self.timer.jobs, "macs": self.macs, "job_log": [dict(j) for j in self.job_log],
                 "busy_cycles": self.timer.busy_cycles, "stall_cycles": self.timer.stall_cycles,
                 "wait_instructions": self.timer.wait_instructions, "checked_jobs": self.checked_jobs,

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Literal
 
-RegionKind = Literal["conv2d", "dense"]
+RegionKind = Literal["conv2d", "dense", "eltwise", "pool"]
 Rounding = Literal["double", "single"]
 
 
@@ -41,6 +41,23 @@ class Requant:
         def widen(values: tuple[int, ...]) -> tuple[int, ...]:
             return values * channels if len(values) == 1 else values
         return widen(self.multiplier), widen(self.shift)
+
+
+@dataclass(frozen=True)
+class AddParams:
+    """TFLite's int8 ADD (add.cc): both inputs offset by `-zero point`, shifted left by
+    `left_shift`, rescaled (double rounding) to a common scale, summed, rescaled to the output,
+    `+ zero_point`, clamped to [lo, hi].  Each (multiplier, shift) is one
+    MultiplyByQuantizedMultiplier (multiplier in [0, 2^31), shift > 0 shifts left).  MUL uses
+    `offsets` and `output` only: clamp(MBQM((a + oa)(b + ob), output) + zero_point)."""
+
+    offsets: tuple[int, int]  # added to a / b (minus their zero points)
+    left_shift: int
+    inputs: tuple[tuple[int, int], tuple[int, int]]  # (multiplier, shift) of a, of b
+    output: tuple[int, int]
+    zero_point: int
+    lo: int
+    hi: int
 
 
 @dataclass(frozen=True)
@@ -76,6 +93,9 @@ class ConvRegion:
     weight_offset: int = 0
     kind: RegionKind = "conv2d"
     requant: Requant | None = None  # set when the region includes the requantization
+    # with `requant`: the residual ADD that follows, the conv's int8 output as its input a
+    # and a second int8 activation (same shape) as b; the output is the ADD's
+    residual: AddParams | None = None
 
     @property
     def macs(self) -> int:
@@ -91,7 +111,8 @@ class ConvRegion:
         return (Operand("input", self.input_shape, "int8", "NHWC"),
                 Operand("weight", self.weight_shape, "int8", "OHWI"),
                 Operand("bias", (self.weight_shape[0],), "int32", "O"),
-                Operand("output", self.output_shape, self.output_dtype, "NHWC"))
+                Operand("output", self.output_shape, self.output_dtype, "NHWC"),
+                *((Operand("residual", self.output_shape, "int8", "NHWC"),) if self.residual else ()))
 
 
 @dataclass(frozen=True)
@@ -124,7 +145,74 @@ class DenseRegion:
                 Operand("output", self.output_shape, self.output_dtype, "MN"))
 
 
-Region = ConvRegion | DenseRegion
+@dataclass(frozen=True)
+class EltwiseRegion:
+    """TFLite int8 ADD or MUL of two int8 tensors of one shape, elementwise, with the output
+    rescale and activation clamp (`params`); nothing else is read (no weights, no bias)."""
+
+    layer: str
+    shape: tuple[int, ...]
+    op: Literal["add", "mul"]
+    params: AddParams
+    kind: RegionKind = "eltwise"
+    requant: None = None  # the output rescale is part of the op
+
+    @property
+    def count(self) -> int:
+        n = 1
+        for d in self.shape:
+            n *= d
+        return n
+
+    @property
+    def macs(self) -> int:
+        return 0
+
+    @property
+    def output_shape(self) -> tuple[int, ...]:
+        return self.shape
+
+    @property
+    def output_dtype(self) -> str:
+        return "int8"
+
+    def operands(self) -> tuple[Operand, ...]:
+        return (Operand("a", self.shape, "int8", "any"), Operand("b", self.shape, "int8", "any"),
+                Operand("output", self.shape, "int8", "any"))
+
+
+@dataclass(frozen=True)
+class PoolRegion:
+    """TFLite int8 AVERAGE_POOL_2D (sum of the window's valid taps divided by their count,
+    rounding half away from zero) or MAX_POOL_2D (max of the valid taps), NHWC batch 1,
+    then the clamp [lo, hi]; padded positions are skipped, never read."""
+
+    layer: str
+    input_shape: tuple[int, int, int, int]
+    output_shape: tuple[int, int, int, int]
+    pool_size: tuple[int, int]
+    strides: tuple[int, int]
+    padding: tuple[int, int, int, int]  # top, left, bottom, right
+    mode: Literal["avg", "max"]
+    lo: int = -128
+    hi: int = 127
+    kind: RegionKind = "pool"
+    requant: None = None
+
+    @property
+    def macs(self) -> int:
+        return 0
+
+    @property
+    def output_dtype(self) -> str:
+        return "int8"
+
+    def operands(self) -> tuple[Operand, ...]:
+        return (Operand("input", self.input_shape, "int8", "NHWC"),
+                Operand("output", self.output_shape, "int8", "NHWC"))
+
+
+Region = ConvRegion | DenseRegion | EltwiseRegion | PoolRegion
 
 
 @dataclass(frozen=True)
@@ -137,6 +225,7 @@ class CArgs:
     output: str
     multiplier: str | None = None  # int32[C], with a fused requantization
     shift: str | None = None  # int32[C]
+    second: str | None = None  # the second int8 activation: a residual, an element-wise op's b
 
 
 @dataclass(frozen=True)
@@ -154,6 +243,7 @@ class OffloadPattern:
     kind: RegionKind
     check: Callable[[Region], str | None]
     requant: bool = False
+    residual: bool = False  # with `requant`: also the residual ADD that follows (conv2d)
 
 
 class AcceleratorBackend:
@@ -186,18 +276,24 @@ class AcceleratorBackend:
                 return pattern, None
         return None, reason
 
-    def offer(self, region: Region, fused: Region | None = None) -> tuple[OffloadPattern | None, Region, str | None]:
+    def offer(self, region: Region, fused: Region | None = None,
+              residual: Region | None = None) -> tuple[OffloadPattern | None, Region, str | None]:
         """The compiler's question: the first pattern that takes `region` (or, for a
-        pattern declaring `requant`, `fused`: the same region with its requantization),
-        the region it took, else the last reason."""
+        pattern declaring `requant`, `fused`: the same region with its requantization; for
+        one declaring `residual` too, `residual`: fused with the ADD that follows), the
+        region it took, else the last reason.  A pattern refusing the residual variant is
+        asked for the fused one."""
         reason: str | None = f"no {region.kind} pattern"
         for pattern in self._patterns:
             if pattern.kind != region.kind:
                 continue
-            candidate = fused if pattern.requant and fused is not None else region
-            reason = pattern.check(candidate)
-            if reason is None:
-                return pattern, candidate, None
+            candidates = [fused if pattern.requant and fused is not None else region]
+            if pattern.requant and pattern.residual and residual is not None:
+                candidates.insert(0, residual)
+            for candidate in candidates:
+                reason = pattern.check(candidate)
+                if reason is None:
+                    return pattern, candidate, None
         return None, region, reason
 
     # -- codegen hooks (UMA: codegen / tir_to_c) -------------------------------

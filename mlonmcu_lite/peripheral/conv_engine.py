@@ -44,6 +44,18 @@ def pair_register(name: str, offset: int, doc: str, lo: str, hi: str,
                                                BitField(hi, 16, 16, signed=signed)))
 
 
+def window_register(name: str, offset: int, doc: str) -> Register:
+    """A window's HEIGHT, WIDTH (8 bits each) and STRIDE_H, STRIDE_W (4 bits each)."""
+    return Register(name, offset, doc, fields=(BitField("HEIGHT", 0, 8), BitField("WIDTH", 8, 8),
+                                               BitField("STRIDE_H", 16, 4), BitField("STRIDE_W", 20, 4)))
+
+
+def padding_register(name: str, offset: int, doc: str) -> Register:
+    """TOP, LEFT, BOTTOM, RIGHT padding, 8 bits each."""
+    return Register(name, offset, doc, fields=(BitField("TOP", 0, 8), BitField("LEFT", 8, 8),
+                                               BitField("BOTTOM", 16, 8), BitField("RIGHT", 24, 8)))
+
+
 def conv_engine_registers(channels: Register, input_layout: str, weight_layout: str,
                           bias_layout: str, output_layout: str) -> tuple[Register, ...]:
     """Operand addresses, shapes, `channels` (at `CHANNELS_OFFSET`), kernel, padding,
@@ -58,12 +70,8 @@ def conv_engine_registers(channels: Register, input_layout: str, weight_layout: 
         pair_register("INPUT_SHAPE", 0x020, "input height and width", "HEIGHT", "WIDTH"),
         pair_register("OUTPUT_SHAPE", 0x024, "output height and width", "HEIGHT", "WIDTH"),
         channels,
-        Register("KERNEL", 0x02C, "kernel size and strides", fields=(
-            BitField("HEIGHT", 0, 8), BitField("WIDTH", 8, 8),
-            BitField("STRIDE_H", 16, 4), BitField("STRIDE_W", 20, 4))),
-        Register("PADDING", 0x030, "zero-copy padding (positions hold PAD_VALUE)", fields=(
-            BitField("TOP", 0, 8), BitField("LEFT", 8, 8),
-            BitField("BOTTOM", 16, 8), BitField("RIGHT", 24, 8))),
+        window_register("KERNEL", 0x02C, "kernel size and strides"),
+        padding_register("PADDING", 0x030, "zero-copy padding (positions hold PAD_VALUE)"),
         pair_register("OFFSETS", 0x034, "added to every input / weight value", "INPUT",
                       "WEIGHT", signed=True),
         Register("PAD_VALUE", 0x038, "int8 value of padded input positions",

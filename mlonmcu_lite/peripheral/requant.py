@@ -90,17 +90,22 @@ class Requantized:
         return self.job.bias_bytes + 8 * self.job.out_c
 
 
+def multiply_by_quantized_multiplier(x, multiplier, shift, single: bool = False) -> np.ndarray:
+    """TFLite's MultiplyByQuantizedMultiplier of int32 values (held in int64), elementwise with
+    broadcasting: double rounding (gemmlowp) or the single rounding of ai-edge-litert's FC."""
+    x = np.asarray(x).astype(np.int64)
+    mult = np.asarray(multiplier).astype(np.int64)
+    shift = np.asarray(shift).astype(np.int64)
+    if single:
+        total = 31 - shift
+        return (x * mult + (np.int64(1) << (total - 1))) >> total
+    left, right = np.maximum(shift, 0), np.maximum(-shift, 0)
+    y = (x * (mult << left) + (1 << 30)) >> 31
+    half = (np.int64(1) << right) >> 1
+    return (y + np.where(y < 0, np.maximum(half - 1, 0), half)) >> right
+
+
 def requantize(acc: np.ndarray, multiplier: np.ndarray, shift: np.ndarray, job: RequantJob) -> np.ndarray:
     """int32 acc [..., C] -> int8, per channel (last axis)."""
-    x = acc.astype(np.int64)
-    mult = multiplier.astype(np.int64)
-    shift = shift.astype(np.int64)
-    if job.rq_single:
-        total = 31 - shift
-        y = (x * mult + (np.int64(1) << (total - 1))) >> total
-    else:
-        left, right = np.maximum(shift, 0), np.maximum(-shift, 0)
-        y = (x * (mult << left) + (1 << 30)) >> 31
-        half = (np.int64(1) << right) >> 1
-        y = (y + np.where(y < 0, np.maximum(half - 1, 0), half)) >> right
+    y = multiply_by_quantized_multiplier(acc, multiplier, shift, bool(job.rq_single))
     return np.clip(y + job.rq_zero_point, job.rq_lo, job.rq_hi).astype(np.int8)

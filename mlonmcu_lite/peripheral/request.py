@@ -9,23 +9,26 @@ worker builds the backend from typed values instead of parsing text again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from .backend import AcceleratorBackend
 from .loader import instantiate_backend
-from .settings import parse_peripheral_arg
+from .settings import parse_peripheral_arg, settings_label
 
 SearchPath = Iterable[Path | str] | None
 
 
 @dataclass(frozen=True)
 class PeripheralRequest:
-    """`name` with the settings the user overrode (typed values, in the order given)."""
+    """`name` with the settings the user overrode (typed values, in the order given), and
+    `effective`: every setting the peripheral will use, defaults included (sorted by key;
+    filled by `parse`/`build`, so reports show `macs_per_cycle=16` even when nobody typed it)."""
 
     name: str
     settings: tuple[tuple[str, Any], ...] = ()
+    effective: tuple[tuple[str, Any], ...] = field(default=(), compare=False)
 
     @classmethod
     def parse(cls, text: str, search_path: SearchPath = None) -> "PeripheralRequest":
@@ -39,7 +42,8 @@ class PeripheralRequest:
         """Validate `overrides` (text or typed) for peripheral `name`; keep the typed values."""
         backend = instantiate_backend(name, overrides, search_path)
         typed = getattr(backend, "settings", None)
-        return cls(name, tuple((key, getattr(typed, key)) for key in overrides))
+        return cls(name, tuple((key, getattr(typed, key)) for key in overrides),
+                   effective=tuple(sorted(_dump(typed).items())))
 
     def with_settings(self, point: Mapping[str, Any], search_path: SearchPath = None) -> "PeripheralRequest":
         """This request with `point`'s values on top (a sweep point), validated."""
@@ -58,11 +62,18 @@ class PeripheralRequest:
         for point in points:
             overrides = {**dict(self.settings), **point}
             typed = validate_settings(self.name, spec.settings, overrides)
-            out.append(PeripheralRequest(self.name, tuple((key, getattr(typed, key)) for key in overrides)))
+            out.append(PeripheralRequest(self.name, tuple((key, getattr(typed, key)) for key in overrides),
+                                         effective=tuple(sorted(_dump(typed).items()))))
         return out
 
     def backend(self, search_path: SearchPath = None) -> AcceleratorBackend:
         return instantiate_backend(self.name, dict(self.settings), search_path)
+
+    @property
+    def effective_label(self) -> str:
+        """`qvanilla:fused_requant=true,macs_per_cycle=16,...`: every effective setting, sorted
+        (a valid `-p` argument; what reports show and `bench compare` keys on)."""
+        return settings_label(self.name, dict(self.effective))
 
     @property
     def label(self) -> str:
@@ -70,3 +81,8 @@ class PeripheralRequest:
         if not self.settings:
             return self.name
         return f"{self.name}:" + ",".join(f"{key}={value}" for key, value in self.settings)
+
+
+def _dump(settings: Any) -> dict[str, Any]:
+    """A settings model's values as plain JSON-ready data (enums and paths as text)."""
+    return settings.model_dump(mode="json") if settings is not None else {}

@@ -63,6 +63,16 @@ def parse_peripheral_arg(text: str) -> tuple[str, dict[str, str]]:
     return name, overrides
 
 
+def settings_label(name: str, values: dict[str, Any]) -> str:
+    """`name:key=value,...` with keys sorted and booleans as `true`/`false`: the canonical
+    spelling of a peripheral's settings (the `-p` syntax, so it can be pasted back)."""
+    if not values:
+        return name
+    text = {True: "true", False: "false"}
+    return f"{name}:" + ",".join(
+        f"{key}={text[v] if isinstance(v, bool) else v}" for key, v in sorted(values.items()))
+
+
 def describe_settings(model: type[BaseModel]) -> str:
     """`key (type, default X: description)` for every setting, for error messages and help."""
     parts = []

@@ -81,22 +81,34 @@ class SpecBackend(AcceleratorBackend):
         return f"{self.name} @ {self.spec.base:#010x}: {self.settings!r}"
 
 
+def _literal(params_type: str, job) -> str:
+    inits = ", ".join(f".{k} = {v}" for k, v in dataclasses.asdict(job).items())
+    return f"&(const {params_type}){{{inits}}}"
+
+
+def emit_job_call(function: str, params_type: str, job, ptrs: list[str]) -> str:
+    """`if (f(&(const T){.field = ..}, ptr, ...) != 0) abort();` for one dataclass job."""
+    return (f"if ({function}({_literal(params_type, job)},\n"
+            f"        {', '.join(ptrs)}) != 0) abort();")
+
+
 def emit_conv_call(function: str, params_type: str, job, args: CArgs) -> str:
     """`if (f(&(const T){.in_h = ..}, in, w, b, out[, mult, shift]) != 0) abort();` for one
     job (any dataclass job; the multiplier/shift pointers come with a fused requantization)."""
-    inits = ", ".join(f".{k} = {v}" for k, v in dataclasses.asdict(job).items())
     ptrs = [args.input, args.weight, args.bias, args.output]
     if args.multiplier is not None:
         ptrs += [args.multiplier, args.shift]
-    return (f"if ({function}(&(const {params_type}){{{inits}}},\n"
-            f"        {', '.join(ptrs)}) != 0) abort();")
+    return emit_job_call(function, params_type, job, ptrs)
 
 
-def emit_requant_call(function: str, params_type: str, job, rq_type: str, rq_job, args: CArgs) -> str:
-    """The fused variant of `emit_conv_call`: `f(&job, &requant, in, w, b, out, mult, shift)`."""
-    def literal(ptype: str, values) -> str:
-        inits = ", ".join(f".{k} = {v}" for k, v in dataclasses.asdict(values).items())
-        return f"&(const {ptype}){{{inits}}}"
+def emit_requant_call(function: str, params_type: str, job, rq_type: str, rq_job, args: CArgs,
+                      residual: tuple[str, object] | None = None) -> str:
+    """The fused variant of `emit_conv_call`: `f(&job, &requant, in, w, b, out, mult, shift)`;
+    with `residual` (params type, job): `f(&job, &requant, &residual, ..., shift, second)`."""
+    literals = [_literal(params_type, job), _literal(rq_type, rq_job)]
     ptrs = [args.input, args.weight, args.bias, args.output, args.multiplier, args.shift]
-    return (f"if ({function}({literal(params_type, job)},\n        {literal(rq_type, rq_job)},\n"
-            f"        {', '.join(ptrs)}) != 0) abort();")
+    if residual is not None:
+        literals.append(_literal(*residual))
+        ptrs.append(args.second)
+    sep = ",\n        "
+    return f"if ({function}({sep.join(literals)}{sep}{', '.join(ptrs)}) != 0) abort();"

@@ -41,6 +41,12 @@ class RamBus:
     def instructions_now(self) -> int:
         return self.instructions
 
+    def cycles_now(self) -> int:  # an ideal core: one cycle per instruction
+        return self.instructions
+
+    def cycles_before_now(self) -> int:
+        return self.instructions - 1
+
     def tick(self, n: int = 1) -> int:
         """Retire `n` instructions; returns the new count."""
         self.instructions += n

@@ -1,9 +1,9 @@
 """Busy-time bookkeeping of an accelerator that runs beside the CPU.
 
-Time is the CPU's retired-instruction count (1 cycle per instruction).  A job
-started by the instruction numbered `t0` keeps the device busy for the `cycles`
-instructions after it: a status read by instruction `n` sees BUSY while
-`n <= t0 + cycles`.  A polling CPU therefore overlaps the busy time with its
+Time is the CPU's cycle count under the run's core timing profile (vp/core_timing.py;
+with the default `ideal` core, 1 cycle per retired instruction).  A job started by the
+instruction that ends at cycle `t0` keeps the device busy for the `cycles` after it: a
+status read by an instruction ending at cycle `n` sees BUSY while `n <= t0 + cycles`.  A polling CPU therefore overlaps the busy time with its
 polling instructions (counted as `wait_instructions`); a blocking wait, or the
 end of the program, stalls the CPU for the rest (`stall_cycles`), which an
 estimated total adds to the instruction count.

@@ -17,6 +17,7 @@ import pandas as pd
 from .formatting import MISSING, numeric_columns
 from .layer_plots import figure_html, layer_figures
 from .schema import SCHEMA_VERSION
+from .precision import HEADERS as PRECISION_HEADERS, PRECISION_TITLE, precision_rows
 from .tables import failing_runs, study_rows
 
 _STYLE = """
@@ -59,6 +60,7 @@ document.querySelectorAll('table.sortable').forEach(function (t) {
 RUN_COLUMNS = (
     ("model", "model", None), ("config", "config", None), ("arch", "arch", None), ("point", "sweep point", None),
     ("run_instructions", "run instr", "{:,.0f}"), ("total_instructions", "total instr", "{:,.0f}"),
+    ("core", "core", None), ("cpu_cycles", "CPU cycles (model)", "{:,.0f}"), ("cpi", "CPI", "{:.3f}"),
     ("est_cycles", "est. cycles", "{:,.0f}"), ("saved_pct", "saved %", "{:.1f}%"), ("speedup", "speedup", "{:.2f}x"),
     ("acc_jobs", "acc jobs", "{:,.0f}"), ("acc_macs", "acc MACs", "{:,.0f}"), ("acc_cycles", "acc cycles", "{:,.0f}"),
     ("acc_stall_cycles", "acc stall", "{:,.0f}"), ("layers_offloaded", "offloaded", "{:,.0f}"),
@@ -101,6 +103,10 @@ def _img(path: Path, name: str) -> str:
 
 def _study_html(df: pd.DataFrame) -> str:
     headers, rows, _ = study_rows(df)
+    return _html_table(headers, rows)
+
+
+def _html_table(headers, rows) -> str:
     numeric = numeric_columns(len(headers), rows)
     head = "".join(f"<th class='{'num' if numeric[i] else ''}'>{html.escape(h)}</th>"
                    for i, h in enumerate(headers))
@@ -134,6 +140,10 @@ def render_html(df: pd.DataFrame, plots: dict[str, Path], title: str, layers: pd
         f"est. cycles come from the peripheral's cost model. Missing values ({MISSING}) do not apply.</p>",
         "<h2>CPU vs CPU+accelerator</h2>", _study_html(df),
     ]
+    precision = precision_rows(df)
+    if precision:
+        parts += [f"<h2>{html.escape(PRECISION_TITLE[0].upper() + PRECISION_TITLE[1:])}</h2>",
+                  _html_table(list(PRECISION_HEADERS), precision)]
     failing = failing_runs(df)
     if not failing.empty:
         parts.append("<p class='failing'><b>Failing runs:</b></p><ul class='failing'>")

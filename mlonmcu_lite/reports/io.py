@@ -1,9 +1,12 @@
 """Reading and writing results files (JSON and CSV) with the schema version.
 
-JSON: `{"schema_version": N, "rows": [{column: value, ...}, ...]}`, missing
-values as null.  CSV: a leading `schema_version` column (so the version travels
-with every copy of the file), then the schema columns.  Both read back into a
-frame equal to the one written (`schema.coerce_frame`).
+JSON: a list of row objects, `[{"schema_version": N, column: value, ...}, ...]`, missing
+values as null and `settings` as an object, so `pd.read_json("results.json")` is one row
+per run.  The session's metadata (schema version, run counts, column dtypes) sits in the
+sibling `session.json`.  CSV: a leading `schema_version` column too (the version travels
+with every copy of either file), then the schema columns.  Both read back into a frame
+equal to the one written (`schema.coerce_frame`); the wrapper format of earlier versions,
+`{"schema_version": N, "rows": [...]}`, still reads.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from .schema import COLUMN_DTYPES, COLUMNS, SCHEMA_VERSION, SchemaError, coerce_
 
 JSON_NAME = "results.json"
 CSV_NAME = "results.csv"
+SESSION_NAME = "session.json"
 
 
 def _plain(value: Any) -> Any:
@@ -38,9 +42,29 @@ def records(df: pd.DataFrame) -> list[dict[str, Any]]:
     return [{col: _plain(row[col]) for col in COLUMNS} for _, row in df.iterrows()]
 
 
+def json_rows(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of results.json: `schema_version` first, `settings` as an object."""
+    return [{"schema_version": SCHEMA_VERSION, **row, "settings": json.loads(row["settings"] or "{}")}
+            for row in records(df)]
+
+
 def write_json(df: pd.DataFrame, path: Path) -> Path:
-    doc = {"schema_version": SCHEMA_VERSION, "rows": records(df)}
-    path.write_text(json.dumps(doc, indent=1, allow_nan=False) + "\n")
+    path.write_text(json.dumps(json_rows(df), indent=1, allow_nan=False) + "\n")
+    return path
+
+
+def write_session_json(df: pd.DataFrame, path: Path, files: dict[str, Path] | None = None) -> Path:
+    """session.json: what results.json rows share (schema version, counts, column dtypes)."""
+    sessions = [s for s in df["session"].dropna().unique().tolist()]
+    doc = {
+        "schema_version": SCHEMA_VERSION,
+        "session": sessions[0] if len(sessions) == 1 else sessions or None,
+        "runs": len(df),
+        "failing": int(df["failing"].sum()),
+        "columns": dict(COLUMN_DTYPES),
+        "files": {name: p.name for name, p in sorted((files or {}).items())},
+    }
+    path.write_text(json.dumps(doc, indent=1) + "\n")
     return path
 
 
@@ -92,10 +116,30 @@ def _load_json(path: Path) -> pd.DataFrame:
         doc = json.loads(path.read_text())
     except json.JSONDecodeError as exc:
         raise SchemaError(f"{path}: not valid JSON ({exc})") from exc
-    if not isinstance(doc, dict) or "rows" not in doc or not isinstance(doc["rows"], list):
-        raise SchemaError(f'{path}: expected {{"schema_version": ..., "rows": [...]}}')
-    raw = pd.DataFrame(doc["rows"], columns=_columns_of(doc["rows"]))
-    return coerce_frame(raw, source=str(path), version=doc.get("schema_version"))
+    if isinstance(doc, dict) and isinstance(doc.get("rows"), list):  # the earlier wrapper format
+        rows, version = doc["rows"], doc.get("schema_version")
+    elif isinstance(doc, list) and all(isinstance(row, dict) for row in doc):
+        rows, version = doc, _row_version(doc, path)
+    else:
+        raise SchemaError(f'{path}: expected a list of result rows (or {{"schema_version": ..., "rows": [...]}})')
+    rows = [{**row, "settings": _settings_text(row.get("settings"))} if "settings" in row else row for row in rows]
+    raw = pd.DataFrame(rows, columns=_columns_of(rows))
+    return coerce_frame(raw, source=str(path), version=version)
+
+
+def _row_version(rows: list[dict], path: Path) -> Any:
+    """The rows' schema version (session.json's when rows carry none, e.g. an empty file)."""
+    versions = list(dict.fromkeys(row.get("schema_version") for row in rows))
+    if len(versions) == 1 and versions[0] is not None:
+        return versions[0]
+    if not rows and (path.parent / SESSION_NAME).is_file():
+        return json.loads((path.parent / SESSION_NAME).read_text()).get("schema_version")
+    return versions if versions else SCHEMA_VERSION
+
+
+def _settings_text(value: Any) -> Any:
+    """`settings` as the schema keeps it: canonical JSON text (an object in results.json)."""
+    return json.dumps(value, sort_keys=True) if isinstance(value, dict) else value
 
 
 def _columns_of(rows: list[dict]) -> list[str]:

@@ -18,10 +18,10 @@ from .formatting import fmt_int, fmt_pct, fmt_text, render_table
 LAYERS_CSV = "layers.csv"
 LAYERS_PARQUET = "layers.parquet"
 RUN_KEYS = ("session", "run_id", "model", "config", "arch", "peripheral", "point")
-LAYER_COLUMNS = ("index", "layer", "op", "tflite_ops", "kernel", "instructions", "share_pct", "macs",
+LAYER_COLUMNS = ("index", "layer", "op", "tflite_ops", "kernel", "instructions", "cycles", "share_pct", "macs",
                  "peripheral_used", "reason", "acc_jobs", "acc_macs", "acc_cycles", "acc_stall_cycles",
                  "acc_bytes", "est_cycles", "live_arena_bytes")
-_INT = ("index", "instructions", "macs", "acc_jobs", "acc_macs", "acc_cycles", "acc_stall_cycles",
+_INT = ("index", "instructions", "cycles", "macs", "acc_jobs", "acc_macs", "acc_cycles", "acc_stall_cycles",
         "acc_bytes", "est_cycles", "live_arena_bytes")
 
 
@@ -37,7 +37,8 @@ def layers_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
             rec["peripheral_used"] = rec.pop("peripheral", None) if "peripheral" in layer else None
             rec["peripheral"] = row.get("peripheral")
             rec["share_pct"] = 100.0 * layer["instructions"] / total if total else None
-            rec["est_cycles"] = layer["instructions"] + (layer.get("acc_stall_cycles") or 0)
+            cpu = layer["cycles"] if layer.get("cycles") is not None else layer["instructions"]
+            rec["est_cycles"] = cpu + (layer.get("acc_stall_cycles") or 0)
             if not row.get("peripheral"):  # accelerator figures do not apply to a CPU-only run
                 rec.update(acc_jobs=None, acc_macs=None, acc_cycles=None, acc_stall_cycles=None)
             records.append(rec)

@@ -1,6 +1,10 @@
 """Baseline vs current results: relative columns and the findings a CI gate acts on.
 
-Rows are matched on (model, config, arch).  For each tracked metric the table
+Rows are matched on (model, config, arch, peripheral_settings, point): the same model on
+the same arch with the same peripherals at the same effective settings (defaults included)
+and sweep point, so QVanilla at its default 16 MACs/cycle and at 32 are two rows, never a
+"regression" of one another.  With `subset`, only rows both sides have are compared (a
+partial run gates against a full baseline).  For each tracked metric the table
 gets `<metric>_base`, `<metric>` (current) and `<metric>_rel` = current / baseline
 (1.0 = unchanged; the MLonMCU habit for relative columns).  Findings name what
 got worse: a metric beyond the threshold, a validation that was exact and is
@@ -19,7 +23,7 @@ import pandas as pd
 
 from .schema import NUMERIC_COLUMNS, SchemaError
 
-MATCH_KEY = ("model", "config", "arch")
+MATCH_KEY = ("model", "config", "arch", "peripheral_settings", "point")
 DEFAULT_METRICS = ("run_instructions", "est_cycles", "rom_bytes", "ram_bytes")
 HIGHER_IS_BETTER = frozenset({"mips", "saved_pct", "speedup"})
 
@@ -49,6 +53,9 @@ class Comparison:
     metrics: tuple[str, ...]
     threshold_pct: float
     findings: list[Finding] = field(default_factory=list)
+    key: tuple[str, ...] = MATCH_KEY
+    subset: bool = False
+    only_one_side: int = 0  # rows left out by `subset`
 
     @property
     def blocking(self) -> list[Finding]:
@@ -56,7 +63,14 @@ class Comparison:
 
 
 def key_label(key: tuple) -> str:
-    return " ".join("–" if pd.isna(k) else str(k) for k in key)
+    """`model config arch [settings] [point]` (settings and point only when the row has them)."""
+    head = " ".join("–" if _na(k) else str(k) for k in key[:3])
+    return " ".join([head, variant_label(*key[3:])]).strip()
+
+
+def variant_label(*parts: object) -> str:
+    """The peripheral settings and sweep point of a key, those a row has."""
+    return " ".join(str(p) for p in parts if not _na(p))
 
 
 def check_metrics(metrics: Sequence[str]) -> tuple[str, ...]:
@@ -74,7 +88,8 @@ def _check_unique(df: pd.DataFrame, name: str) -> None:
     dup = df[df.duplicated(list(MATCH_KEY), keep=False)]
     if not dup.empty:
         keys = sorted({key_label(tuple(r)) for r in dup[list(MATCH_KEY)].itertuples(index=False)})
-        raise SchemaError(f"{name}: several rows share (model, config, arch): {'; '.join(keys)}")
+        raise SchemaError(f"{name}: several rows share (model, config, arch, peripheral settings, point): "
+                          f"{'; '.join(keys)}")
 
 
 def change_pct(base: float, cur: float, metric: str) -> float:
@@ -90,8 +105,11 @@ def compare_frames(
     current: pd.DataFrame,
     metrics: Sequence[str] = DEFAULT_METRICS,
     threshold_pct: float = 0.0,
+    subset: bool = False,
 ) -> Comparison:
-    """Match rows, add relative columns, and list findings beyond threshold_pct."""
+    """Match rows, add relative columns, and list findings beyond threshold_pct.
+
+    With `subset`, rows only one side has are dropped (counted in `only_one_side`)."""
     metrics = check_metrics(metrics)
     if threshold_pct < 0:
         raise ValueError(f"threshold must be >= 0 %, got {threshold_pct}")
@@ -105,11 +123,15 @@ def compare_frames(
     )
     # baseline order first, then rows new in current, in their order
     merged = merged.sort_values(["_pos_base", "_pos"], na_position="last", kind="stable")
+    one_side = merged["_merge"] != "both"
+    if subset:
+        merged = merged[~one_side]
+    others = _settings_by_run(current)
     findings: list[Finding] = []
     status = []
     for _, row in merged.iterrows():
-        key = tuple(row[k] for k in MATCH_KEY)
-        row_findings = _row_findings(row, key, metrics, threshold_pct)
+        key = tuple(None if _na(row[k]) else row[k] for k in MATCH_KEY)
+        row_findings = _row_findings(row, key, metrics, threshold_pct, others)
         findings += row_findings
         status.append(_status(row, row_findings))
     for m in metrics:
@@ -120,12 +142,29 @@ def compare_frames(
     merged["status"] = status
     ordered = list(MATCH_KEY) + [c for m in metrics for c in (f"{m}_base", m, f"{m}_rel")]
     ordered += ["validation_base", "validation", "failing_base", "failing", "reason", "status"]
-    return Comparison(merged[ordered].reset_index(drop=True), metrics, threshold_pct, findings)
+    return Comparison(merged[ordered].reset_index(drop=True), metrics, threshold_pct, findings,
+                      subset=subset, only_one_side=int(one_side.sum()) if subset else 0)
 
 
-def _row_findings(row: pd.Series, key: tuple, metrics: tuple[str, ...], threshold: float) -> list[Finding]:
+def _na(value: object) -> bool:
+    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
+
+
+def _settings_by_run(df: pd.DataFrame) -> dict[tuple, list[str]]:
+    """(model, config, arch) -> the peripheral settings / points the current results have."""
+    out: dict[tuple, list[str]] = {}
+    for _, row in df.iterrows():
+        label = variant_label(row["peripheral_settings"], row["point"])
+        out.setdefault((row["model"], row["config"], row["arch"]), []).append(label or "(no settings)")
+    return out
+
+
+def _row_findings(row: pd.Series, key: tuple, metrics: tuple[str, ...], threshold: float,
+                  others: dict[tuple, list[str]]) -> list[Finding]:
     if row["_merge"] == "left_only":
-        return [Finding("missing", key, "row in baseline but not in current results")]
+        elsewhere = others.get(key[:3])
+        hint = f" (current has {', '.join(elsewhere)}; --subset compares only rows both have)" if elsewhere else ""
+        return [Finding("missing", key, f"row in baseline but not in current results{hint}")]
     if row["_merge"] == "right_only":
         return [Finding("new", key, "row not in baseline")]
     if row["failing"] and not row["failing_base"]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .formatting import MISSING, fmt_float, fmt_int, fmt_pct, fmt_text, render_table
-from .regression import MATCH_KEY, Comparison
+from .regression import Comparison
 from .schema import INT_COLUMNS
 
 
@@ -30,9 +30,10 @@ def _validation(row: pd.Series) -> str:
 
 def render_comparison(cmp: Comparison, *, markdown: bool = False) -> str:
     """Summary line, one table line per matched row (current value and change), findings."""
-    headers = list(MATCH_KEY) + list(cmp.metrics) + ["validation", "status"]
+    key = [k for k in cmp.key if k in ("model", "config", "arch") or cmp.table[k].notna().any()]
+    headers = key + list(cmp.metrics) + ["validation", "status"]
     rows = [
-        [fmt_text(row[k]) for k in MATCH_KEY]
+        [fmt_text(row[k]) for k in key]
         + [_cell(row, m) for m in cmp.metrics]
         + [_validation(row), str(row["status"])]
         for _, row in cmp.table.iterrows()
@@ -41,6 +42,8 @@ def render_comparison(cmp: Comparison, *, markdown: bool = False) -> str:
     verdict = (
         f"{len(blocking)} problem(s)" if blocking else "no regressions"
     ) + f" beyond {cmp.threshold_pct:g}% (lower is better except mips/saved_pct/speedup)"
+    if cmp.subset:
+        verdict += f"; --subset: {cmp.only_one_side} row(s) only one side has left out"
     title = f"### bench compare: {len(rows)} rows, {verdict}" if markdown else f"bench compare: {len(rows)} rows, {verdict}"
     lines = [title, "", render_table(headers, rows, markdown=markdown)]
     if cmp.findings:

@@ -30,9 +30,12 @@ SCHEMA_VERSION = 1
 ADDED_COLUMNS: frozenset[str] = frozenset({
     "acc_cost_model", "acc_compute_cycles", "acc_pe_cycles", "acc_utilisation", "acc_dma_bytes",
     "acc_dma_cycles", "rom_data_init", "ram_noinit", "stack_bytes", "arena_lower_bound",
-    "validation_detail", "io_dtype", "recosted_from"})
+    "validation_detail", "io_dtype", "peripheral_settings", "framework", "backend", "target",
+    "platform", "numerics", "max_abs_err", "max_rel_err", "top1_agreement", "topk_agreement",
+    "core", "cpu_cycles", "cpi", "predictions", "recosted_from"})
 
-VALIDATIONS = ("exact", "mismatch", "skipped")
+# "allclose": a float32 / hybrid model within the float tolerances (settings float_atol, ...).
+VALIDATIONS = ("exact", "allclose", "mismatch", "skipped")
 # How tables label a passing accelerated run that offloaded no layer (its default peripheral
 # took none; the runner's note in `reason` lists the rejections).
 NO_OFFLOAD = "no layer offloaded"
@@ -66,12 +69,27 @@ class RunResult:
     peripheral: str | None = None
     input: str | None = None
     point: str | None = None  # sweep grid point, e.g. "macs_per_cycle=16"
+    # every effective setting of the run's peripherals, defaults included, sorted:
+    # "qvanilla:fused_requant=true,macs_per_cycle=16,setup_cycles=32,wait_mode=stall"
+    # ("+" between peripherals; None for CPU-only runs).  `bench compare` keys on it.
+    peripheral_settings: str | None = None
+    # the flow, in MLonMCU's terms (Framework / Backend / Target / Platform)
+    framework: str | None = None  # "tvm"
+    backend: str | None = None    # "tvmaot-c": TVM kernels in plain C, ahead-of-time graph
+    target: str | None = None     # "unicorn-vp": the virtual platform that ran it
+    platform: str | None = None   # "mlml-baremetal": platform/ (startup, libc, linker script)
     io_dtype: str | None = None  # the model's I/O dtypes: "int8", "float32", "uint8", "uint8->int8"
+    numerics: str | None = None  # quantized | float32 | hybrid (int8 weights, float32 activations)
     # instruction counts (exact, retired instructions)
     run_instructions: int | None = None
     total_instructions: int | None = None
     instr_per_mac: float | None = None
     macs: int | None = None
+    # CPU cycles of the inference region under the core timing profile `core` (a model:
+    # vp/core_timing.py; `ideal` = one cycle per instruction) and cycles per instruction
+    core: str | None = None
+    cpu_cycles: int | None = None
+    cpi: float | None = None
     # accelerator counters (None for CPU-only runs)
     acc_jobs: int | None = None
     acc_macs: int | None = None
@@ -108,6 +126,12 @@ class RunResult:
     validation: str = "skipped"
     validated_samples: int | None = None
     validation_detail: str | None = None  # which sample/output differs, by how much
+    # float32 / hybrid models vs the reference, over the validated samples (None for quantized)
+    max_abs_err: float | None = None
+    max_rel_err: float | None = None  # max |err| / max |ref| of the output
+    top1_agreement: float | None = None  # fraction of samples whose arg-max agrees (first output)
+    topk_agreement: float | None = None  # fraction whose top-k sets agree (k = min(5, classes))
+    predictions: str | None = None  # firmware's arg-max of the first output per validated sample ("3,7,1")
     sim_seconds: float | None = None
     mips: float | None = None
     compile_seconds: float | None = None

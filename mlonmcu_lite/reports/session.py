@@ -8,19 +8,21 @@ import pandas as pd
 
 from .formatting import MISSING
 from .html import render_html
-from .io import CSV_NAME, JSON_NAME, write_csv, write_json
+from .io import CSV_NAME, JSON_NAME, SESSION_NAME, write_csv, write_json, write_session_json
 from .layers import write_layers
 from .plots import write_plots
 from .sweep import write_pareto, write_sweep_plots
 from .schema import SCHEMA_VERSION
+from .precision import PRECISION_TITLE, precision_pairs, precision_table
 from .tables import study_table, summary_table
 
 
 def write_session_report(df: pd.DataFrame, out_dir: str | Path,
                          layers: pd.DataFrame | None = None, objectives: tuple[str, ...] = ()) -> dict[str, Path]:
-    """Write results.csv/.json/.md, layers.csv/.parquet, index.html and the plot PNGs into out_dir.
+    """Write results.csv/.json/.md, session.json, layers.csv/.parquet, index.html and the plot
+    PNGs into out_dir (with `objectives`, the sweep's Pareto front: pareto.csv/.png).
 
-    Returns {"csv", "json", "md", "html", "plot_<name>"...: path}.  Expects the
+    Returns {"csv", "json", "session", "md", "html", "plot_<name>"...: path}.  Expects the
     frame from `add_comparisons(to_dataframe(results))`; works on partial
     sessions (failing rows are reported, not dropped).
     """
@@ -42,6 +44,7 @@ def write_session_report(df: pd.DataFrame, out_dir: str | Path,
     paths["html"] = out / "index.html"
     paths["html"].write_text(render_html(df, plots, title, layers))
     paths.update({f"plot_{name}": p for name, p in plots.items()})
+    paths["session"] = write_session_json(df, out / SESSION_NAME, paths)
     return paths
 
 
@@ -62,6 +65,8 @@ def render_markdown(df: pd.DataFrame, title: str) -> str:
         "",
         study_table(df, markdown=True),
         "",
+        *([f"## {PRECISION_TITLE[0].upper()}{PRECISION_TITLE[1:]}", "", precision_table(df, markdown=True), ""]
+          if precision_pairs(df) else []),
         "## All runs",
         "",
         summary_table(df, markdown=True),

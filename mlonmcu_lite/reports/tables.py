@@ -25,6 +25,9 @@ SUMMARY_COLUMNS = (
     ("arch", "arch", fmt_text),
     ("run_instructions", "run instr", fmt_int),
     ("total_instructions", "total instr", fmt_int),
+    ("core", "core", fmt_text),
+    ("cpu_cycles", "CPU cycles", fmt_int),
+    ("cpi", "CPI", lambda v: fmt_float(v, 3)),
     ("est_cycles", "est. cycles", fmt_int),
     ("acc_jobs", "acc jobs", fmt_int),
     ("layers_offloaded", "offloaded", fmt_int),
@@ -105,7 +108,11 @@ def _no_offload(acc: pd.Series | None) -> bool:
 def _speedup(acc: pd.Series | None) -> str:
     if acc is None:
         return MISSING
-    return NO_OFFLOAD if _no_offload(acc) else fmt_float(acc["speedup"], 2, "x")
+    if not _no_offload(acc):
+        return fmt_float(acc["speedup"], 2, "x")
+    numerics = acc.get("numerics")
+    floaty = isinstance(numerics, str) and numerics in ("float32", "hybrid")
+    return f"no offloadable layer ({numerics})" if floaty else NO_OFFLOAD
 
 
 def _instr(row: pd.Series | None) -> str:
@@ -118,9 +125,17 @@ def _acc_value(row: pd.Series | None, column: str) -> str:
     return MISSING if row is None or row["failing"] else fmt_int(row[column])
 
 
+def validation_text(row: pd.Series) -> str:
+    """`exact`, `mismatch`, ... ; a float model's `allclose (max |err| 3e-06)`."""
+    err = row.get("max_abs_err")
+    if row["validation"] == "allclose" and err is not None and pd.notna(err):
+        return f"allclose (max |err| {err:.2g})"
+    return fmt_text(row["validation"])
+
+
 def _validation(cpu: pd.Series | None, acc: pd.Series | None) -> str:
     present = [(name, r) for name, r in (("cpu", cpu), ("acc", acc)) if r is not None]
-    states = [(name, FAILED if r["failing"] else str(r["validation"])) for name, r in present]
+    states = [(name, FAILED if r["failing"] else validation_text(r)) for name, r in present]
     if len({s for _, s in states}) == 1:
         return states[0][1]
     return ", ".join(f"{name} {s}" for name, s in states)
@@ -130,7 +145,8 @@ def summary_table(df: pd.DataFrame, *, markdown: bool = False) -> str:
     """Key metrics of every run, one line per row of the frame."""
     headers = [h for _, h, _ in SUMMARY_COLUMNS] + ["failing reason / note"]
     rows = [
-        [fmt(row[col]) for col, _, fmt in SUMMARY_COLUMNS] + [fmt_text(row["reason"]) if row["reason"] else ""]
+        [validation_text(row) if col == "validation" else fmt(row[col]) for col, _, fmt in SUMMARY_COLUMNS]
+        + [fmt_text(row["reason"]) if row["reason"] else ""]
         for _, row in df.iterrows()
     ]
     return render_table(headers, rows, markdown=markdown)

@@ -13,6 +13,13 @@ Block counters add a whole block at its entry; `count_at(pc)` corrects that
 to the exact count up to and including the instruction at `pc` by decoding
 instruction lengths from the block start (RVC: low bits != 0b11 -> 2 bytes).
 
+Cycles (`cycles`, `cycles_at`): every counter also costs the instructions under a core
+timing profile (vp/core_timing.py; default `ideal`, where cycles equal instructions).
+The block counters take a block's static cycles from `BlockTiming` (once per translated
+block) and add only the dynamic parts at block entry (branch direction, misaligned
+redirect, hazard across blocks); the step counter applies the profile instruction by
+instruction (`StepTiming`), the independent reference the tests compare against.
+
 Call events (`set_glue`, `events`): given "glue" address ranges (the AOT run()
 and main()), each entry from glue into other code opens a `CallEvent` that
 collects every instruction until glue code runs again (the callee and all it
@@ -38,6 +45,9 @@ from unicorn import UC_HOOK_BLOCK, UC_HOOK_CODE, Uc
 
 from mlonmcu_lite.errors import ToolError
 from mlonmcu_lite.workspace import default_workspace
+
+from .core_timing import TAIL_BRANCH, TAIL_JUMP, BlockTiming, CoreProfile, block_timing, load_profile
+from .rv32_decode import N_CLASSES, InsnClass, decode
 
 NATIVE_SOURCE = "vp/native/block_counter.c"  # package data (Workspace.package_file)
 HOST_COMPILERS = ("cc", "gcc", "clang-14", "clang")
@@ -65,6 +75,7 @@ class CallEvent:
     site: int    # end of the last glue block: the calling instruction's return address
     start: int   # instructions retired before the event's first instruction
     instructions: int
+    cycles: int = 0  # under the counter's core profile (callees included, like instructions)
 
 
 class _EventTracker:
@@ -76,7 +87,12 @@ class _EventTracker:
         self._cur = -2  # -1 in glue, -2 before the first glue block
         self._glue_end = 0
 
-    def track(self, address: int, end: int, before: int, n: int) -> None:
+    def charge(self, cycles: int) -> None:
+        """Cycles of the previous instruction decided only now (branch direction, redirect)."""
+        if self._cur >= 0:
+            self.events[self._cur][4] += cycles
+
+    def track(self, address: int, end: int, before: int, n: int, cycles: int = 0) -> None:
         for lo, hi in self.glue:
             if lo <= address < hi:
                 self._cur, self._glue_end = -1, end
@@ -84,15 +100,88 @@ class _EventTracker:
         if self._cur == -2:
             return
         if self._cur == -1:
-            self.events.append([address, self._glue_end, before, 0])
+            self.events.append([address, self._glue_end, before, 0, 0])
             self._cur = len(self.events) - 1
         self.events[self._cur][3] += n
+        self.events[self._cur][4] += cycles
+
+
+class BlockTimings:
+    """`BlockTiming` per translated block (address, size), computed once under a profile."""
+
+    def __init__(self, profile: CoreProfile) -> None:
+        self.profile = profile
+        self._cache: dict[tuple[int, int], BlockTiming] = {}
+
+    def get(self, address: int, code: bytes) -> BlockTiming:
+        key = (address, len(code))
+        timing = self._cache.get(key)
+        if timing is None:
+            timing = self._cache[key] = block_timing(self.profile, code)
+        return timing
+
+    def cached(self, address: int, size: int) -> BlockTiming | None:
+        return self._cache.get((address, size))
+
+
+class BlockDynamics:
+    """The dynamic cycles at a block's entry (what block_counter.c does, in Python)."""
+
+    def __init__(self, profile: CoreProfile) -> None:
+        self.profile = profile
+        self.kind = self.cls = self.rd = 0
+        self.fall = 0
+
+    def enter(self, address: int, size: int, timing: BlockTiming) -> tuple[int, int]:
+        """(cycles of the previous block's last instruction, stall of this block's first)."""
+        p = self.profile
+        extra, redirect = 0, self.kind == TAIL_JUMP
+        if self.kind == TAIL_BRANCH:
+            redirect = address != self.fall
+            extra += p.branch_taken if redirect else p.branch_not_taken
+        if redirect and address & 2 and timing.head_wide:
+            extra += p.misaligned_target
+        stall = 0
+        if self.rd and (timing.head_reads >> self.rd) & 1:
+            stall = p.hazard_matrix[self.cls][timing.head_class]
+        self.kind, self.cls, self.rd = timing.tail_kind, timing.tail_class, timing.tail_rd
+        self.fall = address + size
+        return extra, stall
+
+
+class StepTiming:
+    """The profile applied one instruction at a time: the single-step reference model."""
+
+    def __init__(self, profile: CoreProfile) -> None:
+        self.profile = profile
+        self.prev = None  # (address, Insn) of the previous instruction
+
+    def step(self, address: int, word: int) -> tuple[int, int]:
+        """(cycles the previous instruction still owes, cycles of this one)."""
+        p, insn = self.profile, decode(word)
+        extra = stall = 0
+        if self.prev is not None:
+            prev_addr, prev = self.prev
+            redirect = prev.cls is InsnClass.JUMP
+            if prev.cls is InsnClass.BRANCH:
+                redirect = address != prev_addr + prev.size
+                extra += p.branch_taken if redirect else p.branch_not_taken
+            if redirect and address & 2 and insn.size == 4:
+                extra += p.misaligned_target
+            stall = p.hazard(prev, insn)
+        self.prev = (address, insn)
+        return extra, stall + p.static_cost(insn.cls)
 
 
 class _Counter:
-    """Common interface: `total`, `count_at(uc, pc)`, `limit_hit`, `install`, call events."""
+    """Common interface: `total`, `count_at(uc, pc)`, `limit_hit`, `install`, call events,
+    and cycles under `profile`: `cycles`, `cycles_at(uc, pc)`."""
 
     mode = "?"
+
+    def __init__(self, profile: CoreProfile | None = None) -> None:
+        self.profile = load_profile(profile)
+        self.error: BaseException | None = None  # raised while costing (e.g. no FPU)
 
     def set_glue(self, ranges: list[tuple[int, int]]) -> None:
         """Address ranges [lo, hi) of glue code; enables call events.  Before `install`."""
@@ -111,10 +200,19 @@ class _Counter:
         raise NotImplementedError
 
     @property
+    def cycles(self) -> int:  # pragma: no cover - interface
+        """Cycles of every instruction counted so far (a trailing branch's direction excluded)."""
+        raise NotImplementedError
+
+    @property
     def limit_hit(self) -> bool:  # pragma: no cover - interface
         raise NotImplementedError
 
     def count_at(self, uc: Uc, pc: int) -> int:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def cycles_at(self, uc: Uc, pc: int) -> tuple[int, int]:  # pragma: no cover - interface
+        """(cycles before, cycles through) the instruction at `pc`, the one being executed."""
         raise NotImplementedError
 
     def retired_at_limit(self, uc: Uc, pc: int) -> int:  # pragma: no cover - interface
@@ -124,9 +222,17 @@ class _Counter:
 
 
 class _BlockCounterBase(_Counter):
-    """`count_at` for counters that know the current block and the count before it."""
+    """`count_at` / `cycles_at` for counters that know the current block and the counts
+    before it."""
+
+    def __init__(self, profile: CoreProfile | None = None) -> None:
+        super().__init__(profile)
+        self.timings = BlockTimings(self.profile)
 
     def _block_state(self) -> tuple[int, int, int]:  # before, block, size
+        raise NotImplementedError
+
+    def _cycle_state(self) -> tuple[int, int]:  # cycles before the block, its entry stall
         raise NotImplementedError
 
     def count_at(self, uc: Uc, pc: int) -> int:
@@ -134,6 +240,15 @@ class _BlockCounterBase(_Counter):
         if not block <= pc < block + max(size, 1):
             return self.total  # pc outside the block just entered (e.g. a fetch fault)
         return before + insn_count(bytes(uc.mem_read(block, pc - block + 1)))
+
+    def cycles_at(self, uc: Uc, pc: int) -> tuple[int, int]:
+        _, block, size = self._block_state()
+        timing = self.timings.cached(block, size)
+        if timing is None or not block <= pc < block + size:
+            return self.cycles, self.cycles
+        base, stall = self._cycle_state()
+        before, through = timing.at(pc - block)
+        return base + (stall + before if pc > block else 0), base + stall + through
 
     def retired_at_limit(self, uc: Uc, pc: int) -> int:
         before, block, size = self._block_state()
@@ -143,10 +258,12 @@ class _BlockCounterBase(_Counter):
 
 
 class _PythonCounter(_Counter):
-    """State shared by the Python hooks: the count and the instruction budget."""
+    """State shared by the Python hooks: the counts and the instruction budget."""
 
-    def __init__(self) -> None:
+    def __init__(self, profile: CoreProfile | None = None) -> None:
+        super().__init__(profile)
         self._count = 0
+        self._cycles = 0
         self._limit = 0
         self._limit_hit = False
 
@@ -156,9 +273,17 @@ class _PythonCounter(_Counter):
             self._limit_hit = True
             uc.emu_stop()
 
+    def _costing_failed(self, uc: Uc, exc: BaseException) -> None:
+        self.error = self.error or exc
+        uc.emu_stop()
+
     @property
     def total(self) -> int:
         return self._count
+
+    @property
+    def cycles(self) -> int:
+        return self._cycles
 
     @property
     def limit_hit(self) -> bool:
@@ -166,22 +291,35 @@ class _PythonCounter(_Counter):
 
 
 class StepCounter(_PythonCounter):
-    """One Python callback per instruction (the hook runs before the instruction)."""
+    """One Python callback per instruction (the hook runs before the instruction); cycles
+    by `StepTiming`, independent of the block counters' `BlockTiming` bookkeeping."""
 
     mode = "step"
 
     def install(self, uc: Uc, limit: int | None) -> None:
         self._limit = limit or 0
+        self._timing = StepTiming(self.profile)
+        self._last = 0
         uc.hook_add(UC_HOOK_CODE, self._hook)
 
     def _hook(self, uc: Uc, address: int, size: int, _user: object) -> None:
+        try:
+            extra, cost = self._timing.step(address, int.from_bytes(uc.mem_read(address, size), "little"))
+        except Exception as exc:  # noqa: BLE001 - reported after the run
+            return self._costing_failed(uc, exc)
         tracker = getattr(self, "_tracker", None)
         if tracker is not None:
-            tracker.track(address, address + size, self._count, 1)
+            tracker.charge(extra)
+            tracker.track(address, address + size, self._count, 1, cost)
+        self._cycles += extra + cost
+        self._last = cost
         self._add(uc, 1)
 
     def count_at(self, uc: Uc, pc: int) -> int:
         return self._count
+
+    def cycles_at(self, uc: Uc, pc: int) -> tuple[int, int]:
+        return self._cycles - self._last, self._cycles
 
     def retired_at_limit(self, uc: Uc, pc: int) -> int:
         return self._count - 1  # the hooked instruction was counted, then stopped
@@ -190,10 +328,12 @@ class StepCounter(_PythonCounter):
 class PythonBlockCounter(_PythonCounter, _BlockCounterBase):
     mode = "python"
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, profile: CoreProfile | None = None) -> None:
+        super().__init__(profile)
         self._cache: dict[tuple[int, int], int] = {}
         self._before = self._block = self._size = 0
+        self._base = self._stall = 0
+        self._dynamics = BlockDynamics(self.profile)
 
     def install(self, uc: Uc, limit: int | None) -> None:
         self._limit = limit or 0
@@ -202,16 +342,31 @@ class PythonBlockCounter(_PythonCounter, _BlockCounterBase):
     def _hook(self, uc: Uc, address: int, size: int, _user: object) -> None:
         n = self._cache.get((address, size))
         if n is None:
-            n = self._cache[(address, size)] = insn_count(bytes(uc.mem_read(address, size)))
-        self._before = self._count
-        self._block, self._size = address, size
+            code = bytes(uc.mem_read(address, size))
+            n = self._cache[(address, size)] = insn_count(code)
+            try:
+                self.timings.get(address, code)
+            except Exception as exc:  # noqa: BLE001 - reported after the run
+                return self._costing_failed(uc, exc)
+        timing = self.timings.cached(address, size)
+        extra, stall = self._dynamics.enter(address, size, timing)
         tracker = getattr(self, "_tracker", None)
         if tracker is not None:
-            tracker.track(address, address + size, self._count, n)
+            tracker.charge(extra)
+        self._base = self._cycles + extra
+        self._stall = stall
+        self._cycles = self._base + stall + timing.cycles
+        self._before = self._count
+        self._block, self._size = address, size
+        if tracker is not None:
+            tracker.track(address, address + size, self._count, n, stall + timing.cycles)
         self._add(uc, n)
 
     def _block_state(self) -> tuple[int, int, int]:
         return self._before, self._block, self._size
+
+    def _cycle_state(self) -> tuple[int, int]:
+        return self._base, self._stall
 
 
 class _CounterStruct(ctypes.Structure):
@@ -220,13 +375,30 @@ class _CounterStruct(ctypes.Structure):
     _fields_ = [("count", ctypes.c_uint64), ("before", ctypes.c_uint64),
                 ("block", ctypes.c_uint64), ("limit", ctypes.c_uint64),
                 ("blocks", ctypes.c_uint64), ("size", ctypes.c_uint32),
-                ("limit_hit", ctypes.c_uint32), ("misses", ctypes.c_uint64)]
+                ("limit_hit", ctypes.c_uint32), ("misses", ctypes.c_uint64),
+                ("cycles", ctypes.c_uint64), ("cycles_base", ctypes.c_uint64),
+                ("stall", ctypes.c_uint32), ("info_error", ctypes.c_uint32)]
+
+
+class _BlockInfo(ctypes.Structure):
+    """Mirror of `mlml_block_info` in block_counter.c."""
+
+    _fields_ = [("head_reads", ctypes.c_uint64), ("cycles", ctypes.c_uint32),
+                ("tail_kind", ctypes.c_uint8), ("tail_class", ctypes.c_uint8),
+                ("tail_rd", ctypes.c_uint8), ("head_class", ctypes.c_uint8),
+                ("head_wide", ctypes.c_uint8), ("pad", ctypes.c_uint8 * 7)]
+
+
+_INFO_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_uint64, ctypes.POINTER(ctypes.c_uint8),
+                            ctypes.c_uint32, ctypes.POINTER(_BlockInfo))
+_NATIVE_CLASSES = 16  # MLML_CLASSES
 
 
 class NativeBlockCounter(_BlockCounterBase):
     mode = "native"
 
-    def __init__(self) -> None:
+    def __init__(self, profile: CoreProfile | None = None) -> None:
+        super().__init__(profile)
         self._lib = load_native_library()
         ptr = self._lib.mlml_counter_create()
         if not ptr:
@@ -235,6 +407,27 @@ class NativeBlockCounter(_BlockCounterBase):
         self._state = ctypes.cast(ptr, ctypes.POINTER(_CounterStruct)).contents
         self._hook = ctypes.c_size_t(0)
         self._finalizer = None
+        self._info = _INFO_FN(self._block_info)  # kept alive as long as the counter
+        p = self.profile
+        hazard = (ctypes.c_uint8 * (_NATIVE_CLASSES * _NATIVE_CLASSES))()
+        for i in range(N_CLASSES):
+            for j in range(N_CLASSES):
+                hazard[i * _NATIVE_CLASSES + j] = min(p.hazard_matrix[i][j], 255)
+        self._lib.mlml_counter_set_timing(ptr, self._info, p.branch_taken, p.branch_not_taken,
+                                          p.misaligned_target, hazard)
+
+    def _block_info(self, address: int, code, size: int, out) -> int:
+        """The info callback: a block's `BlockTiming`, once per translated block."""
+        try:
+            t = self.timings.get(address, ctypes.string_at(code, size))
+            info = out.contents
+            info.cycles, info.tail_kind, info.tail_class = t.cycles, t.tail_kind, t.tail_class
+            info.tail_rd, info.head_class = t.tail_rd, t.head_class
+            info.head_reads, info.head_wide = t.head_reads, int(t.head_wide)
+            return 0
+        except Exception as exc:  # noqa: BLE001 - reported after the run
+            self.error = self.error or exc
+            return 1
 
     def set_glue(self, ranges: list[tuple[int, int]]) -> None:
         n = len(ranges)
@@ -247,9 +440,9 @@ class NativeBlockCounter(_BlockCounterBase):
         n = self._lib.mlml_counter_events(self._ptr, None, 0)
         if n < 0:
             raise MemoryError("the native counter dropped call events (out of memory)")
-        buf = (ctypes.c_uint64 * (4 * max(n, 1)))()
+        buf = (ctypes.c_uint64 * (5 * max(n, 1)))()
         self._lib.mlml_counter_events(self._ptr, buf, n)
-        return [CallEvent(*buf[4 * i:4 * i + 4]) for i in range(n)]
+        return [CallEvent(*buf[5 * i:5 * i + 5]) for i in range(n)]
 
     def install(self, uc: Uc, limit: int | None) -> None:
         import weakref
@@ -266,9 +459,16 @@ class NativeBlockCounter(_BlockCounterBase):
         s = self._state
         return s.before, s.block, s.size
 
+    def _cycle_state(self) -> tuple[int, int]:
+        return self._state.cycles_base, self._state.stall
+
     @property
     def total(self) -> int:
         return self._state.count
+
+    @property
+    def cycles(self) -> int:
+        return self._state.cycles
 
     @property
     def limit_hit(self) -> bool:
@@ -284,22 +484,24 @@ def _destroy(lib: ctypes.CDLL, ptr: int, uc: Uc) -> None:
     lib.mlml_counter_destroy(ptr)
 
 
-def make_counter(mode: str = "auto") -> _Counter:
-    """A counter for `mode`; "auto" = native, else Python with a warning."""
+def make_counter(mode: str = "auto", profile: CoreProfile | str | None = None) -> _Counter:
+    """A counter for `mode` costing cycles under `profile` (default `ideal`); "auto" =
+    native, else Python with a warning."""
     if mode not in COUNTING_MODES:
         raise ValueError(f"counting mode {mode!r} not in {COUNTING_MODES}")
+    profile = load_profile(profile)
     if mode == "step":
-        return StepCounter()
+        return StepCounter(profile)
     if mode == "python":
-        return PythonBlockCounter()
+        return PythonBlockCounter(profile)
     try:
-        return NativeBlockCounter()
+        return NativeBlockCounter(profile)
     except NativeHookUnavailable as exc:
         if mode == "native":
             raise
         warnings.warn(f"native instruction-count hook unavailable ({exc}); using the Python "
                       f"block hook (exact, ~50x slower)", RuntimeWarning, stacklevel=2)
-        return PythonBlockCounter()
+        return PythonBlockCounter(profile)
 
 
 # --- building the native hook ---------------------------------------------------------
@@ -373,4 +575,7 @@ def load_native_library() -> ctypes.CDLL:
     lib.mlml_counter_set_glue.restype = ctypes.c_int
     lib.mlml_counter_events.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint32]
     lib.mlml_counter_events.restype = ctypes.c_int64
+    lib.mlml_counter_set_timing.argtypes = [ctypes.c_void_p, _INFO_FN, ctypes.c_uint32, ctypes.c_uint32,
+                                            ctypes.c_uint32, ctypes.c_void_p]
+    lib.mlml_counter_set_timing.restype = ctypes.c_int
     return lib

@@ -23,6 +23,14 @@ class Bus(Protocol):
         """Exact retired-instruction count up to and including the current instruction."""
         ...
 
+    def cycles_now(self) -> int:
+        """Cycles (core timing profile) through the current instruction."""
+        ...
+
+    def cycles_before_now(self) -> int:
+        """Cycles before the current instruction."""
+        ...
+
     def request_stop(self) -> None:
         """End the emulation after the current instruction (used by the exit device)."""
         ...

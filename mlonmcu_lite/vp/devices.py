@@ -56,6 +56,7 @@ class ExitDevice(_WriteOnlyDevice):
         super().__init__()
         self.exit_code: int | None = None
         self.exit_instructions: int | None = None
+        self.exit_cycles: int | None = None
 
     def write(self, offset: int, size: int, value: int) -> None:
         self.stats.writes += 1
@@ -63,6 +64,7 @@ class ExitDevice(_WriteOnlyDevice):
             self.exit_code = value - (1 << 32) if value & 0x8000_0000 else value
             assert self.bus is not None
             self.exit_instructions = self.bus.instructions_now()
+            self.exit_cycles = self.bus.cycles_now()
             self.bus.request_stop()
 
     def report(self) -> dict[str, int]:
@@ -79,14 +81,17 @@ class RegionMarker(_WriteOnlyDevice):
         super().__init__()
         self.begin: int | None = None
         self.end: int | None = None
+        self._cycles: tuple[int, int] | None = None  # through the begin store, before the end store
 
     def write(self, offset: int, size: int, value: int) -> None:
         self.stats.writes += 1
         assert self.bus is not None
         if value == REGION_BEGIN:
             self.begin, self.end = self.bus.instructions_now(), None
+            self._cycles = (self.bus.cycles_now(), 0)
         elif value == REGION_END and self.begin is not None:
             self.end = self.bus.instructions_now()
+            self._cycles = (self._cycles[0], self.bus.cycles_before_now())
 
     @property
     def run_instructions(self) -> int | None:
@@ -94,6 +99,13 @@ class RegionMarker(_WriteOnlyDevice):
         if self.begin is None or self.end is None:
             return None
         return self.end - self.begin - 1
+
+    @property
+    def run_cycles(self) -> int | None:
+        """Cycles (core profile) strictly between the begin store and the end store."""
+        if self.end is None or self._cycles is None:
+            return None
+        return self._cycles[1] - self._cycles[0]
 
     def report(self) -> dict[str, int]:
         return {k: v for k, v in (("begin", self.begin), ("end", self.end)) if v is not None}

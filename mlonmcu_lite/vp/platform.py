@@ -23,6 +23,7 @@ from unicorn import unicorn_const as ucc
 from unicorn.riscv_const import (UC_RISCV_REG_A0, UC_RISCV_REG_A1, UC_RISCV_REG_A2,
                                  UC_RISCV_REG_A7, UC_RISCV_REG_PC, UC_RISCV_REG_SP)
 
+from mlonmcu_lite.errors import UserError
 from mlonmcu_lite.vp import faults
 from mlonmcu_lite.vp.counting import CallEvent, make_counter
 from mlonmcu_lite.vp.device import Device
@@ -55,6 +56,8 @@ class SimConfig:
     # functions whose own code is "glue": every call out of them becomes a call event
     # (per-layer counts; see counting.py).  Missing symbols are ignored.
     glue_functions: tuple[str, ...] = ()
+    # core timing profile: a built-in name (vp/cores/) or a profile file (vp/core_timing.py)
+    core: str = "ideal"
 
 
 @dataclass
@@ -74,6 +77,10 @@ class SimResult:
     counting: str
     # call events out of the glue functions that started inside the measured region
     call_events: list[CallEvent] = field(default_factory=list)
+    # cycles under the core profile `core` (a model; equal to the instructions for `ideal`)
+    core: str = "ideal"
+    total_cycles: int | None = None
+    run_cycles: int | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -93,13 +100,14 @@ class VirtualPlatform:
         self._mapped: list[tuple[int, int]] = []
         self._initial_sp = config.memory_map.stack_top
         self._access_count: int | None = None  # exact count during an MMIO access
+        self._access_cycles: tuple[int, int] | None = None  # (before, through) that access
         self._access_pc: int | None = None  # PC of the last MMIO access (exact, from _on_prot)
         self._fault: faults.SimFault | None = None
         self._ran = False
         self._map_memory()
         self._load_segments()
         self._map_devices()
-        self.counter = make_counter(config.counting)
+        self.counter = make_counter(config.counting, config.core)
         glue = [self.image.symbols[n] for n in config.glue_functions if n in self.image.symbols]
         if glue:
             self.counter.set_glue([(s.address, s.address + max(s.size, 1)) for s in glue])
@@ -179,6 +187,14 @@ class VirtualPlatform:
         """Exact count up to and including the instruction doing the current MMIO access."""
         return self._access_count if self._access_count is not None else self.counter.total
 
+    def cycles_now(self) -> int:
+        """Cycles (core profile) through the instruction doing the current MMIO access."""
+        return self._access_cycles[1] if self._access_cycles is not None else self.counter.cycles
+
+    def cycles_before_now(self) -> int:
+        """Cycles before the instruction doing the current MMIO access."""
+        return self._access_cycles[0] if self._access_cycles is not None else self.counter.cycles
+
     def request_stop(self) -> None:
         self.uc.emu_stop()
 
@@ -232,6 +248,7 @@ class VirtualPlatform:
                                    f"{size}-byte {what} of device {dev.name} at misaligned "
                                    f"address 0x{address:08x}", pc, address)
             self._access_count = self.counter.count_at(uc, pc)
+            self._access_cycles = self.counter.cycles_at(uc, pc)
             self._access_pc = pc
             return True  # Unicorn now calls _mmio_read / _mmio_write
         what = {UC_MEM_WRITE_PROT: "write to read-only memory",
@@ -246,7 +263,7 @@ class VirtualPlatform:
             self._device_fault(dev, exc)
             return 0
         finally:
-            self._access_count = None
+            self._access_count = self._access_cycles = None
 
     def _mmio_write(self, uc: Uc, offset: int, size: int, value: int, dev: Device) -> None:
         try:
@@ -254,7 +271,7 @@ class VirtualPlatform:
         except Exception as exc:  # noqa: BLE001
             self._device_fault(dev, exc)
         finally:
-            self._access_count = None
+            self._access_count = self._access_cycles = None
 
     def _device_fault(self, dev: Device, exc: Exception) -> None:
         """An exception in a device handler becomes a `DeviceFault` at the accessing PC,
@@ -324,6 +341,7 @@ class VirtualPlatform:
             if self.exit_device.exit_code is None:
                 self.exit_device.exit_code = a0 - (1 << 32) if a0 & 0x8000_0000 else a0
                 self.exit_device.exit_instructions = self.counter.count_at(uc, pc)
+                self.exit_device.exit_cycles = self.counter.cycles_at(uc, pc)[1]
                 self._access_pc = pc
             uc.emu_stop()
         else:
@@ -350,6 +368,12 @@ class VirtualPlatform:
         seconds = time.perf_counter() - start
         if self._fault is not None:
             raise self._fault
+        if self.counter.error is not None:
+            error = self.counter.error
+            if isinstance(error, UserError):
+                raise type(error)(f"{self.run_name}: at PC 0x{self._pc():08x} "
+                                  f"({self.image.function_at(self._pc())}): {error}") from error
+            raise error
         if error is not None:
             self._raise_uc_error(error)
         if self.exit_device.exit_code is None:
@@ -373,7 +397,9 @@ class VirtualPlatform:
                          console=self.uart.console, sim_seconds=seconds,
                          mips=total / seconds / 1e6 if seconds > 0 else 0.0,
                          devices={d.name: d.report() for d in self.devices},
-                         counting=self.counter.mode, call_events=self._region_events())
+                         counting=self.counter.mode, call_events=self._region_events(),
+                         core=self.counter.profile.name, total_cycles=self.exit_device.exit_cycles,
+                         run_cycles=self.region.run_cycles)
 
     def _region_events(self) -> list[CallEvent]:
         """Call events inside the measured region (they never straddle its markers, which

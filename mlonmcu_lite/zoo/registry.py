@@ -39,12 +39,14 @@ class ModelInfo:
     outputs: list[TensorSpec]
     samples: list[Sample] | None
     goldens: list[Sample] | None
+    numerics: str = "quantized"  # tflite_info.TFLiteInfo.numerics: quantized | float32 | hybrid
 
 
 def families(workspace: Workspace | None = None) -> dict[str, Path]:
-    """Model family -> its folder: "zoo" (MLPerf Tiny models) and "ops" (op-family tests)."""
+    """Model family -> its folder: "zoo" (MLPerf Tiny models), "ops" (op-family tests) and
+    "float" (float32 / hybrid op models, plus float zoo models once generated)."""
     workspace = workspace or default_workspace()
-    return {"zoo": workspace.zoo_dir, "ops": workspace.ops_dir}
+    return {"zoo": workspace.zoo_dir, "ops": workspace.ops_dir, "float": workspace.float_dir}
 
 
 def list_models(family: str = "zoo", workspace: Workspace | None = None) -> list[str]:
@@ -112,4 +114,5 @@ def resolve_model(name_or_path: str | Path, workspace: Workspace | None = None) 
         raise ModelError(f"{path}: {len(samples)} samples but {len(goldens)} goldens")
     return ModelInfo(name=base.name, path=path, description=_description(path, info.description),
                      ops=info.op_names, macs=info.macs, weight_bytes=info.weight_bytes,
-                     inputs=info.inputs, outputs=info.outputs, samples=samples, goldens=goldens)
+                     inputs=info.inputs, outputs=info.outputs, samples=samples, goldens=goldens,
+                     numerics=info.numerics)

@@ -27,10 +27,19 @@ SUPPORTED_OPS: frozenset[str] = frozenset({
     "CONCATENATION", "SPLIT", "SPLIT_V", "PACK", "UNPACK", "SLICE", "STRIDED_SLICE", "PAD", "PADV2",
     "TRANSPOSE", "RESIZE_NEAREST_NEIGHBOR", "SQUEEZE", "EXPAND_DIMS", "GATHER",
     "MAXIMUM", "MINIMUM", "RELU", "RELU6",
+    "DEPTH_TO_SPACE", "SPACE_TO_DEPTH", "SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND", "BROADCAST_TO", "TILE",
+    "MIRROR_PAD", "REVERSE_V2", "GATHER_ND", "REDUCE_MAX", "REDUCE_MIN", "ARG_MAX", "ARG_MIN",
+    "EXP", "LOG", "GELU",  # 8-bit: one table lookup (frontend/lut_ops.py)
 })
+# Ops whose output is an int32/int64 index tensor (not quantized), e.g. a classifier's final ARG_MAX.
+INDEX_OPS: frozenset[str] = frozenset({"ARG_MAX", "ARG_MIN"})
 # Ops left out on purpose, with the reason the user reads.
 UNSUPPORTED_REASONS: dict[str, str] = {
     "SUM": "int8 SUM has no bit-exact target: ai-edge-litert 2.3's reference kernel reads int8 data as uint8",
+    "ELU": "ai-edge-litert 2.3's reference op resolver has no ELU kernel: no golden output to check against",
+    "UNIDIRECTIONAL_SEQUENCE_LSTM": "int8 LSTM (integer gates, int16 cell state) is not lowered",
+    "SQUARED_DIFFERENCE": "not lowered yet (TFLite's integer kernel)",
+    "RSQRT": "not lowered yet (TFLite's integer kernel)",
 }
 # Tensor types a quantized graph may use: activations int8 / uint8 (legacy) / int16 (16x8),
 # weights int8 / uint8, bias int32 / int64 (16x8), shapes int32.  float32 only at the
@@ -38,6 +47,12 @@ UNSUPPORTED_REASONS: dict[str, str] = {
 ACTIVATION_TYPES: frozenset[str] = frozenset({"INT8", "UINT8", "INT16"})
 CONSTANT_TYPES: frozenset[str] = ACTIVATION_TYPES | {"INT32", "INT64"}
 SUPPORTED_ACTIVATIONS: frozenset[str] = frozenset({"NONE", "RELU", "RELU6"})
+# float32 models (and dynamic-range "hybrid" ones: int8 weights, float32 activations) run TVM's
+# float path; these ops have no float lowering here (SVDF's state, QUANTIZE inside a float graph).
+FLOAT_UNSUPPORTED: dict[str, str] = {
+    "SVDF": "no float lowering", "QUANTIZE": "a QUANTIZE inside a float graph",
+    "TRANSPOSE_CONV": "TVM 0.27 cannot legalize a float NHWC conv2d_transpose"}
+HYBRID_WEIGHT_OPS: frozenset[str] = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "DEQUANTIZE"})
 MAC_OPS: frozenset[str] = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV"})
 
 
@@ -116,6 +131,7 @@ class TFLiteInfo:
     macs: int
     weight_bytes: int
     tensors: list[TensorInfo]
+    numerics: str = "quantized"  # quantized | float32 | hybrid (int8 weights, float32 activations)
 
     @property
     def op_names(self) -> list[str]:
@@ -240,12 +256,57 @@ def _check_op_types(path: Path, sub: S.SubGraphT, op: OpInfo, boundary: dict[int
                                      f"int8/uint8/int16 activations, int8/uint8 weights, int32/int64 bias")
 
 
-def _check_io_types(path: Path, sub: S.SubGraphT, boundary: dict[int, OpInfo]) -> None:
+def _float_activations(model: S.ModelT, sub: S.SubGraphT, ops: list[OpInfo], boundary: dict[int, OpInfo]) -> bool:
+    """True when a tensor an op computes on (not a constant, not the float I/O boundary) is float32."""
+    for op in ops:
+        for i in (*op.inputs, *op.outputs):
+            t = sub.tensors[i] if i >= 0 else None
+            if t is not None and i not in boundary and _tensor_type(t) == "FLOAT32" and not _has_data(model, t):
+                return True
+    return False
+
+
+def _has_data(model: S.ModelT, t: S.TensorT) -> bool:
+    data = model.buffers[t.buffer].data if 0 < t.buffer < len(model.buffers) else None
+    return data is not None and len(data) > 0
+
+
+def _check_float_model(path: Path, model: S.ModelT, sub: S.SubGraphT, ops: list[OpInfo]) -> str:
+    """A float graph: float32 activations throughout; constants float32 or int32 (shapes), int8
+    only as the weights of CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED or a DEQUANTIZE's input
+    (dynamic-range quantization).  Returns "float32" or "hybrid"."""
+    hybrid = False
+    for op in ops:
+        if op.op in FLOAT_UNSUPPORTED:
+            raise UnsupportedOpError(path, op.op, op.index, f"in a float model: {FLOAT_UNSUPPORTED[op.op]}")
+        for pos, i in enumerate(op.inputs + op.outputs):
+            if i < 0:
+                continue
+            t = sub.tensors[i]
+            ttype, const = _tensor_type(t), _has_data(model, t)
+            if ttype == "FLOAT32" or (const and ttype in ("INT32", "INT64")):
+                continue
+            if const and ttype == "INT8" and op.op in HYBRID_WEIGHT_OPS and pos == (0 if op.op == "DEQUANTIZE" else 1):
+                hybrid = True
+                continue
+            what = "constant" if const else "activation"
+            raise UnsupportedOpError(path, op.op, op.index, f"{ttype} {what} {_name(t)!r} in a float model (float "
+                                     f"models run float32 activations; int8 only as conv/FC weights)")
+    return "hybrid" if hybrid else "float32"
+
+
+def _index_outputs(sub: S.SubGraphT, ops: list[OpInfo]) -> set[int]:
+    """Graph outputs that an index op (ARG_MAX / ARG_MIN) writes: int32/int64, no quantization."""
+    return {i for op in ops if op.op in INDEX_OPS for i in op.outputs
+            if i in set(sub.outputs) and _tensor_type(sub.tensors[i]) in ("INT32", "INT64")}
+
+
+def _check_io_types(path: Path, sub: S.SubGraphT, boundary: dict[int, OpInfo], indices: set[int]) -> None:
     for i in list(sub.inputs) + list(sub.outputs):
         t = sub.tensors[i]
         kind = "input" if i in sub.inputs else "output"
         ttype = _tensor_type(t)
-        if ttype in ACTIVATION_TYPES or (ttype == "FLOAT32" and i in boundary):
+        if ttype in ACTIVATION_TYPES or (ttype == "FLOAT32" and i in boundary) or i in indices:
             continue
         raise ModelError(f"{path}: {kind} {_name(t)!r} is {ttype}; only quantized models (int8, uint8 or "
                          f"int16 activations; float32 only through QUANTIZE/DEQUANTIZE) are supported")
@@ -259,8 +320,13 @@ def _shape(t: S.TensorT) -> tuple[int, ...]:
     return tuple(int(d) for d in (t.shape if t.shape is not None else ()))
 
 
-def _spec(path: Path, sub: S.SubGraphT, index: int, boundary: dict[int, OpInfo]) -> TensorSpec:
+def _spec(path: Path, sub: S.SubGraphT, index: int, boundary: dict[int, OpInfo],
+          indices: frozenset[int] = frozenset()) -> TensorSpec:
     t = sub.tensors[index]
+    if index in indices:  # an index output (ARG_MAX): no quantization, as a float model's I/O
+        return TensorSpec(_name(t), _shape(t), NUMPY_DTYPES[_tensor_type(t)].__name__, 0.0, 0)
+    if _tensor_type(t) == "FLOAT32" and index not in boundary:  # a float model's I/O: no quantization
+        return TensorSpec(_name(t), _shape(t), "float32", 0.0, 0)
     if index in boundary:  # float32 I/O: the quantization of the integer side
         op = boundary[index]
         inner = _spec(path, sub, op.outputs[0] if op.op == "QUANTIZE" else op.inputs[0], {})
@@ -328,13 +394,19 @@ def read_tflite(path: str | Path) -> TFLiteInfo:
         raise ModelError(f"{path}: corrupt TFLite graph ({type(exc).__name__}: {exc})") from exc
     _check_control_flow(path, model, ops)
     boundary = _float_boundary(sub, ops)
+    numerics = "float32" if _float_activations(model, sub, ops, boundary) else "quantized"
     for op in ops:  # the first offending op is the one named
         _check_op(path, op.index, op.op, op.options)
-        _check_op_types(path, sub, op, boundary)
-    _check_io_types(path, sub, boundary)
+        if numerics == "quantized":
+            _check_op_types(path, sub, op, boundary)
+    indices = frozenset(_index_outputs(sub, ops))
+    if numerics == "quantized":
+        _check_io_types(path, sub, boundary, indices)
+    else:
+        numerics, boundary = _check_float_model(path, model, sub, ops), {}
     description = model.description.decode() if isinstance(model.description, bytes) else (model.description or "")
     return TFLiteInfo(path, description, ops,
                       [_spec(path, sub, i, boundary) for i in sub.inputs],
-                      [_spec(path, sub, i, boundary) for i in sub.outputs],
+                      [_spec(path, sub, i, boundary, indices) for i in sub.outputs],
                       sum(o.macs for o in ops), _weight_bytes(path, model, sub),
-                      [_tensor_info(model, t) for t in sub.tensors])
+                      [_tensor_info(model, t) for t in sub.tensors], numerics)

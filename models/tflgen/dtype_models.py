@@ -51,7 +51,8 @@ PLAN = {
     "u8": (*CORE, "avgpool_3x3_s1_same", "chain_movement",  # uint8 pools round half up: edge windows
            "mul", "logistic", "prelu"),
     "u8in": ("conv_s1_same",),
-    "i16": (*CORE, "chain_movement", "mul", "logistic", "tanh", "mean_hw", "resize_bilinear_half"),
+    "i16": (*CORE, "chain_movement", "mul", "logistic", "tanh", "mean_hw", "resize_bilinear_half", "fc_per_channel",
+            "leaky_relu"),
 }
 
 

@@ -45,6 +45,12 @@ def linear(node: Node, x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarra
     kernel = w.shape[1:3]
     win = _windows(x, kernel, node.attrs["stride"], node.attrs["padding"], dilation=node.attrs.get("dilation", (1, 1)))
     if node.op == "CONV_2D":
+        groups = x.shape[-1] // w.shape[-1]  # grouped conv: each filter group reads its input channels
+        if groups > 1:
+            g_in, g_out = w.shape[-1], w.shape[0] // groups
+            return np.concatenate([np.einsum("nhwcij,oijc->nhwo", win[..., k * g_in:(k + 1) * g_in, :, :],
+                                             w[k * g_out:(k + 1) * g_out], optimize=True) for k in range(groups)],
+                                  axis=-1) + b
         return np.einsum("nhwcij,oijc->nhwo", win, w, optimize=True) + b
     m = node.attrs["multiplier"]
     wd = w.reshape(kernel[0], kernel[1], -1, m)
@@ -114,6 +120,11 @@ def svdf(graph: Graph, node: Node, env: dict[str, np.ndarray]) -> np.ndarray:
     return activate(time.reshape(x.shape[0], -1, node.attrs["rank"]).sum(axis=-1) + b, node.attrs["act"])
 
 
+def gelu(x: np.ndarray) -> np.ndarray:
+    """The tanh approximation (TFLite's GELU option approximate=true; exact erf is close)."""
+    return 0.5 * x * (1.0 + np.tanh(np.sqrt(2.0 / np.pi) * (x + 0.044715 * x ** 3)))
+
+
 def hard_swish(x: np.ndarray) -> np.ndarray:
     return x * np.clip(x + 3.0, 0.0, 6.0) / 6.0
 
@@ -160,7 +171,46 @@ def _data_movement(node: Node, x: np.ndarray, env: dict[str, np.ndarray]):
         return np.expand_dims(x, a["axis"])
     if node.op == "GATHER":
         return np.take(x, a["indices"], axis=a["axis"])
+    return _more_movement(node, x)
+
+
+def _more_movement(node: Node, x: np.ndarray):
+    """DEPTH_TO_SPACE, SPACE_TO_DEPTH, *_ND, BROADCAST_TO, TILE, MIRROR_PAD, REVERSE_V2, GATHER_ND."""
+    a, op = node.attrs, node.op
+    if op in ("DEPTH_TO_SPACE", "SPACE_TO_DEPTH"):
+        n, h, w, c = x.shape
+        b = a["block"]
+        if op == "DEPTH_TO_SPACE":
+            return x.reshape(n, h, w, b, b, c // (b * b)).transpose(0, 1, 3, 2, 4, 5).reshape(n, h * b, w * b, -1)
+        return x.reshape(n, h // b, b, w // b, b, c).transpose(0, 1, 3, 2, 4, 5).reshape(n, h // b, w // b, -1)
+    if op == "SPACE_TO_BATCH_ND":  # batch-major: out batch = (i·bw + j)·N + n
+        (bh, bw), (pt, pb), (pl, pr) = a["block"], *a["paddings"]
+        xp = np.pad(x, ((0, 0), (pt, pb), (pl, pr), (0, 0)))
+        n, h, w, c = xp.shape
+        return xp.reshape(n, h // bh, bh, w // bw, bw, c).transpose(2, 4, 0, 1, 3, 5).reshape(-1, h // bh, w // bw, c)
+    if op == "BATCH_TO_SPACE_ND":
+        (bh, bw), (ct, cb), (cl, cr) = a["block"], *a["crops"]
+        nb, h, w, c = x.shape
+        n = nb // (bh * bw)
+        full = x.reshape(bh, bw, n, h, w, c).transpose(2, 3, 0, 4, 1, 5).reshape(n, h * bh, w * bw, c)
+        return full[:, ct:h * bh - cb, cl:w * bw - cr]
+    if op == "BROADCAST_TO":
+        return np.broadcast_to(x, (x.shape[0], *node_shape(node, x)[1:]))
+    if op == "TILE":
+        return np.tile(x, (1, *a["multiples"][1:]))
+    if op == "MIRROR_PAD":
+        mode = "reflect" if a["mode"] == "REFLECT" else "symmetric"
+        return np.pad(x, ((0, 0), *a["paddings"][1:]), mode=mode)
+    if op == "REVERSE_V2":
+        return np.flip(x, axis=a["axes"])
+    if op == "GATHER_ND":  # indices address the model's axes; the batch axis is 1 in the model
+        idx = a["indices"]
+        return np.stack([x[(k, *tuple(idx[..., i] for i in range(idx.shape[-1]))[1:])] for k in range(x.shape[0])])
     return None
+
+
+def node_shape(node: Node, x: np.ndarray) -> tuple[int, ...]:
+    return tuple(node.attrs.get("target", x.shape))
 
 
 def bind(node: Node, result) -> dict[str, np.ndarray]:
@@ -194,15 +244,25 @@ def run_node(graph: Graph, node: Node, env: dict[str, np.ndarray]):
         return x.reshape((x.shape[0],) + tuple(node.attrs["new_shape"][1:]))
     if node.op == "SOFTMAX":
         return softmax(x)
-    if node.op in ("MUL", "SUB"):
+    if node.op in ("MUL", "SUB", "SQUARED_DIFFERENCE", "DIV"):
         y = env[node.inputs[1]]
-        return activate(x * y if node.op == "MUL" else x - y, node.attrs["act"])
-    if node.op in ("MEAN", "SUM"):
-        reducer = np.mean if node.op == "MEAN" else np.sum
-        return reducer(x, axis=tuple(node.attrs["axes"]), keepdims=node.attrs["keep_dims"])
+        value = {"MUL": lambda: x * y, "SUB": lambda: x - y, "SQUARED_DIFFERENCE": lambda: (x - y) ** 2,
+                 "DIV": lambda: x / y}[node.op]()
+        return activate(value, node.attrs.get("act", "NONE"))
+    reducers = {"MEAN": np.mean, "SUM": np.sum, "REDUCE_MAX": np.max, "REDUCE_MIN": np.min}
+    if node.op in reducers:
+        return reducers[node.op](x, axis=tuple(node.attrs["axes"]), keepdims=node.attrs["keep_dims"])
+    if node.op in ("ARG_MAX", "ARG_MIN"):
+        return (np.argmax if node.op == "ARG_MAX" else np.argmin)(x, axis=node.attrs["axis"]).astype(np.float64)
+    if node.op == "L2_NORMALIZATION":
+        return x / np.sqrt(np.maximum((x * x).sum(axis=-1, keepdims=True), 1e-6))
+    if node.op == "LOG_SOFTMAX":
+        return np.log(softmax(x))
     unary = {"LOGISTIC": lambda v: 1.0 / (1.0 + np.exp(-v)), "TANH": np.tanh, "HARD_SWISH": hard_swish,
              "LEAKY_RELU": lambda v: np.where(v > 0, v, v * node.attrs.get("alpha", 0.0)),
-             "QUANTIZE": lambda v: v}
+             "QUANTIZE": lambda v: v, "EXP": np.exp, "ELU": lambda v: np.where(v < 0, np.expm1(v), v),
+             "GELU": gelu, "LOG": lambda v: np.log(np.maximum(v, 1e-3)), "RSQRT": lambda v: 1.0 / np.sqrt(np.abs(v) + 0.05),
+             "ABS": np.abs, "NEG": np.negative}
     if node.op in unary:
         return unary[node.op](x)
     if node.op == "PRELU":

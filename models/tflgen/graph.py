@@ -127,12 +127,14 @@ class Graph:
 
     # -- layers --------------------------------------------------------------
     def conv2d(self, x: str, name: str, filters: int, kernel: tuple[int, int], stride: int | tuple[int, int] = 1,
-               padding: str = "SAME", act: str = "NONE", dilation: tuple[int, int] = (1, 1)) -> str:
+               padding: str = "SAME", act: str = "NONE", dilation: tuple[int, int] = (1, 1), groups: int = 1) -> str:
+        """`groups` > 1: a grouped conv (weights [filters, kh, kw, C / groups]), as TF >= 2.9 writes it."""
         n, h, w, c = self.shape(x)
         kh, kw = kernel
         sh, sw = (stride, stride) if isinstance(stride, int) else stride
-        wt = self._add(TensorDef(f"{name}/weights", (filters, kh, kw, c), "weight",
-                                 self._he((filters, kh, kw, c), kh * kw * c), 0))
+        ci = c // groups
+        wt = self._add(TensorDef(f"{name}/weights", (filters, kh, kw, ci), "weight",
+                                 self._he((filters, kh, kw, ci), kh * kw * ci), 0))
         b = self._bias(f"{name}/bias", filters)
         ekh, ekw = dilated(kh, dilation[0]), dilated(kw, dilation[1])
         shape = (n, out_size(h, ekh, sh, padding), out_size(w, ekw, sw, padding), filters)
@@ -154,11 +156,15 @@ class Graph:
                           padding=padding, act=act, multiplier=multiplier, **extra)
 
     def fully_connected(self, x: str, name: str, units: int, act: str = "NONE", keep_num_dims: bool = False,
-                        k: int | None = None) -> str:
-        """TFLite FC: an N-D input is read as rows of `k` (default: its last dimension) values."""
+                        k: int | None = None, per_channel: bool = False) -> str:
+        """TFLite FC: an N-D input is read as rows of `k` (default: its last dimension) values.
+
+        `per_channel`: weights quantized per output unit (axis 0), as TF >= 2.15's converter does.
+        """
         shape_in = self.shape(x)
         k = k if k is not None else shape_in[-1]
-        wt = self._add(TensorDef(f"{name}/weights", (units, k), "weight", self._he((units, k), k), None))
+        wt = self._add(TensorDef(f"{name}/weights", (units, k), "weight", self._he((units, k), k),
+                                 0 if per_channel else None))
         b = self._bias(f"{name}/bias", units)
         shape = (*shape_in[:-1], units) if keep_num_dims else (int(np.prod(shape_in)) // k, units)
         extra = {"keep_num_dims": True} if keep_num_dims else {}
@@ -195,12 +201,12 @@ class Graph:
 
     # -- elementwise, reductions, resize, transpose conv, requantize -------------
     def binary(self, op: str, a: str, b: str, name: str, act: str = "NONE") -> str:
-        """MUL / SUB / MAXIMUM / MINIMUM with TFLite broadcasting."""
+        """MUL / SUB / MAXIMUM / MINIMUM / SQUARED_DIFFERENCE / DIV with TFLite broadcasting."""
         shape = tuple(int(d) for d in np.broadcast_shapes(self.shape(a), self.shape(b)))
         return self._node(op, [a, b], name, shape, act=act)
 
     def reduce(self, op: str, x: str, name: str, axes: tuple[int, ...], keep_dims: bool = True) -> str:
-        """MEAN / SUM over `axes` (an int32 constant input)."""
+        """MEAN / SUM / REDUCE_MAX / REDUCE_MIN over `axes` (an int32 constant input)."""
         shape = self.shape(x)
         ax = self._add(TensorDef(f"{name}/axis", (len(axes),), "shape", np.array(axes, np.int32)))
         out = tuple(1 if i in axes else d for i, d in enumerate(shape)) if keep_dims else \
@@ -336,6 +342,60 @@ class Graph:
         shape[axis:axis + 1] = np.shape(indices)
         idx = self._ints(f"{name}/indices", indices, "indices")
         return self._node("GATHER", [x, idx], name, tuple(shape), axis=axis, indices=tuple(indices))
+
+    # -- further TFLite Micro ops (issue #11 follow-up: what TFLM registers) ----
+    def depth_to_space(self, x: str, name: str, block: int) -> str:
+        n, h, w, c = self.shape(x)
+        return self._node("DEPTH_TO_SPACE", [x], name, (n, h * block, w * block, c // (block * block)), block=block)
+
+    def space_to_depth(self, x: str, name: str, block: int) -> str:
+        n, h, w, c = self.shape(x)
+        return self._node("SPACE_TO_DEPTH", [x], name, (n, h // block, w // block, c * block * block), block=block)
+
+    def space_to_batch(self, x: str, name: str, block: list[int], paddings: list[tuple[int, int]]) -> str:
+        """SPACE_TO_BATCH_ND over H, W (padded with the zero point, as TFLite's quantized kernel)."""
+        n, h, w, c = self.shape(x)
+        (pt, pb), (pl, pr) = paddings
+        shape = (n * block[0] * block[1], (h + pt + pb) // block[0], (w + pl + pr) // block[1], c)
+        ins = [x, self._ints(f"{name}/block", block), self._ints(f"{name}/paddings", paddings)]
+        return self._node("SPACE_TO_BATCH_ND", ins, name, shape, block=tuple(block), paddings=tuple(paddings))
+
+    def batch_to_space(self, x: str, name: str, block: list[int], crops: list[tuple[int, int]]) -> str:
+        n, h, w, c = self.shape(x)
+        (ct, cb), (cl, cr) = crops
+        shape = (n // (block[0] * block[1]), h * block[0] - ct - cb, w * block[1] - cl - cr, c)
+        ins = [x, self._ints(f"{name}/block", block), self._ints(f"{name}/crops", crops)]
+        return self._node("BATCH_TO_SPACE_ND", ins, name, shape, block=tuple(block), crops=tuple(crops))
+
+    def arg_max(self, x: str, name: str, axis: int, op: str = "ARG_MAX") -> str:
+        """ARG_MAX / ARG_MIN: an int32 index tensor (not quantized)."""
+        shape = tuple(d for i, d in enumerate(self.shape(x)) if i != axis % len(self.shape(x)))
+        self._add(TensorDef(name, shape, "index"))
+        self.nodes.append(Node(op, [x, self._ints(f"{name}/axis", [axis])], name, {"axis": axis}))
+        return name
+
+    def broadcast_to(self, x: str, name: str, shape: tuple[int, ...]) -> str:
+        return self._node("BROADCAST_TO", [x, self._ints(f"{name}/shape", shape)], name, tuple(shape),
+                          target=tuple(shape))
+
+    def tile(self, x: str, name: str, multiples: list[int]) -> str:
+        shape = tuple(d * m for d, m in zip(self.shape(x), multiples))
+        return self._node("TILE", [x, self._ints(f"{name}/multiples", multiples)], name, shape,
+                          multiples=tuple(multiples))
+
+    def mirror_pad(self, x: str, name: str, paddings: list[tuple[int, int]], mode: str = "REFLECT") -> str:
+        shape = tuple(d + a + b for d, (a, b) in zip(self.shape(x), paddings))
+        return self._node("MIRROR_PAD", [x, self._ints(f"{name}/paddings", paddings)], name, shape,
+                          paddings=tuple(paddings), mode=mode)
+
+    def reverse(self, x: str, name: str, axes: list[int]) -> str:
+        return self._node("REVERSE_V2", [x, self._ints(f"{name}/axis", axes)], name, self.shape(x), axes=tuple(axes))
+
+    def gather_nd(self, x: str, name: str, indices: list[list[int]]) -> str:
+        idx = np.asarray(indices, np.int32)
+        shape = (*idx.shape[:-1], *self.shape(x)[idx.shape[-1]:])
+        return self._node("GATHER_ND", [x, self._ints(f"{name}/indices", idx, "indices")], name, shape,
+                          indices=idx)
 
     # -- facts ---------------------------------------------------------------
     def macs(self) -> int:

@@ -35,9 +35,9 @@ def _add(act: str) -> Callable[[Graph], None]:
     return body
 
 
-def _fc(act: str) -> Callable[[Graph], None]:
+def _fc(act: str, per_channel: bool = False) -> Callable[[Graph], None]:
     def body(g: Graph) -> None:
-        g.output(g.fully_connected(g.input("input", (1, 64)), "fc", 16, act))
+        g.output(g.fully_connected(g.input("input", (1, 64)), "fc", 16, act, per_channel=per_channel))
     return body
 
 
@@ -266,6 +266,8 @@ BODIES: dict[str, tuple[str, Callable[[Graph], None]]] = {
     "add_relu": ("ADD of two inputs with different scales, fused RELU", _add("RELU")),
     "fc": ("FULLY_CONNECTED 64 -> 16", _fc("NONE")),
     "fc_relu": ("FULLY_CONNECTED 64 -> 16, fused RELU", _fc("RELU")),
+    "fc_per_channel": ("FULLY_CONNECTED 64 -> 16, per-channel weights (TF >= 2.15's Dense), fused RELU",
+                       _fc("RELU", per_channel=True)),
     "reshape": ("RESHAPE 1x4x4x8 -> 1x128", _reshape),
     "softmax": ("SOFTMAX over 10 logits (output 1/256, -128)", _softmax),
     "chain_conv_maxpool": ("CONV_2D+RELU -> MAX_POOL_2D", _conv_maxpool),

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .calibrate import calibrate
-from .quantize import QTensor, quantize, quantize_input
+from .quantize import FLOAT_SCHEMES, QTensor, float_tensors, quantize, quantize_input
 from .spec import ModelSpec
 from .writer import write_model
 
@@ -41,10 +41,14 @@ def _sample(x: np.ndarray, t: QTensor, io: str) -> np.ndarray:
 
 def generate(spec: ModelSpec) -> GeneratedModel:
     graph = spec.build()
-    cal = calibrate(graph, spec.batch(graph, spec.calibration_size, spec.seed), spec.seed)
-    qt = quantize(graph, cal, spec.input_ranges, spec.scheme)
+    if spec.scheme in FLOAT_SCHEMES:  # float32 / dynamic-range: no calibration, float I/O
+        qt = float_tensors(graph, spec.scheme)
+    else:
+        cal = calibrate(graph, spec.batch(graph, spec.calibration_size, spec.seed), spec.seed)
+        qt = quantize(graph, cal, spec.input_ranges, spec.scheme)
     raw = spec.batch(graph, SAMPLES, spec.seed + SAMPLE_SEED_OFFSET)
-    samples = [_sample(x, qt[n], spec.io).reshape((SAMPLES,) + graph.shape(n)) for n, x in zip(graph.inputs, raw)]
+    io = "float" if spec.scheme in FLOAT_SCHEMES else spec.io
+    samples = [_sample(x, qt[n], io).reshape((SAMPLES,) + graph.shape(n)) for n, x in zip(graph.inputs, raw)]
     tflite = write_model(graph, qt, spec.io)
     boundary = _boundary(qt, graph, spec.io)
     metadata = {

@@ -21,12 +21,17 @@ FIXED_QPARAMS = {
     "SOFTMAX": SOFTMAX_QPARAMS,
     "LOGISTIC": SOFTMAX_QPARAMS,
     "TANH": {"INT8": (1.0 / 128.0, 0), "UINT8": (1.0 / 128.0, 128), "INT16": (1.0 / 32768.0, 0)},
+    "L2_NORMALIZATION": {"INT8": (1.0 / 128.0, 0), "UINT8": (1.0 / 128.0, 128)},
+    "LOG_SOFTMAX": {"INT8": (16.0 / 256.0, 127), "UINT8": (16.0 / 256.0, 255)},
 }
 # Ops whose int8 kernels move or compare values without rescaling: TFLite requires (or the
 # converter writes) the data input's quantization on every output.
 SAME_AS_INPUT = ("AVERAGE_POOL_2D", "MAX_POOL_2D", "RESHAPE", "CONCATENATION", "SPLIT", "SPLIT_V", "PACK",
                  "UNPACK", "SLICE", "STRIDED_SLICE", "PAD", "PADV2", "TRANSPOSE", "RESIZE_NEAREST_NEIGHBOR",
-                 "SQUEEZE", "EXPAND_DIMS", "GATHER", "MAXIMUM", "MINIMUM", "RESIZE_BILINEAR")
+                 "SQUEEZE", "EXPAND_DIMS", "GATHER", "MAXIMUM", "MINIMUM", "RESIZE_BILINEAR",
+                 "DEPTH_TO_SPACE", "SPACE_TO_DEPTH", "SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND", "BROADCAST_TO", "TILE",
+                 "MIRROR_PAD", "REVERSE_V2", "GATHER_ND", "REDUCE_MAX", "REDUCE_MIN")
+INDEX_OUTPUTS = ("ARG_MAX", "ARG_MIN")  # int32 indices, not quantized
 DATA_INPUT = {"SPLIT": 1, "TRANSPOSE_CONV": 2}  # index of the data operand where it is not the first
 
 
@@ -137,7 +142,9 @@ def quantize(graph: Graph, cal: Calibration, input_ranges: dict[str, tuple[float
     for node in graph.nodes:
         src = q[node.inputs[DATA_INPUT.get(node.op, 0)]]
         for out in node.outputs:
-            if node.op in FIXED_QPARAMS:
+            if node.op in INDEX_OUTPUTS:
+                q[out] = QTensor(out, graph.shape(out), "INT32")
+            elif node.op in FIXED_QPARAMS:
                 act(out, *FIXED_QPARAMS[node.op][sch.act])
             elif node.op in SAME_AS_INPUT:
                 act(out, float(src.scale[0]), int(src.zero_point[0]))
@@ -198,3 +205,35 @@ def _svdf_constants(graph: Graph, node, cal: Calibration) -> dict[str, QTensor]:
     bias = QTensor(b.name, b.shape, "INT32", _f32([bias_scale]), np.zeros(1, np.int64), 0,
                    np.clip(np.round(b.data / bias_scale), -(2**31), 2**31 - 1).astype(np.int32))
     return {t.name: t for t in (feature, time, state, bias)}
+
+
+# -- float32 and dynamic-range (hybrid) models ----------------------------------------------------
+
+FLOAT_SCHEMES = ("float32", "hybrid")
+HYBRID_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
+
+
+def float_tensors(graph: Graph, scheme: str = "float32") -> dict[str, QTensor]:
+    """Tensors of an unquantized model: float32 activations and constants, int32 shapes.
+
+    `hybrid` is the converter's dynamic-range quantization: the weights of CONV_2D,
+    DEPTHWISE_CONV_2D and FULLY_CONNECTED int8 symmetric (per channel for the convs, per tensor
+    for FC), everything else float32.
+    """
+    if scheme not in FLOAT_SCHEMES:
+        raise ValueError(f"unknown float scheme {scheme!r}")
+    q: dict[str, QTensor] = {}
+    for name, t in graph.tensors.items():
+        if t.kind in ("shape", "indices"):
+            q[name] = QTensor(name, t.shape, "INT32", data=t.data.astype(np.int32))
+        elif t.kind in ("state", "weight16"):
+            raise ValueError(f"{graph.name}: {t.kind} tensors are generated as integers only")
+        else:
+            data = None if t.data is None else np.asarray(t.data, np.float64).astype(np.float32).reshape(t.shape)
+            q[name] = QTensor(name, t.shape, "FLOAT32", data=data)
+    if scheme == "hybrid":
+        for node in graph.nodes:
+            if node.op in HYBRID_OPS:
+                wt = graph.tensors[node.inputs[1]]
+                q[wt.name] = _weights(wt.name, wt.data, wt.quant_axis if node.op != "FULLY_CONNECTED" else None)
+    return q

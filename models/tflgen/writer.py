@@ -19,11 +19,17 @@ OP_VERSIONS = {"CONV_2D": 3, "DEPTHWISE_CONV_2D": 3, "FULLY_CONNECTED": 4, "ADD"
                "CONCATENATION": 2, "SPLIT": 2, "SPLIT_V": 2, "PACK": 2, "UNPACK": 2, "SLICE": 2,
                "STRIDED_SLICE": 2, "PAD": 2, "PADV2": 2, "MAXIMUM": 2, "MINIMUM": 2, "RELU": 2, "RELU6": 2,
                "TRANSPOSE": 2, "RESIZE_NEAREST_NEIGHBOR": 2, "SQUEEZE": 1, "EXPAND_DIMS": 1, "GATHER": 2,
-               "QUANTIZE": 2, "DEQUANTIZE": 2}
+               "QUANTIZE": 2, "DEQUANTIZE": 2,
+               "DEPTH_TO_SPACE": 1, "SPACE_TO_DEPTH": 2, "SPACE_TO_BATCH_ND": 2, "BATCH_TO_SPACE_ND": 2,
+               "BROADCAST_TO": 2, "TILE": 2, "MIRROR_PAD": 2, "REVERSE_V2": 2, "GATHER_ND": 2, "REDUCE_MAX": 2,
+               "REDUCE_MIN": 2, "ARG_MAX": 2, "ARG_MIN": 2, "SQUARED_DIFFERENCE": 2, "DIV": 2, "EXP": 2, "ELU": 2,
+               "GELU": 2, "LOG": 2, "RSQRT": 2, "ABS": 2, "NEG": 1, "L2_NORMALIZATION": 2, "LOG_SOFTMAX": 2}
 IO_WRAPPERS = ("native", "float", "uint8")  # graph I/O as is, float32 (QUANTIZE/DEQUANTIZE), uint8 in
 # Versions of the 16x8 (int16 activation) and uint8 variants, where they differ from int8's.
 INT16_VERSIONS = {"CONV_2D": 4, "DEPTHWISE_CONV_2D": 5, "FULLY_CONNECTED": 7, "ADD": 3, "SOFTMAX": 3,
                   "AVERAGE_POOL_2D": 3, "MAX_POOL_2D": 3, "QUANTIZE": 3, "DEQUANTIZE": 4}
+# Dynamic-range (hybrid) kernels: per-channel conv / depthwise, per-tensor FC.
+HYBRID_VERSIONS = {"CONV_2D": 5, "DEPTHWISE_CONV_2D": 6, "FULLY_CONNECTED": 3}
 # Options that need a newer operator version than the int8 one above.
 FEATURE_VERSIONS = {("CONV_2D", "dilation"): 2, ("FULLY_CONNECTED", "keep_num_dims"): 5,
                     ("RESIZE_NEAREST_NEIGHBOR", "half_pixel_centers"): 3}
@@ -92,7 +98,7 @@ def _options(node: Node) -> tuple[int, object]:
         o = S.MulOptionsT() if node.op == "MUL" else S.SubOptionsT()
         o.fusedActivationFunction = act
         return getattr(S.BuiltinOptions, f"{node.op.title()}Options"), o
-    if node.op in ("MEAN", "SUM"):
+    if node.op in ("MEAN", "SUM", "REDUCE_MAX", "REDUCE_MIN"):
         o = S.ReducerOptionsT()
         o.keepDims = a["keep_dims"]
         return S.BuiltinOptions.ReducerOptions, o
@@ -112,8 +118,33 @@ def _options(node: Node) -> tuple[int, object]:
         o = S.SVDFOptionsT()
         o.rank, o.fusedActivationFunction = a["rank"], act
         return S.BuiltinOptions.SVDFOptions, o
-    if node.op in ("LOGISTIC", "TANH", "HARD_SWISH", "PRELU"):
+    if node.op in ("LOGISTIC", "TANH", "HARD_SWISH", "PRELU", "ELU", "EXP", "LOG", "RSQRT", "ABS", "NEG"):
         return S.BuiltinOptions.NONE, None
+    if node.op in ("DEPTH_TO_SPACE", "SPACE_TO_DEPTH"):
+        o = S.DepthToSpaceOptionsT() if node.op == "DEPTH_TO_SPACE" else S.SpaceToDepthOptionsT()
+        o.blockSize = a["block"]
+        return getattr(S.BuiltinOptions, type(o).__name__[:-1]), o
+    if node.op in ("ARG_MAX", "ARG_MIN"):
+        o = S.ArgMaxOptionsT() if node.op == "ARG_MAX" else S.ArgMinOptionsT()
+        o.outputType = S.TensorType.INT32
+        return getattr(S.BuiltinOptions, type(o).__name__[:-1]), o
+    if node.op == "MIRROR_PAD":
+        o = S.MirrorPadOptionsT()
+        o.mode = getattr(S.MirrorPadMode, a["mode"])
+        return S.BuiltinOptions.MirrorPadOptions, o
+    if node.op == "GELU":
+        o = S.GeluOptionsT()
+        o.approximate = bool(a.get("approximate", False))
+        return S.BuiltinOptions.GeluOptions, o
+    if node.op == "L2_NORMALIZATION":
+        return S.BuiltinOptions.L2NormOptions, S.L2NormOptionsT()
+    if node.op == "LOG_SOFTMAX":
+        return S.BuiltinOptions.LogSoftmaxOptions, S.LogSoftmaxOptionsT()
+    if node.op in ("SQUARED_DIFFERENCE", "DIV"):
+        o = S.SquaredDifferenceOptionsT() if node.op == "SQUARED_DIFFERENCE" else S.DivOptionsT()
+        if node.op == "DIV":
+            o.fusedActivationFunction = act
+        return getattr(S.BuiltinOptions, type(o).__name__[:-1]), o
     return _movement_options(node)
 
 
@@ -147,7 +178,9 @@ def _movement_options(node: Node) -> tuple[int, object]:
         o = S.GatherOptionsT()
         o.axis = a["axis"]
     else:
-        simple = {"SLICE": "SliceOptions", "PAD": "PadOptions", "PADV2": "PadV2Options",
+        simple = {"SLICE": "SliceOptions", "PAD": "PadOptions", "PADV2": "PadV2Options", "TILE": "TileOptions",
+                  "SPACE_TO_BATCH_ND": "SpaceToBatchNDOptions", "BATCH_TO_SPACE_ND": "BatchToSpaceNDOptions",
+                  "BROADCAST_TO": "BroadcastToOptions", "REVERSE_V2": "ReverseV2Options", "GATHER_ND": "GatherNdOptions",
                   "MAXIMUM": "MaximumMinimumOptions", "MINIMUM": "MaximumMinimumOptions",
                   "TRANSPOSE": "TransposeOptions", "EXPAND_DIMS": "ExpandDimsOptions"}
         if op in ("RELU", "RELU6", "QUANTIZE", "DEQUANTIZE"):
@@ -164,7 +197,10 @@ def _version(node: Node, qtensors: dict[str, QTensor]) -> int:
     used = [f for f in features if node.attrs.get(f)]
     base = OP_VERSIONS[node.op]
     dtypes = {qtensors[t].dtype for t in [*node.outputs, node.inputs[0]]}
-    if "INT16" in dtypes:
+    if dtypes == {"FLOAT32"}:  # float kernels: version 1, hybrid (int8 weights) ones their own
+        weights = qtensors[node.inputs[1]].dtype if len(node.inputs) > 1 else "FLOAT32"
+        base = HYBRID_VERSIONS.get(node.op, 1) if weights == "INT8" else 1
+    elif "INT16" in dtypes:
         base = INT16_VERSIONS.get(node.op, base)
     elif "UINT8" in dtypes:
         base = 2 if node.op == "QUANTIZE" else 1

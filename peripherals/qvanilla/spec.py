@@ -10,28 +10,32 @@ from mlonmcu_lite.peripheral.accelerator import ERROR_CODES, control_registers
 from mlonmcu_lite.peripheral.capabilities import ConvBinding, ConvCapabilities
 from mlonmcu_lite.peripheral.conv_engine import (CHANNELS_OFFSET, GEOMETRY_FIELDS, WaitModeSettings,
                                                  conv_engine_registers, pair_register)
+from mlonmcu_lite.peripheral.eltwise import ResidualSettings, residual_registers
 from mlonmcu_lite.peripheral.requant import RequantSettings
 from mlonmcu_lite.peripheral.settings import CostSettings
 from mlonmcu_lite.peripheral.spec import PeripheralSpec
 
 
-class QVanillaSettings(WaitModeSettings, RequantSettings, CostSettings):
-    """`cycles = setup_cycles + ceil(MACs / macs_per_cycle)`; how the driver waits
+class QVanillaSettings(WaitModeSettings, RequantSettings, ResidualSettings, CostSettings):
+    """`cycles = setup_cycles + ceil(MACs / macs_per_cycle)` (the output stages, requantization
+    and residual ADD, are modelled as pipelined: no extra cycles); how the driver waits
     (`wait_mode`, default `stall`: see `WaitModeSettings`); whether the engine writes
-    requantized int8 (`fused_requant`: see `RequantSettings`)."""
+    requantized int8 (`fused_requant`: see `RequantSettings`) and adds a residual input
+    (`fused_residual`: see `ResidualSettings`)."""
 
 
 SPEC = PeripheralSpec(
     name="qvanilla",
     base=0x4000_0000,
     doc="int8 conv2d + int32 bias, NHWC input, OHWI weights, int32 NHWC output (or int8 with "
-        "the fused requantization)",
+        "the fused requantization, optionally plus a residual int8 input)",
     registers=(
         *control_registers(magic=0x5156),  # "QV"
         *conv_engine_registers(
             pair_register("CHANNELS", CHANNELS_OFFSET, "input and output channels", "IN", "OUT"),
             input_layout="[H][W][C]", weight_layout="[O][KH][KW][C]", bias_layout="[O]",
             output_layout="[OH][OW][O]"),
+        *residual_registers(0x04C),
     ),
     settings=QVanillaSettings,
     capabilities=ConvCapabilities(

@@ -76,12 +76,26 @@ def test_generated_c_is_plain(tmp_path):
         assert not output.startswith("const ") and "* restrict " in output
     # no workspace: every local array is a scalar or a block of channel accumulators
     assert set(re.findall(r"^\s+\w+ \w+\[(\d+)\];", kernels, re.M)) <= {"1", "4"}
-    # weights in ROM, activations in the arena, I/O buffers not initialised
+    # weights in ROM; activations and the I/O buffers in the arena, not initialised
     assert re.search(r"static const int8_t mlml_const_\d+\[\d+\]", model)
-    assert f"uint8_t mlml_arena[{cm.arena_bytes}]" in model
+    assert f"MLML_NOINIT uint8_t mlml_arena[{cm.arena_bytes}] __attribute__((aligned(8)));" in model
+    offsets = {b["name"]: b["offset"] for b in cm.plan["buffers"]}
+    assert f".set mlml_input_0, mlml_arena + {offsets['mlml_input_0']}\\n.size mlml_input_0, 270" in model
+    assert f".set mlml_output_0, mlml_arena + {offsets['mlml_output_0']}\\n.size mlml_output_0, 5" in model
+    assert (tmp_path / "plan.json").is_file() and cm.plan["arena_bytes"] == cm.arena_bytes
+
+
+def test_io_buffers_outside_the_arena_on_request(tmp_path):
+    im = SimpleNamespace(name="chain", mod=conv_chain_module(), inputs=[], outputs=[])
+    inside = compile_model(im, tmp_path / "in")
+    outside = compile_model(im, tmp_path / "out", CompilerSettings(io_in_arena=False))
+    model = (tmp_path / "out" / "model.c").read_text()
     assert "MLML_NOINIT int8_t mlml_input_0[270] __attribute__((aligned(8)));" in model
     assert "MLML_NOINIT int8_t mlml_output_0[5] __attribute__((aligned(8)));" in model
-    assert (tmp_path / "plan.json").is_file() and cm.plan["arena_bytes"] == cm.arena_bytes
+    assert f"\nuint8_t mlml_arena[{outside.arena_bytes}]" in model and ".set" not in model
+    # this chain's peak is mid-graph: the input (dead after its first reader) and the output
+    # (written last) fit in bytes other tensors use there, so the 275 I/O bytes cost no RAM
+    assert inside.arena_bytes == outside.arena_bytes
 
 
 def test_bad_settings_rejected():

@@ -77,5 +77,5 @@ def test_qvanilla_offload_bit_exact(name, tmp_path):
     offloaded = [layer for layer in cm.layers if layer.offloaded_to]
     assert offloaded and all(layer.offloaded_to == "qvanilla" for layer in offloaded)
     assert acc[0].run_instructions < cpu[0].run_instructions
-    calls = re.findall(r"\bqvanilla_conv2d(?:_rq)?\(", (cm.out_dir / "model.c").read_text())
+    calls = re.findall(r"\bqvanilla_conv2d(?:_rq|_res)?\(", (cm.out_dir / "model.c").read_text())
     assert len(calls) == len(offloaded)

@@ -6,14 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import tvm
-from tvm import relax
 
-from mlonmcu_lite.frontend import import_tflite
 from mlonmcu_lite.frontend.converter import concat_rescale_table, nearest_indices
-from mlonmcu_lite.zoo.reference import reference_outputs_many
 
-from tests.helpers.variants import random_inputs, rescaled_concat_inputs, variant
+from tests.helpers.variants import assert_bit_exact_on_host, rescaled_concat_inputs, variant
 
 MOVEMENT_MODELS = ["concat", "split_concat", "split_v_concat", "unpack_pack", "slice", "strided_slice",
                    "strided_slice_shrink", "pad", "padv2", "maximum", "minimum_broadcast", "relu", "relu6",
@@ -21,24 +17,14 @@ MOVEMENT_MODELS = ["concat", "split_concat", "split_v_concat", "unpack_pack", "s
                    "expand_dims", "gather"]
 
 
-def _assert_bit_exact(path, count: int = 3) -> None:
-    im = import_tflite(path)
-    vm = relax.VirtualMachine(tvm.compile(im.mod, target="llvm"), tvm.cpu())
-    samples = random_inputs(path, count, seed=len(path.name))
-    for inputs, want in zip(samples, reference_outputs_many(path, samples), strict=True):
-        got = vm["main"](*[tvm.runtime.tensor(x) for x in inputs]).numpy()
-        assert got.dtype == want[0].dtype
-        np.testing.assert_array_equal(got, want[0])
-
-
 @pytest.mark.parametrize("dtype", ["uint8", "int16"])
 @pytest.mark.parametrize("name", MOVEMENT_MODELS)
 def test_variant_bit_exact(name, dtype, tmp_path):
-    _assert_bit_exact(variant(name, dtype, tmp_path))
+    assert_bit_exact_on_host(variant(name, dtype, tmp_path))
 
 
 def test_uint8_concatenation_rescales_differently_quantized_inputs(tmp_path):
-    _assert_bit_exact(variant("concat", "uint8", tmp_path, rescaled_concat_inputs), count=6)
+    assert_bit_exact_on_host(variant("concat", "uint8", tmp_path, rescaled_concat_inputs), count=6)
 
 
 def test_concat_rescale_table_identity_and_saturation():

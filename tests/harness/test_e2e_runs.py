@@ -14,8 +14,9 @@ from tests.helpers.variants import rescaled_concat_inputs, variant
 OP_MODELS = list_models(family="ops")
 # 16x8 convs stay on the CPU (the accelerators take int8 x int8): see the test below.
 # TRANSPOSE_CONV is lowered to a canonical conv chain too, so the accelerator takes it.
+# conv_space_to_batch's conv runs on batch 4, which QVanilla refuses ("batch 1 only").
 CONV_MODELS = [m for m in OP_MODELS if {"CONV_2D", "TRANSPOSE_CONV"} & set(resolve_model(m).ops)
-               and resolve_model(m).inputs[0].dtype != "int16"]
+               and resolve_model(m).inputs[0].dtype != "int16" and m != "conv_space_to_batch"]
 
 
 def _assert_exact(row: dict) -> None:
@@ -78,7 +79,7 @@ def test_one_failing_run_keeps_the_others(tmp_path, repo):
     proc = bench("run", "conv_1x1", str(broken), "fc", "--cpu-only", "--no-progress", "--out", str(tmp_path))
     assert proc.returncode == 1, proc.stdout + proc.stderr
     (session,) = [p for p in tmp_path.iterdir() if p.is_dir()]
-    rows = json.loads((session / "results.json").read_text())["rows"]
+    rows = json.loads((session / "results.json").read_text())
     by_model = {r["model"]: r for r in rows}
     assert set(by_model) == {"conv_1x1", "broken", "fc"}
     assert by_model["conv_1x1"]["validation"] == by_model["fc"]["validation"] == "exact"

@@ -101,7 +101,7 @@ def test_first_ctrl_c_writes_the_partial_report_and_exits_130(tmp_path):
     assert time.monotonic() - start < 15
     assert _gone(worker), "the running worker was not cancelled"
     (session,) = [p for p in tmp_path.iterdir() if p.is_dir() and p.name != "cache"]
-    rows = {r["model"]: r for r in json.loads((session / "results.json").read_text())["rows"]}
+    rows = {r["model"]: r for r in json.loads((session / "results.json").read_text())}
     assert set(rows) == {"ok1", "hang", "ok2", "ok3"}
     assert not rows["ok1"]["failing"] and rows["ok1"]["run_instructions"] == 42
     for model in ("hang", "ok2", "ok3"):

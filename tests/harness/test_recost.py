@@ -63,8 +63,11 @@ def test_plan_groups_points_by_firmware(tmp_path):
              *(_spec("conv_5x3_s2_same", tmp_path, ("qvanilla",), point) for point in (
                  {"macs_per_cycle": 1, "wait_mode": "stall"}, {"macs_per_cycle": 2, "wait_mode": "stall"},
                  {"macs_per_cycle": 1, "wait_mode": "poll"}, {"macs_per_cycle": 2, "wait_mode": "poll"}))]
-    simulate, base_of = plan(specs, Recoster())
-    assert simulate == [0, 1, 3] and base_of == {2: 1, 4: 3}  # wait_mode is a codegen knob
+    recoster = Recoster()
+    simulate, recost = plan(specs, recoster)
+    assert simulate == [0, 1, 3] and list(recost) == [2, 4]  # wait_mode is a codegen knob
+    assert recost[2] == recoster.key(specs[1]) and recost[4] == recoster.key(specs[3]) != recost[2]
+    assert plan(specs[2:3], recoster, known={recost[2]}) == ([], {0: recost[2]})  # simulated earlier
 
 
 def test_nsga2_search_with_recost_reports_its_pareto_front(tmp_path):

@@ -11,17 +11,25 @@ from tests.helpers.e2e import bench
 
 def _session_rows(out: Path) -> tuple[Path, list[dict]]:
     (session,) = [p for p in out.iterdir() if p.is_dir()]
-    return session, json.loads((session / "results.json").read_text())["rows"]
+    return session, json.loads((session / "results.json").read_text())
 
 
 def test_default_peripheral_taking_no_layer_is_labelled_not_failed(tmp_path):
     """Item 15: the README's `bench run <model>` on an all-dense model exits 0; the
     accelerated row says "no layer offloaded" with the rejections; `-p` still fails loudly."""
-    proc = bench("run", "fc", "--no-progress", "--out", str(tmp_path / "default"))
+    proc = bench("run", "fc", "--out", str(tmp_path / "default"))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "no layer offloaded" in proc.stdout
+    assert "runs:" not in proc.stderr and "run/s" not in proc.stderr  # no progress bar off a terminal
     _, rows = _session_rows(tmp_path / "default")
     acc = next(r for r in rows if r["config"] == "cpu+qvanilla")
+    # issue 18: the effective settings (defaults included) and the flow in MLonMCU's terms
+    assert acc["peripheral_settings"] == \
+        "qvanilla:fused_requant=true,macs_per_cycle=16,setup_cycles=32,wait_mode=stall"
+    assert acc["settings"]["peripheral_settings"]["qvanilla"]["macs_per_cycle"] == 16
+    assert rows[0]["peripheral_settings"] is None and rows[0]["settings"]["peripheral_settings"] == {}
+    assert {k: acc[k] for k in ("framework", "backend", "target", "platform")} == \
+        {"framework": "tvm", "backend": "tvmaot-c", "target": "unicorn-vp", "platform": "mlml-baremetal"}
     assert not acc["failing"] and acc["validation"] == "exact" and acc["layers_offloaded"] == 0
     assert acc["reason"].startswith("no layer offloaded") and "fully connected" in acc["reason"]
     assert acc["acc_jobs"] == 0
@@ -62,7 +70,7 @@ def test_sessions_started_in_the_same_second_get_their_own_folders(tmp_path, mon
     dirs = {m: r.out_dir for m, r in outcomes.items()}
     assert dirs["ok1"] != dirs["ok2"], dirs
     for model, out in dirs.items():
-        rows = json.loads((out / "results.json").read_text())["rows"]
+        rows = json.loads((out / "results.json").read_text())
         assert [r["model"] for r in rows] == [model]
     assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir() and p.name != "cache") == \
         ["20260101-000000", "20260101-000000-2"]

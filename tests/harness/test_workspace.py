@@ -109,3 +109,20 @@ def test_the_tools_that_shape_a_firmware_are_in_the_key():
     versions = tool_versions()
     assert {"apache-tvm", "clang", "lld", "runtime"} <= set(versions)
     assert "clang version 14" in versions["clang"] and "LLD 14" in versions["lld"]
+
+
+def test_installed_layout_uses_package_data_user_cache_and_cwd_reports(tmp_path, monkeypatch):
+    """Without pyproject.toml beside the package: data from mlonmcu_lite/data/, cache in
+    the user's cache dir (XDG), reports in ./reports; a checkout keeps its own folders."""
+    package = tmp_path / "site-packages" / "mlonmcu_lite"
+    (package / "data" / "platform").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    ws = Workspace.from_env(env={}, package_dir=package)
+    assert ws.installed and ws.layout == "installed"
+    assert ws.platform_dir == package / "data" / "platform" and ws.models_dir == package / "data" / "models"
+    assert ws.reports_dir == tmp_path / "reports" and ws.baseline_dir == tmp_path / "reports" / "baseline"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert Workspace.from_env(env={}, package_dir=package).cache_dir == tmp_path / "xdg" / "mlonmcu-lite"
+    assert Workspace.from_env(env={"MLML_CACHE_DIR": str(tmp_path / "c")}, package_dir=package).cache_dir == tmp_path / "c"
+    checkout = default_workspace()
+    assert not checkout.installed and checkout.cache_dir == checkout.root / "build" / "cache"

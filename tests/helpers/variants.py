@@ -33,8 +33,9 @@ def _retype(model: S.ModelT, t: S.TensorT, dtype: str) -> None:
 
 
 def variant(name: str, dtype: str, out: Path, edit=None) -> Path:
-    """Write op model `name` with `dtype` activations to `out/<name>_<dtype>.tflite`."""
-    model = S.ModelT.InitFromPackedBuf(resolve_model(name).path.read_bytes(), 0)
+    """Write op model `name` (or a .tflite path) with `dtype` activations to `out/<name>_<dtype>.tflite`."""
+    model = S.ModelT.InitFromPackedBuf(resolve_model(str(name)).path.read_bytes(), 0)
+    name = Path(name).stem
     for t in model.subgraphs[0].tensors:
         if t.type == S.TensorType.INT8:
             _retype(model, t, dtype)
@@ -61,3 +62,32 @@ def random_inputs(path: Path, count: int, seed: int) -> list[list[np.ndarray]]:
     specs = resolve_model(path).inputs
     return [[rng.integers(np.iinfo(t.dtype).min, np.iinfo(t.dtype).max + 1, t.shape).astype(t.dtype)
              for t in specs] for _ in range(count)]
+
+
+def generated(spec, out: Path) -> Path:
+    """Write a tflgen ModelSpec's model (not committed: generated at test time) to `out/<name>.tflite`."""
+    from tflgen.pipeline import generate  # models/ on sys.path, as in the test files that import tflgen
+
+    path = Path(out) / f"{spec.name}.tflite"
+    path.write_bytes(generate(spec).tflite)
+    return path
+
+
+def assert_bit_exact_on_host(path: Path, count: int = 3) -> None:
+    """The imported integer module (TVM, host llvm) equals BUILTIN_REF on full-range random inputs."""
+    import tvm
+    from tvm import relax
+
+    from mlonmcu_lite.frontend import import_tflite
+    from mlonmcu_lite.zoo.reference import reference_outputs_many
+
+    im = import_tflite(path)
+    vm = relax.VirtualMachine(tvm.compile(im.mod, target="llvm"), tvm.cpu())
+    samples = random_inputs(path, count, seed=len(path.name))
+    for inputs, want in zip(samples, reference_outputs_many(path, samples), strict=True):
+        got = vm["main"](*[tvm.runtime.tensor(x) for x in inputs])
+        got = [got.numpy()] if hasattr(got, "numpy") else [g.numpy() for g in got]
+        assert len(got) == len(want)
+        for g, w in zip(got, want):
+            assert g.dtype == w.dtype and g.shape == w.shape
+            np.testing.assert_array_equal(g, w)

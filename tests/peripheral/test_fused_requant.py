@@ -71,13 +71,15 @@ def test_requant_tail_read_back_from_the_frontends_chain(rounding, mult, shift):
         bb.emit_func_output(out)
     func = bb.get()["main"]
     var2val = relax.analysis.get_var2val(func)
-    root = var2val[func.body.blocks[0].bindings[-1].var]
-    rq = requant_of(root, acc, var2val)
+    users = relax.analysis.udchain(func.body.blocks[0])
+    uses = lambda var: len(users.get(var, []))  # noqa: E731
+    root = func.body.blocks[0].bindings[-1].var
+    rq = requant_of(root, acc, var2val, uses)
     assert rq is not None
     assert rq.per_channel(3) == ((mult * 3)[:3] if len(mult) == 1 else mult, (shift * 3)[:3] if len(shift) == 1 else shift)
     assert (rq.zero_point, rq.lo, rq.hi, rq.rounding) == (-3, -128, 90, rounding.value)
     other = relax.Var("other", relax.TensorType((1, 4, 3), "int32"))
-    assert requant_of(root, other, var2val) is None  # the tail must requantize exactly `acc`
+    assert requant_of(root, other, var2val, uses) is None  # the tail must requantize exactly `acc`
 
 
 # fused_requant is the engines' default; an explicit peripheral must take a layer

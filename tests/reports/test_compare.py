@@ -163,16 +163,15 @@ def test_csv_and_json_inputs_and_metric_selection(current: pd.DataFrame, tmp_pat
         ("version", [], f"reads version {SCHEMA_VERSION}"),
         ("none", [], "no such results file"),
         ("ok", ["--metrics", "speed,model"], "unknown or non-numeric metric(s) speed, model; valid: run_instructions"),
-        ("duplicate", [], "several rows share (model, config, arch): resnet cpu rv32imc"),
+        ("duplicate", [], "several rows share (model, config, arch, peripheral settings, point): resnet cpu rv32imc"),
     ],
 )
 def test_bad_input_is_a_clear_error(current: pd.DataFrame, tmp_path: Path, setup, args, message) -> None:
     rows = pd.concat([current, current.iloc[:1]]) if setup == "duplicate" else current
     b, c = write_pair(tmp_path, rows, current)
     if setup == "version":
-        doc = json.loads(Path(c).read_text())
-        doc["schema_version"] = 0
-        Path(c).write_text(json.dumps(doc))
+        rows_ = [{**row, "schema_version": 0} for row in json.loads(Path(c).read_text())]
+        Path(c).write_text(json.dumps(rows_))
     if setup == "none":
         c = str(tmp_path / "missing.json")
     result = CliRunner().invoke(compare, [b, c, *args])

@@ -129,10 +129,12 @@ def test_session_report_files_and_round_trip(frame: pd.DataFrame, tmp_path) -> N
         assert paths[key].is_file() and paths[key].stat().st_size > 0, key
     assert paths["plot_memory"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
-    doc = json.loads(paths["json"].read_text())
-    assert doc["schema_version"] == SCHEMA_VERSION and len(doc["rows"]) == 6
-    failing = next(r for r in doc["rows"] if r["failing"])
+    rows = json.loads(paths["json"].read_text())
+    assert len(rows) == 6 and all(r["schema_version"] == SCHEMA_VERSION for r in rows)
+    failing = next(r for r in rows if r["failing"])
     assert failing["run_instructions"] is None and failing["reason"].endswith("@ run")
+    session = json.loads(paths["session"].read_text())
+    assert (session["schema_version"], session["runs"], session["failing"]) == (SCHEMA_VERSION, 6, 1)
     assert pd.read_csv(paths["csv"]).columns[0] == "schema_version"
 
     for key in ("csv", "json"):
@@ -169,9 +171,8 @@ def test_cpu_only_session_has_no_saved_plot(tmp_path) -> None:
 
 def test_loading_other_schema_version_is_a_clear_error(frame: pd.DataFrame, tmp_path) -> None:
     paths = write_session_report(frame, tmp_path)
-    doc = json.loads(paths["json"].read_text())
-    doc["schema_version"] = SCHEMA_VERSION + 1
-    paths["json"].write_text(json.dumps(doc))
+    rows = json.loads(paths["json"].read_text())
+    paths["json"].write_text(json.dumps([{**r, "schema_version": SCHEMA_VERSION + 1} for r in rows]))
     with pytest.raises(SchemaError, match=f"schema version {SCHEMA_VERSION + 1}.*reads version {SCHEMA_VERSION}"):
         load_results(paths["json"])
     csv = pd.read_csv(paths["csv"])

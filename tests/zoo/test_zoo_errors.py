@@ -73,9 +73,22 @@ def test_missing_file_and_unknown_name(tmp_path):
         resolve_model("resnet9")
 
 
-def test_float_model(tmp_path):
+def test_float_model_loads_as_float32(tmp_path):
+    """Issue 20: a float32 model runs TVM's float path (before, it was rejected here)."""
     path = mutated(tmp_path, "chain_conv_maxpool", _floatify, "float.tflite")
-    with pytest.raises(ModelError, match=r"float\.tflite: unsupported op CONV_2D \(FLOAT32 tensor 'input': float model.*at operator #0"):
+    info = resolve_model(path)
+    assert info.numerics == "float32" and info.inputs[0].dtype == "float32"
+
+
+def test_int8_activation_inside_a_float_model(tmp_path):
+    def edit(m: S.ModelT) -> None:
+        _floatify(m)
+        out = m.subgraphs[0].operators[0].outputs[0]
+        m.subgraphs[0].tensors[out].type = S.TensorType.INT8  # the conv's output
+
+    path = mutated(tmp_path, "chain_conv_maxpool", edit, "mixed_float.tflite")
+    with pytest.raises(ModelError, match=r"mixed_float\.tflite: unsupported op CONV_2D \(INT8 activation .* in a "
+                                         r"float model.*at operator #0"):
         resolve_model(path)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mlonmcu_lite.zoo.tflite_info import read_tflite
+from mlonmcu_lite.zoo.tflite_info import INDEX_OPS, read_tflite
 from mlonmcu_lite.workspace import default_workspace
 from mlonmcu_lite.zoo import list_models, resolve_model
 
@@ -48,8 +48,9 @@ SCHEMES = {
 
 
 def _scheme(info) -> str:
-    def wrapper(op) -> bool:  # QUANTIZE/DEQUANTIZE at the I/O, not an int -> int requantize
-        return op.op in ("QUANTIZE", "DEQUANTIZE") and info.tensors[op.inputs[0]].dtype != info.tensors[op.outputs[0]].dtype
+    def wrapper(op) -> bool:  # QUANTIZE/DEQUANTIZE at the I/O, not an int -> int requantize; ARG_MAX's indices
+        return (op.op in ("QUANTIZE", "DEQUANTIZE") and info.tensors[op.inputs[0]].dtype
+                != info.tensors[op.outputs[0]].dtype) or op.op in INDEX_OPS
 
     dtypes = {info.tensors[op.outputs[0]].dtype for op in info.ops if not wrapper(op)}
     assert len(dtypes) == 1, dtypes
@@ -69,13 +70,17 @@ def test_quantization_conventions(family, name):
         if op.op == "DEQUANTIZE":
             assert t[op.inputs[0]].dtype == act and out.dtype == "float32"
             continue
+        if op.op in INDEX_OPS:  # int32 indices of quantized data, no quantization
+            assert t[op.inputs[0]].dtype == act and out.dtype == "int32" and out.scales == ()
+            continue
         assert out.dtype == act and len(out.scales) == 1
         if act == "int16":
             assert out.zero_points == (0,)  # 16x8: symmetric activations
         if op.op in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
             x, w, b = (t[i] for i in op.inputs)
             channels = w.shape[0] if op.op != "DEPTHWISE_CONV_2D" else w.shape[3]
-            per_channel = per_channel_conv and op.op != "FULLY_CONNECTED"
+            # FC weights per tensor, except the models of TF >= 2.15's per-channel Dense
+            per_channel = per_channel_conv and (op.op != "FULLY_CONNECTED" or name.startswith("fc_per_channel"))
             assert w.dtype == weight and (weight == "uint8" or set(w.zero_points) == {0})
             assert len(w.scales) == (channels if per_channel else 1)
             assert w.quantized_dimension == (3 if op.op == "DEPTHWISE_CONV_2D" and per_channel else 0)

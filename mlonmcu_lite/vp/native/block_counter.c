@@ -13,16 +13,42 @@
  * the end of the calling glue block (the call's return address) and the count
  * before it; all instructions until the next glue block (callees of callees,
  * libc, drivers) add to that event.
+ *
+ * Cycles under a core timing profile (vp/core_timing.py): a block's static cycles
+ * (instruction classes and hazards inside it) come once per translated block from the
+ * `info` callback (the Python decoder); at each block entry only the dynamic parts are
+ * added: the previous block's conditional branch, taken or not (is this block its
+ * fall-through?), an extra cycle for a redirect onto a misaligned 32-bit instruction, and
+ * a hazard between the previous block's last and this block's first instruction.  The
+ * direction-dependent cycles belong to the previous block's owner (event or glue).
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unicorn/unicorn.h>
 
+/* What the info callback reports for a block (mirrored in counting.py). */
+typedef struct {
+    uint64_t head_reads;  /* registers read by the first instruction (bit r; f regs 32..63) */
+    uint32_t cycles;      /* static cycles: classes and hazards inside the block */
+    uint8_t tail_kind;    /* 0 none, 1 conditional branch, 2 jump */
+    uint8_t tail_class;   /* class of the last instruction */
+    uint8_t tail_rd;      /* its destination register (0: none) */
+    uint8_t head_class;   /* class of the first instruction */
+    uint8_t head_wide;    /* the first instruction is 32 bits */
+    uint8_t pad[7];
+} mlml_block_info;
+
+typedef int (*mlml_info_fn)(uint64_t address, const uint8_t *code, uint32_t size,
+                            mlml_block_info *out);
+
+#define MLML_CLASSES 16
+
 typedef struct {
     uint64_t addr;
     uint32_t size; /* 0: empty slot */
     uint32_t n;
+    mlml_block_info info;
 } mlml_entry;
 
 #define MLML_MAX_GLUE 4
@@ -32,6 +58,7 @@ typedef struct {
     uint64_t site;    /* end of the last glue block: the call's return address */
     uint64_t start;   /* instructions before the event's first block */
     uint64_t insns;   /* instructions of the event's blocks */
+    uint64_t cycles;  /* cycles of the event's blocks */
 } mlml_event;
 
 typedef struct {
@@ -43,6 +70,15 @@ typedef struct {
     uint32_t size;    /* size in bytes of the current block */
     uint32_t limit_hit;
     uint64_t misses;  /* blocks decoded (cache misses) */
+    uint64_t cycles;       /* cycles of all blocks entered (current one whole) */
+    uint64_t cycles_base;  /* cycles before the current block's first instruction */
+    uint32_t stall;        /* hazard stall of the current block's first instruction */
+    uint32_t info_error;   /* the info callback failed: cycles are not valid */
+    uint32_t taken_cost, not_taken_cost, misaligned_cost;
+    mlml_info_fn info;     /* NULL: cycles = instructions */
+    uint8_t hazard[MLML_CLASSES][MLML_CLASSES];
+    uint8_t pend_kind, pend_class, pend_rd;
+    uint64_t pend_fall;    /* fall-through address of the previous block */
     mlml_entry *table;
     uint64_t mask;
     uint64_t used;
@@ -55,7 +91,8 @@ typedef struct {
     uint32_t n_events, cap_events, events_dropped;
 } mlml_counter;
 
-static void track_event(mlml_counter *c, uint64_t address, uint32_t size, uint32_t n) {
+static void track_event(mlml_counter *c, uint64_t address, uint32_t size, uint32_t n,
+                        uint64_t cycles) {
     for (uint32_t g = 0; g < c->n_glue; ++g) {
         if (address >= c->glue_lo[g] && address < c->glue_hi[g]) {
             c->cur = -1;
@@ -77,9 +114,13 @@ static void track_event(mlml_counter *c, uint64_t address, uint32_t size, uint32
         e->site = c->glue_end;
         e->start = c->before;
         e->insns = 0;
+        e->cycles = 0;
         c->cur = c->n_events++;
     }
-    if (c->cur >= 0) c->events[c->cur].insns += n;
+    if (c->cur >= 0) {
+        c->events[c->cur].insns += n;
+        c->events[c->cur].cycles += cycles;
+    }
 }
 
 static uint32_t count_insns(uc_engine *uc, uint64_t address, uint32_t size) {
@@ -111,6 +152,22 @@ static void grow(mlml_counter *c) {
     c->mask = new_cap - 1;
 }
 
+static void fill_info(mlml_counter *c, uc_engine *uc, mlml_entry *e) {
+    memset(&e->info, 0, sizeof e->info);
+    if (c->info == NULL) {
+        e->info.cycles = e->n;
+        return;
+    }
+    uint8_t stack_buf[4096];
+    uint8_t *buf = e->size <= sizeof stack_buf ? stack_buf : malloc(e->size);
+    if (buf == NULL || uc_mem_read(uc, e->addr, buf, e->size) != UC_ERR_OK
+        || c->info(e->addr, buf, e->size, &e->info) != 0) {
+        c->info_error = 1;
+        uc_emu_stop(uc);
+    }
+    if (buf != stack_buf) free(buf);
+}
+
 static void block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data) {
     mlml_counter *c = user_data;
     uint64_t j = (address >> 1) * 0x9E3779B97F4A7C15ull & c->mask;
@@ -124,19 +181,39 @@ static void block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *use
         e->addr = address;
         e->size = size;
         e->n = count_insns(uc, address, size);
+        fill_info(c, uc, e);
         c->misses++;
         if (++c->used * 2 > c->mask) {
-            uint32_t n = e->n;
+            mlml_entry copy = *e;
             grow(c);
-            c->before = c->count;
-            c->count += n;
-            goto done;
+            e = &copy;
         }
     }
+    /* dynamic cycles of the previous block's last instruction: its owner's */
+    uint64_t extra = 0;
+    int redirect = c->pend_kind == 2;
+    if (c->pend_kind == 1) {
+        redirect = address != c->pend_fall;
+        extra += redirect ? c->taken_cost : c->not_taken_cost;
+    }
+    if (redirect && (address & 2) && e->info.head_wide) extra += c->misaligned_cost;
+    c->cycles += extra;
+    if (extra && c->n_glue && c->cur >= 0) c->events[c->cur].cycles += extra;
+    /* a hazard between the previous block's last and this block's first instruction */
+    uint64_t stall = 0;
+    if (c->pend_rd && ((e->info.head_reads >> c->pend_rd) & 1))
+        stall = c->hazard[c->pend_class][e->info.head_class];
+    c->cycles_base = c->cycles;
+    c->stall = (uint32_t)stall;
+    c->cycles += stall + e->info.cycles;
+    c->pend_kind = e->info.tail_kind;
+    c->pend_class = e->info.tail_class;
+    c->pend_rd = e->info.tail_rd;
+    c->pend_fall = address + size;
+
     c->before = c->count;
     c->count += e->n;
-done:
-    if (c->n_glue) track_event(c, address, size, (uint32_t)(c->count - c->before));
+    if (c->n_glue) track_event(c, address, size, e->n, stall + e->info.cycles);
     c->block = address;
     c->size = size;
     c->blocks++;
@@ -180,14 +257,27 @@ int mlml_counter_set_glue(mlml_counter *c, uint32_t n, const uint64_t *lo, const
     return 0;
 }
 
-/* Copies up to `max` events (4 x uint64 each) to `out`; returns how many exist, or -1 if
+/* Timing: the info callback (NULL: cycles = instructions), branch and redirect costs, and
+ * the hazard matrix [producer class][consumer class] (MLML_CLASSES^2 bytes). */
+int mlml_counter_set_timing(mlml_counter *c, mlml_info_fn info, uint32_t taken,
+                            uint32_t not_taken, uint32_t misaligned, const uint8_t *hazard) {
+    c->info = info;
+    c->taken_cost = taken;
+    c->not_taken_cost = not_taken;
+    c->misaligned_cost = misaligned;
+    memcpy(c->hazard, hazard, sizeof c->hazard);
+    return MLML_CLASSES;
+}
+
+/* Copies up to `max` events (5 x uint64 each) to `out`; returns how many exist, or -1 if
  * any were dropped for lack of memory. */
 int64_t mlml_counter_events(const mlml_counter *c, uint64_t *out, uint32_t max) {
     for (uint32_t i = 0; i < c->n_events && i < max; ++i) {
-        out[4 * i] = c->events[i].target;
-        out[4 * i + 1] = c->events[i].site;
-        out[4 * i + 2] = c->events[i].start;
-        out[4 * i + 3] = c->events[i].insns;
+        out[5 * i] = c->events[i].target;
+        out[5 * i + 1] = c->events[i].site;
+        out[5 * i + 2] = c->events[i].start;
+        out[5 * i + 3] = c->events[i].insns;
+        out[5 * i + 4] = c->events[i].cycles;
     }
     return c->events_dropped ? -1 : (int64_t)c->n_events;
 }

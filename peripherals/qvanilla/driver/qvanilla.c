@@ -66,3 +66,16 @@ int qvanilla_conv2d_rq(const qvanilla_conv2d_params_t *p, const qvanilla_requant
     return result;
 }
 #endif
+
+#if QVANILLA_CFG_FUSED_REQUANT && QVANILLA_CFG_FUSED_RESIDUAL
+int qvanilla_conv2d_res(const qvanilla_conv2d_params_t *p, const qvanilla_requant_params_t *rq,
+                        const qvanilla_residual_params_t *res, const int8_t *input,
+                        const int8_t *weight, const int32_t *bias, int8_t *output,
+                        const int32_t *multiplier, const int32_t *shift, const int8_t *residual) {
+    QVANILLA_RES_ADDR = QV_ADDR(residual);
+    qvanilla_program_residual(res);
+    int result = qvanilla_conv2d_rq(p, rq, input, weight, bias, output, multiplier, shift);
+    QVANILLA_RESIDUAL = 0; /* the next job writes its output alone */
+    return result;
+}
+#endif

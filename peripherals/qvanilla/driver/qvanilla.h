@@ -38,6 +38,14 @@ int qvanilla_conv2d_rq(const qvanilla_conv2d_params_t *p, const qvanilla_requant
                        const int8_t *input, const int8_t *weight, const int32_t *bias,
                        int8_t *output, const int32_t *multiplier, const int32_t *shift);
 #endif
+#if QVANILLA_CFG_FUSED_REQUANT && QVANILLA_CFG_FUSED_RESIDUAL
+/* ... and then TFLite's int8 ADD with `residual` (same shape as the output; setting
+ * fused_residual): output = ADD(requantized conv, residual).  output may be residual. */
+int qvanilla_conv2d_res(const qvanilla_conv2d_params_t *p, const qvanilla_requant_params_t *rq,
+                        const qvanilla_residual_params_t *res, const int8_t *input,
+                        const int8_t *weight, const int32_t *bias, int8_t *output,
+                        const int32_t *multiplier, const int32_t *shift, const int8_t *residual);
+#endif
 
 /* 1 if the device at QVANILLA_BASE identifies as QVanilla. */
 int qvanilla_probe(void);
