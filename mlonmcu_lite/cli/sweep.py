@@ -39,8 +39,10 @@ def sweep(models, peripherals, params, arch, sample, count, population, seed, ob
           reports_dir, cache_dir, jobs, assignments, as_json, no_progress, executor, scheduler):
     """Explore peripheral knobs over MODELS: every point is an ordinary, validated run.
 
-    Knobs that only change the cost model (e.g. macs_per_cycle) reuse one cached firmware;
-    with --recost they reuse one simulation too (thousands of points per minute).
+    Knobs that only change the cost model (e.g. macs_per_cycle, dma_bytes_per_cycle) reuse one
+    cached firmware; with --recost they reuse one simulation too (thousands of points per
+    minute).  `core` and `energy` are run-setting knobs (core timing profile, energy table):
+    the CPU-only runs repeat once per value.
 
     \b
     Examples:
@@ -49,6 +51,7 @@ def sweep(models, peripherals, params, arch, sample, count, population, seed, ob
           --sample lhs --points 5000 --recost --objective est_cycles --objective macs_per_cycle
       bench sweep resnet -p qvanilla --param macs_per_cycle=1..256:log --param setup_cycles=0..200 \\
           --sample nsga2 --points 400 --recost
+      bench sweep resnet -p qvanilla:cost_model=detailed --param dma_bytes_per_cycle=4,8,16 --param core=ideal,cv32e40p
     """
     from mlonmcu_lite.errors import UserError
     from mlonmcu_lite.harness.search import SearchSpec

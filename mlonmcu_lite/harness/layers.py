@@ -43,10 +43,15 @@ class LayerProfile:
     acc_cycles: int = 0
     acc_stall_cycles: int = 0
     acc_bytes: int | None = None
+    # detailed cost model (None otherwise): compute and bus cycles, useful MACs per PE-cycle
+    acc_compute_cycles: int | None = None
+    acc_dma_cycles: int | None = None
+    acc_utilisation: float | None = None
     live_arena_bytes: int | None = None
+    _pe_cycles: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {k: v for k, v in asdict(self).items() if not k.startswith("_")}
 
 
 def _function(image, address: int) -> str:
@@ -139,6 +144,12 @@ def profile_layers(steps: list[dict], events, image, run_instructions: int,
             profile.acc_stall_cycles += job["stall_cycles"]
             if "bytes" in job:
                 profile.acc_bytes = (profile.acc_bytes or 0) + job["bytes"]
+            if "compute_cycles" in job:  # peripheral/cost_detailed.py's breakdown
+                profile.acc_compute_cycles = (profile.acc_compute_cycles or 0) + job["compute_cycles"]
+                profile.acc_dma_cycles = ((profile.acc_dma_cycles or 0) + job["load_cycles"]
+                                          + job["store_cycles"])
+                profile._pe_cycles += job["pe_cycles"]
+                profile.acc_utilisation = round(profile.acc_macs / profile._pe_cycles, 4)
             if profile.peripheral is None:
                 profile.peripheral = device
     glue = run_instructions - sum(p.instructions for p in profiles)

@@ -2,7 +2,7 @@
 rows from one simulated run's timing trace instead of emulating again.
 
 Why this is exact.  Cost settings (macs_per_cycle, setup_cycles, the detailed model's
-lanes, bandwidth, ...) do not reach the firmware (`settings.codegen_settings`), so every
+lanes, bandwidth, ..., and the energy table) do not reach the firmware (`settings.codegen_settings`), so every
 such point runs the same ELF on the same input: the same instructions, MMIO accesses and
 outputs.  Only the devices' busy times differ, and with them what the CPU observes of
 them: a blocking WAIT answers "done" whatever the busy time (the stall absorbs it), so
@@ -40,6 +40,7 @@ class _Replayed:
 
     run_cycles: int
     devices: dict[str, dict[str, Any]]
+    run_classes: dict | None = None
 
 
 class Recoster:
@@ -71,12 +72,14 @@ class Recoster:
         firmware = tuple((p.name, tuple(sorted(codegen_settings(self._backend(p, spec.peripheral_path)
                                                                 .settings).items())))
                          for p in spec.peripherals)
+        # the energy table only prices the counts: a re-costing knob like the cost settings
+        settings = spec.settings.model_dump_json(exclude={"energy"})
         return (spec.model, spec.model_name, spec.arch, spec.input_path, spec.peripheral_path,
-                spec.settings.model_dump_json(), spec.require_offload, firmware)
+                settings, spec.require_offload, firmware)
 
     def recost(self, spec: RunSpec, base: RunResult) -> RunResult:
         """The row `spec` would get from a full simulation, from `base`'s trace."""
-        from mlonmcu_lite.harness.runner import accelerator_metrics, identity
+        from mlonmcu_lite.harness.runner import accelerator_metrics, energy_metrics, identity
 
         if base.trace is None:
             raise TraceDiverged(f"base run {base.run_id} has no trace ({base.reason or 'no accelerator'})")
@@ -91,8 +94,9 @@ class Recoster:
         row = copy.copy(base)  # a valid row; only its identity and accelerator figures change
         row.__dict__.update(identity(spec), sim_seconds=None, mips=None, recosted_from=base.run_id, trace=None,
                             reason=None, **{key: None for key in COST_FIELDS})
-        accelerator_metrics(spec, row, _Replayed(trace["run_cycles"], reports), backends, trace["layers"],
-                            SimpleNamespace(numerics=trace["numerics"]))
+        replayed = _Replayed(trace["run_cycles"], reports, trace.get("run_classes"))
+        accelerator_metrics(spec, row, replayed, backends, trace["layers"], SimpleNamespace(numerics=trace["numerics"]))
+        energy_metrics(spec, row, replayed, True)
         row.layers = _layers(base.layers, reports, trace)
         return row
 

@@ -162,7 +162,9 @@ def _execute(spec: RunSpec, result: RunResult, stage: _Stage, run_dir: Path) -> 
          cpi=round(measured.run_cycles / measured.run_instructions, 4) if measured.run_instructions else None)
     stage.name = Stage.POSTPROCESS
     accelerator_metrics(spec, result, measured, backends, artifacts.model.layers, info)
+    energy_metrics(spec, result, measured, bool(backends))
     result.layers = _layer_profiles(measured, artifacts)
+    _write_job_records(run_dir, measured)
     if backends:
         result.trace = timing_trace(measured, artifacts.model.layers, info)
 
@@ -332,7 +334,8 @@ def timing_trace(result, layers: list[dict], info=None) -> dict[str, Any]:
             devices[name] = {"events": report["trace"],
                              "job_layers": [job.get("layer") for job in report["job_log"]],
                              **{key: report[key] for key in ("mmio_reads", "mmio_writes", "checked_jobs")}}
-    return {"run_instructions": result.run_instructions, "run_cycles": result.run_cycles, "devices": devices,
+    return {"run_instructions": result.run_instructions, "run_cycles": result.run_cycles,
+            "run_classes": getattr(result, "run_classes", None), "devices": devices,
             "numerics": getattr(info, "numerics", "quantized"),
             "layers": [{key: layer.get(key) for key in ("offloaded_to", "reason")} for layer in layers]}
 
@@ -390,6 +393,30 @@ def accelerator_metrics(spec: RunSpec, row: RunResult, result, backends, layers:
              acc_utilisation=round(costed["macs"] / costed["pe_cycles"], 4) if costed["pe_cycles"] else None,
              acc_dma_bytes=costed["dma_bytes"],
              acc_dma_cycles=costed["dma_cycles"])
+
+
+def energy_metrics(spec: RunSpec, row: RunResult, result, accelerated: bool) -> None:
+    """The energy estimate of the inference region (vp/energy.py), CPU and accelerator apart."""
+    from mlonmcu_lite.vp.energy import estimate, load_table
+
+    if result.run_cycles is None or not result.run_classes:
+        return
+    energy = estimate(load_table(spec.settings.energy), classes=result.run_classes,
+                      cpu_cycles=result.run_cycles, stall_cycles=row.acc_stall_cycles or 0,
+                      macs=(row.acc_macs or 0) if accelerated else None,
+                      bus_bytes=row.acc_dma_bytes or 0, acc_cycles=row.acc_cycles or 0)
+    _set(row, cpu_energy_uj=round(energy.cpu_uj, 3),
+         acc_energy_uj=None if energy.acc_uj is None else round(energy.acc_uj, 3),
+         energy_uj=round(energy.total_uj, 3))
+
+
+def _write_job_records(run_dir: Path, result) -> None:
+    """Every accelerator job of the measured inference (start instruction, MACs, busy and
+    stall cycles, bytes, and the cost model's breakdown) in `<run>/accelerator_jobs.json`."""
+    jobs = {name: report["job_log"] for name, report in result.devices.items()
+            if isinstance(report, dict) and report.get("job_log")}
+    if jobs:
+        (run_dir / "accelerator_jobs.json").write_text(json.dumps(jobs, indent=1))
 
 
 def _layer_profiles(result, artifacts: Artifacts) -> list[dict[str, Any]]:

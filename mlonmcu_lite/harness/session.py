@@ -154,10 +154,13 @@ def expand(request: SessionRequest, session: str, out_dir: Path) -> list[RunSpec
     run then the accelerated one; with sweep points, all CPU runs, then each point's."""
     labels = iter(unique_labels([model for group in request.groups for model in group.models]))
 
+    from mlonmcu_lite.harness.sweep import point_settings, split_point
+
     def spec(model: tuple[str, str], arch: str, peripherals=(), point=None) -> RunSpec:
+        settings = point_settings(request.settings, split_point(point or {})[0])
         return RunSpec(model=model[0], label=model[1], session=session, out_dir=str(out_dir),
                        workspace=request.workspace, arch=arch, peripherals=tuple(peripherals), peripheral_path=request.peripheral_path,
-                       input_path=request.input_path, settings=request.settings, point=dict(point or {}),
+                       input_path=request.input_path, settings=settings, point=dict(point or {}),
                        require_offload=not group.peripherals_default)
 
     specs: list[RunSpec] = []
@@ -170,10 +173,13 @@ def expand(request: SessionRequest, session: str, out_dir: Path) -> list[RunSpec
                 if group.peripherals:
                     specs.append(spec(model, arch, group.peripherals))
             continue
-        specs += [spec(model, arch) for model, arch in pairs]
+        # CPU runs once per distinct run-setting knobs of the points (e.g. each core)
+        cpu_points = list({tuple(split_point(p)[0].items()): None for p in group.points})
+        specs += [spec(model, arch, point=dict(run)) for run in cpu_points for model, arch in pairs]
         first, *rest = group.peripherals
         search = [Path(p) for p in request.peripheral_path]
-        for point, typed in zip(group.points, first.with_points(group.points, search), strict=True):
+        typed_peripherals = first.with_points([split_point(point)[1] for point in group.points], search)
+        for point, typed in zip(group.points, typed_peripherals, strict=True):
             peripherals = (typed, *rest)
             specs += [spec(model, arch, peripherals, point) for model, arch in pairs]
     return specs

@@ -60,6 +60,17 @@ class RunSettings(BaseModel):
         load_profile(value)  # raises a clear error naming the built-in cores
         return value
 
+    energy: str = Field("horowitz45", description="energy table of the estimate: a built-in table "
+                        "(horowitz45) or a table .toml file (vp/energy.py)")
+
+    @field_validator("energy")
+    @classmethod
+    def _known_energy_table(cls, value: str) -> str:
+        from mlonmcu_lite.vp.energy import load_table
+
+        load_table(value)
+        return value
+
     def memory_map(self):
         """The VP memory map these settings describe (firmware link and emulation agree)."""
         from mlonmcu_lite.vp.memory_map import KiB, MemoryMap

@@ -215,9 +215,10 @@ def _check_archs(workspace: Workspace, archs: list[str]) -> None:
 
 
 def _plain(value: Any) -> Any:
-    """Values TOML can hold: typed settings (e.g. enums) become their plain value."""
+    """Values TOML can hold: typed settings (e.g. enums) become their plain value; None
+    (TOML has none) is left out, so the setting takes its default again."""
     if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): _plain(v) for k, v in value.items() if v is not None}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     if isinstance(value, Enum):

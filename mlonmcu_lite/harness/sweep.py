@@ -17,7 +17,27 @@ import math
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from mlonmcu_lite.harness.settings import SettingsError
+from mlonmcu_lite.harness.settings import RunSettings, SettingsError
+
+# run settings a sweep may vary (the others are limits, not design knobs); every other
+# knob is a setting of the first peripheral
+RUN_KNOBS = ("core", "energy")
+
+
+def split_point(point: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(run-setting knobs, peripheral knobs) of a grid point."""
+    run = {k: v for k, v in point.items() if k in RUN_KNOBS}
+    return run, {k: v for k, v in point.items() if k not in RUN_KNOBS}
+
+
+def point_settings(settings: RunSettings, run_knobs: Mapping[str, Any]) -> RunSettings:
+    """`settings` with a point's run-setting knobs, validated."""
+    if not run_knobs:
+        return settings
+    try:
+        return RunSettings(**{**settings.model_dump(), **run_knobs})
+    except ValueError as exc:
+        raise SettingsError(f"invalid sweep point {dict(run_knobs)}: {exc}") from None
 
 SAMPLERS = ("grid", "random", "lhs", "nsga2")
 
@@ -117,9 +137,16 @@ def sample_points(knobs: list[Knob], method: str, count: int, seed: int = 0) -> 
 def typed_points(first, points: list[dict[str, Any]], search_path=None) -> tuple[dict[str, Any], ...]:
     """Each point validated against the first peripheral's settings and kept typed (only the
     swept knobs, `"16"` -> 16), before any run: `first` is its `PeripheralRequest`; raises
-    the peripheral's config error naming a bad value."""
+    the peripheral's config error naming a bad value.  Run-setting knobs (`core`, `energy`)
+    are validated against the run settings."""
     from pathlib import Path
 
     search = [Path(p) for p in search_path or ()]
-    return tuple({key: dict(typed.settings)[key] for key in point}
-                 for point, typed in zip(points, first.with_points(points, search), strict=True))
+    typed_peripherals = first.with_points([split_point(point)[1] for point in points], search)
+    out = []
+    for point, typed_peripheral in zip(points, typed_peripherals, strict=True):
+        run_knobs = split_point(point)[0]
+        typed = {**dict(typed_peripheral.settings),
+                 **(point_settings(RunSettings(), run_knobs).model_dump() if run_knobs else {})}
+        out.append({key: typed[key] for key in point})
+    return tuple(out)

@@ -74,12 +74,18 @@ def requant_binding(spec: PeripheralSpec):
 @dataclass(frozen=True)
 class Requantized:
     """A job's cost-model view when its output is written requantized: int8 output bytes,
-    and the per-channel multipliers and shifts loaded with the bias."""
+    the per-channel multipliers and shifts loaded with the bias, and with a fused residual
+    ADD (`residual`) the int8 residual tensor read as a further input."""
 
     job: Any
+    residual: bool = False
 
     def __getattr__(self, name: str):
         return getattr(self.job, name)
+
+    @property
+    def input_bytes(self) -> int:
+        return self.job.input_bytes + (self.output_bytes if self.residual else 0)
 
     @property
     def output_bytes(self) -> int:

@@ -84,5 +84,9 @@ class PeripheralRequest:
 
 
 def _dump(settings: Any) -> dict[str, Any]:
-    """A settings model's values as plain JSON-ready data (enums and paths as text)."""
-    return settings.model_dump(mode="json") if settings is not None else {}
+    """A settings model's values that take effect, as plain JSON-ready data (enums and paths
+    as text); a model may leave out settings without effect (`effective_settings`)."""
+    if settings is None:
+        return {}
+    effective = getattr(settings, "effective_settings", None)
+    return effective() if callable(effective) else settings.model_dump(mode="json")

@@ -1,7 +1,7 @@
 """CPU vs CPU+accelerator: pairing rows and the derived saved % / speedup.
 
-A run with a peripheral is paired with the CPU-only run of the same model, arch
-and input (the runner runs both with the same flags).  Only non-failing rows
+A run with a peripheral is paired with the CPU-only run of the same model, arch,
+input and core timing profile (the runner runs both with the same flags).  Only non-failing rows
 with both figures present yield a comparison; anything else stays NaN, so a
 missing CPU run never shows up as "0 % saved".
 """
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-PAIR_KEY = ("model", "arch", "input")
+PAIR_KEY = ("model", "arch", "input", "core")
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class Pair:
 
 
 def _key(row) -> tuple:
-    return tuple(None if pd.isna(getattr(row, k)) else getattr(row, k) for k in PAIR_KEY)
+    return tuple(None if pd.isna(getattr(row, k, None)) else getattr(row, k) for k in PAIR_KEY)
 
 
 def pairs(df: pd.DataFrame) -> list[Pair]:
@@ -35,7 +35,7 @@ def pairs(df: pd.DataFrame) -> list[Pair]:
     the order the user listed the models.
     """
     cpu_of: dict[tuple, int] = {}
-    rows = list(df[[*PAIR_KEY, "config"]].itertuples())  # fast: a sweep has thousands of rows
+    rows = list(df[[k for k in (*PAIR_KEY, "config") if k in df.columns]].itertuples())  # fast on big sweeps
     for row in rows:
         if row.config == "cpu":
             cpu_of.setdefault(_key(row), row.Index)

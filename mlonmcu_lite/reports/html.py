@@ -61,7 +61,8 @@ RUN_COLUMNS = (
     ("model", "model", None), ("config", "config", None), ("arch", "arch", None), ("point", "sweep point", None),
     ("run_instructions", "run instr", "{:,.0f}"), ("total_instructions", "total instr", "{:,.0f}"),
     ("core", "core", None), ("cpu_cycles", "CPU cycles (model)", "{:,.0f}"), ("cpi", "CPI", "{:.3f}"),
-    ("est_cycles", "est. cycles", "{:,.0f}"), ("saved_pct", "saved %", "{:.1f}%"), ("speedup", "speedup", "{:.2f}x"),
+    ("est_cycles", "est. cycles", "{:,.0f}"), ("cpu_energy_uj", "CPU energy uJ (estimate)", "{:,.1f}"),
+    ("acc_energy_uj", "acc energy uJ (estimate)", "{:,.1f}"), ("saved_pct", "saved %", "{:.1f}%"), ("speedup", "speedup", "{:.2f}x"),
     ("acc_jobs", "acc jobs", "{:,.0f}"), ("acc_macs", "acc MACs", "{:,.0f}"), ("acc_cycles", "acc cycles", "{:,.0f}"),
     ("acc_stall_cycles", "acc stall", "{:,.0f}"), ("layers_offloaded", "offloaded", "{:,.0f}"),
     ("layers_total", "conv/FC layers", "{:,.0f}"), ("rom_bytes", "ROM B", "{:,.0f}"), ("ram_bytes", "RAM B", "{:,.0f}"),
@@ -71,9 +72,11 @@ RUN_COLUMNS = (
 
 LAYER_COLUMNS = (
     ("layer", "layer", None), ("tflite_ops", "TFLite #", None), ("kernel", "kernel", None), ("instructions", "instructions", "{:,.0f}"),
-    ("share_pct", "share", "{:.1f}%"), ("macs", "MACs", "{:,.0f}"), ("peripheral_used", "peripheral", None),
+    ("share_pct", "share", "{:.1f}%"), ("cycles", "CPU cycles (model)", "{:,.0f}"), ("macs", "MACs", "{:,.0f}"),
+    ("peripheral_used", "peripheral", None),
     ("acc_jobs", "jobs", "{:,.0f}"), ("acc_cycles", "acc cycles", "{:,.0f}"),
     ("acc_stall_cycles", "stall cycles", "{:,.0f}"), ("acc_bytes", "bytes moved", "{:,.0f}"),
+    ("acc_utilisation", "MAC utilisation", "{:.3f}"),
     ("live_arena_bytes", "live arena B", "{:,.0f}"), ("reason", "why not offloaded", None),
 )
 

@@ -13,16 +13,17 @@ from typing import Any
 
 import pandas as pd
 
-from .formatting import fmt_int, fmt_pct, fmt_text, render_table
+from .formatting import fmt_float, fmt_int, fmt_pct, fmt_text, render_table
 
 LAYERS_CSV = "layers.csv"
 LAYERS_PARQUET = "layers.parquet"
 RUN_KEYS = ("session", "run_id", "model", "config", "arch", "peripheral", "point")
 LAYER_COLUMNS = ("index", "layer", "op", "tflite_ops", "kernel", "instructions", "cycles", "share_pct", "macs",
                  "peripheral_used", "reason", "acc_jobs", "acc_macs", "acc_cycles", "acc_stall_cycles",
-                 "acc_bytes", "est_cycles", "live_arena_bytes")
+                 "acc_bytes", "acc_compute_cycles", "acc_dma_cycles", "acc_utilisation", "est_cycles",
+                 "live_arena_bytes")
 _INT = ("index", "instructions", "cycles", "macs", "acc_jobs", "acc_macs", "acc_cycles", "acc_stall_cycles",
-        "acc_bytes", "est_cycles", "live_arena_bytes")
+        "acc_bytes", "acc_compute_cycles", "acc_dma_cycles", "est_cycles", "live_arena_bytes")
 
 
 def layers_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -159,9 +160,10 @@ def compare_runs(cpu: pd.DataFrame, acc: pd.DataFrame) -> pd.DataFrame:
 
 _TABLE = (("layer", "layer", fmt_text), ("tflite_ops", "TFLite #", fmt_text), ("kernel", "kernel", fmt_text),
           ("instructions", "instructions", fmt_int), ("share_pct", "share", fmt_pct),
-          ("macs", "MACs", fmt_int), ("peripheral_used", "peripheral", fmt_text),
+          ("cycles", "CPU cycles", fmt_int), ("macs", "MACs", fmt_int), ("peripheral_used", "peripheral", fmt_text),
           ("acc_jobs", "jobs", fmt_int), ("acc_cycles", "acc cycles", fmt_int),
           ("acc_stall_cycles", "stall", fmt_int), ("acc_bytes", "bytes", fmt_int),
+          ("acc_utilisation", "MAC util.", lambda v: fmt_float(v, 3)),
           ("live_arena_bytes", "live arena B", fmt_int), ("reason", "not offloaded because", fmt_text))
 
 

@@ -32,7 +32,7 @@ ADDED_COLUMNS: frozenset[str] = frozenset({
     "acc_dma_cycles", "rom_data_init", "ram_noinit", "stack_bytes", "arena_lower_bound",
     "validation_detail", "io_dtype", "peripheral_settings", "framework", "backend", "target",
     "platform", "numerics", "max_abs_err", "max_rel_err", "top1_agreement", "topk_agreement",
-    "core", "cpu_cycles", "cpi", "predictions", "recosted_from"})
+    "core", "cpu_cycles", "cpi", "predictions", "cpu_energy_uj", "acc_energy_uj", "energy_uj", "recosted_from"})
 
 # "allclose": a float32 / hybrid model within the float tolerances (settings float_atol, ...).
 VALIDATIONS = ("exact", "allclose", "mismatch", "skipped")
@@ -90,6 +90,11 @@ class RunResult:
     core: str | None = None
     cpu_cycles: int | None = None
     cpi: float | None = None
+    # energy ESTIMATE of the inference region (vp/energy.py, table `-s energy=`), microjoules:
+    # CPU (instructions per class, cycles, idle cycles) and accelerator (MACs, bytes, cycles)
+    cpu_energy_uj: float | None = None
+    acc_energy_uj: float | None = None
+    energy_uj: float | None = None
     # accelerator counters (None for CPU-only runs)
     acc_jobs: int | None = None
     acc_macs: int | None = None

@@ -1,4 +1,4 @@
-"""Sweep reports: estimated cycles (and instructions) against each swept knob."""
+"""Sweep reports: estimated cycles and energy (and instructions) against each swept knob."""
 
 from __future__ import annotations
 
@@ -19,38 +19,75 @@ def sweep_frame(df: pd.DataFrame) -> pd.DataFrame:
     rows = df[df["point"].notna()].copy()
     knobs = pd.DataFrame([point_values(p) for p in rows["point"]], index=rows.index)
     for column in knobs:
+        given = knobs[column].notna()
         numeric = pd.to_numeric(knobs[column], errors="coerce")
-        knobs[column] = numeric if numeric.notna().all() else knobs[column]
+        knobs[column] = numeric if numeric[given].notna().all() else knobs[column]
+    # a run-setting knob (`core`) is also a column: the knob's values replace it
+    rows = rows.drop(columns=[c for c in knobs.columns if c in rows.columns])
     return pd.concat([rows, knobs], axis=1)
 
 
+def sweep_knobs(df: pd.DataFrame) -> list[str]:
+    """The knobs of a sweep's points, in order of first appearance."""
+    seen: dict[str, None] = {}
+    for point in df["point"].dropna():
+        seen.update(dict.fromkeys(point_values(point)))
+    return list(seen)
+
+
+# (column, axis label) of each panel of a sweep plot
+SWEEP_METRICS = (("est_cycles", "estimated cycles (CPU model + accelerator stall)"),
+                 ("energy_uj", "energy, uJ (estimate)"))
+
+
 def write_sweep_plots(df: pd.DataFrame, out_dir: Path) -> dict[str, Path]:
-    """One PNG per knob: est_cycles of each model against the knob, CPU-only as a line."""
+    """One PNG per knob: estimated cycles and estimated energy of each model against the knob
+    (a line per value of the other run knobs, e.g. per core), CPU-only dashed."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from mlonmcu_lite.harness.sweep import RUN_KNOBS
+
     frame = sweep_frame(df)
-    knobs = [c for c in frame.columns if c not in df.columns]
-    cpu = df[(df["config"] == "cpu") & ~df["failing"]].set_index("model")["est_cycles"]
+    knobs = sweep_knobs(df)
+    ok = frame[~frame["failing"]]
+    cpu_all = df[(df["config"] == "cpu") & ~df["failing"]]
+    cpu_points = sweep_frame(cpu_all)
+    metrics = [(m, label) for m, label in SWEEP_METRICS if ok[m].notna().any()]
     written: dict[str, Path] = {}
     for knob in knobs:
-        fig, ax = plt.subplots(figsize=(6.5, 4.2))
-        for model, group in frame[~frame["failing"]].groupby("model", sort=False):
-            series = group.groupby(knob)["est_cycles"].min().sort_index()
-            line = ax.plot(series.index, series.to_numpy(dtype=float), marker="o", label=f"{model} CPU+acc")
-            if model in cpu.index:
-                ax.axhline(float(cpu[model]), linestyle="--", color=line[0].get_color(), alpha=0.6,
-                           label=f"{model} CPU only")
-        if pd.api.types.is_numeric_dtype(frame[knob]):
-            ax.set_xscale("log", base=2)
-        ax.set_xlabel(knob)
-        ax.set_ylabel("estimated cycles (CPU instr + accelerator stall)")
-        ax.set_yscale("log")
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=8)
-        ax.set_title(f"sweep over {knob}")
+        fig, axes = plt.subplots(1, len(metrics), figsize=(6.0 * len(metrics), 4.2), squeeze=False)
+        acc = ok[ok["config"] != "cpu"]
+        by = ["model", *[k for k in knobs if k in RUN_KNOBS and k != knob]]
+        for ax, (metric, label) in zip(axes[0], metrics):
+            for key, group in acc.groupby(by, sort=False):
+                key = key if isinstance(key, tuple) else (key,)
+                name = " ".join(map(str, key))
+                series = group.groupby(knob)[metric].min().sort_index()
+                line = ax.plot(_x(series.index), series.to_numpy(dtype=float), marker="o", label=f"{name} CPU+acc")
+                cpu = cpu_points[cpu_points["model"] == key[0]] if knob in RUN_KNOBS else None
+                if cpu is not None and len(cpu):  # the knob changes the CPU run too
+                    cs = cpu.groupby(knob)[metric].min().sort_index()
+                    ax.plot(_x(cs.index), cs.to_numpy(dtype=float), linestyle="--", marker="x",
+                            color=line[0].get_color(), alpha=0.7, label=f"{name} CPU only")
+                    continue
+                base = cpu_points if len(by) > 1 else cpu_all
+                mask = base["model"] == key[0]
+                for k, v in zip(by[1:], key[1:]):
+                    mask &= base[k] == v
+                if mask.any() and base.loc[mask, metric].notna().any():
+                    ax.axhline(float(base.loc[mask, metric].min()), linestyle="--", color=line[0].get_color(),
+                               alpha=0.6, label=f"{name} CPU only")
+            if pd.api.types.is_numeric_dtype(frame[knob]):
+                ax.set_xscale("log", base=2)
+            ax.set_xlabel(knob)
+            ax.set_ylabel(label)
+            ax.set_yscale("log")
+            ax.grid(True, which="both", alpha=0.3)
+            ax.legend(fontsize=8)
+        fig.suptitle(f"sweep over {knob} (cycles: core timing model; energy: estimate)")
         fig.tight_layout()
         path = Path(out_dir) / f"sweep_{knob}.png"
         fig.savefig(path, dpi=110)
@@ -59,6 +96,9 @@ def write_sweep_plots(df: pd.DataFrame, out_dir: Path) -> dict[str, Path]:
     return written
 
 
+def _x(index: pd.Index):
+    """Numeric knob values as numbers, others (core names) as category labels."""
+    return index if pd.api.types.is_numeric_dtype(index) else index.astype(str)
 SWEEP_TABLE_ROWS = 60  # a sampled sweep has thousands of points: the rest are in results.csv
 
 
@@ -67,11 +107,13 @@ def sweep_table(df: pd.DataFrame) -> str:
     from mlonmcu_lite.reports.formatting import fmt_float, fmt_int, fmt_pct, render_table
 
     frame = sweep_frame(df)
-    rows = [[r["model"], r["point"], fmt_int(r["run_instructions"]), fmt_int(r["acc_cycles"]),
-             fmt_int(r["est_cycles"]), fmt_pct(r["saved_pct"]), fmt_float(r["speedup"], 2, "x"),
+    rows = [[r["model"], r["config"], r["point"], fmt_int(r["run_instructions"]), fmt_int(r["cpu_cycles"]),
+             fmt_int(r["acc_cycles"]), fmt_int(r["est_cycles"]), fmt_float(r["energy_uj"], 1),
+             fmt_pct(r["saved_pct"]), fmt_float(r["speedup"], 2, "x"),
              "FAILED" if r["failing"] else r["validation"]]
             for _, r in frame.head(SWEEP_TABLE_ROWS).iterrows()]
-    header = ["model", "point", "CPU+Acc instr", "acc cycles", "est. cycles", "saved", "speedup", "validation"]
+    header = ["model", "config", "point", "instr", "CPU cycles", "acc cycles", "est. cycles",
+              "energy uJ (est.)", "saved", "speedup", "validation"]
     more = f"\n({len(frame) - SWEEP_TABLE_ROWS} more points in results.csv)" if len(frame) > SWEEP_TABLE_ROWS else ""
     return render_table(header, rows) + more
 

@@ -29,6 +29,7 @@ SUMMARY_COLUMNS = (
     ("cpu_cycles", "CPU cycles", fmt_int),
     ("cpi", "CPI", lambda v: fmt_float(v, 3)),
     ("est_cycles", "est. cycles", fmt_int),
+    ("energy_uj", "energy uJ (est.)", lambda v: fmt_float(v, 1)),
     ("acc_jobs", "acc jobs", fmt_int),
     ("layers_offloaded", "offloaded", fmt_int),
     ("layers_eligible", "eligible", fmt_int),

@@ -217,6 +217,7 @@ class BlockTiming:
     head_class: int
     head_reads: int
     head_wide: bool           # the first instruction is 32 bits wide
+    classes: tuple[int, ...] = ()  # InsnClass of instruction i
 
     def at(self, offset: int) -> tuple[int, int]:
         """(cycles before, cycles through) the instruction at byte `offset` of the block."""
@@ -241,7 +242,8 @@ def block_timing(profile: CoreProfile, code: bytes) -> BlockTiming:
     kind = (TAIL_BRANCH if last.cls is InsnClass.BRANCH else
             TAIL_JUMP if last.cls is InsnClass.JUMP else TAIL_NONE)
     return BlockTiming(len(insns), total, tuple(through), tuple(offsets), kind, int(last.cls),
-                       last.rd, int(first.cls), first.reads, first.size == 4)
+                       last.rd, int(first.cls), first.reads, first.size == 4,
+                       tuple(int(i.cls) for i in insns))
 
 
 # -- loading profiles ------------------------------------------------------------------

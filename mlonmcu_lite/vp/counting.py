@@ -37,6 +37,7 @@ import os
 import shutil
 import subprocess
 import warnings
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -220,6 +221,11 @@ class _Counter:
         (the hook that stopped it had already added that instruction, or its whole block)."""
         raise NotImplementedError
 
+    def class_counts(self, uc: Uc, pc: int, inclusive: bool) -> Counter:  # pragma: no cover
+        """Instructions per `InsnClass` retired before (or through) the one at `pc`, the one
+        being executed (called at region markers: energy per instruction class)."""
+        raise NotImplementedError
+
 
 class _BlockCounterBase(_Counter):
     """`count_at` / `cycles_at` for counters that know the current block and the counts
@@ -256,12 +262,31 @@ class _BlockCounterBase(_Counter):
             return self.total
         return before + (insn_count(bytes(uc.mem_read(block, pc - block))) if pc > block else 0)
 
+    def _block_hits(self) -> dict[tuple[int, int], int]:  # (address, size) -> times entered
+        raise NotImplementedError
+
+    def class_counts(self, uc: Uc, pc: int, inclusive: bool) -> Counter:
+        counts: Counter = Counter()
+        for (address, size), hits in self._block_hits().items():
+            timing = self.timings.cached(address, size)
+            if hits and timing is not None:
+                for cls in timing.classes:
+                    counts[cls] += hits
+        _, block, size = self._block_state()
+        timing = self.timings.cached(block, size)
+        if timing is not None and block <= pc < block + size:  # the block was counted whole
+            i = timing.offsets.index(pc - block) + (1 if inclusive else 0)
+            for cls in timing.classes[i:]:
+                counts[cls] -= 1
+        return counts
+
 
 class _PythonCounter(_Counter):
     """State shared by the Python hooks: the counts and the instruction budget."""
 
     def __init__(self, profile: CoreProfile | None = None) -> None:
         super().__init__(profile)
+        self._hits: Counter = Counter()  # per block, or per InsnClass (step counter)
         self._count = 0
         self._cycles = 0
         self._limit = 0
@@ -313,6 +338,8 @@ class StepCounter(_PythonCounter):
             tracker.track(address, address + size, self._count, 1, cost)
         self._cycles += extra + cost
         self._last = cost
+        self._last_class = self._timing.prev[1].cls
+        self._hits[self._last_class] += 1
         self._add(uc, 1)
 
     def count_at(self, uc: Uc, pc: int) -> int:
@@ -320,6 +347,12 @@ class StepCounter(_PythonCounter):
 
     def cycles_at(self, uc: Uc, pc: int) -> tuple[int, int]:
         return self._cycles - self._last, self._cycles
+
+    def class_counts(self, uc: Uc, pc: int, inclusive: bool) -> Counter:
+        counts = Counter({int(k): v for k, v in self._hits.items()})
+        if not inclusive:
+            counts[int(self._last_class)] -= 1
+        return counts
 
     def retired_at_limit(self, uc: Uc, pc: int) -> int:
         return self._count - 1  # the hooked instruction was counted, then stopped
@@ -349,6 +382,7 @@ class PythonBlockCounter(_PythonCounter, _BlockCounterBase):
             except Exception as exc:  # noqa: BLE001 - reported after the run
                 return self._costing_failed(uc, exc)
         timing = self.timings.cached(address, size)
+        self._hits[(address, size)] += 1
         extra, stall = self._dynamics.enter(address, size, timing)
         tracker = getattr(self, "_tracker", None)
         if tracker is not None:
@@ -367,6 +401,9 @@ class PythonBlockCounter(_PythonCounter, _BlockCounterBase):
 
     def _cycle_state(self) -> tuple[int, int]:
         return self._base, self._stall
+
+    def _block_hits(self) -> dict[tuple[int, int], int]:
+        return self._hits
 
 
 class _CounterStruct(ctypes.Structure):
@@ -461,6 +498,12 @@ class NativeBlockCounter(_BlockCounterBase):
 
     def _cycle_state(self) -> tuple[int, int]:
         return self._state.cycles_base, self._state.stall
+
+    def _block_hits(self) -> dict[tuple[int, int], int]:
+        n = self._lib.mlml_counter_blocks(self._ptr, None, 0)
+        buf = (ctypes.c_uint64 * (3 * max(n, 1)))()
+        n = min(n, self._lib.mlml_counter_blocks(self._ptr, buf, n))
+        return {(buf[3 * i], buf[3 * i + 1]): buf[3 * i + 2] for i in range(n)}
 
     @property
     def total(self) -> int:
@@ -578,4 +621,6 @@ def load_native_library() -> ctypes.CDLL:
     lib.mlml_counter_set_timing.argtypes = [ctypes.c_void_p, _INFO_FN, ctypes.c_uint32, ctypes.c_uint32,
                                             ctypes.c_uint32, ctypes.c_void_p]
     lib.mlml_counter_set_timing.restype = ctypes.c_int
+    lib.mlml_counter_blocks.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint64]
+    lib.mlml_counter_blocks.restype = ctypes.c_int64
     return lib

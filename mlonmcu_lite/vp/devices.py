@@ -82,6 +82,7 @@ class RegionMarker(_WriteOnlyDevice):
         self.begin: int | None = None
         self.end: int | None = None
         self._cycles: tuple[int, int] | None = None  # through the begin store, before the end store
+        self._classes: tuple[dict, dict] = ({}, {})  # per-class counts at the same two points
 
     def write(self, offset: int, size: int, value: int) -> None:
         self.stats.writes += 1
@@ -89,9 +90,11 @@ class RegionMarker(_WriteOnlyDevice):
         if value == REGION_BEGIN:
             self.begin, self.end = self.bus.instructions_now(), None
             self._cycles = (self.bus.cycles_now(), 0)
+            self._classes = (self._class_counts(True), {})
         elif value == REGION_END and self.begin is not None:
             self.end = self.bus.instructions_now()
             self._cycles = (self._cycles[0], self.bus.cycles_before_now())
+            self._classes = (self._classes[0], self._class_counts(False))
 
     @property
     def run_instructions(self) -> int | None:
@@ -99,6 +102,21 @@ class RegionMarker(_WriteOnlyDevice):
         if self.begin is None or self.end is None:
             return None
         return self.end - self.begin - 1
+
+    def _class_counts(self, inclusive: bool) -> dict:
+        counts = getattr(self.bus, "class_counts_now", None)
+        return counts(inclusive) if counts is not None else {}
+
+    @property
+    def run_classes(self) -> dict[str, int]:
+        """Instructions per timing class strictly between the two stores (for energy)."""
+        from mlonmcu_lite.vp.rv32_decode import InsnClass
+
+        if self.end is None:
+            return {}
+        begin, end = self._classes
+        return {InsnClass(k).name.lower(): end.get(k, 0) - begin.get(k, 0)
+                for k in sorted(set(begin) | set(end)) if end.get(k, 0) - begin.get(k, 0)}
 
     @property
     def run_cycles(self) -> int | None:

@@ -81,6 +81,8 @@ class SimResult:
     core: str = "ideal"
     total_cycles: int | None = None
     run_cycles: int | None = None
+    # instructions of the inference region per timing class (rv32_decode.InsnClass name)
+    run_classes: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -194,6 +196,12 @@ class VirtualPlatform:
     def cycles_before_now(self) -> int:
         """Cycles before the instruction doing the current MMIO access."""
         return self._access_cycles[0] if self._access_cycles is not None else self.counter.cycles
+
+    def class_counts_now(self, inclusive: bool) -> dict[int, int]:
+        """Instructions per InsnClass before (or through) the current MMIO access."""
+        if self._access_pc is None:
+            return {}
+        return dict(self.counter.class_counts(self.uc, self._access_pc, inclusive))
 
     def request_stop(self) -> None:
         self.uc.emu_stop()
@@ -399,7 +407,7 @@ class VirtualPlatform:
                          devices={d.name: d.report() for d in self.devices},
                          counting=self.counter.mode, call_events=self._region_events(),
                          core=self.counter.profile.name, total_cycles=self.exit_device.exit_cycles,
-                         run_cycles=self.region.run_cycles)
+                         run_cycles=self.region.run_cycles, run_classes=self.region.run_classes)
 
     def _region_events(self) -> list[CallEvent]:
         """Call events inside the measured region (they never straddle its markers, which

@@ -41,10 +41,12 @@ def _sample(x: np.ndarray, t: QTensor, io: str) -> np.ndarray:
 
 def generate(spec: ModelSpec) -> GeneratedModel:
     graph = spec.build()
-    if spec.scheme in FLOAT_SCHEMES:  # float32 / dynamic-range: no calibration, float I/O
+    # Calibration also folds the BatchNorm-like normalization into the weights: a float model
+    # runs it too, so that it is the same network as its int8 version.
+    cal = calibrate(graph, spec.batch(graph, spec.calibration_size, spec.seed), spec.seed)
+    if spec.scheme in FLOAT_SCHEMES:  # float32 / dynamic-range: float I/O, no activation ranges
         qt = float_tensors(graph, spec.scheme)
     else:
-        cal = calibrate(graph, spec.batch(graph, spec.calibration_size, spec.seed), spec.seed)
         qt = quantize(graph, cal, spec.input_ranges, spec.scheme)
     raw = spec.batch(graph, SAMPLES, spec.seed + SAMPLE_SEED_OFFSET)
     io = "float" if spec.scheme in FLOAT_SCHEMES else spec.io

@@ -10,16 +10,19 @@ from mlonmcu_lite.peripheral.accelerator import ERROR_CODES, control_registers
 from mlonmcu_lite.peripheral.capabilities import ConvBinding, ConvCapabilities
 from mlonmcu_lite.peripheral.conv_engine import (CHANNELS_OFFSET, GEOMETRY_FIELDS, WaitModeSettings,
                                                  conv_engine_registers, pair_register)
+from mlonmcu_lite.peripheral.cost_detailed import CostModelSettings
 from mlonmcu_lite.peripheral.eltwise import ResidualSettings, residual_registers
 from mlonmcu_lite.peripheral.requant import RequantSettings
-from mlonmcu_lite.peripheral.settings import CostSettings
 from mlonmcu_lite.peripheral.spec import PeripheralSpec
 
 
-class QVanillaSettings(WaitModeSettings, RequantSettings, ResidualSettings, CostSettings):
-    """`cycles = setup_cycles + ceil(MACs / macs_per_cycle)` (the output stages, requantization
-    and residual ADD, are modelled as pipelined: no extra cycles); how the driver waits
-    (`wait_mode`, default `stall`: see `WaitModeSettings`); whether the engine writes
+class QVanillaSettings(CostModelSettings, WaitModeSettings, RequantSettings, ResidualSettings):
+    """Busy time: `cost_model=simple` (default, `setup_cycles + ceil(MACs / macs_per_cycle)`)
+    or `detailed` (`pe_lanes` output channels x `macs_per_cycle / pe_lanes` taps, bus width
+    `dma_bytes_per_cycle` with burst latency, local buffers -> tiling, double buffering: see
+    peripheral/cost_detailed.py); the output stages (requantization, residual ADD) are
+    pipelined: no extra cycles, the detailed model charges their bytes.  How the driver
+    waits (`wait_mode`, default `stall`: see `WaitModeSettings`); whether the engine writes
     requantized int8 (`fused_requant`: see `RequantSettings`) and adds a residual input
     (`fused_residual`: see `ResidualSettings`)."""
 

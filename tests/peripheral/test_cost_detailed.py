@@ -6,7 +6,7 @@ import pytest
 
 from mlonmcu_lite.peripheral import PeripheralConfigError, load_backend
 from mlonmcu_lite.peripheral.conv import ConvJob
-from mlonmcu_lite.peripheral.cost_detailed import CostModelSettings, LayerWork, run_totals
+from mlonmcu_lite.peripheral.cost_detailed import CostModelSettings, LayerWork, run_totals, tile_job
 from mlonmcu_lite.peripheral.depthwise import DepthwiseJob
 from mlonmcu_lite.peripheral.settings import validate_settings
 
@@ -106,3 +106,76 @@ def test_cost_settings_do_not_change_the_firmware():
     b = load_backend("qdepthwise:cost_model=detailed:pe_lanes=4:dma_bytes_per_cycle=1")
     c = load_backend("qdepthwise:wait_mode=poll")
     assert a.codegen_fingerprint() == b.codegen_fingerprint() != c.codegen_fingerprint()
+
+
+# --- memory traffic: bus width and latency, buffers -> tiling, double buffering ----------
+
+
+def test_compute_bound_and_bandwidth_bound_jobs():
+    # 16 PEs: compute 13824 cycles; a 1-byte bus moves 4576 in / 6144 out: compute-bound
+    slow = settings(cost_model="detailed", setup_cycles=0, macs_per_cycle=16, pe_lanes=4,
+                    dma_bytes_per_cycle=1).job_cost(LayerWork.of(CONV))
+    assert (slow.load_cycles, slow.compute_cycles, slow.store_cycles) == (4576, 13824, 6144)
+    assert slow.bound == "compute" and slow.cycles == 13824
+    # 64 PEs as 8 lanes x 8 taps: 64 px * 3 * 18 = 3456 cycles; now the bus dominates
+    fast = settings(cost_model="detailed", setup_cycles=0, macs_per_cycle=64, pe_lanes=8,
+                    dma_bytes_per_cycle=1).job_cost(LayerWork.of(CONV))
+    assert fast.compute_cycles == 3456 and fast.bound == "bandwidth"
+    assert fast.cycles == 6144  # the output store
+    assert fast.utilisation == 1.0 and fast.dma_bytes == 4576 + 6144
+
+
+def test_bus_bursts_pay_their_latency():
+    s = settings(cost_model="detailed", macs_per_cycle=16, pe_lanes=4, dma_bytes_per_cycle=4,
+                 burst_bytes=64, bus_latency_cycles=10)
+    cost = s.job_cost(LayerWork.of(CONV))
+    assert cost.load_cycles == 4576 // 4 + (-(-4576 // 64)) * 10 == 1144 + 720
+    assert cost.store_cycles == 6144 // 4 + 96 * 10
+
+
+def test_buffers_tile_the_job_and_the_mapper_picks_the_cheaper_loop_order():
+    work = LayerWork.of(CONV)  # 148 bytes of weights + bias per output channel
+    common = dict(cost_model="detailed", setup_cycles=0, macs_per_cycle=16, pe_lanes=4,
+                  dma_bytes_per_cycle=4)
+    # 1000-byte weight buffer: 6 channels per tile, 4 tiles; the input (unbounded) stays
+    weights_only = settings(**common, weight_buffer_bytes=1000)
+    t = tile_job(work, weights_only)
+    assert (t.channel_tile, t.channel_tiles, t.bands, t.order) == (6, 4, 1, "weights-once")
+    assert (t.input_traffic, t.weight_traffic) == (1024, 3552)
+    # + a 512-byte input buffer: 4 input rows = bands of 2 output rows (3x3 kernel), 4 bands
+    # of 4 input rows each (halo re-read): one input pass = 2048 bytes; re-reading the input
+    # per channel tile (4 x 2048 + 3552) beats re-reading the weights per band (2048 + 4 x 3552)
+    both = settings(**common, weight_buffer_bytes=1000, input_buffer_bytes=512)
+    t = tile_job(work, both)
+    assert (t.row_band, t.bands, t.tiles, t.order) == (2, 4, 16, "weights-once")
+    assert (t.input_traffic, t.weight_traffic) == (4 * 2048, 3552)
+    cost = both.job_cost(work)
+    assert cost.load_bytes == 11744 and cost.load_cycles == 2936 and cost.tiles == 16
+
+
+def test_double_buffering_hides_all_but_one_tile_of_transfers():
+    common = dict(cost_model="detailed", setup_cycles=0, macs_per_cycle=16, pe_lanes=4,
+                  dma_bytes_per_cycle=4, weight_buffer_bytes=1000, input_buffer_bytes=512)
+    work = LayerWork.of(CONV)
+    overlapped = settings(**common).job_cost(work)
+    serial = settings(**common, double_buffering=False).job_cost(work)
+    load, compute, store = 2936, 13824, 1536
+    assert (overlapped.load_cycles, overlapped.compute_cycles, overlapped.store_cycles) == (
+        load, compute, store)
+    assert overlapped.cycles == compute + -(-(load + store) // 16)  # one tile's transfers show
+    assert serial.cycles == load + compute + store
+    streaming = settings(**{**common, "weight_buffer_bytes": 0, "input_buffer_bytes": 0})
+    assert streaming.job_cost(work).cycles == max(1144, compute, store)
+
+
+def test_depthwise_tiles_read_each_input_channel_once():
+    s = settings(cost_model="detailed", macs_per_cycle=16, pe_lanes=16, weight_buffer_bytes=65)
+    t = tile_job(LayerWork.of(DW), s)  # 13 bytes per channel: 5 channels per tile
+    assert (t.channel_tile, t.channel_tiles, t.input_traffic, t.weight_traffic) == (5, 4, 2000, 260)
+
+
+def test_buffers_too_small_for_one_tile_are_errors():
+    with pytest.raises(ValueError, match="weight_buffer_bytes=100 holds no output channel"):
+        tile_job(LayerWork.of(CONV), settings(cost_model="detailed", weight_buffer_bytes=100))
+    with pytest.raises(ValueError, match="fewer than the 3 input rows"):
+        tile_job(LayerWork.of(CONV), settings(cost_model="detailed", input_buffer_bytes=300))

@@ -9,13 +9,12 @@ naming the device, the job, the PC and function of the access, within seconds.
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import time
 
 import pytest
 
 from mlonmcu_lite.peripheral import CArgs, load_backend
+from mlonmcu_lite.peripheral.conv import ConvJob
 from mlonmcu_lite.peripheral.testing import make_region
 from mlonmcu_lite.vp import SimConfig, VirtualPlatform
 from mlonmcu_lite.vp.faults import DeviceFault
@@ -65,8 +64,8 @@ def _device(kind: str, **settings):
         def execute(self):
             if kind == "raises":
                 return 1 // 0  # a bug in the model's maths
-            if kind == "lazy":
-                return SimpleNamespace(macs=10_000_000)  # a long job nobody waits for
+            if kind == "lazy":  # a long job (150M MACs) nobody waits for; registers unprogrammed
+                return ConvJob(64, 64, 64, 64, 64, 64, 3, 3, pad_top=1, pad_left=1, pad_bottom=1, pad_right=1)
             job = super().execute()
             if kind == "off_by_one":  # a wrong int32 accumulator: one output value off by one
                 out = self.bus.mem_read(self.regs["OUTPUT_ADDR"], 4)

@@ -112,6 +112,7 @@ def test_region_and_mmio_cycles_by_construction(out_root, core, arch):
         probe = Probe()
         result, _ = _run(elf, mode, core, [probe])
         assert result.run_instructions == 103
+        assert result.run_classes == {"alu": 53, "branch": 50}, mode  # for energy per class
         assert result.run_cycles == 53 * alu + 49 * p.branch_taken + p.branch_not_taken, mode
         first = probe.log[0][1]
         assert [c - first for _, c in probe.log] == [

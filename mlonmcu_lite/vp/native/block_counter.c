@@ -48,6 +48,7 @@ typedef struct {
     uint64_t addr;
     uint32_t size; /* 0: empty slot */
     uint32_t n;
+    uint64_t hits;  /* times the block was entered */
     mlml_block_info info;
 } mlml_entry;
 
@@ -184,11 +185,14 @@ static void block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *use
         fill_info(c, uc, e);
         c->misses++;
         if (++c->used * 2 > c->mask) {
-            mlml_entry copy = *e;
+            uint64_t addr = e->addr;
             grow(c);
-            e = &copy;
+            j = (addr >> 1) * 0x9E3779B97F4A7C15ull & c->mask;
+            while (c->table[j].addr != addr || c->table[j].size != size) j = (j + 1) & c->mask;
+            e = &c->table[j];
         }
     }
+    e->hits++;
     /* dynamic cycles of the previous block's last instruction: its owner's */
     uint64_t extra = 0;
     int redirect = c->pend_kind == 2;
@@ -280,6 +284,23 @@ int64_t mlml_counter_events(const mlml_counter *c, uint64_t *out, uint32_t max) 
         out[5 * i + 4] = c->events[i].cycles;
     }
     return c->events_dropped ? -1 : (int64_t)c->n_events;
+}
+
+/* Copies up to `max` translated blocks (address, size, times entered: 3 x uint64 each) to
+ * `out`; returns how many exist (per-class instruction counts come from these). */
+int64_t mlml_counter_blocks(const mlml_counter *c, uint64_t *out, uint64_t max) {
+    uint64_t k = 0;
+    for (uint64_t i = 0; i <= c->mask; ++i) {
+        const mlml_entry *e = &c->table[i];
+        if (!e->size) continue;
+        if (k < max) {
+            out[3 * k] = e->addr;
+            out[3 * k + 1] = e->size;
+            out[3 * k + 2] = e->hits;
+        }
+        k++;
+    }
+    return (int64_t)k;
 }
 
 int mlml_counter_abi(void) { return (int)sizeof(mlml_counter); }
