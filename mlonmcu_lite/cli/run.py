@@ -6,7 +6,8 @@ import click
 
 from . import Command
 
-from .session import arch_choice, check_models, execute, peripheral_requests, session_options, workspace_for
+from .session import (arch_choice, check_models, execute, executor_options, make_executor, peripheral_requests,
+                      session_options, workspace_for)
 
 
 @click.command(cls=Command)
@@ -25,9 +26,10 @@ from .session import arch_choice, check_models, execute, peripheral_requests, se
 @click.option("--layers", "show_layers", is_flag=True,
               help="Print each run's per-layer table after the study table.")
 @session_options
+@executor_options
 @click.pass_context
 def run(ctx, models, study_path, cpu_only, peripherals, arches, input_path, show_layers, peripheral_path, reports_dir,
-        cache_dir, jobs, assignments, as_json, no_progress):
+        cache_dir, jobs, assignments, as_json, no_progress, executor, scheduler):
     """Run MODELS (zoo names such as resnet, vww, aww, toycar, or paths to .tflite files).
 
     For each model this compiles the int8 TFLite model with TVM to C, builds RV32 firmware,
@@ -48,9 +50,10 @@ def run(ctx, models, study_path, cpu_only, peripherals, arches, input_path, show
     from mlonmcu_lite.harness.session import RunGroup, SessionRequest
     from mlonmcu_lite.harness.settings import build_settings
 
+    runner = make_executor(executor, scheduler, jobs)
     if study_path:
         execute(study_request(ctx, study_path, assignments, reports_dir, cache_dir), jobs, as_json, no_progress,
-                show_layers)
+                show_layers, executor=runner)
         return
     if not models:
         raise click.UsageError("give MODELS or --study FILE")
@@ -60,7 +63,7 @@ def run(ctx, models, study_path, cpu_only, peripherals, arches, input_path, show
                      peripherals_default=not peripherals)
     request = SessionRequest(groups=(group,), settings=settings, peripheral_path=tuple(peripheral_path),
                              input_path=input_path, workspace=workspace_for(reports_dir, cache_dir))
-    execute(request, jobs, as_json, no_progress, show_layers)
+    execute(request, jobs, as_json, no_progress, show_layers, executor=runner)
 
 
 # options that describe runs: a study file holds them, so they cannot be given beside it

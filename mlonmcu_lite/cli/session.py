@@ -44,6 +44,27 @@ def session_options(command: Callable) -> Callable:
     return output_options(command)
 
 
+def executor_options(command: Callable) -> Callable:
+    """Where the runs execute (`bench run`, `bench sweep`)."""
+    options = [
+        click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+                     help="local: a process pool on this machine (-j); dask: the workers of a "
+                          "dask.distributed cluster (--scheduler). Workers need the workspace "
+                          "(cache, models, reports) on a shared directory at the same path."),
+        click.option("--scheduler", metavar="tcp://HOST:PORT", default=None,
+                     help="Address of a running `dask scheduler` (with --executor dask)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def make_executor(executor: str, scheduler: str | None, jobs: int | None):
+    from mlonmcu_lite.harness.executor import Executor
+
+    return Executor(kind=executor, jobs=jobs, scheduler=scheduler)
+
+
 def arch_choice() -> click.Choice:
     """The ISA variants of the workspace (platform/arch/*.json)."""
     from mlonmcu_lite.workspace import default_workspace
@@ -72,7 +93,8 @@ def peripheral_requests(texts: tuple[str, ...], search_path: tuple[str, ...]):
     return tuple(PeripheralRequest.parse(text, [Path(p) for p in search_path]) for text in texts)
 
 
-def execute(request, jobs: int | None, as_json: bool, no_progress: bool, show_layers: bool = False) -> None:
+def execute(request, jobs: int | None, as_json: bool, no_progress: bool, show_layers: bool = False,
+            executor=None) -> None:
     """Run the session, print its table (or JSON rows, each with its `layers` list), the
     per-layer tables when asked, and the failures; exit 1 if any run failed."""
     import dataclasses
@@ -82,7 +104,9 @@ def execute(request, jobs: int | None, as_json: bool, no_progress: bool, show_la
     from mlonmcu_lite.reports.io import json_rows
 
     outputs = ci_outputs()
-    result = run_session(request, jobs=jobs, progress=show_progress(no_progress))
+    result = run_session(request, jobs=jobs, progress=show_progress(no_progress), executor=executor)
+    if result.recost is not None:
+        click.echo(result.recost.summary(), err=True)
     write_junit(junit_runs(result.frame), outputs.junit)
     if outputs.markdown and not (as_json and outputs.markdown_on_stdout):
         write_markdown(run_summary_markdown(result.frame, f"bench session {result.out_dir.name}"), outputs.markdown)

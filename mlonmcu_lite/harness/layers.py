@@ -137,6 +137,7 @@ def profile_layers(steps: list[dict], events, image, run_instructions: int,
             if profile is None:
                 raise LayerAttributionError(f"{device} job started at instruction {job['start']} "
                                             "outside every layer's calls")
+            job["layer"] = profile.index  # kept for re-costing (harness/recost.py)
             profile.acc_jobs += 1
             profile.acc_macs += job["macs"]
             profile.acc_cycles += job["cycles"]

@@ -13,7 +13,7 @@ class ReportNotWritten(ToolError):
     """Writing the report files failed after the runs (the table and rows still exist)."""
 
 
-def report_session(results: list, out_dir: Path, sweep: bool = False):
+def report_session(results: list, out_dir: Path, sweep: bool = False, objectives: tuple[str, ...] = ()):
     """Write the session report; returns (DataFrame, written files, console table).
 
     A sweep's plots are added to the files as `plot:<knob>`, and its table is the sweep table.
@@ -32,14 +32,18 @@ def report_session(results: list, out_dir: Path, sweep: bool = False):
     precision = precision_table(df)
     if precision:
         table += f"\n\n{PRECISION_TITLE}:\n{precision}"
+    if sweep and objectives:
+        from mlonmcu_lite.reports.sweep import pareto_table
+
+        table += "\n\n" + pareto_table(df, objectives)
     try:
         layers = layers_frame([dataclasses.asdict(r) for r in results])
         # the sweep plots too (the page embeds them)
-        files = report_files.write_session_report(df, out_dir, layers)
+        files = report_files.write_session_report(df, out_dir, layers, objectives)
     except Exception as exc:  # noqa: BLE001 - whatever failed, the runs' results survive
         error = ReportNotWritten(f"report not written to {out_dir}: {type(exc).__name__}: {exc}")
         error.frame, error.table = df, table
         raise error from exc
     if sweep:
-        files.update({f"plot:{name[5:]}": path for name, path in list(files.items()) if name.startswith("plot_sweep_")})
+        files.update({f"plot:{name[5:]}": path for name, path in list(files.items()) if name.startswith(("plot_sweep_", "plot_pareto"))})
     return df, files, table

@@ -89,17 +89,19 @@ def run_directory(spec: RunSpec) -> Path:
 
 def base_result(spec: RunSpec) -> RunResult:
     """The identifying fields of a run's result (also the result of a killed run)."""
-    return RunResult(
+    return RunResult(model=spec.model_name, measured=MEASURED, **FLOW, **identity(spec))
+
+
+def identity(spec: RunSpec) -> dict[str, Any]:
+    """What names a run in its row, model label aside (re-costing swaps these in)."""
+    return dict(
         session=spec.session,
         run_id=spec.run_id,
-        model=spec.model_name,
         config=spec.config,
         arch=spec.arch,
         peripheral="+".join(p.name for p in spec.peripherals) or None,
         point=spec.tag or None,
         peripheral_settings="+".join(p.effective_label for p in spec.peripherals) or None,
-        **FLOW,
-        measured=MEASURED,
         settings=json.dumps({"peripherals": [p.label for p in spec.peripherals],
                              "peripheral_settings": {p.name: dict(p.effective) for p in spec.peripherals},
                              **spec.settings.model_dump()}, sort_keys=True),
@@ -159,10 +161,12 @@ def _execute(spec: RunSpec, result: RunResult, stage: _Stage, run_dir: Path) -> 
          cpu_cycles=measured.run_cycles,
          cpi=round(measured.run_cycles / measured.run_instructions, 4) if measured.run_instructions else None)
     stage.name = Stage.POSTPROCESS
-    _accelerator_metrics(spec, result, measured, backends, artifacts, info)
-    _energy(spec, result, measured, bool(backends))
+    accelerator_metrics(spec, result, measured, backends, artifacts.model.layers, info)
+    energy_metrics(spec, result, measured, bool(backends))
     result.layers = _layer_profiles(measured, artifacts)
     _write_job_records(run_dir, measured)
+    if backends:
+        result.trace = timing_trace(measured, artifacts.model.layers, info)
 
     stage.name = Stage.VALIDATE
     _set(result, **_validate(spec, info, artifacts, backends, samples, goldens, outputs))
@@ -320,9 +324,27 @@ def _simulate(spec: RunSpec, artifacts: Artifacts, backends, inputs: list[np.nda
 COST_TOTALS = ("compute_cycles", "pe_cycles", "dma_bytes", "dma_cycles")  # detailed cost model
 
 
-def _accelerator_metrics(spec: RunSpec, row: RunResult, result, backends, artifacts: Artifacts, info=None) -> None:
+def timing_trace(result, layers: list[dict], info=None) -> dict[str, Any]:
+    """What re-costing this run under other cost settings needs (harness/recost.py): the
+    region's instruction and cycle counts, each accelerator's timing events and the layer
+    each job ran for, its MMIO counters, and the offload decisions of the model's layers."""
+    devices = {}
+    for name, report in result.devices.items():
+        if isinstance(report, dict) and "trace" in report:
+            devices[name] = {"events": report["trace"],
+                             "job_layers": [job.get("layer") for job in report["job_log"]],
+                             **{key: report[key] for key in ("mmio_reads", "mmio_writes", "checked_jobs")}}
+    return {"run_instructions": result.run_instructions, "run_cycles": result.run_cycles,
+            "run_classes": getattr(result, "run_classes", None), "devices": devices,
+            "numerics": getattr(info, "numerics", "quantized"),
+            "layers": [{key: layer.get(key) for key in ("offloaded_to", "reason")} for layer in layers]}
+
+
+def accelerator_metrics(spec: RunSpec, row: RunResult, result, backends, layers: list[dict], info=None) -> None:
     """Accelerator fields, and the loud failure when a configured accelerator was not used
-    (a float32 / hybrid model has no integer layer: its row says so and passes)."""
+    (a float32 / hybrid model has no integer layer: its row says so and passes).
+    `result` has `run_cycles` and `devices` (each device's report); `layers` are the
+    compiled model's layer records (offload decisions)."""
     row.est_cycles = result.run_cycles
     if not backends:
         return
@@ -331,7 +353,6 @@ def _accelerator_metrics(spec: RunSpec, row: RunResult, result, backends, artifa
     cost_models, notes = [], []
     for backend in backends:
         report = result.devices.get(backend.name, {})
-        layers = artifacts.model.layers
         offloaded = sum(1 for layer in layers if layer.get("offloaded_to") == backend.name)
         # a layer tiled into bands (peripheral/requant.py BandSettings) runs one job per band
         jobs = sum((layer.get("extra") or {}).get("device_jobs", 1) for layer in layers
@@ -377,7 +398,7 @@ def _accelerator_metrics(spec: RunSpec, row: RunResult, result, backends, artifa
              acc_dma_cycles=costed["dma_cycles"])
 
 
-def _energy(spec: RunSpec, row: RunResult, result, accelerated: bool) -> None:
+def energy_metrics(spec: RunSpec, row: RunResult, result, accelerated: bool) -> None:
     """The energy estimate of the inference region (vp/energy.py), CPU and accelerator apart."""
     from mlonmcu_lite.vp.energy import estimate, load_table
 

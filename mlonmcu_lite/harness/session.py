@@ -7,6 +7,7 @@ import datetime as _dt
 import itertools
 import logging
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -42,10 +43,16 @@ class SessionRequest:
     workspace: Workspace = field(default_factory=default_workspace)
     out_dir: Path | None = None  # default: <workspace reports>/<timestamp><suffix>
     suffix: str = ""             # e.g. "-sweep"
+    # sweep points that share a firmware are re-costed from one simulation's trace
+    # (harness/recost.py) instead of each being simulated
+    recost: bool = False
+    # objectives to minimise (numeric columns or knobs): the report's Pareto front
+    objectives: tuple[str, ...] = ()
+    search: "Any | None" = None  # harness.search.SearchSpec: points proposed by NSGA-II
 
     @property
     def sweep(self) -> bool:
-        return any(group.points for group in self.groups)
+        return self.search is not None or any(group.points for group in self.groups)
 
     def session_dir(self) -> Path:
         """Create and return this session's folder.  A timestamped folder is created
@@ -87,10 +94,30 @@ class SessionResult:
     table: str     # the console study table
     report_error: str | None = None  # why the report files could not be written
     interrupted: bool = False  # Ctrl-C: runs after it are marked "Interrupted"
+    recost: "RecostStats | None" = None  # with `request.recost`: how many points, how fast
 
     @property
     def failing(self) -> list:
         return [r for r in self.results if r.failing]
+
+
+@dataclass
+class RecostStats:
+    """What re-costing did: points re-costed, simulations they came from, wall time of
+    the re-costing itself, points that had to be simulated after all (trace diverged)."""
+
+    points: int = 0
+    simulated: int = 0
+    seconds: float = 0.0
+    fallbacks: int = 0
+
+    @property
+    def points_per_minute(self) -> float:
+        return self.points / self.seconds * 60 if self.seconds > 0 else float("inf")
+
+    def summary(self) -> str:
+        return (f"re-costed {self.points} points from {self.simulated} simulated runs in {self.seconds:.2f} s "
+                f"({self.points_per_minute:,.0f} points/min); {self.fallbacks} re-simulated (trace diverged)")
 
 
 def _check_writable(folder: Path) -> None:
@@ -151,31 +178,103 @@ def expand(request: SessionRequest, session: str, out_dir: Path) -> list[RunSpec
         specs += [spec(model, arch, point=dict(run)) for run in cpu_points for model, arch in pairs]
         first, *rest = group.peripherals
         search = [Path(p) for p in request.peripheral_path]
-        for point in group.points:
-            peripherals = (first.with_settings(split_point(point)[1], search), *rest)
+        typed_peripherals = first.with_points([split_point(point)[1] for point in group.points], search)
+        for point, typed in zip(group.points, typed_peripherals, strict=True):
+            peripherals = (typed, *rest)
             specs += [spec(model, arch, peripherals, point) for model, arch in pairs]
     return specs
 
 
-def run_session(request: SessionRequest, jobs: int | None = None, progress: bool = True) -> SessionResult:
-    """Run every run of `request` (failing runs keep their rows) and write the report."""
-    from mlonmcu_lite.harness.pool import RunsInterrupted, run_many
+def run_session(request: SessionRequest, jobs: int | None = None, progress: bool = True,
+                executor=None) -> SessionResult:
+    """Run every run of `request` (failing runs keep their rows) and write the report.
+    `executor` (harness/executor.py) says where runs execute: default the local pool."""
+    from mlonmcu_lite.harness.executor import Executor
+    from mlonmcu_lite.harness.pool import RunsInterrupted
     from mlonmcu_lite.harness.results import ReportNotWritten, report_session
 
     out_dir = request.session_dir()
+    runs = SessionRuns(executor or Executor(jobs=jobs), recost=request.recost, progress=progress)
     session_files = write_session_files(request, out_dir)
     interrupted = False
     try:
-        results = run_many(expand(request, out_dir.name, out_dir), jobs=jobs, progress=progress)
+        if request.search is not None:
+            from mlonmcu_lite.harness.search import run_search
+
+            results = run_search(request, runs, out_dir)
+        else:
+            results = runs.run(expand(request, out_dir.name, out_dir))
     except RunsInterrupted as stop:  # write what finished; the interrupted runs are marked
         results, interrupted = stop.results, True
+    stats = runs.stats if request.recost else None
     try:
-        frame, files, table = report_session(results, out_dir, sweep=request.sweep)
+        frame, files, table = report_session(results, out_dir, sweep=request.sweep, objectives=request.objectives)
     except ReportNotWritten as exc:
         return SessionResult(out_dir=out_dir, results=results, frame=exc.frame, files=session_files,
-                             table=exc.table, report_error=str(exc), interrupted=interrupted)
+                             table=exc.table, report_error=str(exc), interrupted=interrupted, recost=stats)
     return SessionResult(out_dir=out_dir, results=results, frame=frame, files={**session_files, **files},
-                         table=table, interrupted=interrupted)
+                         table=table, interrupted=interrupted, recost=stats)
+
+
+class SessionRuns:
+    """Runs specs through the executor; with `recost`, one simulation per firmware and the
+    other points re-costed from its trace (simulated runs are remembered across calls, so
+    a search's later batches re-cost from its first)."""
+
+    def __init__(self, executor, recost: bool = False, progress: bool = True) -> None:
+        from mlonmcu_lite.harness.recost import Recoster
+
+        self.executor, self.progress = executor, progress
+        self.recoster = Recoster() if recost else None
+        self.bases: dict[tuple, Any] = {}  # firmware key -> its simulated row
+        self.stats = RecostStats()
+
+    def run(self, specs: list[RunSpec]) -> list:
+        if self.recoster is None:
+            return self.executor.run(specs, progress=self.progress)
+        return self._run_recosting(specs)
+
+    def _run_recosting(self, specs: list[RunSpec]) -> list:
+        import time
+
+        from tqdm import tqdm
+
+        from mlonmcu_lite.harness.pool import RunsInterrupted, failed_result
+        from mlonmcu_lite.harness.recost import TraceDiverged, plan
+
+        assert self.recoster is not None
+        simulate, recost = plan(specs, self.recoster, set(self.bases))
+        rows: dict[int, Any] = {}
+        try:
+            rows.update(zip(simulate, self.executor.run([specs[i] for i in simulate], progress=self.progress)))
+        except RunsInterrupted as stop:
+            rows.update(zip(simulate, stop.results))
+            raise RunsInterrupted([rows.get(i) or failed_result(spec, "Interrupted: stopped by Ctrl-C @ load")
+                                   for i, spec in enumerate(specs)]) from None
+        for index in simulate:
+            key = self.recoster.key(specs[index])
+            if key is not None:
+                self.bases.setdefault(key, rows[index])
+        fallback = []
+        start = time.perf_counter()
+        for index, key in tqdm(recost.items(), desc="re-cost", unit="pt", file=sys.stderr,
+                               disable=not self.progress or not recost):
+            base = self.bases[key]
+            if base.failing:  # same firmware, same input: it would fail the same way
+                rows[index] = failed_result(specs[index], f"NotSimulated: {base.run_id} (same firmware) "
+                                                          f"failed: {base.reason}")
+                continue
+            try:
+                rows[index] = self.recoster.recost(specs[index], base)
+            except TraceDiverged:
+                fallback.append(index)
+        self.stats.seconds += time.perf_counter() - start
+        if fallback:
+            rows.update(zip(fallback, self.executor.run([specs[i] for i in fallback], progress=self.progress)))
+        self.stats.points += len(recost) - len(fallback)
+        self.stats.simulated += len(simulate) + len(fallback)
+        self.stats.fallbacks += len(fallback)
+        return [rows[i] for i in range(len(specs))]
 
 
 def write_session_files(request: SessionRequest, out_dir: Path) -> dict[str, Path]:

@@ -67,6 +67,10 @@ class AcceleratorDevice(RegisterFileDevice):
         self.check_results = False  # `check_peripherals`: compare each job with `reference_job()`
         self.checked_jobs = 0
         self._stuck_polls = 0
+        # every timing event, in order, at its cycle: ("start", cycle, (job, instruction)),
+        # ("poll", cycle, busy answer), ("wait", cycle, None), ("finish", cycle, None): enough to
+        # re-cost the run under other cost settings without re-simulating (harness.recost)
+        self.trace: list[tuple[str, int, object]] = []
         self.read_hooks.update(STATUS=self._status, WAIT=self._wait)
         self.write_hooks.update(CTRL=self._ctrl)
         self.check_hooks()
@@ -88,12 +92,20 @@ class AcceleratorDevice(RegisterFileDevice):
         return self.spec.field("STATUS.BUSY")[1].insert(self.regs["STATUS"], int(busy))
 
     def _status(self) -> int:
-        return self._status_value(self.timer.poll(self.clock()))
+        now = self.clock()
+        busy = self.timer.poll(now)
+        self.trace.append(("poll", now, busy))
+        return self._status_value(busy)
 
     def _wait(self) -> int:
-        self.timer.wait(self.clock())
-        self._log_stall()
+        self.wait_at(self.clock())
         return self._status_value(False)
+
+    def wait_at(self, now: int) -> None:
+        """A blocking WAIT read at cycle `now` (also replayed by `harness.recost`)."""
+        self.trace.append(("wait", now, None))
+        self.timer.wait(now)
+        self._log_stall()
 
     def _log_job(self, now: int, macs: int, cycles: int, nbytes: int | None = None) -> None:
         self._log_stall()
@@ -125,10 +137,17 @@ class AcceleratorDevice(RegisterFileDevice):
         job = self.execute()
         if self.check_results:
             self._check_result()
+        self.account(now, job, self.now())
+
+    def account(self, now: int, job, instruction: int) -> None:
+        """Charge a job started at cycle `now` by instruction number `instruction` (its cost
+        under the settings, the busy timer, the job log) and record it in `trace`
+        (replayed by `harness.recost`)."""
+        self.trace.append(("start", now, (job, instruction)))
         cycles, nbytes = self.job_timing(job)
         self.macs += job.macs
         self.timer.start(now, cycles)
-        self._log_job(self.now(), job.macs, cycles, nbytes)
+        self._log_job(instruction, job.macs, cycles, nbytes)
 
     def job_timing(self, job) -> tuple[int, int | None]:
         """(busy cycles, bytes moved or None) of a job just executed."""
@@ -263,11 +282,17 @@ class AcceleratorDevice(RegisterFileDevice):
         return result.dtype == np.int8
 
     # -- per-run metrics ----------------------------------------------------------
+    def finish_at(self, now: int) -> None:
+        """The program ended at cycle `now` (a job still running stalls the end)."""
+        self.trace.append(("finish", now, None))
+        self.timer.finish(now)
+        self._log_stall()
+
     def report(self) -> dict:
-        if self.bus is not None:
-            self.timer.finish(self.clock())
-            self._log_stall()
+        if self.bus is not None and not (self.trace and self.trace[-1][0] == "finish"):
+            self.finish_at(self.clock())
         return {"jobs": self.timer.jobs, "macs": self.macs, "job_log": [dict(j) for j in self.job_log],
                 "busy_cycles": self.timer.busy_cycles, "stall_cycles": self.timer.stall_cycles,
                 "wait_instructions": self.timer.wait_instructions, "checked_jobs": self.checked_jobs,
+                "trace": list(self.trace),
                 "mmio_reads": self.stats.reads, "mmio_writes": self.stats.writes}

@@ -18,6 +18,19 @@ from .errors import PeripheralConfigError, PeripheralDeviceError
 from .spec import PeripheralSpec, Register
 
 
+_BYTE_MAPS: dict[int, tuple[PeripheralSpec, dict[int, Register]]] = {}
+
+
+def _byte_map(spec: PeripheralSpec) -> dict[int, Register]:
+    """Byte offset -> register, built once per spec (re-costing creates a device per point);
+    read-only, shared by the devices of that spec."""
+    cached = _BYTE_MAPS.get(id(spec))
+    if cached is None or cached[0] is not spec:
+        mapping = {byte: reg for reg in spec.registers for byte in range(reg.offset, reg.offset + reg.size)}
+        cached = _BYTE_MAPS[id(spec)] = (spec, mapping)
+    return cached[1]
+
+
 class RegisterFileDevice(Device):
     spec: PeripheralSpec
 
@@ -28,10 +41,7 @@ class RegisterFileDevice(Device):
         self.base = spec.base
         self.size = spec.size
         self.regs: dict[str, int] = {r.name: r.reset for r in spec.registers}
-        self._at: dict[int, Register] = {}
-        for reg in spec.registers:
-            for byte in range(reg.offset, reg.offset + reg.size):
-                self._at[byte] = reg
+        self._at = _byte_map(spec)
         self.read_hooks: dict[str, Callable[[], int]] = {}
         self.write_hooks: dict[str, Callable[[int], None]] = {}
 

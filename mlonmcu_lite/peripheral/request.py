@@ -49,6 +49,23 @@ class PeripheralRequest:
         """This request with `point`'s values on top (a sweep point), validated."""
         return PeripheralRequest.build(self.name, {**dict(self.settings), **point}, search_path)
 
+    def with_points(self, points: Iterable[Mapping[str, Any]],
+                    search_path: SearchPath = None) -> list["PeripheralRequest"]:
+        """`with_settings` for many points (a sweep), the peripheral folder loaded once."""
+        from .loader import load_backend_class
+        from .settings import validate_settings
+
+        spec = getattr(load_backend_class(self.name, search_path), "spec", None)
+        if spec is None:  # not a SpecBackend: validate through the backend, point by point
+            return [self.with_settings(point, search_path) for point in points]
+        out = []
+        for point in points:
+            overrides = {**dict(self.settings), **point}
+            typed = validate_settings(self.name, spec.settings, overrides)
+            out.append(PeripheralRequest(self.name, tuple((key, getattr(typed, key)) for key in overrides),
+                                         effective=tuple(sorted(_dump(typed).items()))))
+        return out
+
     def backend(self, search_path: SearchPath = None) -> AcceleratorBackend:
         return instantiate_backend(self.name, dict(self.settings), search_path)
 

@@ -24,8 +24,8 @@ class Pair:
     acc: int | None
 
 
-def _key(row: pd.Series) -> tuple:
-    return tuple(None if k not in row or pd.isna(row[k]) else row[k] for k in PAIR_KEY)
+def _key(row) -> tuple:
+    return tuple(None if pd.isna(getattr(row, k, None)) else getattr(row, k) for k in PAIR_KEY)
 
 
 def pairs(df: pd.DataFrame) -> list[Pair]:
@@ -35,13 +35,15 @@ def pairs(df: pd.DataFrame) -> list[Pair]:
     the order the user listed the models.
     """
     cpu_of: dict[tuple, int] = {}
-    for idx, row in df.iterrows():
-        if row["config"] == "cpu":
-            cpu_of.setdefault(_key(row), idx)
+    rows = list(df[[k for k in (*PAIR_KEY, "config") if k in df.columns]].itertuples())  # fast on big sweeps
+    for row in rows:
+        if row.config == "cpu":
+            cpu_of.setdefault(_key(row), row.Index)
     result: list[Pair] = []
     used: set[int] = set()
-    for idx, row in df.iterrows():
-        if row["config"] == "cpu":
+    for row in rows:
+        idx = row.Index
+        if row.config == "cpu":
             continue
         cpu = cpu_of.get(_key(row))
         result.append(Pair(cpu, idx))
@@ -66,15 +68,17 @@ def add_comparisons(df: pd.DataFrame) -> pd.DataFrame:
     CPU rows, failing rows and rows without a CPU partner get NaN.
     """
     out = df.copy()
-    out["saved_pct"] = np.nan
-    out["speedup"] = np.nan
+    saved = pd.Series(np.nan, index=df.index, dtype="float64")
+    speedup = saved.copy()
+    failing, instr, cycles = (df[c].to_dict() for c in ("failing", "run_instructions", "est_cycles"))
     for pair in pairs(df):
         if pair.cpu is None or pair.acc is None:
             continue
-        cpu, acc = df.loc[pair.cpu], df.loc[pair.acc]
-        if cpu["failing"] or acc["failing"]:
+        if failing[pair.cpu] or failing[pair.acc]:
             continue
-        kept = _ratio(acc["run_instructions"], cpu["run_instructions"])
-        out.loc[pair.acc, "saved_pct"] = 100.0 * (1.0 - kept)
-        out.loc[pair.acc, "speedup"] = _ratio(cpu["est_cycles"], acc["est_cycles"])
+        kept = _ratio(instr[pair.acc], instr[pair.cpu])
+        saved[pair.acc] = 100.0 * (1.0 - kept)
+        speedup[pair.acc] = _ratio(cycles[pair.cpu], cycles[pair.acc])
+    out["saved_pct"] = saved
+    out["speedup"] = speedup
     return out

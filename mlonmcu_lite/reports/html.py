@@ -118,9 +118,19 @@ def _html_table(headers, rows) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+# Per-layer tables and charts are drawn for at most this many runs (a sweep has thousands;
+# the page would take minutes and hundreds of MB); layers.csv keeps every run's layers.
+MAX_LAYER_RUNS = 12
+
+
 def render_html(df: pd.DataFrame, plots: dict[str, Path], title: str, layers: pd.DataFrame | None = None) -> str:
     """The whole page; `plots` are PNGs to inline, `layers` the session's layer frame."""
     layers = layers if layers is not None else pd.DataFrame()
+    all_layer_runs = layers["run_id"].nunique() if not layers.empty else 0
+    if all_layer_runs > MAX_LAYER_RUNS:
+        with_layers = set(layers["run_id"])
+        shown = [r for r in df["run_id"] if r in with_layers][:MAX_LAYER_RUNS]
+        layers = layers[layers["run_id"].isin(shown)]
     data = "<a href='results.csv'>results.csv</a>, <a href='results.json'>results.json</a>"
     if not layers.empty:
         data += ", <a href='layers.csv'>layers.csv</a>, <a href='layers.parquet'>layers.parquet</a>"
@@ -146,7 +156,8 @@ def render_html(df: pd.DataFrame, plots: dict[str, Path], title: str, layers: pd
     parts.append("<h2>Plots</h2>")
     if plots:
         parts.append("<div class='pngs'>" + "".join(_img(p, name) for name, p in plots.items()) + "</div>")
-    figures = layer_figures(df, layers) if not layers.empty else []
+    figures = layer_figures(df[df["run_id"].isin(set(layers["run_id"]))] if not layers.empty else df, layers) \
+        if not layers.empty else []
     parts += [f"<div>{figure_html(fig, i == 0)}</div>" for i, (_, fig) in enumerate(figures)]
     if not plots and not figures:
         parts.append("<p>No plottable data.</p>")
@@ -155,6 +166,9 @@ def render_html(df: pd.DataFrame, plots: dict[str, Path], title: str, layers: pd
                      "named after the TFLite operators it implements (#index in the TFLite graph); "
                      "callees (libc, drivers) count for their layer, <code>(glue)</code> is run()'s own code. "
                      "Layers sum exactly to the run's instructions.</p>")
+        if all_layer_runs > MAX_LAYER_RUNS:
+            parts.append(f"<p class='note'>The first {MAX_LAYER_RUNS} of {all_layer_runs} runs; every run's "
+                         "layers are in <a href='layers.csv'>layers.csv</a>.</p>")
         for model, runs in layers.groupby("model", sort=False):
             parts.append(f"<h3>{html.escape(str(model))}</h3>")
             order = sorted(runs["run_id"].unique(), key=lambda r: (runs.loc[runs["run_id"] == r, "config"].iloc[0] != "cpu", r))

@@ -32,7 +32,7 @@ ADDED_COLUMNS: frozenset[str] = frozenset({
     "acc_dma_cycles", "rom_data_init", "ram_noinit", "stack_bytes", "arena_lower_bound",
     "validation_detail", "io_dtype", "peripheral_settings", "framework", "backend", "target",
     "platform", "numerics", "max_abs_err", "max_rel_err", "top1_agreement", "topk_agreement",
-    "core", "cpu_cycles", "cpi", "predictions", "cpu_energy_uj", "acc_energy_uj", "energy_uj"})
+    "core", "cpu_cycles", "cpi", "predictions", "cpu_energy_uj", "acc_energy_uj", "energy_uj", "recosted_from"})
 
 # "allclose": a float32 / hybrid model within the float tolerances (settings float_atol, ...).
 VALIDATIONS = ("exact", "allclose", "mismatch", "skipped")
@@ -142,12 +142,17 @@ class RunResult:
     compile_seconds: float | None = None
     build_seconds: float | None = None
     cached: bool | None = None
+    # a sweep point re-costed from the trace of this simulated run (same firmware, same
+    # instruction count; only the accelerator cost settings differ; harness/recost.py)
+    recosted_from: str | None = None
     measured: str | None = None
     settings: str = "{}"
     failing: bool = False
     reason: str | None = None
     # per-layer profiles (LayerProfile.to_dict() each, glue last); not a column
     layers: list[dict] | None = dataclasses.field(default=None, metadata={"column": False})
+    # what re-costing needs of a simulated accelerated run (harness/recost.py); not a column
+    trace: dict | None = dataclasses.field(default=None, metadata={"column": False}, repr=False)
 
     def __post_init__(self) -> None:
         if isinstance(self.settings, Mapping):

@@ -11,16 +11,16 @@ from .html import render_html
 from .io import CSV_NAME, JSON_NAME, SESSION_NAME, write_csv, write_json, write_session_json
 from .layers import write_layers
 from .plots import write_plots
-from .sweep import write_sweep_plots
+from .sweep import write_pareto, write_sweep_plots
 from .schema import SCHEMA_VERSION
 from .precision import PRECISION_TITLE, precision_pairs, precision_table
 from .tables import study_table, summary_table
 
 
 def write_session_report(df: pd.DataFrame, out_dir: str | Path,
-                         layers: pd.DataFrame | None = None) -> dict[str, Path]:
+                         layers: pd.DataFrame | None = None, objectives: tuple[str, ...] = ()) -> dict[str, Path]:
     """Write results.csv/.json/.md, session.json, layers.csv/.parquet, index.html and the plot
-    PNGs into out_dir.
+    PNGs into out_dir (with `objectives`, the sweep's Pareto front: pareto.csv/.png).
 
     Returns {"csv", "json", "session", "md", "html", "plot_<name>"...: path}.  Expects the
     frame from `add_comparisons(to_dataframe(results))`; works on partial
@@ -35,6 +35,10 @@ def write_session_report(df: pd.DataFrame, out_dir: str | Path,
     plots = write_plots(df, out)
     if df["point"].notna().any():
         plots.update(write_sweep_plots(df, out))
+        if objectives:  # the Pareto plot first on the page: it is what a search is for
+            pareto = write_pareto(df, objectives, out)
+            paths["pareto_csv"] = pareto.pop("pareto_csv")
+            plots = {**pareto, **plots}
     paths["md"] = out / "results.md"
     paths["md"].write_text(render_markdown(df, title))
     paths["html"] = out / "index.html"

@@ -54,7 +54,8 @@ def study_table(df: pd.DataFrame, *, markdown: bool = False) -> str:
     columns (accelerator config, arch, input) appear only when they vary.
     """
     headers, rows, failures = study_rows(df)
-    notes = [df.loc[p.acc] for p in pairs(df) if p.acc is not None and _no_offload(df.loc[p.acc])]
+    by_index = dict(zip(df.index, df.to_dict("records")))
+    notes = [by_index[p.acc] for p in pairs(df) if p.acc is not None and _no_offload(by_index[p.acc])]
     text = render_table(headers, rows, markdown=markdown)
     bullet = "- " if markdown else "  "
     for title, listed in (("failing runs", failures), ("notes", notes)):
@@ -71,9 +72,10 @@ def study_rows(df: pd.DataFrame) -> tuple[list[str], list[list[str]], list[pd.Se
     show_config = acc_configs.nunique() > 1
     headers = [STUDY_HEADERS[0]] + (["accelerator"] if show_config else []) + extra + list(STUDY_HEADERS[1:])
     rows, failures = [], []
+    by_index = dict(zip(df.index, df.to_dict("records")))  # per-row .loc is slow on sweeps
     for pair in pairs(df):
-        cpu = df.loc[pair.cpu] if pair.cpu is not None else None
-        acc = df.loc[pair.acc] if pair.acc is not None else None
+        cpu = by_index[pair.cpu] if pair.cpu is not None else None
+        acc = by_index[pair.acc] if pair.acc is not None else None
         first = cpu if cpu is not None else acc
         row = [str(first["model"])]
         if show_config:

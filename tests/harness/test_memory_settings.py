@@ -18,7 +18,7 @@ def test_defaults_are_4_mib_rom_and_1_mib_ram():
         build_settings(["rom_kib=6"])
 
 
-@pytest.mark.parametrize("setting, region", [("rom_kib=16", "ROM"), ("ram_kib=16", "RAM")])
+@pytest.mark.parametrize("setting, region", [("rom_kib=16", "ROM"), ("ram_kib=8", "RAM")])
 def test_overflow_names_region_bytes_and_setting(setting, region, tmp_path):
     key, value = setting.split("=")
     row = run_one("aww", tmp_path, **{key: int(value)})

@@ -1,0 +1,159 @@
+"""Trace re-costing: sweep points that differ only in accelerator cost settings get their
+rows from one simulated run's timing trace instead of emulating again.
+
+Why this is exact.  Cost settings (macs_per_cycle, setup_cycles, the detailed model's
+lanes, bandwidth, ..., and the energy table) do not reach the firmware (`settings.codegen_settings`), so every
+such point runs the same ELF on the same input: the same instructions, MMIO accesses and
+outputs.  Only the devices' busy times differ, and with them what the CPU observes of
+them: a blocking WAIT answers "done" whatever the busy time (the stall absorbs it), so
+the instruction stream is unchanged; a polled STATUS may answer differently.  The trace
+(`AcceleratorDevice.trace`) holds every timing event in order: job starts with the job,
+WAITs, STATUS polls with their answers, the end of the program.  Re-costing builds the
+peripheral's own device with the point's settings and replays the events through its
+`account` / `wait_at` / `finish_at` (the code a simulation runs), then fills the row with
+the runner's own `accelerator_metrics`.  A poll that would now answer differently means
+the firmware would have taken another path: `TraceDiverged`, and the point is simulated.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from mlonmcu_lite.harness.spec import RunSpec
+from mlonmcu_lite.reports.schema import RunResult
+
+COST_FIELDS = ("acc_cost_model", "acc_compute_cycles", "acc_pe_cycles", "acc_utilisation",
+               "acc_dma_bytes", "acc_dma_cycles")
+
+
+class TraceDiverged(Exception):
+    """The point's timing would change what the firmware does: it must be simulated."""
+
+
+@dataclass
+class _Replayed:
+    """The part of a `SimResult` that `runner.accelerator_metrics` reads."""
+
+    run_cycles: int
+    devices: dict[str, dict[str, Any]]
+    run_classes: dict | None = None
+
+
+class Recoster:
+    """Re-costs points against simulated runs.  Peripheral classes are resolved once per
+    name (loading a peripheral folder costs ~1 ms; a replay ~0.1 ms)."""
+
+    def __init__(self) -> None:
+        self._backend_classes: dict[tuple[str, tuple[str, ...]], type] = {}
+
+    def _backend(self, request, search: tuple[str, ...]):
+        key = (request.name, search)
+        cls = self._backend_classes.get(key)
+        if cls is None:
+            backend = request.backend([Path(p) for p in search])
+            self._backend_classes[key] = type(backend)
+            return backend
+        spec = getattr(cls, "spec", None)
+        if spec is None:  # not a SpecBackend: the general (slower) path
+            return request.backend([Path(p) for p in search])
+        return cls(spec.settings(**dict(request.settings)))
+
+    def key(self, spec: RunSpec) -> tuple | None:
+        """Specs with equal keys run the same firmware on the same input (None: never
+        re-costed, e.g. CPU-only runs)."""
+        if not spec.peripherals:
+            return None
+        from mlonmcu_lite.peripheral.settings import codegen_settings
+
+        firmware = tuple((p.name, tuple(sorted(codegen_settings(self._backend(p, spec.peripheral_path)
+                                                                .settings).items())))
+                         for p in spec.peripherals)
+        # the energy table only prices the counts: a re-costing knob like the cost settings
+        settings = spec.settings.model_dump_json(exclude={"energy"})
+        return (spec.model, spec.model_name, spec.arch, spec.input_path, spec.peripheral_path,
+                settings, spec.require_offload, firmware)
+
+    def recost(self, spec: RunSpec, base: RunResult) -> RunResult:
+        """The row `spec` would get from a full simulation, from `base`'s trace."""
+        from mlonmcu_lite.harness.runner import accelerator_metrics, energy_metrics, identity
+
+        if base.trace is None:
+            raise TraceDiverged(f"base run {base.run_id} has no trace ({base.reason or 'no accelerator'})")
+        backends = [self._backend(p, spec.peripheral_path) for p in spec.peripherals]
+        trace = base.trace
+        reports = {}
+        for backend in backends:
+            recorded = trace["devices"].get(backend.name)
+            if recorded is None:
+                raise TraceDiverged(f"base run {base.run_id} has no trace of {backend.name}")
+            reports[backend.name] = _replay(backend.device(), recorded)
+        row = copy.copy(base)  # a valid row; only its identity and accelerator figures change
+        row.__dict__.update(identity(spec), sim_seconds=None, mips=None, recosted_from=base.run_id, trace=None,
+                            reason=None, **{key: None for key in COST_FIELDS})
+        replayed = _Replayed(trace["run_cycles"], reports, trace.get("run_classes"))
+        accelerator_metrics(spec, row, replayed, backends, trace["layers"], SimpleNamespace(numerics=trace["numerics"]))
+        energy_metrics(spec, row, replayed, True)
+        row.layers = _layers(base.layers, reports, trace)
+        return row
+
+
+def _replay(device, recorded: dict[str, Any]) -> dict[str, Any]:
+    """`device` (fresh, with the point's settings) taken through the recorded events."""
+    for kind, now, payload in recorded["events"]:
+        if kind == "start":
+            if device.timer.busy(now):
+                raise TraceDiverged(f"{device.name}: START at instruction {now} while busy")
+            device.account(now, *payload)
+        elif kind == "wait":
+            device.wait_at(now)
+        elif kind == "poll":
+            if device.timer.poll(now) != payload:
+                raise TraceDiverged(f"{device.name}: STATUS at instruction {now} answers differently")
+        elif kind == "finish":
+            if device.timer.busy(now):  # a simulation fails such a run ("still busy at exit")
+                raise TraceDiverged(f"{device.name}: job still busy at exit")
+            device.finish_at(now)
+    report = device.report()
+    report.update({key: recorded[key] for key in ("mmio_reads", "mmio_writes", "checked_jobs")})
+    return report
+
+
+def _layers(base_layers: list[dict] | None, reports: dict[str, dict], trace: dict) -> list[dict] | None:
+    """The base run's layer profiles with the accelerator cycles of the replayed jobs."""
+    if base_layers is None:
+        return None
+    layers = [dict(layer) for layer in base_layers]  # flat records
+    by_index = {layer["index"]: layer for layer in layers}
+    for layer in layers:
+        if layer.get("acc_jobs"):
+            layer.update(acc_cycles=0, acc_stall_cycles=0, acc_bytes=None)
+    for name, report in reports.items():
+        for job, index in zip(report["job_log"], trace["devices"][name]["job_layers"], strict=True):
+            layer = by_index[index]
+            layer["acc_cycles"] += job["cycles"]
+            layer["acc_stall_cycles"] += job["stall_cycles"]
+            if "bytes" in job:
+                layer["acc_bytes"] = (layer["acc_bytes"] or 0) + job["bytes"]
+    return layers
+
+
+def plan(specs: list[RunSpec], recoster: Recoster, known: set | frozenset = frozenset()
+         ) -> tuple[list[int], dict[int, tuple]]:
+    """(indices to simulate, {index to re-cost: its firmware key}): the first spec of each
+    firmware group not in `known` (keys simulated earlier) is simulated, the rest re-costed."""
+    simulate: list[int] = []
+    recost: dict[int, tuple] = {}
+    seen = set(known)
+    for index, spec in enumerate(specs):
+        key = recoster.key(spec)
+        if key is None or key not in seen:
+            simulate.append(index)
+            if key is not None:
+                seen.add(key)
+        else:
+            recost[index] = key
+    return simulate, recost
