@@ -103,6 +103,10 @@ class Requantized:
     residual: bool = False
 
     def __getattr__(self, name: str):
+        # only for attributes the view does not define; `job` itself is missing while pickle
+        # rebuilds the object (a worker's result), and must not recurse
+        if name == "job" or name.startswith("__"):
+            raise AttributeError(name)
         return getattr(self.job, name)
 
     @property

@@ -179,3 +179,16 @@ def test_buffers_too_small_for_one_tile_are_errors():
         tile_job(LayerWork.of(CONV), settings(cost_model="detailed", weight_buffer_bytes=100))
     with pytest.raises(ValueError, match="fewer than the 3 input rows"):
         tile_job(LayerWork.of(CONV), settings(cost_model="detailed", input_buffer_bytes=300))
+
+
+def test_requantized_view_survives_pickle():
+    """Job records travel from a pool worker to the session by pickle: the requantized view
+    must rebuild (its attribute delegation once recursed without end and hung the pool)."""
+    import pickle
+
+    from mlonmcu_lite.peripheral.conv import ConvJob
+    from mlonmcu_lite.peripheral.requant import Requantized
+
+    view = Requantized(ConvJob(8, 8, 4, 8, 8, 16, 3, 3), residual=True)
+    again = pickle.loads(pickle.dumps(view))
+    assert again == view and again.out_c == 16 and again.input_bytes == view.input_bytes
