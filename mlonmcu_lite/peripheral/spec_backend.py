@@ -16,12 +16,14 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
+from mlonmcu_lite.workspace import PACKAGE_DIR
+
 from .backend import AcceleratorBackend, CArgs
 from .header import write_header
 from .settings import codegen_settings, validate_settings
 from .spec import PeripheralSpec
 
-SHARED_C = Path(__file__).resolve().parent / "c"  # headers every driver may include (mlml_bands.h)
+SHARED_C = PACKAGE_DIR / "peripheral" / "c"  # headers every driver may include (mlml_bands.h)
 
 
 class SpecBackend(AcceleratorBackend):

@@ -142,7 +142,7 @@ def test_report_write_failure_still_prints_the_table(tmp_path, monkeypatch, caps
     from mlonmcu_lite.reports import session as report_files
     from mlonmcu_lite.workspace import default_workspace
 
-    def broken_writer(df, out_dir, layers=None):
+    def broken_writer(df, out_dir, layers=None, objectives=()):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(pool, "run_many", _fake_run_many)
