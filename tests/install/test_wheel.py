@@ -35,7 +35,8 @@ def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("dist")
     # sdist first, then the wheel from the unpacked sdist: MANIFEST.in is tested too, and
     # nothing is built inside the checkout
-    _run([sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(REPO)])
+    # cwd outside the checkout: its build/ cache folder would shadow the `build` package
+    _run([sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(REPO)], cwd=out)
     (built,) = out.glob("*.whl")
     return built
 
