@@ -51,8 +51,11 @@ _START_HOOK: list = []
 
 def _start(tmp_path: Path) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
+    # a terminal's session starts with Ctrl-C enabled; an ignored SIGINT is inherited, and the
+    # test process may have one (a library of an earlier test in the same worker sets it)
     proc = subprocess.Popen([sys.executable, "-c", SCRIPT, str(tmp_path)], cwd=REPO, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     for hook in _START_HOOK:
         hook(proc)
     return proc
