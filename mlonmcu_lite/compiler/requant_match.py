@@ -219,6 +219,21 @@ def _scalar(r: Rescale) -> tuple[int, int] | None:
     return int(r.multiplier[0]), int(r.shift[0])
 
 
+def _centred_int8(w: _Walk, expr) -> tuple[relax.Expr, int] | None:
+    """(int8 tensor, zero point) of `astype(x) - zp` (an operand of TFLite's ADD and MUL)."""
+    wide, zp = w.binary_const(expr, "relax.subtract")
+    cast = w.call(wide, "relax.astype") if zp is not None and zp.size == 1 else None
+    if cast is None or str(cast.args[0].ty.dtype) != "int8":
+        return None
+    return cast.args[0], int(zp)
+
+
+def _same_shape(out: relax.Expr, *operands: relax.Expr) -> bool:
+    """Element-wise without broadcasting: every operand has the output's shape."""
+    shape = [int(d) for d in out.ty.shape]
+    return all([int(d) for d in t.ty.shape] == shape for t in operands)
+
+
 def match_add(root: relax.Var, lookup: Lookup, uses: Callable[[relax.Var], int]) -> AddMatch | None:
     """`to_int8(rescale(shifted(a) + shifted(b)))` ending in `root`, else None."""
     w = _Walk(lookup, uses)
@@ -237,14 +252,12 @@ def match_add(root: relax.Var, lookup: Lookup, uses: Callable[[relax.Var], int])
         centred, factor = w.binary_const(rs.inner, "relax.multiply")
         if factor is None or factor.size != 1 or int(factor) <= 0 or int(factor) & (int(factor) - 1):
             return None
-        x64, zp_in = w.binary_const(centred, "relax.subtract")
-        cast = w.call(x64, "relax.astype") if zp_in is not None and zp_in.size == 1 else None
-        if cast is None or str(cast.args[0].ty.dtype) != "int8":
+        operand = _centred_int8(w, centred)
+        if operand is None:
             return None
-        sides.append((cast.args[0], int(zp_in), int(factor).bit_length() - 1, _scalar(rs)))
+        sides.append((*operand, int(factor).bit_length() - 1, _scalar(rs)))
     (a, za, la, ra), (b, zb, lb, rb) = sides
-    shape = [int(d) for d in lookup(root).ty.shape]
-    if la != lb or any([int(d) for d in t.ty.shape] != shape for t in (a, b)):
+    if la != lb or not _same_shape(lookup(root), a, b):
         return None
     return AddMatch(a, b, (za, zb), la, (ra, rb), _scalar(r), zp, lo, hi)
 
@@ -275,13 +288,11 @@ def match_mul(root: relax.Var, lookup: Lookup, uses: Callable[[relax.Var], int])
         return None
     sides = []
     for side in product.args:
-        centred, zp_in = w.binary_const(side, "relax.subtract")
-        cast = w.call(centred, "relax.astype") if zp_in is not None and zp_in.size == 1 else None
-        if cast is None or str(cast.args[0].ty.dtype) != "int8":
+        operand = _centred_int8(w, side)
+        if operand is None:
             return None
-        sides.append((cast.args[0], int(zp_in)))
+        sides.append(operand)
     (a, za), (b, zb) = sides
-    shape = [int(d) for d in lookup(root).ty.shape]
-    if any([int(d) for d in t.ty.shape] != shape for t in (a, b)):
+    if not _same_shape(lookup(root), a, b):
         return None
     return MulMatch(a, b, (za, zb), _scalar(r), zp, lo, hi)
