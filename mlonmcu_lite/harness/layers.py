@@ -10,6 +10,7 @@ to the layer whose call event retired the instruction that started them.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -52,6 +53,32 @@ class LayerProfile:
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if not k.startswith("_")}
+
+    def charge(self, device: str, job: dict) -> None:
+        """Add one accelerator job (a device's `job_log` record) to the layer's figures."""
+        self.acc_jobs += 1
+        self.acc_macs += job["macs"]
+        self.acc_cycles += job["cycles"]
+        self.acc_stall_cycles += job["stall_cycles"]
+        if "bytes" in job:
+            self.acc_bytes = (self.acc_bytes or 0) + job["bytes"]
+        if "compute_cycles" in job:  # peripheral/cost_detailed.py's breakdown
+            self.acc_compute_cycles = (self.acc_compute_cycles or 0) + job["compute_cycles"]
+            self.acc_dma_cycles = (self.acc_dma_cycles or 0) + job["load_cycles"] + job["store_cycles"]
+            self._pe_cycles += job["pe_cycles"]
+            self.acc_utilisation = round(self.acc_macs / self._pe_cycles, 4)
+        if self.peripheral is None:
+            self.peripheral = device
+
+    def without_jobs(self) -> "LayerProfile":
+        """The layer with no accelerator job charged (re-costing charges the replayed ones)."""
+        return dataclasses.replace(self, acc_jobs=0, acc_macs=0, acc_cycles=0, acc_stall_cycles=0,
+                                   acc_bytes=None, acc_compute_cycles=None, acc_dma_cycles=None,
+                                   acc_utilisation=None, _pe_cycles=0)
+
+    @classmethod
+    def from_dict(cls, record: dict[str, Any]) -> "LayerProfile":
+        return cls(**record)
 
 
 def _function(image, address: int) -> str:
@@ -138,20 +165,7 @@ def profile_layers(steps: list[dict], events, image, run_instructions: int,
                 raise LayerAttributionError(f"{device} job started at instruction {job['start']} "
                                             "outside every layer's calls")
             job["layer"] = profile.index  # kept for re-costing (harness/recost.py)
-            profile.acc_jobs += 1
-            profile.acc_macs += job["macs"]
-            profile.acc_cycles += job["cycles"]
-            profile.acc_stall_cycles += job["stall_cycles"]
-            if "bytes" in job:
-                profile.acc_bytes = (profile.acc_bytes or 0) + job["bytes"]
-            if "compute_cycles" in job:  # peripheral/cost_detailed.py's breakdown
-                profile.acc_compute_cycles = (profile.acc_compute_cycles or 0) + job["compute_cycles"]
-                profile.acc_dma_cycles = ((profile.acc_dma_cycles or 0) + job["load_cycles"]
-                                          + job["store_cycles"])
-                profile._pe_cycles += job["pe_cycles"]
-                profile.acc_utilisation = round(profile.acc_macs / profile._pe_cycles, 4)
-            if profile.peripheral is None:
-                profile.peripheral = device
+            profile.charge(device, job)
     glue = run_instructions - sum(p.instructions for p in profiles)
     if glue < 0:
         raise LayerAttributionError(f"layers retired {-glue} more instructions than the region")

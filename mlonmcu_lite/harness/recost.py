@@ -123,22 +123,20 @@ def _replay(device, recorded: dict[str, Any]) -> dict[str, Any]:
 
 
 def _layers(base_layers: list[dict] | None, reports: dict[str, dict], trace: dict) -> list[dict] | None:
-    """The base run's layer profiles with the accelerator cycles of the replayed jobs."""
+    """The base run's layer profiles with the replayed jobs charged to their layers (the
+    same `LayerProfile.charge` a simulation's attribution uses: cycles, stalls, bytes and
+    the detailed model's compute / DMA cycles and utilisation)."""
+    from mlonmcu_lite.harness.layers import LayerProfile
+
     if base_layers is None:
         return None
-    layers = [dict(layer) for layer in base_layers]  # flat records
-    by_index = {layer["index"]: layer for layer in layers}
-    for layer in layers:
-        if layer.get("acc_jobs"):
-            layer.update(acc_cycles=0, acc_stall_cycles=0, acc_bytes=None)
+    layers = [LayerProfile.from_dict(layer) for layer in base_layers]
+    layers = [layer.without_jobs() if layer.acc_jobs else layer for layer in layers]
+    by_index = {layer.index: layer for layer in layers}
     for name, report in reports.items():
         for job, index in zip(report["job_log"], trace["devices"][name]["job_layers"], strict=True):
-            layer = by_index[index]
-            layer["acc_cycles"] += job["cycles"]
-            layer["acc_stall_cycles"] += job["stall_cycles"]
-            if "bytes" in job:
-                layer["acc_bytes"] = (layer["acc_bytes"] or 0) + job["bytes"]
-    return layers
+            by_index[index].charge(name, job)
+    return [layer.to_dict() for layer in layers]
 
 
 def plan(specs: list[RunSpec], recoster: Recoster, known: set | frozenset = frozenset()

@@ -14,10 +14,7 @@ from tests.helpers.e2e import TEST_WORKSPACE
 
 # what differs between two simulations of one point (wall times) or says how it was made
 VOLATILE = {"session", "sim_seconds", "mips", "compile_seconds", "build_seconds", "cached", "recosted_from",
-            "trace",
-            # KNOWN GAP (after merging main's per-layer cost breakdown): re-costed per-layer
-            # profiles do not yet match; every row column does.  See the dse report.
-            "layers"}
+            "trace"}
 
 
 def _spec(model: str, out, peripherals: tuple[str, ...], point: dict) -> RunSpec:
