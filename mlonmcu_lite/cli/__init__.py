@@ -6,7 +6,8 @@ takes the others down and `bench --help` stays fast (no TVM import).
 
 Exit codes, mapped here for every command from the two error roots (`errors.py`):
 0 success; 1 a run failed or a regression was found (the command decides);
-2 bad input (`UserError`, and click's usage errors); 3 a tool failed (`ToolError`).
+2 bad input (`UserError`, and click's usage errors); 3 a tool failed (`ToolError`);
+130 interrupted by Ctrl-C.
 `bench sim` passes the firmware's own exit code through (125 for a fault).
 """
 
@@ -58,11 +59,23 @@ class CommandError(click.ClickException):
         self.exit_code = next((code for cls, code in EXIT_CODES.items() if isinstance(error, cls)), 1)
 
 
+class Interrupted(click.ClickException):
+    """Ctrl-C outside a session's own handling: a clear line and status 130, not click's
+    "Aborted!" with status 1 (a session writes its partial report before it gets here)."""
+
+    exit_code = 130  # 128 + SIGINT, as the README's exit-code table says
+
+    def __init__(self) -> None:
+        super().__init__("Interrupted by Ctrl-C")
+
+
 def _mapped(invoke, ctx: click.Context):
     try:
         return invoke(ctx)
     except MlmlError as error:
         raise CommandError(error) from error
+    except KeyboardInterrupt:
+        raise Interrupted() from None
 
 
 class Command(click.Command):

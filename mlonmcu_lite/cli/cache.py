@@ -36,6 +36,9 @@ def info(cache_dir):
     click.echo(f"location: {store.root}")
     click.echo(f"size: {size / 1e6:.1f} MB ({size} bytes)")
     click.echo(f"entries: {len(entries)}" + "".join(f"  {kind}: {n}" for kind, n in sorted(kinds.items())))
+    for folder in store.side_folders():
+        files = sum(1 for p in folder.iterdir())
+        click.echo(f"also: {folder.name}/ ({files} item{'s' if files != 1 else ''}, not counted as entries)")
     if debris:
         click.echo(f"removed {debris} temporary folder(s) of interrupted builds")
 
@@ -45,4 +48,5 @@ def info(cache_dir):
 def clear(cache_dir):
     """Remove every entry: the next runs rebuild what they need."""
     store = _cache(cache_dir)
-    click.echo(f"removed {store.clear()} entries from {store.root}")
+    side = [f"{folder.name}/" for folder in store.side_folders()]
+    click.echo(f"removed {store.clear()} entries" + (f" and {', '.join(side)}" if side else "") + f" from {store.root}")

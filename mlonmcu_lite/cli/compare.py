@@ -18,7 +18,7 @@ import click
 import pandas as pd
 
 from . import Command
-from .outputs import junit_option, markdown_option, write_junit, write_markdown
+from .outputs import junit_option, markdown_destination, markdown_option, write_junit, write_markdown
 
 from ..errors import MlmlError, UserError
 from ..reports.io import load_results, resolve_results_path
@@ -65,7 +65,7 @@ def _layer_changes(baseline: Path, current: Path, frames: list[pd.DataFrame], ma
     help=f"Tracked metrics (repeatable or comma-separated). Default: {','.join(DEFAULT_METRICS)}.",
 )
 def compare(baseline: Path, current: Path, threshold: float | None, subset: bool, markdown: str | None,
-            junit: str | None, metrics: tuple[str, ...]) -> None:
+            markdown_file: str | None, junit: str | None, metrics: tuple[str, ...]) -> None:
     """Compare CURRENT results against BASELINE.
 
     Each is a results.json or results.csv, a report directory, or a reports
@@ -79,8 +79,9 @@ def compare(baseline: Path, current: Path, threshold: float | None, subset: bool
     \b
     CI use:
       bench compare reports/baseline reports --fail-on-regression 2 --subset \\
-          --markdown "$GITHUB_STEP_SUMMARY" --junit compare.xml
+          --markdown-file "$GITHUB_STEP_SUMMARY" --junit compare.xml
     """
+    markdown = markdown_destination(markdown, markdown_file)
     try:
         baseline, current = resolve_results_path(baseline), resolve_results_path(current)
         frames = [with_effective_settings(load_results(path)) for path in (baseline, current)]

@@ -1,10 +1,11 @@
-"""CI outputs and console conventions shared by the commands: `--markdown [FILE]`,
-`--junit FILE`, and whether a progress bar is drawn.
+"""CI outputs and console conventions shared by the commands: `--markdown`,
+`--markdown-file FILE`, `--junit FILE`, and whether a progress bar is drawn.
 
-`--markdown` alone prints Markdown on stdout instead of the text table (and appends it to
-`$GITHUB_STEP_SUMMARY` when that is set); `--markdown FILE` writes it to FILE, appending
-when FILE is `$GITHUB_STEP_SUMMARY` (several steps share that file).  `--junit FILE`
-writes JUnit XML, one test case per result row.
+`--markdown` (a flag) prints Markdown on stdout instead of the text table (and appends it to
+`$GITHUB_STEP_SUMMARY` when that is set); `--markdown-file FILE` writes it to FILE, appending
+when FILE is `$GITHUB_STEP_SUMMARY` (several steps share that file).  Two options, not one
+with an optional value: `bench run --markdown resnet` must not read the model as FILE.
+`--junit FILE` writes JUnit XML, one test case per result row.
 """
 
 from __future__ import annotations
@@ -36,11 +37,23 @@ class CiOutputs:
 
 
 def markdown_option(**extra) -> Callable:
-    return click.option(
-        "--markdown", "markdown", is_flag=False, flag_value=STDOUT, default=None, metavar="[FILE]",
-        help="Markdown summary: alone, on stdout instead of the text table (also appended to "
-             "$GITHUB_STEP_SUMMARY when set); with FILE, written there (appended when FILE is "
-             "$GITHUB_STEP_SUMMARY).", **extra)
+    """`--markdown` (value "-": stdout) and `--markdown-file FILE` (value `markdown_file`)."""
+    flag = click.option(
+        "--markdown", "markdown", is_flag=True, flag_value=STDOUT, default=None,
+        help="Markdown summary on stdout instead of the text table (also appended to "
+             "$GITHUB_STEP_SUMMARY when set).", **extra)
+    to_file = click.option(
+        "--markdown-file", "markdown_file", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+        help="Write the Markdown summary to FILE (appended when FILE is $GITHUB_STEP_SUMMARY); "
+             "the text table stays on stdout.", **extra)
+    return lambda command: flag(to_file(command))
+
+
+def markdown_destination(markdown: str | None, markdown_file: str | None) -> str | None:
+    """Where the Markdown goes: "-" (stdout), a file, or None; both options at once is a usage error."""
+    if markdown and markdown_file:
+        raise click.UsageError("--markdown (stdout) and --markdown-file FILE exclude each other")
+    return markdown or markdown_file
 
 
 def junit_option(**extra) -> Callable:
@@ -49,11 +62,16 @@ def junit_option(**extra) -> Callable:
 
 
 def _remember(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
-    ctx.meta[_META] = replace(ctx.meta.get(_META, CiOutputs()), **{param.name: value})
+    outputs = ctx.meta.get(_META, CiOutputs())
+    if param.name == "junit":
+        outputs = replace(outputs, junit=value)
+    elif value is not None:  # --markdown or --markdown-file, whichever comes first
+        outputs = replace(outputs, markdown=markdown_destination(outputs.markdown, value))
+    ctx.meta[_META] = outputs
 
 
 def output_options(command: Callable) -> Callable:
-    """`--markdown`/`--junit` for session commands; read back with `ci_outputs()` so the
+    """`--markdown`/`--markdown-file`/`--junit` for session commands; read back with `ci_outputs()` so the
     commands' own signatures stay as they are."""
     command = junit_option(expose_value=False, callback=_remember)(command)
     return markdown_option(expose_value=False, callback=_remember)(command)

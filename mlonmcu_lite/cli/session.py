@@ -136,7 +136,9 @@ def execute(request, jobs: int | None, as_json: bool, no_progress: bool, show_la
         from mlonmcu_lite.harness.pool import INTERRUPTED_EXIT
 
         click.echo("Interrupted by Ctrl-C: the report holds the runs that finished; the others are "
-                   "marked Interrupted.", err=True)
+                   "marked Interrupted." if not result.report_error else
+                   "Interrupted by Ctrl-C while the report was written (what was kept: the line above).",
+                   err=True)
         sys.exit(INTERRUPTED_EXIT)
     if result.report_error:
         sys.exit(EXIT_CODES[ToolError])

@@ -168,7 +168,16 @@ class BuildCache:
 
     # -- maintenance (`bench cache`) ----------------------------------------------------
     def entries(self) -> list[Path]:
-        return sorted(p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith("."))
+        """The cache entries: folders this class built (each has its manifest)."""
+        return sorted(p for p in self._folders() if (p / MANIFEST).is_file())
+
+    def side_folders(self) -> list[Path]:
+        """Other folders below the root, kept by their own code (native/: the counting hook,
+        platform/: the platform objects); not entries, but emptied by `clear` too."""
+        return sorted(p for p in self._folders() if not (p / MANIFEST).is_file())
+
+    def _folders(self) -> list[Path]:
+        return [p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith(".")]
 
     def clean_debris(self) -> int:
         """Remove the temporary folders of builds no process is running; returns how many."""
@@ -187,10 +196,10 @@ class BuildCache:
         return removed
 
     def clear(self) -> int:
-        """Remove every entry (and debris); returns the number of entries removed."""
+        """Remove every entry, the side folders and debris; returns the number of entries removed."""
         self.clean_debris()
         entries = self.entries()
-        for entry in entries:
+        for entry in entries + self.side_folders():
             _remove(entry)
         for lock in self.root.glob(".*.lock"):
             lock.unlink(missing_ok=True)

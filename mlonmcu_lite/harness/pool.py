@@ -10,6 +10,13 @@ The first Ctrl-C stops scheduling and cancels the running workers; the runs that
 keep their results, the others become failing rows "Interrupted ... @ <stage>", and
 `RunsInterrupted` carries all rows to the caller (which writes the partial report).  A
 second Ctrl-C exits at once with status 130.
+
+Results cross the process boundary as sealed bytes (`_sealed_run`): pebble unpickles what a
+worker sends in its message thread, and an object that fails to load there (e.g. a recursion
+in a cost view's `__getattr__`) kills that thread, so every later future waits forever.  Bytes
+always load; the worker checks that its result loads back, and the session opens the bytes
+itself (`_opened`), so such a run is a failing row naming its stage.  A watchdog (`_wait`)
+turns a stopped pool thread into failing rows instead of a hang, whatever stopped it.
 """
 
 from __future__ import annotations
@@ -18,10 +25,12 @@ import ctypes
 import logging
 import multiprocessing
 import os
+import pickle
 import signal
 import sys
 import threading
 from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures import wait
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Callable, Iterator
@@ -29,7 +38,7 @@ from typing import Callable, Iterator
 from pebble import ProcessExpired, ProcessPool
 from tqdm import tqdm
 
-from mlonmcu_lite.harness.runner import base_result, execute_run, last_stage, run_directory
+from mlonmcu_lite.harness.runner import base_result, execute_run, first_line, last_stage, run_directory
 from mlonmcu_lite.harness.spec import RunSpec, Stage
 from mlonmcu_lite.reports.schema import RunResult, SchemaError
 
@@ -102,9 +111,9 @@ def run_many(specs: list[RunSpec], jobs: int | None = None, progress: bool = Tru
                                               initargs=(os.getpid(),)) as pool:
         try:
             for spec in specs:
-                futures.append(pool.schedule(worker, args=(spec,), timeout=spec.settings.run_timeout_s))
+                futures.append(pool.schedule(_sealed_run, args=(worker, spec), timeout=spec.settings.run_timeout_s))
             for index, (spec, future) in enumerate(zip(specs, futures)):
-                rows[index] = _collect(spec, future)
+                rows[index] = _collect(spec, future, pool)
                 bar.set_postfix_str(f"{spec.run_id}: {'FAIL' if rows[index].failing else 'ok'}")
                 log.info("run %d/%d %s: %s", index + 1, len(specs), spec.run_id,
                          rows[index].reason if rows[index].failing else "ok")
@@ -134,16 +143,87 @@ def _interrupted_rows(specs: list[RunSpec], futures: list, rows: list[RunResult 
     return out
 
 
-def _collect(spec: RunSpec, future) -> RunResult:
+WATCHDOG_POLL_S = 1.0  # how often a waiting session checks that the pool's threads still run
+
+
+class PoolLost(RuntimeError):
+    """The pool's own threads stopped: the run's result can never arrive."""
+
+
+def _sealed_run(worker: Callable[[RunSpec], RunResult], spec: RunSpec) -> bytes:
+    """In the worker: the run's result as pickled bytes known to load again (see the module
+    docstring).  Whatever the run raises, even `SystemExit` or `MemoryError`, is its failing row."""
     try:
-        return future.result()
+        result = worker(spec)
+    except BaseException as exc:  # noqa: BLE001 - one run's failure is its row, never the session's
+        return pickle.dumps(failed_result(spec, f"{type(exc).__name__}: {first_line(exc)} @ "
+                                                f"{last_stage(run_directory(spec))}"))
+    try:
+        if not isinstance(result, RunResult):
+            raise TypeError(f"the run returned a {type(result).__name__}, not a RunResult")
+        data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.loads(data)  # what cannot load here cannot load in the session either
+        return data
+    except BaseException as exc:  # noqa: BLE001 - e.g. RecursionError while loading a job record
+        return pickle.dumps(failed_result(spec, f"ResultNotTransferable: the run's result cannot be sent to "
+                                                f"the session ({type(exc).__name__}: {first_line(exc)}) @ "
+                                                f"{last_stage(run_directory(spec))}"))
+
+
+def _opened(payload: object) -> RunResult:
+    """The result inside a worker's bytes, checked against the schema (a fresh `RunResult`
+    runs its checks; unpickling alone does not)."""
+    if not isinstance(payload, bytes):
+        raise TypeError(f"the worker sent a {type(payload).__name__}, not sealed bytes")
+    result = pickle.loads(payload)
+    if not isinstance(result, RunResult):
+        raise TypeError(f"the worker sent a {type(result).__name__}, not a RunResult")
+    return replace(result)
+
+
+def _pool_alive(pool) -> bool:
+    """pebble's scheduler, pool-manager and message threads (private `_loops`; assumed alive
+    when a pebble version names them otherwise)."""
+    return all(thread.is_alive() for thread in getattr(pool, "_loops", ()) or ())
+
+
+def _wait(future, pool) -> object:
+    """`future.result()`, unless the pool's threads stop first (the watchdog): then `PoolLost`."""
+    while not future.done():
+        if pool is not None and not _pool_alive(pool):
+            raise PoolLost("the worker pool stopped (its message thread died); this run's result never arrived")
+        wait([future], timeout=WATCHDOG_POLL_S)
+    return future.result()
+
+
+def _collect(spec: RunSpec, future, pool=None) -> RunResult:
+    try:
+        payload = _wait(future, pool)
     except FutureTimeout:
         reason = f"TimeoutError: run exceeded {spec.settings.run_timeout_s:g} s"
     except ProcessExpired as exc:
-        reason = f"WorkerCrashed: worker process died (exit code {exc.exitcode})"
-    except Exception as exc:  # noqa: BLE001 - e.g. pickling errors; keep the others going
+        reason = f"WorkerCrashed: worker process died ({_exit_text(exc.exitcode)})"
+    except Exception as exc:  # noqa: BLE001 - e.g. PoolLost; keep the others going
         reason = f"{type(exc).__name__}: {exc}"
+    else:
+        try:
+            return _opened(payload)
+        except Exception as exc:  # noqa: BLE001 - a result that does not load is this run's failure
+            reason = f"ResultNotTransferable: the run's result did not load in the session ({type(exc).__name__}: {first_line(exc)})"
     return failed_result(spec, f"{reason} @ {last_stage(run_directory(spec))}")
+
+
+def _exit_text(code: int | None) -> str:
+    """"exit code 3", or the signal: "SIGKILL (killed from outside, e.g. by the OOM killer)"."""
+    if code is None or code >= 0:
+        return f"exit code {code}"
+    try:
+        name = signal.Signals(-code).name
+    except ValueError:
+        return f"signal {-code}"
+    hint = {"SIGKILL": " (killed from outside, e.g. by the OOM killer)",
+            "SIGSEGV": " (a crash in native code)", "SIGABRT": " (a native library aborted)"}.get(name, "")
+    return f"killed by {name}{hint}"
 
 
 def failed_result(spec: RunSpec, reason: str) -> RunResult:

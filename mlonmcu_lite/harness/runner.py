@@ -77,7 +77,7 @@ def execute_run(spec: RunSpec) -> RunResult:
         if isinstance(exc, MlmlError):
             exc.at(stage.name, spec.run_id)
         result.failing = True
-        result.reason = f"{type(exc).__name__}: {_named(_first_line(exc), spec)} @ {stage.name}"
+        result.reason = f"{type(exc).__name__}: {_named(first_line(exc), spec)} @ {stage.name}"
         (run_dir / "error.txt").write_text(traceback.format_exc())
     (run_dir / "result.json").write_text(json.dumps(dataclasses.asdict(result), indent=1, default=str))
     return result
@@ -113,7 +113,7 @@ def _named(message: str, spec: RunSpec) -> str:
     return message if spec.model_name in message or spec.run_id in message else f"{message} [model {spec.model_name}]"
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text if len(text) < 600 else text[:600] + "…"
 

@@ -191,7 +191,7 @@ def run_session(request: SessionRequest, jobs: int | None = None, progress: bool
     `executor` (harness/executor.py) says where runs execute: default the local pool."""
     from mlonmcu_lite.harness.executor import Executor
     from mlonmcu_lite.harness.pool import RunsInterrupted
-    from mlonmcu_lite.harness.results import ReportNotWritten, report_session
+    from mlonmcu_lite.harness.results import ReportInterrupted, ReportNotWritten, report_session
 
     out_dir = request.session_dir()
     runs = SessionRuns(executor or Executor(jobs=jobs), recost=request.recost, progress=progress)
@@ -211,7 +211,8 @@ def run_session(request: SessionRequest, jobs: int | None = None, progress: bool
         frame, files, table = report_session(results, out_dir, sweep=request.sweep, objectives=request.objectives)
     except ReportNotWritten as exc:
         return SessionResult(out_dir=out_dir, results=results, frame=exc.frame, files=session_files,
-                             table=exc.table, report_error=str(exc), interrupted=interrupted, recost=stats)
+                             table=exc.table, report_error=str(exc), recost=stats,
+                             interrupted=interrupted or isinstance(exc, ReportInterrupted))
     return SessionResult(out_dir=out_dir, results=results, frame=frame, files={**session_files, **files},
                          table=table, interrupted=interrupted, recost=stats)
 

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from mlonmcu_lite.interrupts import deferred_interrupt
+
 from .formatting import MISSING
 from .html import render_html
 from .io import CSV_NAME, JSON_NAME, SESSION_NAME, write_csv, write_json, write_session_json
@@ -24,12 +26,15 @@ def write_session_report(df: pd.DataFrame, out_dir: str | Path,
 
     Returns {"csv", "json", "session", "md", "html", "plot_<name>"...: path}.  Expects the
     frame from `add_comparisons(to_dataframe(results))`; works on partial
-    sessions (failing rows are reported, not dropped).
+    sessions (failing rows are reported, not dropped).  The rows (results.csv/.json and a
+    first session.json) are written first, whole even under Ctrl-C; the rest may be cut short.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     title = f"mlonmcu-lite session {_session_name(df, out)}"
-    paths = {"csv": write_csv(df, out / CSV_NAME), "json": write_json(df, out / JSON_NAME)}
+    with deferred_interrupt():
+        paths = {"csv": write_csv(df, out / CSV_NAME), "json": write_json(df, out / JSON_NAME)}
+        write_session_json(df, out / SESSION_NAME, paths)
     if layers is not None:
         paths.update(write_layers(layers, out))
     plots = write_plots(df, out)

@@ -80,3 +80,28 @@ def test_verbosity_sets_the_standard_log_level(verbosity: int, level: int) -> No
     finally:
         logging.captureWarnings(False)
         logging.getLogger().setLevel(before)
+
+
+@pytest.mark.parametrize("argv, models, markdown", [
+    (["--markdown", "resnet"], ("resnet",), "-"),                         # a flag: resnet stays a model
+    (["resnet", "--markdown-file", "s.md", "vww"], ("resnet", "vww"), "s.md"),
+    (["resnet"], ("resnet",), None),
+])
+def test_markdown_option_never_swallows_a_model(argv, models, markdown) -> None:
+    """`--markdown` is a flag, `--markdown-file FILE` takes the file (both in the README)."""
+    from mlonmcu_lite.cli.outputs import ci_outputs
+    from mlonmcu_lite.cli.run import run
+
+    with run.make_context("run", list(argv)) as ctx:
+        assert ctx.params["models"] == models
+        assert ci_outputs().markdown == markdown
+    assert "`--markdown-file FILE`" in README and "`bench run --markdown resnet` runs resnet" in README
+
+
+def test_markdown_and_markdown_file_together_are_a_usage_error() -> None:
+    import click
+
+    from mlonmcu_lite.cli.run import run
+
+    with pytest.raises(click.UsageError, match="exclude each other"):
+        run.make_context("run", ["--markdown", "--markdown-file", "s.md", "resnet"])

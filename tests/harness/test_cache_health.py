@@ -58,12 +58,16 @@ def test_bench_cache_info_and_clear(tmp_path):
     cache.get_or_build("fw-one", _builder([]))
     cache.get_or_build("model-two", _builder([]))
     (tmp_path / "c" / ".fw-x-debris01").mkdir()
+    for side in ("native", "platform"):  # kept by the VP and the toolchain: not entries
+        (tmp_path / "c" / side).mkdir()
+        (tmp_path / "c" / side / "thing").write_text("x")
     info = bench("cache", "info", "--cache-dir", str(tmp_path / "c"))
     assert info.returncode == 0, info.stderr
     assert str(tmp_path / "c") in info.stdout
-    assert "entries: 2" in info.stdout and "fw: 1" in info.stdout and "model: 1" in info.stdout
+    assert "entries: 2  fw: 1  model: 1\n" in info.stdout
+    assert "also: native/ (1 item, not counted as entries)" in info.stdout and "also: platform/" in info.stdout
     env_info = bench("cache", "info", env={"MLML_CACHE_DIR": str(tmp_path / "c")})
     assert str(tmp_path / "c") in env_info.stdout
     cleared = bench("cache", "clear", "--cache-dir", str(tmp_path / "c"))
-    assert cleared.returncode == 0 and "removed 2 entries" in cleared.stdout
+    assert cleared.returncode == 0 and "removed 2 entries and native/, platform/" in cleared.stdout
     assert [p for p in (tmp_path / "c").iterdir() if not p.name.endswith(".lock")] == []

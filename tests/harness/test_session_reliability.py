@@ -155,3 +155,65 @@ def test_report_write_failure_still_prints_the_table(tmp_path, monkeypatch, caps
     assert info.value.code == 3
     assert "ok1" in out and "ok2" in out and "42" in out  # the study table
     assert "report not written" in err and "No space left on device" in err
+
+
+def test_ctrl_c_while_the_report_is_written_keeps_the_rows_and_exits_130(tmp_path, monkeypatch, capsys):
+    """A Ctrl-C during the plots: results.json/.csv hold every row, the table is printed, the
+    message says what happened, exit 130 (not click's "Aborted!")."""
+    import pytest
+
+    from mlonmcu_lite.cli.session import execute
+    from mlonmcu_lite.harness import pool, session
+    from mlonmcu_lite.reports import session as report_files
+    from mlonmcu_lite.workspace import default_workspace
+
+    def ctrl_c(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pool, "run_many", _fake_run_many)
+    monkeypatch.setattr(report_files, "write_plots", ctrl_c)
+    workspace = default_workspace().with_roots(reports_dir=tmp_path, cache_dir=tmp_path / "cache")
+    request = session.SessionRequest(groups=(session.RunGroup(models=("ok1", "ok2")),), workspace=workspace)
+    with pytest.raises(SystemExit) as info:
+        execute(request, jobs=1, as_json=False, no_progress=True)
+    out, err = capsys.readouterr()
+    assert info.value.code == 130
+    assert "ok1" in out and "ok2" in out and "42" in out
+    assert "report interrupted by Ctrl-C" in err and "results.json and results.csv written" in err
+    out_dir, rows = _session_rows(tmp_path)
+    assert [r["model"] for r in rows] == ["ok1", "ok2"] and not (out_dir / "index.html").exists()
+    assert json.loads((out_dir / "session.json").read_text())["runs"] == 2
+
+
+def test_ctrl_c_outside_a_session_is_a_clear_message_and_130(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from mlonmcu_lite.cli import compare, main
+
+    def ctrl_c(path):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(compare, "resolve_results_path", ctrl_c)
+    result = CliRunner().invoke(main, ["compare", str(tmp_path), str(tmp_path)])
+    assert result.exit_code == 130, result.output
+    assert "Interrupted by Ctrl-C" in result.output and "Aborted" not in result.output
+
+
+def test_a_ctrl_c_while_the_rows_are_written_is_held_until_they_are_whole():
+    import os
+    import signal
+
+    import pytest
+
+    from mlonmcu_lite.interrupts import deferred_interrupt
+
+    done = []
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)  # an xdist worker may ignore it
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with deferred_interrupt():
+                os.kill(os.getpid(), signal.SIGINT)
+                done.append("rows written")
+        assert done == ["rows written"] and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, before)

@@ -136,7 +136,7 @@ def test_markdown_file_and_junit_of_a_comparison(tmp_path: Path) -> None:
     summary = tmp_path / "summary.md"
     summary.write_text("earlier step\n")
     result = CliRunner(env={"GITHUB_STEP_SUMMARY": str(summary)}).invoke(compare, [
-        base, cur, "--fail-on-regression", "5", "--markdown", str(summary), "--junit", str(tmp_path / "c.xml")])
+        base, cur, "--fail-on-regression", "5", "--markdown-file", str(summary), "--junit", str(tmp_path / "c.xml")])
     assert result.exit_code == 1
     assert "bench compare: 6 rows, 6 problem(s)" in result.output  # the text table stays on stdout
     text = summary.read_text()
@@ -222,7 +222,7 @@ def test_bench_run_writes_junit_and_markdown(tmp_path: Path, monkeypatch) -> Non
     summary = tmp_path / "summary.md"
     result = CliRunner(env={"GITHUB_STEP_SUMMARY": str(summary)}).invoke(main, [
         "run", "ok1", "raise", "--cpu-only", "--out", str(tmp_path / "reports"),
-        "--junit", str(tmp_path / "run.xml"), "--markdown", str(summary)])
+        "--junit", str(tmp_path / "run.xml"), "--markdown-file", str(summary)])
     assert result.exit_code == 1, result.output
     suite = ET.parse(tmp_path / "run.xml").getroot().find("testsuite")
     assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("2", "1", "1")
