@@ -37,7 +37,8 @@ def test_float_family_covers_the_float_kernels():
 # Data movement is ISA-independent: those models run on rv32gc only (the suite stays fast);
 # every model with float arithmetic runs on both (FPU and libgcc soft-float).
 ARITHMETIC = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "MUL", "SUB", "SOFTMAX", "LOGISTIC", "TANH",
-              "MEAN", "AVERAGE_POOL_2D", "HARD_SWISH", "LEAKY_RELU", "PRELU", "RESIZE_BILINEAR"}
+              "MEAN", "AVERAGE_POOL_2D", "HARD_SWISH", "LEAKY_RELU", "PRELU", "RESIZE_BILINEAR",
+              "DIV", "SQRT", "EXP", "GREATER", "CUMSUM", "CEIL"}  # floatops: one op of each float-only chain
 CASES = [(m, arch) for m in FLOAT_MODELS for arch in ("rv32imc", "rv32gc")
          if arch == "rv32gc" or ARITHMETIC & set(resolve_model(m).ops)]
 
