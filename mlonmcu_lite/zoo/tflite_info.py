@@ -50,8 +50,7 @@ SUPPORTED_ACTIVATIONS: frozenset[str] = frozenset({"NONE", "RELU", "RELU6"})
 # float32 models (and dynamic-range "hybrid" ones: int8 weights, float32 activations) run TVM's
 # float path; these ops have no float lowering here (SVDF's state, QUANTIZE inside a float graph).
 FLOAT_UNSUPPORTED: dict[str, str] = {
-    "SVDF": "no float lowering", "QUANTIZE": "a QUANTIZE inside a float graph",
-    "TRANSPOSE_CONV": "TVM 0.27 cannot legalize a float NHWC conv2d_transpose"}
+    "QUANTIZE": "a QUANTIZE inside a float graph"}
 # floatops: ops admitted only in float32 / hybrid graphs (TVM's float lowering, picolibc's libm);
 # the quantized versions of some of them are SUPPORTED_OPS entries of their own.
 FLOAT_ONLY_OPS: frozenset[str] = frozenset({
@@ -61,6 +60,8 @@ FLOAT_ONLY_OPS: frozenset[str] = frozenset({
     "ZEROS_LIKE", "ADD_N", "CUMSUM", "SUM", "REDUCE_PROD", "FLOOR_DIV", "FLOOR_MOD", "SQUARED_DIFFERENCE",
     "BATCH_MATMUL", "UNIDIRECTIONAL_SEQUENCE_LSTM", "SVDF", "TRANSPOSE_CONV", "GELU", "HARD_SWISH",
 })
+# floatops: fused activations beyond SUPPORTED_ACTIVATIONS that float kernels take (the LSTM's cell activation).
+FLOAT_OP_ACTIVATIONS: dict[str, frozenset[str]] = {"UNIDIRECTIONAL_SEQUENCE_LSTM": frozenset({"TANH"})}
 # Non-float tensors a float graph may compute on: comparison masks and integer results (CAST, FLOOR_DIV).
 FLOAT_GRAPH_EXTRA_TYPES: frozenset[str] = frozenset({"BOOL", "INT32"})
 HYBRID_WEIGHT_OPS: frozenset[str] = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "DEQUANTIZE"})
@@ -227,7 +228,7 @@ def _check_op(path: Path, index: int, op: str, options: dict, numerics: str = "q
         float_only = op in FLOAT_ONLY_OPS and op not in UNSUPPORTED_REASONS
         raise UnsupportedOpError(path, op, index, "only in float32 models" if float_only else "")
     act = options.get("fusedActivationFunction", "NONE")
-    if act not in SUPPORTED_ACTIVATIONS:
+    if act not in SUPPORTED_ACTIVATIONS and not (numerics != "quantized" and act in FLOAT_OP_ACTIVATIONS.get(op, ())):
         raise UnsupportedOpError(path, op, index, f"fused activation {act}")
     if op == "FULLY_CONNECTED" and options.get("weightsFormat", 0) != 0:
         raise UnsupportedOpError(path, op, index, "shuffled weights format")

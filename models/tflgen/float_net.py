@@ -15,6 +15,8 @@ import flatbuffers
 import numpy as np
 from ai_edge_litert import schema_py_generated as S
 
+from .writer import operator_codes
+
 DESCRIPTION = "mlonmcu-lite float-op generator"
 _DTYPES = {np.dtype(np.float32): "FLOAT32", np.dtype(np.int32): "INT32", np.dtype(np.float16): "FLOAT16",
            np.dtype(np.int8): "INT8", np.dtype(np.bool_): "BOOL", np.dtype(np.int64): "INT64"}
@@ -62,6 +64,12 @@ class FloatNet:
         data = np.asarray(data)
         return self._tensor(name, data.shape, _DTYPES[data.dtype], data, quant)
 
+    def variable(self, name: str, shape: tuple[int, ...]) -> int:
+        """A state tensor (SVDF / LSTM): zero at the start of every inference."""
+        index = self._tensor(name, shape, "FLOAT32")
+        self.tensors[index].isVariable = True
+        return index
+
     def op(self, op: str, inputs: list[int], name: str, dtype: str = "FLOAT32", version: int = 1,
            opts: tuple[int, object] | None = None, outputs: int = 1) -> int | list[int]:
         """Append operator `op` reading `inputs` (-1: optional input left out); its outputs get shapes later."""
@@ -93,13 +101,7 @@ class FloatNet:
         for op, version, *_ in self.operators:
             codes.setdefault(op, len(codes))
             versions[op] = max(versions.get(op, 1), version)
-        model.operatorCodes = []
-        for op in codes:
-            code = S.OperatorCodeT()
-            code.builtinCode = getattr(S.BuiltinOperator, op)
-            code.deprecatedBuiltinCode = min(code.builtinCode, 127)
-            code.version = versions[op]
-            model.operatorCodes.append(code)
+        model.operatorCodes = operator_codes({op: versions[op] for op in codes})
         sub = S.SubGraphT()
         sub.tensors, sub.inputs, sub.outputs, sub.name = self.tensors, self.inputs, self.outputs, b"main"
         sub.operators = []

@@ -157,6 +157,75 @@ def _chain_rounding(net, ins, rng):
     net.output(net.op("ELU", [net.op("SUB", [r, x], "sub", opts=options("SubOptions"))], "elu"))
 
 
+def _transpose_conv(net, ins, rng):
+    """TRANSPOSE_CONV 3x3 stride 2 SAME (bias, RELU) -> TRANSPOSE_CONV 2x2 stride 1 VALID (no bias)."""
+    (x,) = ins
+    w1 = net.const("w1", _w(rng, 6, 3, 3, 4))
+    y = net.op("TRANSPOSE_CONV", [net.const("shape1", np.array([1, 10, 12, 6], np.int32)), w1, x,
+                                  net.const("b1", (0.1 * rng.standard_normal(6)).astype(np.float32))],
+               "transpose_conv_s2", version=4, opts=options("TransposeConvOptions", padding=0, strideH=2, strideW=2,
+                                                             fusedActivationFunction=1))
+    net.output(net.op("TRANSPOSE_CONV", [net.const("shape2", np.array([1, 11, 13, 3], np.int32)),
+                                         net.const("w2", _w(rng, 3, 2, 2, 6)), y, -1],
+                      "transpose_conv_valid", opts=options("TransposeConvOptions", padding=1, strideH=1, strideW=1)))
+
+
+def _svdf(net, ins, rng):
+    """FULLY_CONNECTED -> SVDF (rank 2, RELU, memory 6) -> FULLY_CONNECTED: a keyword spotter's step."""
+    (x,) = ins
+    h = net.op("FULLY_CONNECTED", [x, net.const("fc_w", _w(rng, 16, 20)), net.const("fc_b", np.zeros(16, np.float32))],
+               "fc_in", opts=options("FullyConnectedOptions", fusedActivationFunction=1))
+    state = net.variable("svdf_state", (1, 12 * 6))
+    s = net.op("SVDF", [h, net.const("svdf_wf", _w(rng, 12, 16)), net.const("svdf_wt", _w(rng, 12, 6)),
+                        net.const("svdf_b", (0.1 * rng.standard_normal(6)).astype(np.float32)), state],
+               "svdf", opts=options("SVDFOptions", rank=2, fusedActivationFunction=1))
+    net.output(net.op("FULLY_CONNECTED", [s, net.const("out_w", _w(rng, 4, 6)), -1], "fc_out",
+                      opts=options("FullyConnectedOptions")))
+
+
+def _lstm(cifg: bool = False, peephole: bool = False, projection: bool = False, time_major: bool = False,
+          clip: float = 0.0):
+    """UNIDIRECTIONAL_SEQUENCE_LSTM (8 units, TANH) -> FULLY_CONNECTED; optional CIFG (no input gate),
+    peephole weights, a projection to 4 outputs, cell / projection clipping; no layer norm."""
+    def body(net, ins, rng):
+        (x,) = ins
+        units, features, out = 8, 6, (4 if projection else 8)
+
+        def gate(g: str, make):
+            return -1 if cifg and g == "i" else make(g)
+
+        w = [gate(g, lambda g: net.const(f"w_{g}", _w(rng, units, features))) for g in "ifco"]
+        r = [gate(g, lambda g: net.const(f"r_{g}", _w(rng, units, out))) for g in "ifco"]
+        p = [gate(g, lambda g: net.const(f"p_{g}", _w(rng, units)) if peephole else -1) for g in "ifo"]
+        b = [gate(g, lambda g: net.const(f"b_{g}", (np.ones if g == "f" else np.zeros)(units, np.float32)))
+             for g in "ifco"]
+        proj = [net.const("proj_w", _w(rng, out, units)), net.const("proj_b", np.full(out, 0.1, np.float32))] \
+            if projection else [-1, -1]
+        state = [net.variable("output_state", (1, out)), net.variable("cell_state", (1, units))]
+        seq = net.op("UNIDIRECTIONAL_SEQUENCE_LSTM", [x, *w, *r, *p, *b, *proj, *state, -1, -1, -1, -1], "lstm",
+                     opts=options("UnidirectionalSequenceLSTMOptions", fusedActivationFunction=4,
+                                  timeMajor=time_major, cellClip=clip, projClip=clip))
+        rows = net.op("RESHAPE", [seq, net.const("rows", np.array([-1, out], np.int32))], "reshape")
+        net.output(net.op("FULLY_CONNECTED", [rows, net.const("fc_w", _w(rng, 3, out)), -1], "fc",
+                          opts=options("FullyConnectedOptions")))
+    return body
+
+
+def _float16_weights(net, ins, rng):
+    """The converter's float16 quantization: fp16 CONV_2D / FULLY_CONNECTED weights and biases, each read
+    through a DEQUANTIZE (folded to float32 constants at import)."""
+    (x,) = ins
+
+    def half(name, data):
+        return net.op("DEQUANTIZE", [net.const(name, np.asarray(data, np.float16))], f"{name}_dequantize")
+
+    y = net.op("CONV_2D", [x, half("conv_w", _w(rng, 8, 3, 3, 4)), half("conv_b", 0.1 * rng.standard_normal(8))],
+               "conv", opts=options("Conv2DOptions", padding=0, strideH=2, strideW=2, fusedActivationFunction=1))
+    y = net.op("RESHAPE", [y, net.const("flat", np.array([1, -1], np.int32))], "flatten")
+    net.output(net.op("FULLY_CONNECTED", [y, half("fc_w", _w(rng, 5, 4 * 4 * 8)), half("fc_b", np.zeros(5))], "fc",
+                      opts=options("FullyConnectedOptions")))
+
+
 _BINARY = {"input_a": ((1, 4, 6, 8), "wide"), "input_b": ((1, 1, 6, 8), "nonzero")}
 FLOAT_ONLY: dict[str, FloatOnlySpec] = {s.name: s for s in [
     FloatOnlySpec("chain_float_arith_f32", "DIV, SQUARED_DIFFERENCE, SQUARE, NEG, ADD_N, ABS, SQRT, RSQRT; "
@@ -169,4 +238,19 @@ FLOAT_ONLY: dict[str, FloatOnlySpec] = {s.name: s for s in [
                   "(float32)", {"input_a": ((2, 5, 8), "normal"), "input_b": ((2, 6, 8), "normal")}, _chain_reduce),
     FloatOnlySpec("chain_float_rounding_f32", "CEIL, ROUND, ELU (float32; TFLite's builtin float kernels as "
                   "reference)", {"input": ((1, 4, 6, 8), "wide")}, _chain_rounding),
+    FloatOnlySpec("transpose_conv_f32", "TRANSPOSE_CONV 3x3/2 SAME + bias + RELU -> TRANSPOSE_CONV 2x2 VALID (float32)",
+                  {"input": ((1, 5, 6, 4), "normal")}, _transpose_conv),
+    FloatOnlySpec("svdf_f32", "FULLY_CONNECTED -> SVDF rank 2 -> FULLY_CONNECTED (float32, one step from zero state)",
+                  {"input": ((1, 20), "normal")}, _svdf),
+    FloatOnlySpec("lstm_f32", "UNIDIRECTIONAL_SEQUENCE_LSTM 5 steps x 8 units -> FULLY_CONNECTED (float32)",
+                  {"input": ((1, 5, 6), "normal")}, _lstm()),
+    FloatOnlySpec("conv_fc_fp16", "CONV_2D -> FULLY_CONNECTED with float16 weights through DEQUANTIZE (the "
+                  "converter's float16 quantization)", {"input": ((1, 8, 8, 4), "normal")}, _float16_weights),
+]}
+# LSTM variants, written at test time only and checked on the host (tests/frontend/test_float_lstm.py).
+LSTM_VARIANTS: dict[str, FloatOnlySpec] = {s.name: s for s in [
+    FloatOnlySpec("lstm_cifg_peephole_projection_clip", "CIFG LSTM with peephole, projection and clipping",
+                  {"input": ((1, 5, 6), "wide")}, _lstm(cifg=True, peephole=True, projection=True, clip=0.5)),
+    FloatOnlySpec("lstm_time_major_peephole", "time-major LSTM with peephole weights",
+                  {"input": ((5, 1, 6), "wide")}, _lstm(peephole=True, time_major=True)),
 ]}
