@@ -20,6 +20,16 @@ from .narrow import widen_loads
 _C_TARGET = {"kind": "c"}
 
 
+def _fabs_to_libm(op: tirx.Call) -> tirx.PrimExpr:
+    """floatops: TVM 0.27 has no default C lowering of `tirx.fabs` (a float model's ABS)."""
+    dtype = str(op.ty.dtype)
+    name = {"float32": "fabsf", "float64": "fabs"}.get(dtype)
+    return tirx.call_pure_extern(dtype, name, op.args[0]) if name else op
+
+
+tirx.register_intrin_lowering("tirx.fabs", target="default", f=_fabs_to_libm, level=99)
+
+
 def plain_signature(func: tirx.PrimFunc, symbol: str) -> tirx.PrimFunc:
     """Pointer parameters plus DeclBuffers; exported under `symbol` with calling_conv=1."""
     pointers = [tirx.Var(param.name, tvm.ir.PointerType(tvm.ir.PrimType(param.dtype), "global"))
@@ -86,16 +96,17 @@ def _codegen(mod: tvm.IRModule, target: Target):
 # `tanhf`) are a float model's softmax/logistic/tanh, resolved by the toolchain's math library
 # (firmware/toolchain.py `math_library`); double and double-precision libm never appear.
 _BANNED = re.compile(r"\b(TVMBackend\w*|TVMFFI\w*|DLTensor|double|exp|log|sqrt|pow|round|floor|ceil|trunc|fabs|"
-                     r"nearbyint|tanh)\b")
+                     r"nearbyint|tanh|sin|cos|erf|fmod|log1p)\b")
 
 
-_LIBM = re.compile(r"\b(expf|tanhf|expm1f|logf|sqrtf|powf|roundf|floorf|ceilf|truncf|fabsf|nearbyintf)\(")
+_LIBM = re.compile(r"\b(expf|tanhf|expm1f|logf|sqrtf|powf|roundf|floorf|ceilf|truncf|fabsf|nearbyintf"
+                   r"|sinf|cosf|erff|fmodf|log1pf)\(")
 
 
 def libm_prototypes(definitions: list[str]) -> list[str]:
     """Prototypes of the single-precision libm functions the kernels call (float models)."""
     used = sorted({m.group(1) for d in definitions for m in _LIBM.finditer(d)})
-    two = {"powf"}
+    two = {"powf", "fmodf"}
     return [f"float {f}(float, float);" if f in two else f"float {f}(float);" for f in used]
 
 

@@ -24,6 +24,7 @@ from .elementwise import lookup
 from .lut_ops import TABLE_OPS, TableConverters
 from .qparams import tensor_scale_zp
 from .sqdiff import SquaredDifferenceConverter
+from .floatops import FloatOpConverters  # floatops
 from .movement import MovementConverters
 from .svdf import SVDFParams, integer_svdf
 
@@ -77,7 +78,8 @@ def concat_rescale_table(in_scale: float, in_zp: int, out_scale: float, out_zp: 
     return (np.clip(value, 0, 255) - 128).astype(np.int8)
 
 
-class Converter(TableConverters, MovementConverters, SquaredDifferenceConverter, OperatorConverter):
+class Converter(FloatOpConverters,  # floatops
+                TableConverters, MovementConverters, SquaredDifferenceConverter, OperatorConverter):
     """`OperatorConverter` that imports the int8 data-movement ops the way TFLite computes them."""
 
     _SUPPORTED_QUANTIZED_OPS = (OperatorConverter._SUPPORTED_QUANTIZED_OPS | MOVEMENT_OPS

@@ -92,7 +92,8 @@ def _import_float(path: Path, info) -> IntegerModel:
     except Exception as err:  # TVM's importer: keep the gist of its message, not its traceback
         gist = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
         raise FrontendError(f"TVM's TFLite importer rejected {path.name}: {gist}") from None
-    func = imported["main"].without_attr("params")
-    mod = relax.transform.Normalize()(tvm.IRModule({"main": func}))
+    main = imported.get_global_var("main")
+    imported.update_func(main, imported[main].without_attr("params"))  # keeps TE kernels (frontend/floatops.py)
+    mod = relax.transform.Normalize()(imported)
     return IntegerModel(name=path.stem, mod=mod, inputs=list(info.inputs), outputs=list(info.outputs),
                         ops=info.op_names, op_infos=list(info.ops), numerics=info.numerics)

@@ -4,6 +4,11 @@ The reference (not the default XNNPACK/optimized) kernels are what an integer
 MCU engine can match bit for bit. FULLY_CONNECTED there rounds once (unlike
 TFLite-Micro), so these goldens name ai-edge-litert's arithmetic.
 
+A float model whose op BUILTIN_REF lacks (ai-edge-litert 2.3 registers no reference CEIL, ROUND,
+ELU) takes TFLite's builtin float kernels without delegates (no XNNPACK) instead: float results
+are checked within tolerance, never bit for bit, so the reference kernel's rounding is not at stake.
+A quantized model never falls back.
+
 Every inference starts from the model's initial state (variable tensors such as an SVDF
 state reset to zero), as every emulation on the VP does.
 """
@@ -14,19 +19,32 @@ from pathlib import Path
 
 import numpy as np
 
-from .tflite_info import ModelError
+from .tflite_info import ModelError, read_tflite
+
+# floatops: float kernels missing from ai-edge-litert 2.3's BUILTIN_REF resolver.
+NO_REFERENCE_FLOAT_KERNEL = frozenset({"CEIL", "ROUND", "ELU"})
 
 
 def _interpreter(path: Path):
     from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
+    resolver = OpResolverType.BUILTIN_REF
+    if _needs_builtin_float_kernels(path):
+        resolver = OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
     try:
-        interp = Interpreter(model_path=str(path), num_threads=1,
-                             experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
+        interp = Interpreter(model_path=str(path), num_threads=1, experimental_op_resolver_type=resolver)
         interp.allocate_tensors()
     except (ValueError, RuntimeError) as exc:
         raise ModelError(f"{path}: ai-edge-litert cannot load the model: {exc}") from exc
     return interp
+
+
+def _needs_builtin_float_kernels(path: Path) -> bool:
+    try:
+        info = read_tflite(path)
+    except ModelError:
+        return False  # the reference interpreter names what is wrong
+    return info.numerics != "quantized" and bool(NO_REFERENCE_FLOAT_KERNEL & set(info.op_names))
 
 
 def _run(interp, path: Path, inputs: list[np.ndarray]) -> list[np.ndarray]:

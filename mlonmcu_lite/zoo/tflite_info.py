@@ -50,8 +50,20 @@ SUPPORTED_ACTIVATIONS: frozenset[str] = frozenset({"NONE", "RELU", "RELU6"})
 # float32 models (and dynamic-range "hybrid" ones: int8 weights, float32 activations) run TVM's
 # float path; these ops have no float lowering here (SVDF's state, QUANTIZE inside a float graph).
 FLOAT_UNSUPPORTED: dict[str, str] = {
-    "SVDF": "no float lowering", "QUANTIZE": "a QUANTIZE inside a float graph",
-    "TRANSPOSE_CONV": "TVM 0.27 cannot legalize a float NHWC conv2d_transpose"}
+    "QUANTIZE": "a QUANTIZE inside a float graph"}
+# floatops: ops admitted only in float32 / hybrid graphs (TVM's float lowering, picolibc's libm);
+# the quantized versions of some of them are SUPPORTED_OPS entries of their own.
+FLOAT_ONLY_OPS: frozenset[str] = frozenset({
+    "ABS", "NEG", "SQRT", "RSQRT", "SQUARE", "DIV", "FLOOR", "CEIL", "ROUND", "SIN", "COS", "EXP", "LOG", "ELU",
+    "LOG_SOFTMAX", "L2_NORMALIZATION", "L2_POOL_2D", "EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER",
+    "GREATER_EQUAL", "LOGICAL_AND", "LOGICAL_OR", "LOGICAL_NOT", "SELECT", "SELECT_V2", "CAST", "FILL",
+    "ZEROS_LIKE", "ADD_N", "CUMSUM", "SUM", "REDUCE_PROD", "FLOOR_DIV", "FLOOR_MOD", "SQUARED_DIFFERENCE",
+    "BATCH_MATMUL", "UNIDIRECTIONAL_SEQUENCE_LSTM", "SVDF", "TRANSPOSE_CONV", "GELU", "HARD_SWISH",
+})
+# floatops: fused activations beyond SUPPORTED_ACTIVATIONS that float kernels take (the LSTM's cell activation).
+FLOAT_OP_ACTIVATIONS: dict[str, frozenset[str]] = {"UNIDIRECTIONAL_SEQUENCE_LSTM": frozenset({"TANH"})}
+# Non-float tensors a float graph may compute on: comparison masks and integer results (CAST, FLOOR_DIV).
+FLOAT_GRAPH_EXTRA_TYPES: frozenset[str] = frozenset({"BOOL", "INT32"})
 HYBRID_WEIGHT_OPS: frozenset[str] = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "DEQUANTIZE"})
 MAC_OPS: frozenset[str] = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV"})
 
@@ -211,11 +223,12 @@ def _options(opt) -> dict:
     return out
 
 
-def _check_op(path: Path, index: int, op: str, options: dict) -> None:
-    if op not in SUPPORTED_OPS:
-        raise UnsupportedOpError(path, op, index)
+def _check_op(path: Path, index: int, op: str, options: dict, numerics: str = "quantized") -> None:
+    if op not in SUPPORTED_OPS and not (numerics != "quantized" and op in FLOAT_ONLY_OPS):
+        float_only = op in FLOAT_ONLY_OPS and op not in UNSUPPORTED_REASONS
+        raise UnsupportedOpError(path, op, index, "only in float32 models" if float_only else "")
     act = options.get("fusedActivationFunction", "NONE")
-    if act not in SUPPORTED_ACTIVATIONS:
+    if act not in SUPPORTED_ACTIVATIONS and not (numerics != "quantized" and act in FLOAT_OP_ACTIVATIONS.get(op, ())):
         raise UnsupportedOpError(path, op, index, f"fused activation {act}")
     if op == "FULLY_CONNECTED" and options.get("weightsFormat", 0) != 0:
         raise UnsupportedOpError(path, op, index, "shuffled weights format")
@@ -285,6 +298,10 @@ def _check_float_model(path: Path, model: S.ModelT, sub: S.SubGraphT, ops: list[
             t = sub.tensors[i]
             ttype, const = _tensor_type(t), _has_data(model, t)
             if ttype == "FLOAT32" or (const and ttype in ("INT32", "INT64")):
+                continue
+            if ttype in FLOAT_GRAPH_EXTRA_TYPES and not const:
+                continue
+            if const and ttype == "FLOAT16" and op.op == "DEQUANTIZE" and pos == 0:  # fp16 weights, folded
                 continue
             if const and ttype == "INT8" and op.op in HYBRID_WEIGHT_OPS and pos == (0 if op.op == "DEQUANTIZE" else 1):
                 hybrid = True
@@ -396,7 +413,7 @@ def read_tflite(path: str | Path) -> TFLiteInfo:
     boundary = _float_boundary(sub, ops)
     numerics = "float32" if _float_activations(model, sub, ops, boundary) else "quantized"
     for op in ops:  # the first offending op is the one named
-        _check_op(path, op.index, op.op, op.options)
+        _check_op(path, op.index, op.op, op.options, numerics)
         if numerics == "quantized":
             _check_op_types(path, sub, op, boundary)
     indices = frozenset(_index_outputs(sub, ops))

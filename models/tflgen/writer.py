@@ -255,6 +255,18 @@ def _tensor(t: QTensor, buffer: int) -> S.TensorT:
     return out
 
 
+def operator_codes(versions: dict[str, int]) -> list[S.OperatorCodeT]:
+    """The model's operator code table: one entry per op name (in the given order) with its version."""
+    codes = []
+    for name, version in versions.items():
+        code = S.OperatorCodeT()
+        code.builtinCode = _enum(S.BuiltinOperator, name)
+        code.deprecatedBuiltinCode = min(code.builtinCode, 127)
+        code.version = version
+        codes.append(code)
+    return codes
+
+
 def write_model(graph: Graph, qtensors: dict[str, QTensor], io: str = "native") -> bytes:
     qtensors = dict(qtensors)
     before, after, graph_inputs, graph_outputs = _wrap_io(graph, qtensors, io)
@@ -293,13 +305,7 @@ def write_model(graph: Graph, qtensors: dict[str, QTensor], io: str = "native") 
     model.description = DESCRIPTION
     model.subgraphs = [sub]
     model.buffers = buffers
-    model.operatorCodes = []
-    for name in opcodes:
-        code = S.OperatorCodeT()
-        code.builtinCode = _enum(S.BuiltinOperator, name)
-        code.deprecatedBuiltinCode = min(code.builtinCode, 127)
-        code.version = versions[name]
-        model.operatorCodes.append(code)
+    model.operatorCodes = operator_codes({name: versions[name] for name in opcodes})
 
     builder = flatbuffers.Builder(1024)
     builder.Finish(model.Pack(builder), file_identifier=b"TFL3")

@@ -37,7 +37,9 @@ def test_float_family_covers_the_float_kernels():
 # Data movement is ISA-independent: those models run on rv32gc only (the suite stays fast);
 # every model with float arithmetic runs on both (FPU and libgcc soft-float).
 ARITHMETIC = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "MUL", "SUB", "SOFTMAX", "LOGISTIC", "TANH",
-              "MEAN", "AVERAGE_POOL_2D", "HARD_SWISH", "LEAKY_RELU", "PRELU", "RESIZE_BILINEAR"}
+              "MEAN", "AVERAGE_POOL_2D", "HARD_SWISH", "LEAKY_RELU", "PRELU", "RESIZE_BILINEAR",
+              "DIV", "SQRT", "EXP", "GREATER", "CUMSUM", "CEIL",  # floatops: one op of each float-only chain
+              "TRANSPOSE_CONV", "SVDF", "UNIDIRECTIONAL_SEQUENCE_LSTM"}
 CASES = [(m, arch) for m in FLOAT_MODELS for arch in ("rv32imc", "rv32gc")
          if arch == "rv32gc" or ARITHMETIC & set(resolve_model(m).ops)]
 
@@ -114,12 +116,12 @@ def test_float_agreement_figures():
     assert hybrid.fields(2)["validation"] == "mismatch"
 
 
-def test_float_transpose_conv_is_rejected_at_load(tmp_path):
-    """TVM 0.27 cannot legalize a float NHWC conv2d_transpose: say so before compile work."""
+def test_quantize_inside_a_float_graph_is_rejected_at_load(tmp_path):
+    """A float graph has no quantized tensor for a QUANTIZE to make: say so before compile work."""
     from tests.zoo.test_zoo_errors import _floatify, mutated
     from mlonmcu_lite.zoo import UnsupportedOpError
 
-    path = mutated(tmp_path, "transpose_conv_s2_same", _floatify, "tconv_f32.tflite")
-    with pytest.raises(UnsupportedOpError, match=r"tconv_f32\.tflite: unsupported op TRANSPOSE_CONV \(in a float "
-                                                 r"model: TVM 0\.27 cannot legalize"):
+    path = mutated(tmp_path, "requantize", _floatify, "requantize_f32.tflite")
+    with pytest.raises(UnsupportedOpError, match=r"requantize_f32\.tflite: unsupported op QUANTIZE \(in a float "
+                                                 r"model: a QUANTIZE inside a float graph"):
         resolve_model(path)

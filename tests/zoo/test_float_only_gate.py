@@ -1,0 +1,54 @@
+"""floatops: ops TFLite has only as float32 kernels are admitted in float graphs, rejected in quantized ones."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from ai_edge_litert import schema_py_generated as S
+
+from mlonmcu_lite.zoo import UnsupportedOpError, resolve_model
+from mlonmcu_lite.zoo.reference import NO_REFERENCE_FLOAT_KERNEL, _needs_builtin_float_kernels, reference_outputs
+from mlonmcu_lite.zoo.tflite_info import FLOAT_ONLY_OPS, SUPPORTED_OPS, read_tflite
+
+from tests.zoo.test_zoo_errors import _floatify, _set_op, mutated
+
+
+def _abs(model: S.ModelT) -> None:
+    _set_op(model, S.BuiltinOperator.ABS)
+
+
+def test_float_only_op_in_a_quantized_model_is_rejected(tmp_path):
+    path = mutated(tmp_path, "relu", _abs, "abs_int8.tflite")
+    with pytest.raises(UnsupportedOpError, match=r"abs_int8\.tflite: unsupported op ABS \(only in float32 models\) "
+                                                 r"at operator #0"):
+        read_tflite(path)
+
+
+def test_float_only_op_in_a_float_model_is_admitted(tmp_path):
+    path = mutated(tmp_path, "relu", lambda m: (_floatify(m), _abs(m)), "abs_f32.tflite")
+    info = read_tflite(path)
+    assert info.numerics == "float32" and info.op_names == ["ABS"]
+    assert "ABS" in FLOAT_ONLY_OPS and "ABS" not in SUPPORTED_OPS
+
+
+def test_float_graph_keeps_masks_and_integers_inside():
+    """Comparison masks (bool) and CAST's int32 are activations of a float graph; its I/O stays float32."""
+    info = resolve_model("chain_float_logic_f32")
+    assert info.numerics == "float32"
+    assert {"bool", "int32", "float32"} <= {t.dtype for t in read_tflite(info.path).tensors if not t.constant}
+    assert {t.dtype for t in info.inputs + info.outputs} == {"float32"}
+
+
+def test_ops_without_a_reference_kernel_use_tflites_builtin_float_kernels():
+    """BUILTIN_REF has no CEIL / ROUND / ELU: a float model with them takes the builtin float kernels (never a
+    quantized model), and their values are TFLite's (ROUND: half to even)."""
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    info = resolve_model("chain_float_rounding_f32")
+    assert NO_REFERENCE_FLOAT_KERNEL <= set(info.ops) and _needs_builtin_float_kernels(info.path)
+    with pytest.raises(ValueError, match="Registration failed"):  # the reason for the fallback still holds
+        Interpreter(model_path=str(info.path), experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
+    x = np.full(info.inputs[0].shape, 2.5, np.float32)
+    (out,) = reference_outputs(info.path, [x])
+    np.testing.assert_allclose(out, np.float32(3 + 2 - 2.5))  # ELU(ceil 3 + round 2 - 2.5) = 2.5
+    assert not _needs_builtin_float_kernels(resolve_model("relu").path)
