@@ -13,6 +13,12 @@ peripheral's own device with the point's settings and replays the events through
 `account` / `wait_at` / `finish_at` (the code a simulation runs), then fills the row with
 the runner's own `accelerator_metrics`.  A poll that would now answer differently means
 the firmware would have taken another path: `TraceDiverged`, and the point is simulated.
+
+The core profile (`-s core=`) does not reach the firmware either; it prices the same
+instruction stream.  A run simulated with `record_events` (vp/event_record.py) keeps the
+profile-independent event counts at each cycle reading, so another profile gives the
+region's cycles, each layer's, and the cycle of every trace event (which the replay then
+uses: the accelerator's stalls change with the CPU's clock).
 """
 
 from __future__ import annotations
