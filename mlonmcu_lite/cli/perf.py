@@ -25,8 +25,11 @@ PERF_SOURCE = "bench/perf_kernel.c"  # below the platform folder
               help="Also measure the Python block-hook fallback (one run, ~20 s).")
 @click.option("--core", default="ideal", show_default=True, metavar="NAME|FILE",
               help="Core timing profile costing the cycles (built-in name or .toml file).")
+@click.option("--record-events", is_flag=True,
+              help="Also record the event counts other core profiles are re-costed from (what "
+                   "`bench sweep --recost` does in the run it simulates).")
 @click.option("--json", "as_json", is_flag=True)
-def perf(arch: str, repeat: int, python_hook: bool, core: str, as_json: bool) -> None:
+def perf(arch: str, repeat: int, python_hook: bool, core: str, record_events: bool, as_json: bool) -> None:
     """Build and run a ~50M-instruction int8 kernel; print instructions, cycles, seconds and MIPS."""
     from ..vp.core_timing import load_profile
 
@@ -39,7 +42,8 @@ def perf(arch: str, repeat: int, python_hook: bool, core: str, as_json: bool) ->
     rows = []
     for mode, runs in modes:
         for i in range(runs):
-            res = VirtualPlatform(build.elf, config=SimConfig(counting=mode, core=core),
+            res = VirtualPlatform(build.elf, config=SimConfig(counting=mode, core=core,
+                                                                    record_events=record_events),
                                   run_name=f"perf/{arch}").run()
             rows.append({"counting": res.counting, "run": i, "instructions": res.total_instructions,
                          "cycles": res.total_cycles, "seconds": res.sim_seconds, "mips": res.mips})
@@ -48,10 +52,12 @@ def perf(arch: str, repeat: int, python_hook: bool, core: str, as_json: bool) ->
                            f"{res.total_cycles:,} cycles ({res.core}) in {res.sim_seconds:.3f} s = "
                            f"{res.mips:.1f} MIPS")
     native = [r["mips"] for r in rows if r["counting"] == "native"]
-    summary = {"arch": arch, "core": core, "elf": str(build.elf), "native_mips_best": max(native),
+    summary = {"arch": arch, "core": core, "record_events": record_events, "elf": str(build.elf),
+               "native_mips_best": max(native),
                "native_mips_median": statistics.median(native), "runs": rows}
     if as_json:
         click.echo(json.dumps(summary, indent=2))
     else:
         click.echo(f"native counting: best {max(native):.1f} MIPS, median "
-                   f"{statistics.median(native):.1f} MIPS ({arch}, exact counts)")
+                   f"{statistics.median(native):.1f} MIPS ({arch}, exact counts"
+                   f"{', event counts recorded' if record_events else ''})")

@@ -50,6 +50,7 @@ class LayerProfile:
     acc_utilisation: float | None = None
     live_arena_bytes: int | None = None
     _pe_cycles: int = 0
+    _events: tuple[int, ...] = ()  # indices of its call events (re-costing core profiles)
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if not k.startswith("_")}
@@ -154,7 +155,7 @@ def profile_layers(steps: list[dict], events, image, run_instructions: int,
             cycles=sum(events[k].cycles for k in evs) if run_cycles is not None else None,
             macs=int(step.get("macs") or 0),
             peripheral=offload.get("offloaded_to"), reason=offload.get("reason"),
-            live_arena_bytes=step.get("live_arena_bytes"))
+            live_arena_bytes=step.get("live_arena_bytes"), _events=tuple(evs))
         profiles.append(profile)
         for k in evs:
             by_event[k] = profile

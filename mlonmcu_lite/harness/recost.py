@@ -13,6 +13,12 @@ peripheral's own device with the point's settings and replays the events through
 `account` / `wait_at` / `finish_at` (the code a simulation runs), then fills the row with
 the runner's own `accelerator_metrics`.  A poll that would now answer differently means
 the firmware would have taken another path: `TraceDiverged`, and the point is simulated.
+
+The core profile (`-s core=`) does not reach the firmware either; it prices the same
+instruction stream.  A run simulated with `record_events` (vp/event_record.py) keeps the
+profile-independent event counts at each cycle reading, so another profile gives the
+region's cycles, each layer's, and the cycle of every trace event (which the replay then
+uses: the accelerator's stalls change with the CPU's clock).
 """
 
 from __future__ import annotations
@@ -49,6 +55,7 @@ class Recoster:
 
     def __init__(self) -> None:
         self._backend_classes: dict[tuple[str, tuple[str, ...]], type] = {}
+        self._costed: dict[tuple[str, str], Any] = {}  # (base run, core) -> its CostedRecord
 
     def _backend(self, request, search: tuple[str, ...]):
         key = (request.name, search)
@@ -63,17 +70,16 @@ class Recoster:
         return cls(spec.settings(**dict(request.settings)))
 
     def key(self, spec: RunSpec) -> tuple | None:
-        """Specs with equal keys run the same firmware on the same input (None: never
-        re-costed, e.g. CPU-only runs)."""
-        if not spec.peripherals:
-            return None
+        """Specs with equal keys run the same firmware on the same input (CPU-only runs
+        too: they differ only by core profile)."""
         from mlonmcu_lite.peripheral.settings import codegen_settings
 
         firmware = tuple((p.name, tuple(sorted(codegen_settings(self._backend(p, spec.peripheral_path)
                                                                 .settings).items())))
                          for p in spec.peripherals)
-        # the energy table only prices the counts: a re-costing knob like the cost settings
-        settings = spec.settings.model_dump_json(exclude={"energy"})
+        # the energy table only prices the counts, the core profile only the events: re-costing
+        # knobs like the cost settings
+        settings = spec.settings.model_dump_json(exclude={"energy", "core"})
         return (spec.model, spec.model_name, spec.arch, spec.input_path, spec.peripheral_path,
                 settings, spec.require_offload, firmware)
 
@@ -85,25 +91,57 @@ class Recoster:
             raise TraceDiverged(f"base run {base.run_id} has no trace ({base.reason or 'no accelerator'})")
         backends = [self._backend(p, spec.peripheral_path) for p in spec.peripherals]
         trace = base.trace
+        costed = self._core_costs(spec, base)
+        run_cycles = trace["run_cycles"] if costed is None else costed.run_cycles
         reports = {}
         for backend in backends:
             recorded = trace["devices"].get(backend.name)
             if recorded is None:
                 raise TraceDiverged(f"base run {base.run_id} has no trace of {backend.name}")
-            reports[backend.name] = _replay(backend.device(), recorded)
-        row = copy.copy(base)  # a valid row; only its identity and accelerator figures change
+            reports[backend.name] = _replay(backend.device(), recorded,
+                                            None if costed is None else costed.devices[backend.name])
+        row = copy.copy(base)  # a valid row; only its identity, cycles and accelerator figures change
         row.__dict__.update(identity(spec), sim_seconds=None, mips=None, recosted_from=base.run_id, trace=None,
                             reason=None, **{key: None for key in COST_FIELDS})
-        replayed = _Replayed(trace["run_cycles"], reports, trace.get("run_classes"))
+        if costed is not None:
+            row.__dict__.update(core=costed.core, cpu_cycles=run_cycles,
+                                cpi=round(run_cycles / row.run_instructions, 4) if row.run_instructions else None)
+        replayed = _Replayed(run_cycles, reports, trace.get("run_classes"))
         accelerator_metrics(spec, row, replayed, backends, trace["layers"], SimpleNamespace(numerics=trace["numerics"]))
-        energy_metrics(spec, row, replayed, True)
-        row.layers = _layers(base.layers, reports, trace)
+        energy_metrics(spec, row, replayed, bool(backends))
+        row.layers = _layers(base.layers, reports, trace, costed)
         return row
 
+    def _core_costs(self, spec: RunSpec, base: RunResult):
+        """The base run's recorded events costed under the point's core profile (None: the
+        base ran that core; its own cycles stand)."""
+        import json
 
-def _replay(device, recorded: dict[str, Any]) -> dict[str, Any]:
-    """`device` (fresh, with the point's settings) taken through the recorded events."""
-    for kind, now, payload in recorded["events"]:
+        from mlonmcu_lite.vp.core_timing import UnsupportedInstruction, load_profile
+        from mlonmcu_lite.vp.event_record import EventRecord
+
+        core = spec.settings.core
+        if json.loads(base.settings).get("core", "ideal") == core:
+            return None
+        key = (base.run_id, core)
+        if key not in self._costed:
+            record = base.trace.get("events")
+            if record is None:
+                raise TraceDiverged(f"base run {base.run_id} recorded no event counts (core {core})")
+            try:
+                self._costed[key] = EventRecord.from_dict(record).cost(load_profile(core))
+            except UnsupportedInstruction as exc:  # the simulation fails it, naming the PC
+                raise TraceDiverged(str(exc)) from exc
+        return self._costed[key]
+
+
+def _replay(device, recorded: dict[str, Any], nows: list[int] | None = None) -> dict[str, Any]:
+    """`device` (fresh, with the point's settings) taken through the recorded events (at
+    cycles `nows` under another core profile)."""
+    events = recorded["events"]
+    if nows is not None:
+        events = [(kind, now, payload) for (kind, _, payload), now in zip(events, nows, strict=True)]
+    for kind, now, payload in events:
         if kind == "start":
             if device.timer.busy(now):
                 raise TraceDiverged(f"{device.name}: START at instruction {now} while busy")
@@ -122,10 +160,12 @@ def _replay(device, recorded: dict[str, Any]) -> dict[str, Any]:
     return report
 
 
-def _layers(base_layers: list[dict] | None, reports: dict[str, dict], trace: dict) -> list[dict] | None:
+def _layers(base_layers: list[dict] | None, reports: dict[str, dict], trace: dict, costed=None
+            ) -> list[dict] | None:
     """The base run's layer profiles with the replayed jobs charged to their layers (the
     same `LayerProfile.charge` a simulation's attribution uses: cycles, stalls, bytes and
-    the detailed model's compute / DMA cycles and utilisation)."""
+    the detailed model's compute / DMA cycles and utilisation), and under another core
+    profile each layer's CPU cycles from its call events (the glue: the rest of the region)."""
     from mlonmcu_lite.harness.layers import LayerProfile
 
     if base_layers is None:
@@ -136,6 +176,14 @@ def _layers(base_layers: list[dict] | None, reports: dict[str, dict], trace: dic
     for name, report in reports.items():
         for job, index in zip(report["job_log"], trace["devices"][name]["job_layers"], strict=True):
             by_index[index].charge(name, job)
+    if costed is not None and costed.run_cycles is not None:
+        owned = {int(index): events for index, events in trace["layer_events"].items()}
+        for layer in layers:
+            if layer.index != -1:
+                layer.cycles = sum(costed.call_events[k] for k in owned[layer.index])
+        glue = by_index.get(-1)
+        if glue is not None:
+            glue.cycles = costed.run_cycles - sum(layer.cycles for layer in layers if layer.index != -1)
     return [layer.to_dict() for layer in layers]
 
 

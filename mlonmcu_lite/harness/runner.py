@@ -163,10 +163,11 @@ def _execute(spec: RunSpec, result: RunResult, stage: _Stage, run_dir: Path) -> 
     stage.name = Stage.POSTPROCESS
     accelerator_metrics(spec, result, measured, backends, artifacts.model.layers, info)
     energy_metrics(spec, result, measured, bool(backends))
-    result.layers = _layer_profiles(measured, artifacts)
+    profiles = _layer_profiles(measured, artifacts)
+    result.layers = [p.to_dict() for p in profiles]
     _write_job_records(run_dir, measured)
-    if backends:
-        result.trace = timing_trace(measured, artifacts.model.layers, info)
+    if backends or measured.events is not None:
+        result.trace = timing_trace(measured, artifacts.model.layers, info, profiles, spec.settings.core)
 
     stage.name = Stage.VALIDATE
     _set(result, **_validate(spec, info, artifacts, backends, samples, goldens, outputs))
@@ -300,7 +301,8 @@ def _simulate(spec: RunSpec, artifacts: Artifacts, backends, inputs: list[np.nda
 
     config = SimConfig(max_instructions=spec.settings.max_instructions,
                        timeout_s=spec.settings.sim_timeout_s, memory_map=spec.settings.memory_map(),
-                       glue_functions=GLUE_FUNCTIONS, core=spec.settings.core)
+                       glue_functions=GLUE_FUNCTIONS, core=spec.settings.core,
+                       record_events=spec.record_events and run_dir is not None)
     devices = [b.device() for b in backends]
     for device in devices:
         if spec.settings.check_peripherals:
@@ -324,10 +326,12 @@ def _simulate(spec: RunSpec, artifacts: Artifacts, backends, inputs: list[np.nda
 COST_TOTALS = ("compute_cycles", "pe_cycles", "dma_bytes", "dma_cycles")  # detailed cost model
 
 
-def timing_trace(result, layers: list[dict], info=None) -> dict[str, Any]:
+def timing_trace(result, layers: list[dict], info=None, profiles=(), core: str = "ideal") -> dict[str, Any]:
     """What re-costing this run under other cost settings needs (harness/recost.py): the
     region's instruction and cycle counts, each accelerator's timing events and the layer
-    each job ran for, its MMIO counters, and the offload decisions of the model's layers."""
+    each job ran for, its MMIO counters, and the offload decisions of the model's layers;
+    with recorded event counts, those and the call events of each layer (other core
+    profiles)."""
     devices = {}
     for name, report in result.devices.items():
         if isinstance(report, dict) and "trace" in report:
@@ -337,7 +341,28 @@ def timing_trace(result, layers: list[dict], info=None) -> dict[str, Any]:
     return {"run_instructions": result.run_instructions, "run_cycles": result.run_cycles,
             "run_classes": getattr(result, "run_classes", None), "devices": devices,
             "numerics": getattr(info, "numerics", "quantized"),
-            "layers": [{key: layer.get(key) for key in ("offloaded_to", "reason")} for layer in layers]}
+            "layers": [{key: layer.get(key) for key in ("offloaded_to", "reason")} for layer in layers],
+            "events": _checked_events(result, devices, core),
+            "layer_events": {p.index: list(p._events) for p in profiles}}
+
+
+def _checked_events(result, devices: dict, core: str) -> dict | None:
+    """The run's event record, if it costs back to the run's own cycles (region and every
+    accelerator timing event) under the run's profile; else None (re-costing then
+    simulates other core profiles) and a warning: the record would be wrong."""
+    import logging
+
+    from mlonmcu_lite.vp.core_timing import load_profile
+
+    if result.events is None:
+        return None
+    costed = result.events.cost(load_profile(core))
+    own = {name: [now for _, now, _ in device["events"]] for name, device in devices.items()}
+    if costed.run_cycles != result.run_cycles or costed.devices != own:
+        logging.getLogger(__name__).warning("%s: the recorded event counts do not reproduce the run's cycles; "
+                                            "other core profiles will be simulated", result.run_name)
+        return None
+    return dataclasses.asdict(result.events)
 
 
 def accelerator_metrics(spec: RunSpec, row: RunResult, result, backends, layers: list[dict], info=None) -> None:
@@ -422,7 +447,7 @@ def _write_job_records(run_dir: Path, result) -> None:
         (run_dir / "accelerator_jobs.json").write_text(json.dumps(jobs, indent=1))
 
 
-def _layer_profiles(result, artifacts: Artifacts) -> list[dict[str, Any]]:
+def _layer_profiles(result, artifacts: Artifacts) -> list:
     """Per-layer figures from the measured emulation's call events (see harness/layers.py)."""
     from mlonmcu_lite.harness.layers import profile_layers
     from mlonmcu_lite.vp.elf import ElfImage
@@ -432,7 +457,7 @@ def _layer_profiles(result, artifacts: Artifacts) -> list[dict[str, Any]]:
                 if isinstance(report, dict) and "job_log" in report}
     profiles = profile_layers(plan["steps"], result.call_events, ElfImage.load(Path(artifacts.firmware.elf)),
                               result.run_instructions, job_logs, run_cycles=result.run_cycles)
-    return [p.to_dict() for p in profiles]
+    return profiles
 
 
 def _validate(spec: RunSpec, info, artifacts: Artifacts, backends, samples, goldens,

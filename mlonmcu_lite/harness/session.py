@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import datetime as _dt
 import itertools
 import logging
@@ -247,7 +249,9 @@ class SessionRuns:
         simulate, recost = plan(specs, self.recoster, set(self.bases))
         rows: dict[int, Any] = {}
         try:
-            rows.update(zip(simulate, self.executor.run([specs[i] for i in simulate], progress=self.progress)))
+            # the simulated runs record the event counts other core profiles are costed from
+            rows.update(zip(simulate, self.executor.run([dataclasses.replace(specs[i], record_events=True)
+                                                         for i in simulate], progress=self.progress)))
         except RunsInterrupted as stop:
             rows.update(zip(simulate, stop.results))
             raise RunsInterrupted([rows.get(i) or failed_result(spec, "Interrupted: stopped by Ctrl-C @ load")

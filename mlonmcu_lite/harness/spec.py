@@ -52,6 +52,9 @@ class RunSpec:
     # that takes no layer is then a labelled row ("no layer offloaded"), not a failure.
     require_offload: bool = True
     label: str = ""  # the model's label in the report (default: `model_label(model)`)
+    # also record the event counts other core profiles are costed from (vp/event_record.py;
+    # set by re-costing sessions on the runs they simulate; not part of the row)
+    record_events: bool = False
 
     @property
     def model_name(self) -> str:

@@ -71,6 +71,9 @@ class AcceleratorDevice(RegisterFileDevice):
         # ("poll", cycle, busy answer), ("wait", cycle, None), ("finish", cycle, None): enough to
         # re-cost the run under other cost settings without re-simulating (harness.recost)
         self.trace: list[tuple[str, int, object]] = []
+        # with a bus recording event vectors (vp/event_record.py), each trace event's vector:
+        # its cycle under any core profile (harness.recost re-costs core profiles with them)
+        self.trace_vectors: list[list[int]] = []
         self.read_hooks.update(STATUS=self._status, WAIT=self._wait)
         self.write_hooks.update(CTRL=self._ctrl)
         self.check_hooks()
@@ -88,13 +91,20 @@ class AcceleratorDevice(RegisterFileDevice):
             raise PeripheralDeviceError(f"{self.name}: not attached to a bus")
         return self.bus.cycles_now()
 
+    def _trace(self, kind: str, now: int, payload: object) -> None:
+        """One timing event at cycle `now` (a live one: the cycle the bus reads now)."""
+        self.trace.append((kind, now, payload))
+        vector = getattr(self.bus, "events_now", lambda: None)()
+        if vector is not None:
+            self.trace_vectors.append(vector)
+
     def _status_value(self, busy: bool) -> int:
         return self.spec.field("STATUS.BUSY")[1].insert(self.regs["STATUS"], int(busy))
 
     def _status(self) -> int:
         now = self.clock()
         busy = self.timer.poll(now)
-        self.trace.append(("poll", now, busy))
+        self._trace("poll", now, busy)
         return self._status_value(busy)
 
     def _wait(self) -> int:
@@ -103,7 +113,7 @@ class AcceleratorDevice(RegisterFileDevice):
 
     def wait_at(self, now: int) -> None:
         """A blocking WAIT read at cycle `now` (also replayed by `harness.recost`)."""
-        self.trace.append(("wait", now, None))
+        self._trace("wait", now, None)
         self.timer.wait(now)
         self._log_stall()
 
@@ -143,7 +153,7 @@ class AcceleratorDevice(RegisterFileDevice):
         """Charge a job started at cycle `now` by instruction number `instruction` (its cost
         under the settings, the busy timer, the job log) and record it in `trace`
         (replayed by `harness.recost`)."""
-        self.trace.append(("start", now, (job, instruction)))
+        self._trace("start", now, (job, instruction))
         cycles, nbytes = self.job_timing(job)
         self.macs += job.macs
         self.timer.start(now, cycles)
@@ -284,7 +294,7 @@ class AcceleratorDevice(RegisterFileDevice):
     # -- per-run metrics ----------------------------------------------------------
     def finish_at(self, now: int) -> None:
         """The program ended at cycle `now` (a job still running stalls the end)."""
-        self.trace.append(("finish", now, None))
+        self._trace("finish", now, None)
         self.timer.finish(now)
         self._log_stall()
 

@@ -87,6 +87,7 @@ class CoreProfile(BaseModel):
     hazards: list[Hazard] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list, description="what is and is not modelled")
     _matrix: tuple[tuple[int, ...], ...] = PrivateAttr(default=())
+    _weights: tuple[int | None, ...] = PrivateAttr(default=())
 
     @field_validator("cycles", mode="before")
     @classmethod
@@ -110,6 +111,9 @@ class CoreProfile(BaseModel):
                 for c in hz.classes("consumers"):
                     m[p][c] = max(m[p][c], hz.penalty)
         self._matrix = tuple(tuple(row) for row in m)
+        classes = [0 if c is InsnClass.BRANCH else self.cycles[c.name.lower()] for c in InsnClass]
+        self._weights = (*classes, self.branch_taken, self.branch_not_taken, self.misaligned_target,
+                         *(v for row in m for v in row))
         return self
 
     # -- tables the counters use --------------------------------------------------------
@@ -126,6 +130,11 @@ class CoreProfile(BaseModel):
     def hazard_matrix(self) -> tuple[tuple[int, ...], ...]:
         """[producer][consumer] -> extra cycles (the largest matching rule)."""
         return self._matrix
+
+    @property
+    def event_weights(self) -> tuple[int | None, ...]:
+        """Cycles per event dimension (`EVENT_DIMS` layout); None: the core has no such unit."""
+        return self._weights
 
     def hazard(self, producer: Insn, consumer: Insn) -> int:
         if producer.rd == 0 or not (consumer.reads >> producer.rd) & 1:
@@ -173,6 +182,27 @@ class EventCounts:
     def instructions(self) -> int:
         return sum(self.classes.values())
 
+    @classmethod
+    def from_vector(cls, vector) -> "EventCounts":
+        """The counts of an event vector (`EVENT_DIMS` layout, as the native recorder keeps)."""
+        counts = cls()
+        for dim, n in enumerate(vector):
+            if n:
+                counts._add_dim(dim, int(n))
+        return counts
+
+    def _add_dim(self, dim: int, n: int) -> None:
+        if dim < N_CLASSES:
+            self.classes[InsnClass(dim)] += n
+        elif dim == TAKEN:
+            self.taken += n
+        elif dim == NOT_TAKEN:
+            self.not_taken += n
+        elif dim == MISALIGNED:
+            self.misaligned += n
+        else:
+            self.hazards[divmod(dim - HAZARD0, N_CLASSES)] += n
+
     def cycles(self, profile: CoreProfile) -> int:
         matrix = profile.hazard_matrix
         total = sum(profile.static_cost(InsnClass(c)) * n for c, n in self.classes.items() if n)
@@ -188,14 +218,51 @@ def cost_events(profile: CoreProfile, counts: EventCounts) -> int:
 
 
 def block_events(code: bytes) -> EventCounts:
-    """The static events of one block (classes and hazard pairs inside it); the branch at its
-    end, redirects and hazards with the previous block are dynamic (not included)."""
-    insns = decode_block(code)
-    counts = EventCounts(classes=Counter(InsnClass(i.cls) for i in insns))
-    for a, b in zip(insns, insns[1:]):
-        if a.rd and (b.reads >> a.rd) & 1:
-            counts.hazards[(a.cls, b.cls)] += 1
+    """The static events of one block (classes, hazard pairs and not-taken branches inside
+    it); the branch at its end, redirects and hazards with the previous block are dynamic
+    (not included)."""
+    counts = EventCounts()
+    for events in insn_events(decode_block(code)):
+        for dim, n in events:
+            counts._add_dim(dim, n)
     return counts
+
+
+# -- event vectors: EventCounts as one flat vector (what the native recorder keeps) ---------
+
+TAKEN, NOT_TAKEN, MISALIGNED = N_CLASSES, N_CLASSES + 1, N_CLASSES + 2
+HAZARD0 = N_CLASSES + 3  # + producer * N_CLASSES + consumer: an adjacent hazard pair
+EVENT_DIMS = HAZARD0 + N_CLASSES * N_CLASSES
+
+
+def hazard_dim(producer: int, consumer: int) -> int:
+    return HAZARD0 + producer * N_CLASSES + consumer
+
+
+def insn_events(insns: list[Insn]) -> list[tuple[tuple[int, int], ...]]:
+    """Per instruction of a block, the (dimension, count) events it adds: its class, a hazard
+    pair with the instruction before it, and "not taken" for a branch inside the block (a
+    block's last branch is decided at the next block's entry)."""
+    out = []
+    for k, insn in enumerate(insns):
+        events = [(int(insn.cls), 1)]
+        if k and insns[k - 1].rd and (insn.reads >> insns[k - 1].rd) & 1:
+            events.append((hazard_dim(insns[k - 1].cls, insn.cls), 1))
+        if insn.cls is InsnClass.BRANCH and k != len(insns) - 1:
+            events.append((NOT_TAKEN, 1))
+        out.append(tuple(events))
+    return out
+
+
+def events_cost(profile: CoreProfile, events) -> int:
+    """Cycles of (dimension, count) events under `profile`."""
+    weights, total = profile.event_weights, 0
+    for dim, n in events:
+        weight = weights[dim]
+        if weight is None:
+            raise UnsupportedInstruction(profile.name, InsnClass(dim))
+        total += weight * n
+    return total
 
 
 # -- per-block static timing (what the native hook caches) ---------------------------------
@@ -227,13 +294,8 @@ class BlockTiming:
 def block_timing(profile: CoreProfile, code: bytes) -> BlockTiming:
     insns = decode_block(code)
     through, offsets, total, offset = [], [], 0, 0
-    for k, insn in enumerate(insns):
-        if k:
-            total += profile.hazard(insns[k - 1], insn)
-        if insn.cls is InsnClass.BRANCH and k != len(insns) - 1:
-            total += profile.branch_not_taken  # fell through inside the block
-        else:
-            total += profile.static_cost(insn.cls)
+    for insn, events in zip(insns, insn_events(insns)):
+        total += events_cost(profile, events)
         through.append(total)
         offsets.append(offset)
         offset += insn.size

@@ -47,8 +47,9 @@ from unicorn import UC_HOOK_BLOCK, UC_HOOK_CODE, Uc
 from mlonmcu_lite.errors import ToolError
 from mlonmcu_lite.workspace import default_workspace
 
-from .core_timing import TAIL_BRANCH, TAIL_JUMP, BlockTiming, CoreProfile, block_timing, load_profile
-from .rv32_decode import N_CLASSES, InsnClass, decode
+from .core_timing import (EVENT_DIMS, TAIL_BRANCH, TAIL_JUMP, BlockTiming, CoreProfile, block_timing,
+                          insn_events, load_profile)
+from .rv32_decode import N_CLASSES, InsnClass, decode, decode_block
 
 NATIVE_SOURCE = "vp/native/block_counter.c"  # package data (Workspace.package_file)
 HOST_COMPILERS = ("cc", "gcc", "clang-14", "clang")
@@ -423,7 +424,9 @@ class _BlockInfo(ctypes.Structure):
     _fields_ = [("head_reads", ctypes.c_uint64), ("cycles", ctypes.c_uint32),
                 ("tail_kind", ctypes.c_uint8), ("tail_class", ctypes.c_uint8),
                 ("tail_rd", ctypes.c_uint8), ("head_class", ctypes.c_uint8),
-                ("head_wide", ctypes.c_uint8), ("pad", ctypes.c_uint8 * 7)]
+                ("head_wide", ctypes.c_uint8), ("pad", ctypes.c_uint8 * 7),
+                ("vec_n", ctypes.c_uint32), ("pad2", ctypes.c_uint32),
+                ("vec", ctypes.POINTER(ctypes.c_uint32))]
 
 
 _INFO_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_uint64, ctypes.POINTER(ctypes.c_uint8),
@@ -432,9 +435,13 @@ _NATIVE_CLASSES = 16  # MLML_CLASSES
 
 
 class NativeBlockCounter(_BlockCounterBase):
+    """The native hook; with `record`, it also keeps the profile-independent event vector
+    (core_timing.EVENT_DIMS) that `vectors_at` / `event_vectors` read (re-costing other
+    core profiles, harness/recost.py)."""
+
     mode = "native"
 
-    def __init__(self, profile: CoreProfile | None = None) -> None:
+    def __init__(self, profile: CoreProfile | None = None, record: bool = False) -> None:
         super().__init__(profile)
         self._lib = load_native_library()
         ptr = self._lib.mlml_counter_create()
@@ -452,6 +459,10 @@ class NativeBlockCounter(_BlockCounterBase):
                 hazard[i * _NATIVE_CLASSES + j] = min(p.hazard_matrix[i][j], 255)
         self._lib.mlml_counter_set_timing(ptr, self._info, p.branch_taken, p.branch_not_taken,
                                           p.misaligned_target, hazard)
+        self.recording = record
+        self._vectors: dict[tuple[int, int], ctypes.Array] = {}  # alive while the hook runs
+        if record and self._lib.mlml_counter_set_record(ptr, EVENT_DIMS, N_CLASSES) != 0:
+            raise MemoryError("mlml_counter_set_record failed")
 
     def _block_info(self, address: int, code, size: int, out) -> int:
         """The info callback: a block's `BlockTiming`, once per translated block."""
@@ -461,6 +472,13 @@ class NativeBlockCounter(_BlockCounterBase):
             info.cycles, info.tail_kind, info.tail_class = t.cycles, t.tail_kind, t.tail_class
             info.tail_rd, info.head_class = t.tail_rd, t.head_class
             info.head_reads, info.head_wide = t.head_reads, int(t.head_wide)
+            if self.recording:
+                static = Counter()
+                for events in insn_events(decode_block(ctypes.string_at(code, size))):
+                    static.update(dict(events))
+                pairs = [v for dim, n in sorted(static.items()) for v in (dim, n)]
+                vec = self._vectors[(address, size)] = (ctypes.c_uint32 * max(len(pairs), 1))(*pairs)
+                info.vec_n, info.vec = len(static), ctypes.cast(vec, ctypes.POINTER(ctypes.c_uint32))
             return 0
         except Exception as exc:  # noqa: BLE001 - reported after the run
             self.error = self.error or exc
@@ -480,6 +498,49 @@ class NativeBlockCounter(_BlockCounterBase):
         buf = (ctypes.c_uint64 * (5 * max(n, 1)))()
         self._lib.mlml_counter_events(self._ptr, buf, n)
         return [CallEvent(*buf[5 * i:5 * i + 5]) for i in range(n)]
+
+    # -- event recording ------------------------------------------------------------------
+    def _record(self, which: int) -> list[int]:
+        out = (ctypes.c_uint64 * EVENT_DIMS)()
+        if self._lib.mlml_counter_record(self._ptr, which, out) != 0:
+            raise MemoryError("the native counter's event recording is off or failed")
+        return list(out)
+
+    def vectors_at(self, uc: Uc, pc: int | None) -> tuple[list[int], list[int]]:
+        """Event vectors (before, through) the instruction at `pc`, the ones `cycles_at`
+        costs; a `pc` outside the current block: the whole block (as `cycles`)."""
+        base = self._record(-1)
+        entered = list(base)
+        stall = self._record(-2)[0]
+        if stall < EVENT_DIMS:  # (uint64) -1: no hazard at the block's entry
+            entered[stall] += 1
+        _, block, size = self._block_state()
+        inside = pc is not None and self.timings.cached(block, size) is not None and block <= pc < block + size
+        insns = decode_block(bytes(uc.mem_read(block, size))) if size else []
+        through, offset = list(entered), 0
+        for insn, events in zip(insns, insn_events(insns)):
+            before = base if offset == 0 else list(through)
+            for dim, n in events:
+                through[dim] += n
+            if inside and offset == pc - block:
+                return before, through
+            offset += insn.size
+        return through, through
+
+    def event_vectors(self) -> list[list[int] | None]:
+        """Per call event (`events()`), its event vector (None: it never closed)."""
+        n = self._lib.mlml_counter_event_snaps(self._ptr, None, 0)
+        buf = (ctypes.c_int64 * (2 * max(n, 1)))()
+        self._lib.mlml_counter_event_snaps(self._ptr, buf, n)
+        out = []
+        for i in range(n):
+            lo, hi = buf[2 * i], buf[2 * i + 1]
+            if lo < 0 or hi < 0:
+                out.append(None)
+                continue
+            opened, closed = self._record(lo), self._record(hi)
+            out.append([b - a for a, b in zip(opened, closed)])
+        return out
 
     def install(self, uc: Uc, limit: int | None) -> None:
         import weakref
@@ -527,9 +588,11 @@ def _destroy(lib: ctypes.CDLL, ptr: int, uc: Uc) -> None:
     lib.mlml_counter_destroy(ptr)
 
 
-def make_counter(mode: str = "auto", profile: CoreProfile | str | None = None) -> _Counter:
+def make_counter(mode: str = "auto", profile: CoreProfile | str | None = None,
+                 record: bool = False) -> _Counter:
     """A counter for `mode` costing cycles under `profile` (default `ideal`); "auto" =
-    native, else Python with a warning."""
+    native, else Python with a warning.  `record`: also record event vectors (native only;
+    a Python counter does not record, and re-costing then simulates each profile)."""
     if mode not in COUNTING_MODES:
         raise ValueError(f"counting mode {mode!r} not in {COUNTING_MODES}")
     profile = load_profile(profile)
@@ -538,7 +601,7 @@ def make_counter(mode: str = "auto", profile: CoreProfile | str | None = None) -
     if mode == "python":
         return PythonBlockCounter(profile)
     try:
-        return NativeBlockCounter(profile)
+        return NativeBlockCounter(profile, record=record)
     except NativeHookUnavailable as exc:
         if mode == "native":
             raise
@@ -623,4 +686,10 @@ def load_native_library() -> ctypes.CDLL:
     lib.mlml_counter_set_timing.restype = ctypes.c_int
     lib.mlml_counter_blocks.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint64]
     lib.mlml_counter_blocks.restype = ctypes.c_int64
+    lib.mlml_counter_set_record.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint32]
+    lib.mlml_counter_set_record.restype = ctypes.c_int
+    lib.mlml_counter_record.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p]
+    lib.mlml_counter_record.restype = ctypes.c_int
+    lib.mlml_counter_event_snaps.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint32]
+    lib.mlml_counter_event_snaps.restype = ctypes.c_int64
     return lib

@@ -83,6 +83,7 @@ class RegionMarker(_WriteOnlyDevice):
         self.end: int | None = None
         self._cycles: tuple[int, int] | None = None  # through the begin store, before the end store
         self._classes: tuple[dict, dict] = ({}, {})  # per-class counts at the same two points
+        self._vectors: list = [None, None]  # event vectors at the same two points (if recorded)
 
     def write(self, offset: int, size: int, value: int) -> None:
         self.stats.writes += 1
@@ -91,10 +92,12 @@ class RegionMarker(_WriteOnlyDevice):
             self.begin, self.end = self.bus.instructions_now(), None
             self._cycles = (self.bus.cycles_now(), 0)
             self._classes = (self._class_counts(True), {})
+            self._vectors = [self._events("events_now"), None]
         elif value == REGION_END and self.begin is not None:
             self.end = self.bus.instructions_now()
             self._cycles = (self._cycles[0], self.bus.cycles_before_now())
             self._classes = (self._classes[0], self._class_counts(False))
+            self._vectors[1] = self._events("events_before_now")
 
     @property
     def run_instructions(self) -> int | None:
@@ -102,6 +105,16 @@ class RegionMarker(_WriteOnlyDevice):
         if self.begin is None or self.end is None:
             return None
         return self.end - self.begin - 1
+
+    def _events(self, reader: str) -> list[int] | None:
+        return getattr(self.bus, reader, lambda: None)()
+
+    @property
+    def vectors(self) -> tuple[list[int], list[int]] | None:
+        """Event vectors (vp/event_record.py) through the begin store and before the end
+        store (what `run_cycles` costs); None when not recorded."""
+        begin, end = self._vectors
+        return None if begin is None or end is None or self.end is None else (begin, end)
 
     def _class_counts(self, inclusive: bool) -> dict:
         counts = getattr(self.bus, "class_counts_now", None)

@@ -29,6 +29,7 @@ from mlonmcu_lite.vp.counting import CallEvent, make_counter
 from mlonmcu_lite.vp.device import Device
 from mlonmcu_lite.vp.devices import ExitDevice, RegionMarker, Uart
 from mlonmcu_lite.vp.elf import ElfImage
+from mlonmcu_lite.vp.event_record import EventRecord
 from mlonmcu_lite.vp.memory_map import PAGE, MemoryMap
 
 _UNTIL = 0xFFFF_FFFF  # never a PC (odd): run until a device or a hook stops the CPU
@@ -58,6 +59,9 @@ class SimConfig:
     glue_functions: tuple[str, ...] = ()
     # core timing profile: a built-in name (vp/cores/) or a profile file (vp/core_timing.py)
     core: str = "ideal"
+    # also record profile-independent event counts (vp/event_record.py) so other core
+    # profiles can be costed without emulating again; native counter only (else: None)
+    record_events: bool = False
 
 
 @dataclass
@@ -83,6 +87,8 @@ class SimResult:
     run_cycles: int | None = None
     # instructions of the inference region per timing class (rv32_decode.InsnClass name)
     run_classes: dict[str, int] = field(default_factory=dict)
+    # with SimConfig.record_events: the run's event counts, costable under any core profile
+    events: EventRecord | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -109,7 +115,8 @@ class VirtualPlatform:
         self._map_memory()
         self._load_segments()
         self._map_devices()
-        self.counter = make_counter(config.counting, config.core)
+        self.counter = make_counter(config.counting, config.core, record=config.record_events)
+        self._recording = getattr(self.counter, "recording", False)
         glue = [self.image.symbols[n] for n in config.glue_functions if n in self.image.symbols]
         if glue:
             self.counter.set_glue([(s.address, s.address + max(s.size, 1)) for s in glue])
@@ -196,6 +203,20 @@ class VirtualPlatform:
     def cycles_before_now(self) -> int:
         """Cycles before the instruction doing the current MMIO access."""
         return self._access_cycles[0] if self._access_cycles is not None else self.counter.cycles
+
+    def events_now(self) -> list[int] | None:
+        """The event vector (vp/event_record.py) `cycles_now` costs; None: not recording."""
+        return self._access_vectors()[1] if self._recording else None
+
+    def events_before_now(self) -> list[int] | None:
+        """The event vector `cycles_before_now` costs; None: not recording."""
+        return self._access_vectors()[0] if self._recording else None
+
+    def _access_vectors(self) -> tuple[list[int], list[int]]:
+        """(before, through) the current MMIO access's instruction, else the whole run so far
+        (read only when asked: the counter's state stays put during an access)."""
+        pc = self._access_pc if self._access_cycles is not None else None
+        return self.counter.vectors_at(self.uc, pc)
 
     def class_counts_now(self, inclusive: bool) -> dict[int, int]:
         """Instructions per InsnClass before (or through) the current MMIO access."""
@@ -400,14 +421,28 @@ class VirtualPlatform:
             raise self._fault
         total = self.exit_device.exit_instructions or 0
         self._check_devices_at_exit(total)
+        reports = {d.name: d.report() for d in self.devices}  # (an accelerator's ends its trace)
         return SimResult(run_name=self.run_name, exit_code=self.exit_device.exit_code,
                          total_instructions=total, run_instructions=self.region.run_instructions,
                          console=self.uart.console, sim_seconds=seconds,
                          mips=total / seconds / 1e6 if seconds > 0 else 0.0,
-                         devices={d.name: d.report() for d in self.devices},
-                         counting=self.counter.mode, call_events=self._region_events(),
+                         devices=reports, counting=self.counter.mode, call_events=self._region_events(),
                          core=self.counter.profile.name, total_cycles=self.exit_device.exit_cycles,
-                         run_cycles=self.region.run_cycles, run_classes=self.region.run_classes)
+                         run_cycles=self.region.run_cycles, run_classes=self.region.run_classes,
+                         events=self._event_record())
+
+    def _event_record(self) -> EventRecord | None:
+        """The recorded event vectors of the run's cycle readings (None: not recording)."""
+        if not self._recording:
+            return None
+        begin, end = self.region.begin, self.region.end
+        events = self.counter.events()
+        vectors = self.counter.event_vectors()
+        region_events = [v for e, v in zip(events, vectors) if begin is not None and end is not None
+                         and begin < e.start < end]
+        devices = {d.name: d.trace_vectors for d in self.devices if getattr(d, "trace_vectors", None)}
+        return EventRecord.compact(self.counter.vectors_at(self.uc, None)[1], self.region.vectors,
+                                   region_events, devices)
 
     def _region_events(self) -> list[CallEvent]:
         """Call events inside the measured region (they never straddle its markers, which

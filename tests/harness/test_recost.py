@@ -92,3 +92,66 @@ def test_nsga2_search_with_recost_reports_its_pareto_front(tmp_path):
     objectives = front[["est_cycles", "macs_per_cycle"]].to_numpy(dtype=float)
     every = [[r["est_cycles"], float(r["point"].split(",")[0].split("=")[1])] for r in acc]
     assert pareto_mask(objectives).all() and len(front) == int(pareto_mask(every).sum())
+
+
+CUSTOM_CORE = """name = "lumpy"
+description = "a test profile with a different weight on every event kind"
+isa = "rv32gc"
+branch_taken = 5
+branch_not_taken = 2
+misaligned_target = 3
+[cycles]
+alu = 1
+mul = 4
+mulh = 6
+div = 19
+load = 3
+store = 2
+jump = 4
+csr = 7
+csr_m = 8
+system = 9
+fpu = 11
+fpu_div = 13
+[[hazards]]
+producers = ["load"]
+consumers = "any"
+penalty = 2
+[[hazards]]
+producers = "any"
+consumers = "any"
+penalty = 1
+"""
+
+
+@pytest.mark.parametrize("arch", ["rv32imc", "rv32gc"])
+def test_core_profiles_recosted_from_one_recording_equal_full_simulations(arch, tmp_path):
+    """One simulation (core ideal) records its event counts; every shipped profile and a
+    user profile file then cost the CPU-only and the accelerated run (totals, per-layer
+    cycles, cpi, energy, the accelerator's stalls under the new clock) exactly as a full
+    simulation with that profile does."""
+    from mlonmcu_lite.harness.settings import RunSettings
+    from mlonmcu_lite.vp.core_timing import builtin_cores
+
+    custom = tmp_path / "lumpy.toml"
+    custom.write_text(CUSTOM_CORE)
+
+    def spec(peripherals, core, record=False):
+        return RunSpec(model="conv_5x3_s2_same", session="t", out_dir=str(tmp_path), workspace=TEST_WORKSPACE,
+                       arch=arch, peripherals=tuple(PeripheralRequest.parse(p) for p in peripherals),
+                       settings=RunSettings(core=core), point={"core": core}, record_events=record)
+
+    recoster = Recoster()
+    for peripherals in ((), ("qvanilla:macs_per_cycle=2",)):
+        base = execute_run(spec(peripherals, "ideal", record=True))
+        assert not base.failing, base.reason
+        assert base.trace["events"] is not None  # the recording reproduced the run's own cycles
+        cycles = set()
+        for core in [c for c in builtin_cores() if c != "ideal"] + [str(custom)]:
+            point = spec(peripherals, core)
+            assert recoster.key(point) == recoster.key(base_spec := spec(peripherals, "ideal"))
+            simulated, recosted = execute_run(point), recoster.recost(point, base)
+            assert recosted.recosted_from == base.run_id and base_spec.run_id != point.run_id
+            assert _row(recosted) == _row(simulated), core
+            cycles.add(recosted.cpu_cycles)
+        assert len(cycles) == 3  # every profile costs differently

@@ -167,3 +167,55 @@ def test_user_profile_file_and_clear_errors(tmp_path):
     with pytest.raises(SettingsError, match="ibex-small"):  # lists the built-in cores
         build_settings(["core=nosuchcore"])
     assert "ibex-small" in text
+
+
+class VectorProbe(Probe):
+    """A Probe that also logs the event vector each access's cycle count costs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.vectors: list[list[int]] = []
+
+    def read(self, offset: int, size: int) -> int:
+        self.vectors.append(self.bus.events_now())
+        return super().read(offset, size)
+
+    def write(self, offset: int, size: int, value: int) -> None:
+        self.vectors.append(self.bus.events_now())
+        super().write(offset, size, value)
+
+
+@pytest.mark.parametrize(("program", "arch"), [("region_probe", "rv32imc"), ("region_probe", "rv32gc"),
+                                               ("libc_checks", "rv32gc"), ("hello", "rv32imc"),
+                                               ("long_block", "rv32imc")])
+def test_recorded_event_vectors_cost_as_every_profile_simulates(out_root, tmp_path, program, arch):
+    """One recording run (cv32e40p) costs, under every shipped profile and a user file, the
+    whole run, every call event, the region and each MMIO access's cycle exactly as a
+    native simulation with that profile counts them."""
+    from tests.harness.test_recost import CUSTOM_CORE
+
+    from mlonmcu_lite.vp.event_record import EventRecord
+
+    custom = tmp_path / "lumpy.toml"
+    custom.write_text(CUSTOM_CORE)
+    elf = build_program(program, out_root, arch)
+
+    def run(core, record):
+        probe = VectorProbe()
+        vp = VirtualPlatform(elf, devices=[probe], config=SimConfig(counting="native", core=core, record_events=record,
+                                                                    glue_functions=("main",)))
+        return vp, vp.run(), probe
+
+    vp, recorded, probe = run("cv32e40p", True)
+    events = [v for v in vp.counter.event_vectors() if v is not None]
+    assert events or program == "long_block"  # (no calls out of main)
+    record = EventRecord.compact(vp.counter.vectors_at(vp.uc, None)[1], None, events, {"probe": probe.vectors})
+    for core in [*CORES, str(custom)]:
+        sim_vp, sim, sim_probe = run(core, False)
+        costed = record.cost(load_profile(core))
+        w = record.weights(load_profile(core))
+        assert sum(a * b for a, b in zip(w, record.final)) == sim_vp.counter.cycles, core
+        assert costed.call_events == [e.cycles for e in sim_vp.counter.events()][:len(events)], core
+        assert costed.devices["probe"] == [c for _, c in sim_probe.log], core
+    if program == "region_probe":
+        assert recorded.events is not None and recorded.events.cost(load_profile("cv32e40p")).run_cycles == recorded.run_cycles

@@ -21,6 +21,14 @@
  * fall-through?), an extra cycle for a redirect onto a misaligned 32-bit instruction, and
  * a hazard between the previous block's last and this block's first instruction.  The
  * direction-dependent cycles belong to the previous block's owner (event or glue).
+ *
+ * Event recording (mlml_counter_set_record; off by default, it costs a few adds per block):
+ * the profile-independent counts cycles are a linear function of (vp/core_timing.py
+ * EVENT_DIMS: instructions per class, branches taken / not taken, misaligned redirects,
+ * adjacent hazard pairs per producer/consumer class), kept as one running vector `ev` at
+ * the current block's base (its entry stall and static events are added at the next
+ * entry), and snapshotted when a call event opens and closes, so any profile can cost the
+ * run, its call events and its MMIO accesses afterwards (harness/recost.py).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -37,6 +45,9 @@ typedef struct {
     uint8_t head_class;   /* class of the first instruction */
     uint8_t head_wide;    /* the first instruction is 32 bits */
     uint8_t pad[7];
+    uint32_t vec_n;       /* event recording: (dimension, count) pairs of the block's */
+    uint32_t pad2;        /* static events, owned by the caller for the counter's life */
+    const uint32_t *vec;
 } mlml_block_info;
 
 typedef int (*mlml_info_fn)(uint64_t address, const uint8_t *code, uint32_t size,
@@ -60,6 +71,7 @@ typedef struct {
     uint64_t start;   /* instructions before the event's first block */
     uint64_t insns;   /* instructions of the event's blocks */
     uint64_t cycles;  /* cycles of the event's blocks */
+    int64_t snap_open, snap_close;  /* event recording: snapshots at its base and end */
 } mlml_event;
 
 typedef struct {
@@ -90,12 +102,35 @@ typedef struct {
     uint64_t glue_end;   /* end of the last glue block */
     mlml_event *events;
     uint32_t n_events, cap_events, events_dropped;
+    /* event recording (see top); ev == NULL: off */
+    uint64_t *ev;          /* event counts before the current block (after its entry's
+                              branch / redirect events, before its entry stall) */
+    uint32_t ev_dims, ev_classes;
+    int64_t ev_stall;      /* dimension of the current block's entry hazard pair, -1: none */
+    const uint32_t *ev_vec;  /* the current block's static events, added at the next entry */
+    uint32_t ev_vec_n, ev_error;
+    uint64_t *snaps;       /* ev_dims values per snapshot */
+    uint32_t n_snaps, cap_snaps;
 } mlml_counter;
+
+static int64_t snapshot(mlml_counter *c) {
+    if (c->ev == NULL) return -1;
+    if (c->n_snaps == c->cap_snaps) {
+        uint32_t cap = c->cap_snaps ? c->cap_snaps * 2 : 256;
+        uint64_t *snaps = realloc(c->snaps, (size_t)cap * c->ev_dims * sizeof *snaps);
+        if (snaps == NULL) { c->ev_error = 1; return -1; }
+        c->snaps = snaps;
+        c->cap_snaps = cap;
+    }
+    memcpy(c->snaps + (size_t)c->n_snaps * c->ev_dims, c->ev, c->ev_dims * sizeof *c->ev);
+    return c->n_snaps++;
+}
 
 static void track_event(mlml_counter *c, uint64_t address, uint32_t size, uint32_t n,
                         uint64_t cycles) {
     for (uint32_t g = 0; g < c->n_glue; ++g) {
         if (address >= c->glue_lo[g] && address < c->glue_hi[g]) {
+            if (c->cur >= 0) c->events[c->cur].snap_close = snapshot(c);
             c->cur = -1;
             c->glue_end = address + size;
             return;
@@ -116,6 +151,8 @@ static void track_event(mlml_counter *c, uint64_t address, uint32_t size, uint32
         e->start = c->before;
         e->insns = 0;
         e->cycles = 0;
+        e->snap_open = snapshot(c);
+        e->snap_close = -1;
         c->cur = c->n_events++;
     }
     if (c->cur >= 0) {
@@ -169,6 +206,20 @@ static void fill_info(mlml_counter *c, uc_engine *uc, mlml_entry *e) {
     if (buf != stack_buf) free(buf);
 }
 
+/* The running event vector at a block entry (before `pend_*` move on to this block). */
+static void record_entry(mlml_counter *c, const mlml_entry *e, uint64_t address, int redirect) {
+    uint64_t *ev = c->ev;
+    uint32_t k = c->ev_classes;
+    for (uint32_t i = 0; i < c->ev_vec_n; ++i) ev[c->ev_vec[2 * i]] += c->ev_vec[2 * i + 1];
+    if (c->ev_stall >= 0) ev[c->ev_stall]++;
+    if (c->pend_kind == 1) ev[redirect ? k : k + 1]++;
+    if (redirect && (address & 2) && e->info.head_wide) ev[k + 2]++;
+    c->ev_stall = (c->pend_rd && ((e->info.head_reads >> c->pend_rd) & 1))
+                      ? (int64_t)(k + 3 + c->pend_class * k + e->info.head_class) : -1;
+    c->ev_vec = e->info.vec;
+    c->ev_vec_n = e->info.vec_n;
+}
+
 static void block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data) {
     mlml_counter *c = user_data;
     uint64_t j = (address >> 1) * 0x9E3779B97F4A7C15ull & c->mask;
@@ -201,6 +252,7 @@ static void block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *use
         extra += redirect ? c->taken_cost : c->not_taken_cost;
     }
     if (redirect && (address & 2) && e->info.head_wide) extra += c->misaligned_cost;
+    if (c->ev) record_entry(c, e, address, redirect);
     c->cycles += extra;
     if (extra && c->n_glue && c->cur >= 0) c->events[c->cur].cycles += extra;
     /* a hazard between the previous block's last and this block's first instruction */
@@ -244,6 +296,8 @@ void mlml_counter_destroy(mlml_counter *c) {
     if (c == NULL) return;
     free(c->table);
     free(c->events);
+    free(c->ev);
+    free(c->snaps);
     free(c);
 }
 
@@ -301,6 +355,45 @@ int64_t mlml_counter_blocks(const mlml_counter *c, uint64_t *out, uint64_t max) 
         k++;
     }
     return (int64_t)k;
+}
+
+/* Event recording over `dims` dimensions, the first `classes` of them instruction classes
+ * (then taken, not taken, misaligned, classes^2 hazard pairs).  Before the run. */
+int mlml_counter_set_record(mlml_counter *c, uint32_t dims, uint32_t classes) {
+    if (classes > MLML_CLASSES || dims != classes + 3 + classes * classes) return -1;
+    c->ev = calloc(dims, sizeof *c->ev);
+    if (c->ev == NULL) return -1;
+    c->ev_dims = dims;
+    c->ev_classes = classes;
+    c->ev_stall = -1;
+    return 0;
+}
+
+/* The recorded vectors: `which` >= 0 a snapshot, -1 the running vector at the current
+ * block's base, -2 its entry stall's hazard dimension (out[0]; -1 none).  Returns 0, or
+ * -1 when recording is off or failed (out of memory) or `which` does not exist. */
+int mlml_counter_record(const mlml_counter *c, int64_t which, uint64_t *out) {
+    if (c->ev == NULL || c->ev_error) return -1;
+    if (which == -2) {
+        out[0] = (uint64_t)c->ev_stall;
+        return 0;
+    }
+    if (which == -1) {
+        memcpy(out, c->ev, c->ev_dims * sizeof *out);
+        return 0;
+    }
+    if (which >= c->n_snaps) return -1;
+    memcpy(out, c->snaps + (size_t)which * c->ev_dims, c->ev_dims * sizeof *out);
+    return 0;
+}
+
+/* Snapshot indices (open, close; -1: none) of up to `max` call events. */
+int64_t mlml_counter_event_snaps(const mlml_counter *c, int64_t *out, uint32_t max) {
+    for (uint32_t i = 0; i < c->n_events && i < max; ++i) {
+        out[2 * i] = c->events[i].snap_open;
+        out[2 * i + 1] = c->events[i].snap_close;
+    }
+    return (int64_t)c->n_events;
 }
 
 int mlml_counter_abi(void) { return (int)sizeof(mlml_counter); }
