@@ -12,6 +12,11 @@ reference kernels compute in integers, so each is emitted here as that integer a
   row's sum through gemmlowp's fixed-point log at run time (reference_ops::LogSoftmaxQuantized).
 * DIV (int8): per element GetReciprocal of the divisor, CountLeadingSignBits of the dividend
   and two rescales (reference_ops::DivElementwise).
+* SUM (int8): ai-edge-litert 2.3's reference SUM reads int8 data as uint8, so its golden comes
+  from the builtin kernel (zoo/reference.py says so in the run's validation detail), whose
+  QuantizedMeanOrSum computes round(Σq·(s_in/s_out) − zp_in·(s_in/s_out)·n) in float32.  That
+  is a monotone step function of the integer sum Σq, tabulated at compile time as the sums at
+  which the output steps up: the target adds one comparison per step, no float.
 
 uint8 models arrive as int8 (normalize.py); `support.VERIFIED_OPS` lists which of their
 variants are checked.  Every formula reads its float parameters as TFLite does (float32
@@ -34,7 +39,7 @@ from .fixedpoint import softmax_table
 from .qparams import tensor_scale_zp
 from .requant import const
 
-QMATH_OPS = frozenset({"ABS", "NEG", "RSQRT", "L2_NORMALIZATION", "LOG_SOFTMAX", "DIV"})
+QMATH_OPS = frozenset({"ABS", "NEG", "RSQRT", "L2_NORMALIZATION", "LOG_SOFTMAX", "DIV", "SUM"})
 INT8_CODES = np.arange(-128, 128, dtype=np.int64)
 
 
@@ -113,6 +118,32 @@ def divide(a: relax.Expr, b: relax.Expr, a_q: tuple[float, int], b_q: tuple[floa
     return R.astype(R.clip(o.add(value, out_q[1]), *act_range), "int8")
 
 
+def sum_steps(n: int, in_q: tuple[float, int], out_q: tuple[float, int]) -> tuple[int, np.ndarray]:
+    """optimized_ops::QuantizedMeanOrSum (compute_sum) for every integer sum of n int8 values, as
+    (output at the smallest sum, the sums at which the output steps up by one, repeated per step)."""
+    total = np.arange(-128 * n, 127 * n + 1, dtype=np.int64)
+    scale = np.float32(np.float32(in_q[0]) / np.float32(out_q[0]))
+    bias = np.float32(np.float32(np.float32(-in_q[1]) * scale) * np.float32(n))
+    value = (total.astype(np.float32) * scale + bias).astype(np.float64)  # float32 products and sum
+    rounded = np.where(value >= 0, np.floor(value + 0.5), -np.floor(-value + 0.5))  # TfLiteRound, exact
+    out = np.clip(rounded.astype(np.int64) + out_q[1], -128, 127)
+    steps = np.diff(out)
+    if (steps < 0).any():
+        raise FrontendError("SUM: output not monotone in the input sum (negative scale)")
+    return int(out[0]), np.repeat(total[1:], steps)
+
+
+def reduce_sum(x: relax.Expr, axes: list[int], keep_dims: bool, n: int, in_q: tuple[float, int],
+               out_q: tuple[float, int]) -> relax.Expr:
+    """The int8 SUM `sum_steps` tabulates: first output plus the number of steps at or below the sum."""
+    base, steps = sum_steps(n, in_q, out_q)
+    total = R.sum(R.astype(x, "int32"), axis=axes, keepdims=keep_dims)
+    if steps.size == 0:
+        return R.astype(R.full_like(total, const(base, "int32")), "int8")
+    above = R.greater_equal(R.expand_dims(total, -1), const(steps.astype(np.int32), "int32"))
+    return R.astype(R.add(R.sum(R.astype(above, "int32"), axis=-1), const(base, "int32")), "int8")
+
+
 class QMathConverters:
     """Mixin of `converter.Converter`: the quantized ops above (TVM's converters for float)."""
 
@@ -143,7 +174,11 @@ class QMathConverters:
             return lookup(x, ((-INT8_CODES + 128) % 256 - 128).astype(np.int8))
         if name == "RSQRT":
             return lookup(x, rsqrt_values(fx.NUMPY, INT8_CODES, in_q, out_q).astype(np.int8))
-        depth = int(self.get_tensor_shape(inputs[0])[-1])
+        shape = [int(d) for d in self.get_tensor_shape(inputs[0])]
+        if name == "SUM":
+            axes = sorted({int(a) % len(shape) for a in np.asarray(self.get_tensor_value(inputs[1])).reshape(-1)})
+            return reduce_sum(x, axes, self._keep_dims(op), int(np.prod([shape[a] for a in axes])), in_q, out_q)
+        depth = shape[-1]
         if name == "L2_NORMALIZATION":
             if out_q != (1.0 / 128.0, 0):
                 raise FrontendError(f"int8 L2_NORMALIZATION output quantization {out_q} is not (1/128, 0)")
@@ -151,6 +186,15 @@ class QMathConverters:
         if out_q != (16.0 / 256.0, 127):
             raise FrontendError(f"int8 LOG_SOFTMAX output quantization {out_q} is not (16/256, 127)")
         return log_softmax(x, in_q[0])
+
+    def _keep_dims(self, op) -> bool:
+        from tflite.ReducerOptions import ReducerOptions
+
+        if not op.BuiltinOptionsType():
+            return False
+        options = ReducerOptions()
+        options.Init(op.BuiltinOptions().Bytes, op.BuiltinOptions().Pos)
+        return bool(options.KeepDims())
 
     def _fused_activation(self, op) -> str:
         from tflite.DivOptions import DivOptions

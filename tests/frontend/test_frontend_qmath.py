@@ -79,3 +79,33 @@ def test_l2_normalization_with_another_output_scale_is_rejected(tmp_path):
     path = edit_in_place(generated(QMATH_SINGLE["l2_normalization"], tmp_path), output_scale(0.01))
     with pytest.raises(FrontendError, match=r"L2_NORMALIZATION output quantization .* is not \(1/128, 0\)"):
         import_tflite(path)
+
+
+def test_int8_sum_golden_comes_from_the_builtin_kernel_because_the_reference_is_broken(tmp_path):
+    """ai-edge-litert 2.3's BUILTIN_REF int8 SUM still reads int8 as uint8 (else the fallback must go), so
+    int8 SUM models take the builtin kernels and say so; other quantized models keep BUILTIN_REF."""
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    from mlonmcu_lite.zoo.reference import golden_note, reference_outputs
+
+    path = generated(QMATH_SINGLE["sum_hw"], tmp_path)
+    x = np.full(resolve_model(path).inputs[0].shape, -3, np.int8)
+    ref = Interpreter(model_path=str(path), experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
+    ref.allocate_tensors()
+    ref.set_tensor(ref.get_input_details()[0]["index"], x)
+    ref.invoke()
+    broken = ref.get_tensor(ref.get_output_details()[0]["index"])
+    (golden,) = reference_outputs(path, [x])
+    assert not np.array_equal(broken, golden)
+    assert golden_note(path) == ("golden from ai-edge-litert's builtin kernels "
+                                 "(BUILTIN_REF's int8 SUM reads int8 data as uint8)")
+    assert golden_note(generated(QMATH_SINGLE["abs"], tmp_path)) is None
+
+
+def test_int8_sum_runs_exact_on_the_vp_and_names_its_golden(tmp_path):
+    from tests.helpers.e2e import run_one
+
+    row = run_one(str(generated(QMATH_SINGLE["sum_c"], tmp_path)), tmp_path)
+    assert not row["failing"], row["reason"]
+    assert row["validation"] == "exact" and row["validated_samples"] >= 1
+    assert "builtin kernels" in row["validation_detail"]
