@@ -22,6 +22,7 @@ from tvm.relax.frontend.tflite.tflite_frontend import OperatorConverter, get_ten
 
 from .elementwise import lookup
 from .lut_ops import TABLE_OPS, TableConverters
+from .qmath import QMATH_OPS, QMathConverters
 from .qparams import tensor_scale_zp
 from .sqdiff import SquaredDifferenceConverter
 from .floatops import FloatOpConverters  # floatops
@@ -78,12 +79,14 @@ def concat_rescale_table(in_scale: float, in_zp: int, out_scale: float, out_zp: 
     return (np.clip(value, 0, 255) - 128).astype(np.int8)
 
 
-class Converter(FloatOpConverters,  # floatops
+class Converter(QMathConverters,  # qmath
+                FloatOpConverters,  # floatops
                 TableConverters, MovementConverters, SquaredDifferenceConverter, OperatorConverter):
     """`OperatorConverter` that imports the int8 data-movement ops the way TFLite computes them."""
 
     _SUPPORTED_QUANTIZED_OPS = (OperatorConverter._SUPPORTED_QUANTIZED_OPS | MOVEMENT_OPS
-                                | {"PRELU", "SVDF", "ARG_MAX", "ARG_MIN"} | TABLE_OPS)
+                                | {"PRELU", "SVDF", "ARG_MAX", "ARG_MIN"} | TABLE_OPS
+                                | QMATH_OPS)  # qmath: frontend/qmath.py
 
     def _convert_arg_min_max(self, op, relax_op):
         """ARG_MAX / ARG_MIN compare the raw integers (as TFLite's kernel; the first index wins a tie),

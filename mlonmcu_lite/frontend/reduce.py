@@ -6,8 +6,8 @@ reference_ops::QuantizedMeanOrSum: the multiplier of s_in/s_out (double) absorbs
 M' = (M << k) / n with k = min(floor(log2 n), 32, 31 + shift) and shift' = shift − k, then
 out = MultiplyByQuantizedMultiplier(Σx − zp_in·n, M', shift') + zp_out (double rounding).
 
-SUM is not lowered: ai-edge-litert 2.3's reference SUM reads int8 data as uint8 (its
-kReference branch instantiates the uint8 kernel), so there is no sane bit-exact target.
+int8 SUM is imported by qmath.py (its golden comes from the builtin kernel: ai-edge-litert 2.3's
+reference SUM reads int8 data as uint8).
 """
 
 from __future__ import annotations

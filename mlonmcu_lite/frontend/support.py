@@ -103,10 +103,12 @@ _ARITH_U8 = {"MUL", "LOGISTIC", "PRELU",  # mul_u8, logistic_u8, prelu_u8
              "TANH", "MEAN", "SUB", "HARD_SWISH", "LEAKY_RELU", "GELU"}  # test_frontend_tflm_ops
 _ARITH_I16 = {"MUL", "LOGISTIC", "TANH", "MEAN", "RESIZE_BILINEAR",  # mul_i16, logistic_i16, tanh_i16, ...
               "SUB", "PRELU", "LEAKY_RELU"}  # test_frontend_tflm_ops
+_QMATH_U8 = {"LOG_SOFTMAX", "DIV"}  # qmath: test_frontend_qmath (TFLite has no uint8 ABS/RSQRT)
+_QMATH_I16 = {"ABS"}  # qmath: test_frontend_qmath
 VERIFIED_OPS: dict[str, frozenset[str]] = {
     "int8": frozenset(),  # every op of tflite_info.SUPPORTED_OPS
-    "uint8": frozenset(_CORE | _MOVEMENT | _TFLM_MOVEMENT | _ARITH_U8),
-    "int16": frozenset(_CORE | _MOVEMENT | _TFLM_MOVEMENT - _NO_INT16_KERNEL | _ARITH_I16),
+    "uint8": frozenset(_CORE | _MOVEMENT | _TFLM_MOVEMENT | _ARITH_U8 | _QMATH_U8),
+    "int16": frozenset(_CORE | _MOVEMENT | _TFLM_MOVEMENT - _NO_INT16_KERNEL | _ARITH_I16 | _QMATH_I16),
 }
 
 

@@ -7,7 +7,9 @@ TFLite-Micro), so these goldens name ai-edge-litert's arithmetic.
 A float model whose op BUILTIN_REF lacks (ai-edge-litert 2.3 registers no reference CEIL, ROUND,
 ELU) takes TFLite's builtin float kernels without delegates (no XNNPACK) instead: float results
 are checked within tolerance, never bit for bit, so the reference kernel's rounding is not at stake.
-A quantized model never falls back.
+A quantized model falls back only where its reference kernel is broken (`BROKEN_REFERENCE_INT8`:
+ai-edge-litert 2.3's int8 SUM instantiates the uint8 kernel on int8 data); its golden then names
+the builtin kernels (`golden_note`), and the frontend computes what they compute (qmath.py).
 
 Every inference starts from the model's initial state (variable tensors such as an SVDF
 state reset to zero), as every emulation on the VP does.
@@ -25,11 +27,28 @@ from .tflite_info import ModelError, read_tflite
 NO_REFERENCE_FLOAT_KERNEL = frozenset({"CEIL", "ROUND", "ELU"})
 
 
+# qmath: int8 ops whose BUILTIN_REF kernel is broken, with what is wrong; their models take the builtin kernels.
+BROKEN_REFERENCE_INT8 = {"SUM": "BUILTIN_REF's int8 SUM reads int8 data as uint8"}
+
+
+def golden_note(path: str | Path) -> str | None:
+    """Why a quantized model's golden comes from the builtin kernels instead of BUILTIN_REF (None: it does not)."""
+    try:
+        info = read_tflite(Path(path))
+    except ModelError:
+        return None
+    broken = sorted({BROKEN_REFERENCE_INT8[op.op] for op in info.ops if op.op in BROKEN_REFERENCE_INT8
+                     and info.tensors[op.inputs[0]].dtype == "int8"})
+    if info.numerics != "quantized" or not broken:
+        return None
+    return f"golden from ai-edge-litert's builtin kernels ({'; '.join(broken)})"
+
+
 def _interpreter(path: Path):
     from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
     resolver = OpResolverType.BUILTIN_REF
-    if _needs_builtin_float_kernels(path):
+    if _needs_builtin_float_kernels(path) or golden_note(path):
         resolver = OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
     try:
         interp = Interpreter(model_path=str(path), num_threads=1, experimental_op_resolver_type=resolver)

@@ -64,13 +64,13 @@ def test_fully_connected_input_that_is_not_rows_of_k(tmp_path):
 
 
 def test_unsupported_op_names_op_index_model_and_reason(tmp_path):
-    def to_sum(model):
-        model.operatorCodes[0].builtinCode = S.BuiltinOperator.SUM
-        model.operatorCodes[0].deprecatedBuiltinCode = S.BuiltinOperator.SUM
-        first_op(model).builtinOptionsType = S.BuiltinOptions.ReducerOptions
-        first_op(model).builtinOptions = S.ReducerOptionsT()
-    msg = import_error(mutated("add", tmp_path / "sum.tflite", to_sum))
-    assert "SUM" in msg and "operator #0" in msg and "sum.tflite" in msg and "reads int8 data as uint8" in msg
+    def to_l2_pool(model):  # qmath: int8 SUM runs now; TFLite has L2_POOL_2D as a float kernel only
+        model.operatorCodes[0].builtinCode = S.BuiltinOperator.L2_POOL_2D
+        model.operatorCodes[0].deprecatedBuiltinCode = S.BuiltinOperator.L2_POOL_2D
+        first_op(model).builtinOptionsType = S.BuiltinOptions.Pool2DOptions
+        first_op(model).builtinOptions = S.Pool2DOptionsT()
+    msg = import_error(mutated("add", tmp_path / "l2_pool.tflite", to_l2_pool))
+    assert "L2_POOL_2D" in msg and "operator #0" in msg and "l2_pool.tflite" in msg and "only in float32 models" in msg
 
 
 def test_float_model(tmp_path):

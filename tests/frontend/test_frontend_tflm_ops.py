@@ -7,15 +7,13 @@ from __future__ import annotations
 import sys
 from dataclasses import replace
 
-import flatbuffers
 import pytest
-from ai_edge_litert import schema_py_generated as S
 
 from mlonmcu_lite.frontend import FrontendError, import_tflite
 from mlonmcu_lite.frontend.movement import mirror_indices
 from mlonmcu_lite.workspace import default_workspace
 
-from tests.helpers.variants import assert_bit_exact_on_host, generated, variant
+from tests.helpers.variants import assert_bit_exact_on_host, edit_in_place, generated, output_scale, variant
 
 sys.path.insert(0, str(default_workspace().models_dir))
 from tflgen.op_models import OPS  # noqa: E402
@@ -69,12 +67,6 @@ def test_mirror_indices_reflect_and_symmetric():
 
 def test_reduce_max_with_a_rescaled_output_is_rejected_naming_the_op(tmp_path):
     """TFLite's REDUCE_MAX refuses an output quantized unlike its input; so does the frontend, at load."""
-    path = generated(SINGLE_SPECS["reduce_max"], tmp_path)
-    model = S.ModelT.InitFromPackedBuf(path.read_bytes(), 0)
-    sub = model.subgraphs[0]
-    sub.tensors[sub.outputs[0]].quantization.scale = [0.5]
-    builder = flatbuffers.Builder(1024)
-    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
-    path.write_bytes(bytes(builder.Output()))
+    path = edit_in_place(generated(SINGLE_SPECS["reduce_max"], tmp_path), output_scale(0.5))
     with pytest.raises(FrontendError, match=r"REDUCE_MAX with an output quantized unlike its input .* reduce_max"):
         import_tflite(path)

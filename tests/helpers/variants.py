@@ -48,6 +48,24 @@ def variant(name: str, dtype: str, out: Path, edit=None) -> Path:
     return path
 
 
+def edit_in_place(path: Path, edit) -> Path:
+    """Rewrite the .tflite at `path` after `edit(model)` changed its object tree."""
+    model = S.ModelT.InitFromPackedBuf(Path(path).read_bytes(), 0)
+    edit(model)
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    Path(path).write_bytes(bytes(builder.Output()))
+    return Path(path)
+
+
+def output_scale(scale: float):
+    """An `edit` giving the first graph output another scale (a kernel's fixed output quantization broken)."""
+    def edit(model: S.ModelT) -> None:
+        sub = model.subgraphs[0]
+        sub.tensors[sub.outputs[0]].quantization.scale = [scale]
+    return edit
+
+
 def rescaled_concat_inputs(model: S.ModelT) -> None:
     """uint8 CONCATENATION whose inputs are quantized unlike its output (ConcatenationWithScaling)."""
     sub = model.subgraphs[0]
@@ -73,8 +91,9 @@ def generated(spec, out: Path) -> Path:
     return path
 
 
-def assert_bit_exact_on_host(path: Path, count: int = 3) -> None:
-    """The imported integer module (TVM, host llvm) equals BUILTIN_REF on full-range random inputs."""
+def assert_bit_exact_on_host(path: Path, count: int = 3, samples: list[list[np.ndarray]] | None = None) -> None:
+    """The imported integer module (TVM, host llvm) equals BUILTIN_REF on full-range random inputs
+    (or on `samples`)."""
     import tvm
     from tvm import relax
 
@@ -83,7 +102,7 @@ def assert_bit_exact_on_host(path: Path, count: int = 3) -> None:
 
     im = import_tflite(path)
     vm = relax.VirtualMachine(tvm.compile(im.mod, target="llvm"), tvm.cpu())
-    samples = random_inputs(path, count, seed=len(path.name))
+    samples = samples if samples is not None else random_inputs(path, count, seed=len(path.name))
     for inputs, want in zip(samples, reference_outputs_many(path, samples), strict=True):
         got = vm["main"](*[tvm.runtime.tensor(x) for x in inputs])
         got = [got.numpy()] if hasattr(got, "numpy") else [g.numpy() for g in got]

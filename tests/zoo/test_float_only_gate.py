@@ -13,22 +13,22 @@ from mlonmcu_lite.zoo.tflite_info import FLOAT_ONLY_OPS, SUPPORTED_OPS, read_tfl
 from tests.zoo.test_zoo_errors import _floatify, _set_op, mutated
 
 
-def _abs(model: S.ModelT) -> None:
-    _set_op(model, S.BuiltinOperator.ABS)
+def _floor(model: S.ModelT) -> None:  # qmath: ABS has an int8 kernel now (frontend/qmath.py)
+    _set_op(model, S.BuiltinOperator.FLOOR)
 
 
 def test_float_only_op_in_a_quantized_model_is_rejected(tmp_path):
-    path = mutated(tmp_path, "relu", _abs, "abs_int8.tflite")
-    with pytest.raises(UnsupportedOpError, match=r"abs_int8\.tflite: unsupported op ABS \(only in float32 models\) "
+    path = mutated(tmp_path, "relu", _floor, "floor_int8.tflite")
+    with pytest.raises(UnsupportedOpError, match=r"floor_int8\.tflite: unsupported op FLOOR \(only in float32 models\) "
                                                  r"at operator #0"):
         read_tflite(path)
 
 
 def test_float_only_op_in_a_float_model_is_admitted(tmp_path):
-    path = mutated(tmp_path, "relu", lambda m: (_floatify(m), _abs(m)), "abs_f32.tflite")
+    path = mutated(tmp_path, "relu", lambda m: (_floatify(m), _floor(m)), "floor_f32.tflite")
     info = read_tflite(path)
-    assert info.numerics == "float32" and info.op_names == ["ABS"]
-    assert "ABS" in FLOAT_ONLY_OPS and "ABS" not in SUPPORTED_OPS
+    assert info.numerics == "float32" and info.op_names == ["FLOOR"]
+    assert "FLOOR" in FLOAT_ONLY_OPS and "FLOOR" not in SUPPORTED_OPS
 
 
 def test_float_graph_keeps_masks_and_integers_inside():
