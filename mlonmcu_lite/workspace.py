@@ -114,6 +114,11 @@ class Workspace:
         """float32 and hybrid op models (committed) and float zoo models (generated, not versioned)."""
         return self.models_dir / "float"
 
+    @property
+    def realworld_dir(self) -> Path:
+        """Replicas of public vision models made by the TFLite converter (models/realworld/)."""
+        return self.models_dir / "realworld"
+
     # -- the platform ----------------------------------------------------------------
     @property
     def platform_include(self) -> Path:

@@ -34,7 +34,8 @@ def _as_json(m: ModelInfo) -> dict:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of objects.")
 def models(models: tuple[str, ...], show_all: bool, as_json: bool) -> None:
     """List the model zoo, or describe MODELS (zoo names or .tflite paths)."""
-    names = list(models) or list_models() + (list_models("ops") + list_models("float") if show_all else [])
+    names = list(models) or list_models() + (list_models("realworld") + list_models("ops") + list_models("float")
+                                             if show_all else [])
     infos = [resolve_model(n) for n in names]
     if as_json:
         click.echo(json.dumps([_as_json(m) for m in infos], indent=2))

@@ -207,8 +207,8 @@ def _condensed(stderr: str) -> str:
     return "\n".join(line for i, line in enumerate(lines) if i in keep or not _OVERFLOW.search(line))
 
 
-def _link(cmd: list[str]) -> None:
-    """Run the linker; an overflowing memory region names the size setting to raise.
+def _link(cmd: list[str], memory_map: MemoryMap = MemoryMap()) -> None:
+    """Run the linker; an overflowing memory region names its need, its limit and the setting to raise.
 
     The message leads with the linker's own diagnostic lines (the command line is kept in
     `BuildError.command`), so a report's one-line reason is never a truncated command.
@@ -221,11 +221,22 @@ def _link(cmd: list[str]) -> None:
     for region, size in _OVERFLOW.findall(diagnostics):
         overflows[region] = max(overflows.get(region, 0), int(size))
     if overflows:
-        what = "; ".join(f"{region} overflowed by {size} bytes; raise -s {_SIZE_SETTING.get(region, region.lower())}"
-                         for region, size in overflows.items())
+        limits = {"ROM": memory_map.rom_size, "RAM": memory_map.ram_size}
+        what = "; ".join(_does_not_fit(region, size, limits.get(region)) for region, size in overflows.items())
         cause = "\n".join(line for line in diagnostics.splitlines() if _OVERFLOW.search(line))
         raise BuildError(f"linking failed: {what}", cause, cmd)  # overlaps lld reports next follow from it
     raise BuildError(f"linking failed (exit {proc.returncode})", diagnostics, cmd)
+
+
+def _does_not_fit(region: str, overflow: int, limit: int | None) -> str:
+    """'does not fit: ROM 4,466,688 B > 4,194,304 B (rom_kib=4096); raise -s rom_kib=5120'."""
+    setting = _SIZE_SETTING.get(region, region.lower())
+    if limit is None:
+        return f"does not fit: {region} overflowed by {overflow} bytes; raise -s {setting}"
+    need_kib = -(-(limit + overflow) // 1024)
+    suggest = -(-need_kib // 256) * 256  # the next 256 KiB step
+    return (f"does not fit: {region} {limit + overflow:,} B > {limit:,} B ({setting}={limit // 1024}; "
+            f"{region} overflowed by {overflow} bytes); raise -s {setting}={suggest}")
 
 
 def _compile(clang: Path, flags: list[str], src: Path, obj: Path) -> str:
@@ -295,7 +306,7 @@ def build_firmware(sources: Sequence[Path], out_dir: Path, arch: str = DEFAULT_A
     libm = math_library(spec.march, spec.mabi)
     link += [*([str(libm)] if libm else []), str(runtime_library(spec.march, spec.mabi))]
     try:
-        _link(link)
+        _link(link, memory_map)
     except BuildError as err:
         if libm is None and "undefined symbol" in err.stderr:
             raise BuildError(f"linking failed: the math library (expf/tanhf of a float model) is missing; "

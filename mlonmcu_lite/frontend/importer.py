@@ -10,6 +10,7 @@ import tvm
 from tvm import relax
 from tvm.relax.frontend.tflite import from_tflite
 
+from mlonmcu_lite.zoo.static_shapes import folded_bytes
 from mlonmcu_lite.zoo.tflite_info import ModelError, TensorSpec, read_tflite
 
 from . import boundary
@@ -54,7 +55,7 @@ def import_tflite(path: str | Path) -> IntegerModel:
         return _import_float(path, info)
     check_variants(info, path.name)
     try:
-        norm = normalize(path.read_bytes())
+        norm = normalize(folded_bytes(path.read_bytes()))
         uint8_kernels = norm.legacy_uint8
     except ValueError as err:
         raise FrontendError(f"{path.name}: {err}") from None
@@ -84,7 +85,7 @@ def _import_float(path: Path, info) -> IntegerModel:
         if op.op == "SOFTMAX" and op.options.get("beta", 1.0) != 1.0:  # TVM's importer drops beta
             raise FrontendError(f"SOFTMAX with beta={op.options['beta']} in {path.name} is not supported "
                                 f"(operator #{op.index})")
-    raw = path.read_bytes()
+    raw = folded_bytes(path.read_bytes())
     if info.numerics == "hybrid":
         raw = dequantize_weights(raw)
     try:

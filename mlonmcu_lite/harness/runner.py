@@ -27,6 +27,7 @@ from mlonmcu_lite.abi import IOBuffer
 from mlonmcu_lite.errors import MlmlError, ToolError
 from mlonmcu_lite.harness.cache import BuildCache, FirmwareArtifacts, ModelArtifacts, cache_key, hash_tree
 from mlonmcu_lite.harness.float_check import FloatAgreement
+from mlonmcu_lite.harness.fit import check_rom
 from mlonmcu_lite.harness.inputs import load_user_input, random_input
 from mlonmcu_lite.harness.spec import RunSpec, Stage
 from mlonmcu_lite.reports.schema import RunResult
@@ -130,6 +131,7 @@ def _execute(spec: RunSpec, result: RunResult, stage: _Stage, run_dir: Path) -> 
     info = resolve_model(spec.model, spec.workspace)
     _set(result, model=spec.label or info.name, macs=info.macs, io_dtype=io_dtype(info),
          numerics=getattr(info, "numerics", "quantized"))
+    check_rom(info.name, info.weight_bytes, getattr(info, "numerics", "quantized"), spec.settings.rom_kib)
     backends = [p.backend([Path(d) for d in spec.peripheral_path]) for p in spec.peripherals]
     samples, goldens = _select_inputs(spec, info)
 

@@ -44,9 +44,11 @@ class ModelInfo:
 
 def families(workspace: Workspace | None = None) -> dict[str, Path]:
     """Model family -> its folder: "zoo" (MLPerf Tiny models), "ops" (op-family tests) and
-    "float" (float32 / hybrid op models, plus float zoo models once generated)."""
+    "float" (float32 / hybrid op models, plus float zoo models once generated) and "realworld"
+    (replicas of public vision models, made by the real TFLite converter)."""
     workspace = workspace or default_workspace()
-    return {"zoo": workspace.zoo_dir, "ops": workspace.ops_dir, "float": workspace.float_dir}
+    return {"zoo": workspace.zoo_dir, "ops": workspace.ops_dir, "float": workspace.float_dir,
+            "realworld": workspace.realworld_dir}  # vision: TFLite-converter replicas
 
 
 def list_models(family: str = "zoo", workspace: Workspace | None = None) -> list[str]:

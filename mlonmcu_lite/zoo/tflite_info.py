@@ -18,6 +18,8 @@ from ai_edge_litert import schema_py_generated as S
 
 from mlonmcu_lite.errors import UserError
 
+from .static_shapes import fold_static_shapes
+
 SUPPORTED_OPS: frozenset[str] = frozenset({
     "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD",
     "AVERAGE_POOL_2D", "MAX_POOL_2D", "RESHAPE", "SOFTMAX", "QUANTIZE", "DEQUANTIZE",
@@ -166,6 +168,10 @@ def _load(path: Path) -> S.ModelT:
     if not model.subgraphs:
         raise ModelError(f"{path}: TFLite file has no subgraph")
     _check_names(path, model.subgraphs[0])
+    try:  # vision: a dynamic-batch graph's SHAPE -> STRIDED_SLICE -> PACK chains become constants
+        fold_static_shapes(model)
+    except (IndexError, TypeError, ValueError, AttributeError) as exc:
+        raise ModelError(f"{path}: corrupt shape computation ({type(exc).__name__}: {exc})") from exc
     return model
 
 

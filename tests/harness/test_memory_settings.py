@@ -18,12 +18,13 @@ def test_defaults_are_4_mib_rom_and_1_mib_ram():
         build_settings(["rom_kib=6"])
 
 
-@pytest.mark.parametrize("setting, region", [("rom_kib=16", "ROM"), ("ram_kib=8", "RAM")])
+@pytest.mark.parametrize("setting, region", [("rom_kib=32", "ROM"), ("ram_kib=8", "RAM")])
 def test_overflow_names_region_bytes_and_setting(setting, region, tmp_path):
     key, value = setting.split("=")
     row = run_one("aww", tmp_path, **{key: int(value)})
     assert row["failing"] and row["reason"].endswith("@ compile")
-    assert f"{region} overflowed by " in row["reason"] and f"raise -s {key}" in row["reason"]
+    assert f"{region} overflowed by " in row["reason"] and f"raise -s {key}=" in row["reason"]
+    assert f"does not fit: {region} " in row["reason"] and f" > {int(value) * 1024:,} B ({key}={value};" in row["reason"]
     assert f"will not fit in region '{region}'" in row["reason"]  # the linker's own line
     assert "ld.lld-14 -m" not in row["reason"]  # never the command line
 
@@ -32,3 +33,12 @@ def test_larger_rom_setting_runs_exact(tmp_path):
     row = run_one("conv_s1_same", tmp_path, rom_kib=8192, ram_kib=2048)
     assert not row["failing"], row["reason"]
     assert row["validation"] == "exact"
+
+
+def test_model_whose_weights_exceed_rom_fails_at_load_naming_the_limit(tmp_path):
+    """vww's 219,072 B of weights against a 128 KiB ROM: refused before any compile work."""
+    row = run_one("vww", tmp_path, rom_kib=128)
+    assert row["failing"] and row["reason"].endswith("@ load"), row["reason"]
+    assert "does not fit: ROM needs at least 219,072 B of weights > 131,072 B (rom_kib=128" in row["reason"]
+    assert "raise -s rom_kib=1024" in row["reason"]
+    assert row["macs"] == 7_489_664  # the row still says what the model is

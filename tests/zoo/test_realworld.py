@@ -1,0 +1,58 @@
+"""Real-world vision replicas (models/realworld/, made by the TFLite converter) load and run exact."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from ai_edge_litert import schema_py_generated as S
+
+from mlonmcu_lite.zoo.reference import reference_outputs
+from mlonmcu_lite.zoo.registry import list_models, resolve_model
+from mlonmcu_lite.zoo.static_shapes import folded_bytes
+from mlonmcu_lite.zoo.tflite_info import OP_NAMES, read_tflite
+
+from tests.helpers.e2e import run_one
+
+
+def _builtin_ops(raw: bytes) -> list[str]:
+    model = S.ModelT.InitFromPackedBuf(raw, 0)
+    return [OP_NAMES[max(model.operatorCodes[o.opcodeIndex].builtinCode,
+                         model.operatorCodes[o.opcodeIndex].deprecatedBuiltinCode)]
+            for o in model.subgraphs[0].operators]
+
+
+def test_realworld_family_lists_the_replicas():
+    names = list_models("realworld")
+    assert {"person_detect", "yolo_tiny", "unet_small", "mobilenet_v1_025_64_quant"} <= set(names)
+
+
+def test_dynamic_batch_shape_chains_fold_to_constants(tmp_path):
+    """unet_small's Conv2DTranspose output shapes come from SHAPE -> STRIDED_SLICE -> PACK at run
+    time in the converter's output; folded, the graph has none and computes the same outputs."""
+    model = resolve_model("unet_small")
+    raw = model.path.read_bytes()
+    assert _builtin_ops(raw).count("SHAPE") == 3
+    folded = folded_bytes(raw)
+    assert {"SHAPE", "STRIDED_SLICE", "PACK"}.isdisjoint(_builtin_ops(folded))
+    assert _builtin_ops(folded).count("TRANSPOSE_CONV") == 3
+    assert {"SHAPE", "PACK"}.isdisjoint(read_tflite(model.path).op_names)
+    copy = tmp_path / "folded.tflite"
+    copy.write_bytes(folded)
+    sample = model.samples[0]
+    for got, want in zip(reference_outputs(copy, sample), reference_outputs(model.path, sample)):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_a_graph_without_shape_ops_keeps_its_bytes():
+    raw = resolve_model("yolo_tiny").path.read_bytes()
+    assert folded_bytes(raw) is raw
+
+
+@pytest.mark.parametrize("name", ["mobilenet_v3s_u8io"])
+def test_replica_runs_exact(name, tmp_path):
+    """Hard-swish, squeeze-excite (MEAN, MUL), 5x5 depthwise, uint8 I/O through QUANTIZE, a folded
+    dynamic-batch RESHAPE: bit-exact with BUILTIN_REF on the VP."""
+    row = run_one(name, tmp_path)
+    assert not row["failing"], row["reason"]
+    assert row["validation"] == "exact"
+    assert row["run_instructions"] > 1_000_000 and row["io_dtype"] == "uint8"
