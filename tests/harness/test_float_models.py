@@ -40,8 +40,9 @@ ARITHMETIC = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "MUL", "
               "MEAN", "AVERAGE_POOL_2D", "HARD_SWISH", "LEAKY_RELU", "PRELU", "RESIZE_BILINEAR",
               "DIV", "SQRT", "EXP", "GREATER", "CUMSUM", "CEIL",  # floatops: one op of each float-only chain
               "TRANSPOSE_CONV", "SVDF", "UNIDIRECTIONAL_SEQUENCE_LSTM"}
+SOFT_FLOAT_ELSEWHERE = {"kws_lstm_f32"}  # floatops: its ops run soft-float in lstm_f32 (70 M instructions on rv32imc)
 CASES = [(m, arch) for m in FLOAT_MODELS for arch in ("rv32imc", "rv32gc")
-         if arch == "rv32gc" or ARITHMETIC & set(resolve_model(m).ops)]
+         if arch == "rv32gc" or (ARITHMETIC & set(resolve_model(m).ops) and m not in SOFT_FLOAT_ELSEWHERE)]
 
 
 @pytest.mark.parametrize("model, arch", CASES)
