@@ -17,6 +17,9 @@ from .float_net import FloatNet, options
 from .pipeline import GeneratedModel
 
 SAMPLES = 3
+# Weight inputs the converter's dynamic-range quantization makes int8 (LSTM: input, recurrent, projection).
+HYBRID_INPUTS: dict[str, tuple[int, ...]] = {"UNIDIRECTIONAL_SEQUENCE_LSTM": (1, 2, 3, 4, 5, 6, 7, 8, 16),
+                                             "SVDF": (1, 2), "FULLY_CONNECTED": (1,)}
 Inputs = dict[str, tuple[tuple[int, ...], str]]  # name -> (shape, distribution: normal | positive | wide)
 
 
@@ -38,6 +41,7 @@ class FloatOnlySpec:
     description: str
     inputs: Inputs
     body: Callable[[FloatNet, list[int], np.random.Generator], None]
+    hybrid: bool = False  # dynamic-range: int8 weights of the ops in HYBRID_INPUTS
 
     @property
     def seed(self) -> int:
@@ -47,6 +51,8 @@ class FloatOnlySpec:
         net = FloatNet()
         ins = [net.input(n, shape) for n, (shape, _) in self.inputs.items()]
         self.body(net, ins, np.random.default_rng(self.seed))
+        if self.hybrid:
+            net.quantize_weights(HYBRID_INPUTS)
         return net
 
     def tflite(self) -> bytes:
@@ -215,6 +221,21 @@ def _lstm(**variant):
     return body
 
 
+def _lstm_svdf(net, ins, rng):
+    """LSTM 8 units -> last step -> SVDF (rank 1, memory 4) -> FULLY_CONNECTED."""
+    seq = _lstm_layer(net, ins[0], rng, 8, 6)
+    last = net.op("RESHAPE", [net.op("STRIDED_SLICE", [seq, net.const("begin", np.array([0, -1, 0], np.int32)),
+                                                       net.const("end", np.array([1, 0, 8], np.int32)),
+                                                       net.const("strides", np.array([1, 1, 1], np.int32))],
+                                     "last_step", opts=options("StridedSliceOptions", endMask=2, shrinkAxisMask=2)),
+                              net.const("row", np.array([1, 8], np.int32))], "row")
+    s = net.op("SVDF", [last, net.const("svdf_wf", _w(rng, 6, 8)), net.const("svdf_wt", _w(rng, 6, 4)),
+                        net.const("svdf_b", np.zeros(6, np.float32)), net.variable("svdf_state", (1, 6 * 4))],
+               "svdf", opts=options("SVDFOptions", rank=1))
+    net.output(net.op("FULLY_CONNECTED", [s, net.const("fc_w", _w(rng, 3, 6)), -1], "fc",
+                      opts=options("FullyConnectedOptions")))
+
+
 def _kws_lstm(net, ins, rng):
     """A keyword spotter: MFCC frames [49, 10] -> LSTM 32 -> last step -> FULLY_CONNECTED 12 -> SOFTMAX."""
     seq = _lstm_layer(net, ins[0], rng, 32, 10)
@@ -263,6 +284,8 @@ FLOAT_ONLY: dict[str, FloatOnlySpec] = {s.name: s for s in [
                   {"input": ((1, 5, 6), "normal")}, _lstm()),
     FloatOnlySpec("conv_fc_fp16", "CONV_2D -> FULLY_CONNECTED with float16 weights through DEQUANTIZE (the "
                   "converter's float16 quantization)", {"input": ((1, 8, 8, 4), "normal")}, _float16_weights),
+    FloatOnlySpec("lstm_svdf_hyb", "LSTM -> SVDF -> FULLY_CONNECTED with int8 weights (dynamic range)",
+                  {"input": ((1, 5, 6), "normal")}, _lstm_svdf, hybrid=True),
     FloatOnlySpec("kws_lstm_f32", "keyword spotter: MFCC 49x10 -> UNIDIRECTIONAL_SEQUENCE_LSTM 32 -> last step -> "
                   "FULLY_CONNECTED 12 -> SOFTMAX (float32)", {"input": ((1, 49, 10), "normal")}, _kws_lstm),
 ]}
