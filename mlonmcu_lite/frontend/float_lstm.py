@@ -7,7 +7,8 @@ every inference as on the VP):
     i, f, o = sigmoid(x_t·W_{i,f,o}ᵀ + h·R_{i,f,o}ᵀ + b (+ c·peephole))   (CIFG: i = 1 − f)
     g = act(x_t·W_cᵀ + h·R_cᵀ + b_c);  c = clip(f·c + i·g);  h = o·act(c)  (+ projection, clip)
 
-The input projections of all steps are one matmul; each step adds its recurrent matmul.
+Each step is two matmuls (input, recurrent) with every weight one shared constant: the
+firmware stores the weights once and keeps only one step's gates live (as TFLite's kernel).
 Layer-normalized LSTMs are rejected (not lowered).
 """
 
@@ -37,8 +38,8 @@ class LSTMWeights:
     proj_clip: float
 
 
-def _matmul_t(x: relax.Expr, w: np.ndarray) -> relax.Expr:
-    return R.matmul(x, relax.const(np.ascontiguousarray(w.T, np.float32)))
+def _transposed(w: np.ndarray) -> relax.Constant:
+    return relax.const(np.ascontiguousarray(w.T, np.float32))
 
 
 def _gates(all_w: dict[str, np.ndarray | None], gates: str) -> np.ndarray:
@@ -54,22 +55,26 @@ def unrolled_lstm(x: relax.Expr, shape: tuple[int, int, int], time_major: bool, 
     steps, batch = (shape[0], shape[1]) if time_major else (shape[1], shape[0])
     features = shape[2]
     bias = np.concatenate([w.bias[g] if w.bias[g] is not None else np.zeros(units, np.float32) for g in gates])
-    rows = R.reshape(R.permute_dims(x, [1, 0, 2]) if time_major else x, (batch * steps, features))
-    projected = R.reshape(R.add(_matmul_t(rows, _gates(w.input_w, gates)), relax.const(bias.astype(np.float32))),
-                          (batch, steps, len(gates) * units))
-    recurrent = _gates(w.recurrent_w, gates)
+    inputs = _transposed(_gates(w.input_w, gates))
+    gate_bias = relax.const(bias.astype(np.float32))
+    # One constant object per weight, shared by every step (the firmware stores it once).
+    recurrent = _transposed(_gates(w.recurrent_w, gates))
+    peepholes = {g: relax.const(p.astype(np.float32)) for g, p in w.peephole.items() if p is not None}
+    projection = _transposed(w.projection_w) if w.projection_w is not None else None
+    projection_b = relax.const(w.projection_b.astype(np.float32)) if w.projection_b is not None else None
     h = c = None
     outputs = []
     for t in range(steps):
-        z = R.reshape(R.strided_slice(projected, axes=[1], begin=[t], end=[t + 1]), (batch, len(gates) * units))
+        x_t = R.reshape(R.strided_slice(x, axes=[0 if time_major else 1], begin=[t], end=[t + 1]), (batch, features))
+        z = R.add(R.matmul(x_t, inputs), gate_bias)
         if h is not None:
-            z = R.add(z, _matmul_t(h, recurrent))
+            z = R.add(z, R.matmul(h, recurrent))
         part = {g: R.strided_slice(z, axes=[1], begin=[k * units], end=[(k + 1) * units]) for k, g in enumerate(gates)}
 
         def peep(gate: str, cell: relax.Expr | None, pre: relax.Expr) -> relax.Expr:
-            if cell is None or w.peephole[gate] is None:
+            if cell is None or gate not in peepholes:
                 return pre
-            return R.add(pre, R.multiply(cell, relax.const(w.peephole[gate].astype(np.float32))))
+            return R.add(pre, R.multiply(cell, peepholes[gate]))
 
         f = R.sigmoid(peep("f", c, part["f"]))
         i = R.subtract(relax.const(np.float32(1.0)), f) if cifg else R.sigmoid(peep("i", c, part["i"]))
@@ -79,10 +84,10 @@ def unrolled_lstm(x: relax.Expr, shape: tuple[int, int, int], time_major: bool, 
             c = R.clip(c, -w.cell_clip, w.cell_clip)
         o = R.sigmoid(peep("o", c, part["o"]))
         h = R.multiply(o, act(c))
-        if w.projection_w is not None:
-            h = _matmul_t(h, w.projection_w)
-            if w.projection_b is not None:
-                h = R.add(h, relax.const(w.projection_b.astype(np.float32)))
+        if projection is not None:
+            h = R.matmul(h, projection)
+            if projection_b is not None:
+                h = R.add(h, projection_b)
             if w.proj_clip > 0:
                 h = R.clip(h, -w.proj_clip, w.proj_clip)
         outputs.append(R.expand_dims(h, axis=0 if time_major else 1))

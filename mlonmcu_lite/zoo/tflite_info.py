@@ -65,7 +65,11 @@ FLOAT_ONLY_OPS: frozenset[str] = frozenset({
 FLOAT_OP_ACTIVATIONS: dict[str, frozenset[str]] = {"UNIDIRECTIONAL_SEQUENCE_LSTM": frozenset({"TANH"})}
 # Non-float tensors a float graph may compute on: comparison masks and integer results (CAST, FLOOR_DIV).
 FLOAT_GRAPH_EXTRA_TYPES: frozenset[str] = frozenset({"BOOL", "INT32"})
-HYBRID_WEIGHT_OPS: frozenset[str] = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "DEQUANTIZE"})
+# Hybrid (dynamic-range) models: the op inputs that may hold int8 weights (dequantized at import).
+HYBRID_WEIGHT_INPUTS: dict[str, tuple[int, ...]] = {
+    "CONV_2D": (1,), "DEPTHWISE_CONV_2D": (1,), "FULLY_CONNECTED": (1,), "DEQUANTIZE": (0,),
+    "UNIDIRECTIONAL_SEQUENCE_LSTM": (1, 2, 3, 4, 5, 6, 7, 8, 16), "SVDF": (1, 2),  # floatops
+}
 MAC_OPS: frozenset[str] = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV"})
 
 
@@ -291,8 +295,8 @@ def _has_data(model: S.ModelT, t: S.TensorT) -> bool:
 
 def _check_float_model(path: Path, model: S.ModelT, sub: S.SubGraphT, ops: list[OpInfo]) -> str:
     """A float graph: float32 activations throughout; constants float32 or int32 (shapes), int8
-    only as the weights of CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED or a DEQUANTIZE's input
-    (dynamic-range quantization).  Returns "float32" or "hybrid"."""
+    only as the weights of HYBRID_WEIGHT_INPUTS (CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED, the
+    LSTM's and SVDF's) or a DEQUANTIZE's input (dynamic-range quantization).  Returns "float32" or "hybrid"."""
     hybrid = False
     for op in ops:
         if op.op in FLOAT_UNSUPPORTED:
@@ -308,7 +312,7 @@ def _check_float_model(path: Path, model: S.ModelT, sub: S.SubGraphT, ops: list[
                 continue
             if const and ttype == "FLOAT16" and op.op == "DEQUANTIZE" and pos == 0:  # fp16 weights, folded
                 continue
-            if const and ttype == "INT8" and op.op in HYBRID_WEIGHT_OPS and pos == (0 if op.op == "DEQUANTIZE" else 1):
+            if const and ttype == "INT8" and pos in HYBRID_WEIGHT_INPUTS.get(op.op, ()):
                 hybrid = True
                 continue
             what = "constant" if const else "activation"

@@ -77,15 +77,31 @@ class FloatNet:
         self.operators.append((op, version, list(inputs), outs, opts))
         return outs[0] if outputs == 1 else outs
 
+    def quantize_weights(self, positions: dict[str, tuple[int, ...]]) -> None:
+        """The converter's dynamic-range quantization: the float32 constants at `positions` of each op
+        become int8, symmetric per tensor (scale max|w| / 127)."""
+        for op, _, ins, _, _ in self.operators:
+            for pos in positions.get(op, ()):
+                t = self.tensors[ins[pos]] if pos < len(ins) and ins[pos] >= 0 else None
+                if t is None or t.type != S.TensorType.FLOAT32 or not t.buffer:
+                    continue
+                w = self.buffers[t.buffer]
+                scale = float(np.abs(w).max()) / 127.0 or 1.0
+                self.buffers[t.buffer] = np.clip(np.round(w / scale), -127, 127).astype(np.int8)
+                t.type = S.TensorType.INT8
+                t.quantization = S.QuantizationParametersT()
+                t.quantization.scale, t.quantization.zeroPoint = [scale], [0]
+
     def output(self, *indices: int) -> None:
         self.outputs.extend(indices)
 
     def tflite(self) -> bytes:
         """The model bytes with every computed tensor's shape as TFLite's Prepare sets it."""
-        from ai_edge_litert.interpreter import Interpreter
+        from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
         draft = self._pack()
-        interp = Interpreter(model_content=draft)
+        interp = Interpreter(model_content=draft,
+                             experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
         interp.allocate_tensors()
         shapes = {d["index"]: tuple(int(x) for x in d["shape"]) for d in interp.get_tensor_details()}
         for index, t in enumerate(self.tensors):

@@ -17,6 +17,9 @@ from .float_net import FloatNet, options
 from .pipeline import GeneratedModel
 
 SAMPLES = 3
+# Weight inputs the converter's dynamic-range quantization makes int8 (LSTM: input, recurrent, projection).
+HYBRID_INPUTS: dict[str, tuple[int, ...]] = {"UNIDIRECTIONAL_SEQUENCE_LSTM": (1, 2, 3, 4, 5, 6, 7, 8, 16),
+                                             "SVDF": (1, 2), "FULLY_CONNECTED": (1,)}
 Inputs = dict[str, tuple[tuple[int, ...], str]]  # name -> (shape, distribution: normal | positive | wide)
 
 
@@ -38,6 +41,7 @@ class FloatOnlySpec:
     description: str
     inputs: Inputs
     body: Callable[[FloatNet, list[int], np.random.Generator], None]
+    hybrid: bool = False  # dynamic-range: int8 weights of the ops in HYBRID_INPUTS
 
     @property
     def seed(self) -> int:
@@ -47,6 +51,8 @@ class FloatOnlySpec:
         net = FloatNet()
         ins = [net.input(n, shape) for n, (shape, _) in self.inputs.items()]
         self.body(net, ins, np.random.default_rng(self.seed))
+        if self.hybrid:
+            net.quantize_weights(HYBRID_INPUTS)
         return net
 
     def tflite(self) -> bytes:
@@ -183,32 +189,64 @@ def _svdf(net, ins, rng):
                       opts=options("FullyConnectedOptions")))
 
 
-def _lstm(cifg: bool = False, peephole: bool = False, projection: bool = False, time_major: bool = False,
-          clip: float = 0.0):
-    """UNIDIRECTIONAL_SEQUENCE_LSTM (8 units, TANH) -> FULLY_CONNECTED; optional CIFG (no input gate),
-    peephole weights, a projection to 4 outputs, cell / projection clipping; no layer norm."""
+def _lstm_layer(net, x: int, rng, units: int, features: int, cifg: bool = False, peephole: bool = False,
+                projection: bool = False, time_major: bool = False, clip: float = 0.0) -> int:
+    """One UNIDIRECTIONAL_SEQUENCE_LSTM (TANH) with zero-initialized state; optional CIFG (no input gate),
+    peephole weights, a projection to units / 2 outputs, cell / projection clipping; no layer norm."""
+    out = units // 2 if projection else units
+
+    def gate(g: str, make):
+        return -1 if cifg and g == "i" else make(g)
+
+    w = [gate(g, lambda g: net.const(f"w_{g}", _w(rng, units, features))) for g in "ifco"]
+    r = [gate(g, lambda g: net.const(f"r_{g}", _w(rng, units, out))) for g in "ifco"]
+    p = [gate(g, lambda g: net.const(f"p_{g}", _w(rng, units)) if peephole else -1) for g in "ifo"]
+    b = [gate(g, lambda g: net.const(f"b_{g}", (np.ones if g == "f" else np.zeros)(units, np.float32))) for g in "ifco"]
+    proj = [net.const("proj_w", _w(rng, out, units)), net.const("proj_b", np.full(out, 0.1, np.float32))] \
+        if projection else [-1, -1]
+    state = [net.variable("output_state", (1, out)), net.variable("cell_state", (1, units))]
+    return net.op("UNIDIRECTIONAL_SEQUENCE_LSTM", [x, *w, *r, *p, *b, *proj, *state, -1, -1, -1, -1], "lstm",
+                  opts=options("UnidirectionalSequenceLSTMOptions", fusedActivationFunction=4, timeMajor=time_major,
+                               cellClip=clip, projClip=clip))
+
+
+def _lstm(**variant):
+    """LSTM (8 units over 6 features) -> FULLY_CONNECTED on every step."""
     def body(net, ins, rng):
-        (x,) = ins
-        units, features, out = 8, 6, (4 if projection else 8)
-
-        def gate(g: str, make):
-            return -1 if cifg and g == "i" else make(g)
-
-        w = [gate(g, lambda g: net.const(f"w_{g}", _w(rng, units, features))) for g in "ifco"]
-        r = [gate(g, lambda g: net.const(f"r_{g}", _w(rng, units, out))) for g in "ifco"]
-        p = [gate(g, lambda g: net.const(f"p_{g}", _w(rng, units)) if peephole else -1) for g in "ifo"]
-        b = [gate(g, lambda g: net.const(f"b_{g}", (np.ones if g == "f" else np.zeros)(units, np.float32)))
-             for g in "ifco"]
-        proj = [net.const("proj_w", _w(rng, out, units)), net.const("proj_b", np.full(out, 0.1, np.float32))] \
-            if projection else [-1, -1]
-        state = [net.variable("output_state", (1, out)), net.variable("cell_state", (1, units))]
-        seq = net.op("UNIDIRECTIONAL_SEQUENCE_LSTM", [x, *w, *r, *p, *b, *proj, *state, -1, -1, -1, -1], "lstm",
-                     opts=options("UnidirectionalSequenceLSTMOptions", fusedActivationFunction=4,
-                                  timeMajor=time_major, cellClip=clip, projClip=clip))
+        seq = _lstm_layer(net, ins[0], rng, 8, 6, **variant)
+        out = 4 if variant.get("projection") else 8
         rows = net.op("RESHAPE", [seq, net.const("rows", np.array([-1, out], np.int32))], "reshape")
         net.output(net.op("FULLY_CONNECTED", [rows, net.const("fc_w", _w(rng, 3, out)), -1], "fc",
                           opts=options("FullyConnectedOptions")))
     return body
+
+
+def _lstm_svdf(net, ins, rng):
+    """LSTM 8 units -> last step -> SVDF (rank 1, memory 4) -> FULLY_CONNECTED."""
+    seq = _lstm_layer(net, ins[0], rng, 8, 6)
+    last = net.op("RESHAPE", [net.op("STRIDED_SLICE", [seq, net.const("begin", np.array([0, -1, 0], np.int32)),
+                                                       net.const("end", np.array([1, 0, 8], np.int32)),
+                                                       net.const("strides", np.array([1, 1, 1], np.int32))],
+                                     "last_step", opts=options("StridedSliceOptions", endMask=2, shrinkAxisMask=2)),
+                              net.const("row", np.array([1, 8], np.int32))], "row")
+    s = net.op("SVDF", [last, net.const("svdf_wf", _w(rng, 6, 8)), net.const("svdf_wt", _w(rng, 6, 4)),
+                        net.const("svdf_b", np.zeros(6, np.float32)), net.variable("svdf_state", (1, 6 * 4))],
+               "svdf", opts=options("SVDFOptions", rank=1))
+    net.output(net.op("FULLY_CONNECTED", [s, net.const("fc_w", _w(rng, 3, 6)), -1], "fc",
+                      opts=options("FullyConnectedOptions")))
+
+
+def _kws_lstm(net, ins, rng):
+    """A keyword spotter: MFCC frames [49, 10] -> LSTM 32 -> last step -> FULLY_CONNECTED 12 -> SOFTMAX."""
+    seq = _lstm_layer(net, ins[0], rng, 32, 10)
+    last = net.op("STRIDED_SLICE", [seq, net.const("begin", np.array([0, -1, 0], np.int32)),
+                                    net.const("end", np.array([1, 0, 32], np.int32)),
+                                    net.const("strides", np.array([1, 1, 1], np.int32))], "last_step",
+                  opts=options("StridedSliceOptions", endMask=2, shrinkAxisMask=2))
+    logits = net.op("FULLY_CONNECTED", [last, net.const("fc_w", _w(rng, 12, 32)),
+                                        net.const("fc_b", np.zeros(12, np.float32))], "fc",
+                    opts=options("FullyConnectedOptions"))
+    net.output(net.op("SOFTMAX", [logits], "softmax", opts=options("SoftmaxOptions", beta=1.0)))
 
 
 def _float16_weights(net, ins, rng):
@@ -246,6 +284,10 @@ FLOAT_ONLY: dict[str, FloatOnlySpec] = {s.name: s for s in [
                   {"input": ((1, 5, 6), "normal")}, _lstm()),
     FloatOnlySpec("conv_fc_fp16", "CONV_2D -> FULLY_CONNECTED with float16 weights through DEQUANTIZE (the "
                   "converter's float16 quantization)", {"input": ((1, 8, 8, 4), "normal")}, _float16_weights),
+    FloatOnlySpec("lstm_svdf_hyb", "LSTM -> SVDF -> FULLY_CONNECTED with int8 weights (dynamic range)",
+                  {"input": ((1, 5, 6), "normal")}, _lstm_svdf, hybrid=True),
+    FloatOnlySpec("kws_lstm_f32", "keyword spotter: MFCC 49x10 -> UNIDIRECTIONAL_SEQUENCE_LSTM 32 -> last step -> "
+                  "FULLY_CONNECTED 12 -> SOFTMAX (float32)", {"input": ((1, 49, 10), "normal")}, _kws_lstm),
 ]}
 # LSTM variants, written at test time only and checked on the host (tests/frontend/test_float_lstm.py).
 LSTM_VARIANTS: dict[str, FloatOnlySpec] = {s.name: s for s in [

@@ -52,3 +52,18 @@ def test_ops_without_a_reference_kernel_use_tflites_builtin_float_kernels():
     (out,) = reference_outputs(info.path, [x])
     np.testing.assert_allclose(out, np.float32(3 + 2 - 2.5))  # ELU(ceil 3 + round 2 - 2.5) = 2.5
     assert not _needs_builtin_float_kernels(resolve_model("relu").path)
+
+
+def test_float_only_models_are_reproduced_with_every_shape():
+    """The committed float-only models are what the generator writes, every tensor with TFLite's shape."""
+    import sys
+
+    from mlonmcu_lite.workspace import default_workspace
+
+    sys.path.insert(0, str(default_workspace().models_dir))
+    from tflgen.float_only_models import FLOAT_ONLY
+
+    for name, spec in FLOAT_ONLY.items():
+        info = resolve_model(name)
+        assert spec.tflite() == info.path.read_bytes(), name
+        assert all(t.shape for t in read_tflite(info.path).tensors if not t.constant), name
