@@ -47,10 +47,33 @@ class CpuKernels:
                           "#define MLML_CPU_KERNELS_H", "#include <stdint.h>", "", *protos, "", "#endif", ""])
 
 
-def _spec(rq: RequantMatch) -> ck.RequantSpec:
+def _spec(rq: RequantMatch, acc_bound: np.ndarray | None = None) -> ck.RequantSpec | None:
+    """The kernel's requantization; the fast form when `acc_bound` (|acc| per channel) proves
+    it.  None for a per-channel single rounding without that proof (TVM's kernel runs it)."""
+    if rq.single and rq.multiplier.size > 1:  # per channel: only the table form
+        if acc_bound is None or not ck.fast_single(rq.multiplier, rq.shift, rq.zero_point, acc_bound):
+            return None
+        return ck.RequantSpec(rq.zero_point, rq.lo, rq.hi, True, False, fast=True)
     if rq.single:
         return ck.RequantSpec(rq.zero_point, rq.lo, rq.hi, True, False, int(31 - rq.shift[0]))
-    return ck.RequantSpec(rq.zero_point, rq.lo, rq.hi, False, bool(np.any(rq.shift > 0)))
+    fast = acc_bound is not None and ck.fast_requant(rq.multiplier, rq.shift, rq.zero_point, acc_bound)
+    return ck.RequantSpec(rq.zero_point, rq.lo, rq.hi, False, bool(np.any(rq.shift > 0)), fast=fast)
+
+
+def _acc_bound(weights: np.ndarray, bias: np.ndarray, axis: int) -> np.ndarray:
+    """|acc| per output channel: |bias| + 128 * sum |w| (int8 inputs, pad values included)."""
+    other = tuple(a for a in range(weights.ndim) if a != axis)
+    return np.abs(bias.astype(np.int64)) + 128 * np.abs(weights.astype(np.int64)).sum(axis=other)
+
+
+def _requant_tables(rq: RequantMatch, spec: ck.RequantSpec, channels: int) -> tuple:
+    """(multiplier, shift) constants in the layout the kernel's requantization reads."""
+    if spec.fast:
+        tables = ck.fast_single_tables if spec.single else ck.fast_requant_tables
+        mult, shift = tables(rq.multiplier, rq.shift, rq.zero_point, channels)
+    else:
+        mult, shift = _per_channel(rq.multiplier, channels), _per_channel(rq.shift, channels)
+    return relax.const(mult), relax.const(shift)
 
 
 def _bias(add, acc_var, channels: int) -> np.ndarray | None:
@@ -92,7 +115,7 @@ class _Planner:
         rq = match_requant(root, self.var2val.get, self.n_uses)
         if rq is None or not isinstance(rq.acc, relax.Var):
             return None
-        if rq.single and not 1 <= 31 - int(rq.shift[0]) <= 62:
+        if rq.single and not np.all((1 <= 31 - rq.shift) & (31 - rq.shift <= 62)):
             return None
         acc_value = self.var2val.get(rq.acc)
         if op_name(acc_value) == "relax.call_dps_packed":
@@ -122,7 +145,9 @@ class _Planner:
         weights = match.weight_ohwi
         geo = ck.ConvGeo(h, w, c, oh, ow, oc, weights.shape[1], weights.shape[2], *g.strides,
                          g.padding[0], g.padding[1], g.pad_value)
-        spec = _spec(rq)
+        spec = _spec(rq, _acc_bound(weights, bias, 0))
+        if spec is None:
+            return None
         if g.groups == 1:
             symbol, definition = ck.conv_kernel(geo, spec)
             packed = ck.pack_conv_weights(weights).reshape(weights.shape)
@@ -132,7 +157,7 @@ class _Planner:
         else:
             return None
         args = (match.data, relax.const(packed), relax.const(bias.astype(np.int32)),
-                relax.const(_per_channel(rq.multiplier, oc)), relax.const(_per_channel(rq.shift, oc)))
+                *_requant_tables(rq, spec, oc))
         fuse = (lambda res: ck.conv_kernel(geo, spec, res)) if g.groups == 1 else None
         return _Plan(symbol, definition, args, fuse)
 
@@ -146,14 +171,16 @@ class _Planner:
         bias = _bias(add, producer, n)
         if bias is None:
             return None
-        spec = _spec(rq)
-        if not rq.single:
-            mult, shift = _per_channel(rq.multiplier, n), _per_channel(rq.shift, n)
+        spec = _spec(rq, _acc_bound(weights, bias, 1))
+        if spec is None:
+            return None
+        if spec.per_channel:
+            mult, shift = _requant_tables(rq, spec, n)
         else:
-            mult, shift = rq.multiplier.astype(np.int32), rq.shift.astype(np.int32)
+            mult, shift = relax.const(rq.multiplier.astype(np.int32)), relax.const(rq.shift.astype(np.int32))
         symbol, definition = ck.fc_kernel(m_rows, k, n, spec)
         args = (x, relax.const(ck.pack_fc_weights(weights).reshape(weights.shape)), relax.const(bias.astype(np.int32)),
-                relax.const(mult), relax.const(shift))
+                mult, shift)
         return _Plan(symbol, definition, args)
 
     def plan_add(self, root, planned: dict) -> tuple[_Plan, object | None, tuple] | None:

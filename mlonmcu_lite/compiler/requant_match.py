@@ -62,7 +62,7 @@ class RequantMatch:
         return self.requant.hi
 
     @property
-    def single(self) -> bool:  # `(x*M + 2^(30-s)) >> (31-s)`, per-tensor
+    def single(self) -> bool:  # `(x*M + 2^(30-s)) >> (31-s)`, per tensor or per channel
         return self.requant.rounding == "single"
 
 
@@ -135,15 +135,15 @@ def _rescale(w: _Walk, x) -> Rescale | None:
         product_var, rounding = added2.args[0], _const(added2.args[1])
     else:
         product_var, rounding = srdhm_var, _const(nudge)
-    if rounding is None or rounding.size != 1:
+    if rounding is None:
         return None
     value, scaled = w.binary_const(product_var, "relax.multiply")
     if scaled is None:
         return None
-    if right is not None or int(exponent.reshape(-1)[0]) == 31 and int(rounding) == 1 << 30:
+    if right is not None or exponent.size == rounding.size == 1 and int(exponent) == 31 and int(rounding) == 1 << 30:
         # double rounding: M << left, then a rounding divide by 2^right
         mult, left = _split_left(scaled)
-        if int(rounding) != 1 << 30:
+        if rounding.size != 1 or int(rounding) != 1 << 30:
             return None
         rshift = np.zeros_like(left) if right is None else right.reshape(-1)
         if right is not None and right.size != 1 and right.size != mult.size and mult.size != 1:
@@ -154,10 +154,15 @@ def _rescale(w: _Walk, x) -> Rescale | None:
             return None
         shift, single = left - rshift, False
     else:
-        total = exponent.reshape(-1)
-        if total.size != 1 or scaled.size != 1 or int(rounding) != 1 << (int(total[0]) - 1):
+        # single rounding, per tensor or (a per-channel FULLY_CONNECTED) per channel
+        parts = [a.reshape(-1) for a in (exponent, rounding, scaled)]
+        n = max(a.size for a in parts)
+        if any(a.size not in (1, n) for a in parts):
             return None
-        mult, shift, single = scaled.reshape(-1), 31 - total, True
+        total, nudge, mult = (np.broadcast_to(a, (n,)) for a in parts)
+        if np.any(total < 1) or np.any(total > 62) or np.any(nudge != np.int64(1) << (total - 1)):
+            return None
+        shift, single = 31 - total, True
     if np.any(mult < 0) or np.any(mult >= 1 << 31):
         return None
     return Rescale(value, mult, shift, single)

@@ -25,7 +25,7 @@ def _multipliers(rng, n: int, shifts: tuple[int, int]) -> Multipliers:
     return Multipliers(tuple(int(m) for m in mult), tuple(int(s) for s in shift))
 
 
-def _conv_module(rng, shape, oc, k, stride, pad, groups, shifts, zp_in=-7):
+def _conv_module(rng, shape, oc, k, stride, pad, groups, shifts, zp_in=-7, bias=9000):
     n, h, w, c = shape
     bb = relax.BlockBuilder()
     x = relax.Var("x", relax.TensorType(shape, "int8"))
@@ -38,14 +38,14 @@ def _conv_module(rng, shape, oc, k, stride, pad, groups, shifts, zp_in=-7):
             weight = rng.integers(-127, 128, (oc, k[0], k[1], c // groups)).astype(np.int8)
             conv = bb.emit(relax.op.nn.conv2d(data, relax.const(weight), strides=stride, groups=groups,
                                               data_layout="NHWC", kernel_layout="OHWI", out_dtype="int32"))
-            acc = bb.emit(relax.op.add(conv, relax.const(rng.integers(-9000, 9000, oc).astype(np.int32))))
+            acc = bb.emit(relax.op.add(conv, relax.const(rng.integers(-bias, bias, oc).astype(np.int32))))
             out = requantize(acc, _multipliers(rng, oc, shifts), 5, (-100, 120), Rounding.DOUBLE)
             out = bb.emit_output(out)
         bb.emit_func_output(out)
     return bb.get()
 
 
-def _fc_module(rng, m, k, n, shift):
+def _fc_module(rng, m, k, n, shift, channels=1):
     bb = relax.BlockBuilder()
     x = relax.Var("x", relax.TensorType((m, k), "int8"))
     with bb.function("main", [x]):
@@ -53,7 +53,8 @@ def _fc_module(rng, m, k, n, shift):
             w = rng.integers(-127, 128, (k, n)).astype(np.int8)
             mm = bb.emit(relax.op.matmul(x, relax.const(w), out_dtype="int32"))
             acc = bb.emit(relax.op.add(mm, relax.const(rng.integers(-900, 900, n).astype(np.int32))))
-            out = bb.emit_output(requantize(acc, _multipliers(rng, 1, (shift, shift)), -3, (-128, 127),
+            shifts = (shift, shift) if channels == 1 else (shift - 6, shift)
+            out = bb.emit_output(requantize(acc, _multipliers(rng, channels, shifts), -3, (-128, 127),
                                             Rounding.SINGLE))
         bb.emit_func_output(out)
     return bb.get()
@@ -74,7 +75,13 @@ CASES = {
     # every output pixel is a border pixel; taps cut on both sides at once
     "dw5x5_s2_all_border": ((1, 4, 3, 4), 4, (5, 5), (2, 2), (2, 2, 2, 2), 4, (-8, 0)),
     "dw3x3_wide_pad": ((1, 3, 4, 8), 8, (3, 3), (1, 1), (2, 1, 2, 3), 8, (-6, 1)),
+    # right shift 1: half the products land on a rounding tie (fast requantization form)
+    "conv1x1_r1_ties": ((1, 4, 4, 8), 8, (1, 1), (1, 1), (0, 0, 0, 0), 1, (-1, -1)),
+    "dw3x3_r1_ties": ((1, 5, 5, 4), 4, (3, 3), (1, 1), (1, 1, 1, 1), 4, (-1, -1)),
 }
+# cases drawing a left shift or a zero right shift somewhere: the general requantization
+# (every case whose shift range is negative takes the short one, mlml_srdhm2, proven exact)
+SLOW = {"conv3x3_c8_words_oc_tail", "conv1x1_in_place", "dw3x3_wide_pad", "dw3x3_s2_bottom_right"}
 
 
 def _check(mod, samples, tmp_path) -> str:
@@ -95,6 +102,9 @@ def test_conv_kernels_bit_exact_with_frontend_relax(case, tmp_path):
     model_c = _check(mod, samples, tmp_path)
     kind = "dw" if rest[4] > 1 else "conv"
     assert re.search(rf"mlml_cpu_{kind}_\w+\(", model_c), "the chain did not become a CPU micro-kernel"
+    kernels = (tmp_path / "model" / "cpu_kernels.c").read_text().split("mlml_clamp8", 1)[1]
+    if rest[5][1] < 0 or case in SLOW:
+        assert ("mlml_srdhm2(" in kernels) == (case not in SLOW)
     # 32-bit requantization: no int64 outside the mul/mulh helper
     assert "int64_t" not in (tmp_path / "model" / "cpu_kernels.c").read_text().split("mlml_clamp8", 1)[1]
 
@@ -105,6 +115,16 @@ def test_fc_kernel_single_rounding_bit_exact(m, k, n, shift, tmp_path):
     mod = _fc_module(rng, m, k, n, shift)
     samples = [[rng.integers(-128, 128, (m, k)).astype(np.int8)] for _ in range(3)]
     assert re.search(r"mlml_cpu_fc_\w+\(", _check(mod, samples, tmp_path))
+
+
+@pytest.mark.parametrize("m,k,n,shift,kernel", [(1, 64, 40, -2, True), (2, 24, 17, -7, True), (1, 16, 8, 0, False)])
+def test_fc_per_channel_single_rounding(m, k, n, shift, kernel, tmp_path):
+    """A per-channel FULLY_CONNECTED (newer converters): its single rounding per channel runs
+    in the kernel's table form when every total shift is >= 33, else TVM's kernel; both exact."""
+    rng = np.random.default_rng(n)
+    mod = _fc_module(rng, m, k, n, shift, channels=n)
+    samples = [[rng.integers(-128, 128, (m, k)).astype(np.int8)] for _ in range(3)]
+    assert bool(re.search(r"mlml_cpu_fc_\w+\(", _check(mod, samples, tmp_path))) == kernel
 
 
 def test_identical_layers_share_one_kernel(tmp_path):
@@ -152,3 +172,27 @@ def test_residual_add_is_32_bit_and_in_place(tmp_path):
     model_c = (tmp_path / "model.c").read_text()
     layers = model_c.split("void mlml_model_run", 1)[1].split("mlml_cpu_fc", 1)[0]
     assert "int64_t*" not in layers  # no int64 tensor between the conv/add layers (softmax aside)
+
+
+def test_fast_requant_near_the_proven_bound(tmp_path):
+    """Accumulators up to ~2^30 (bias) with r = 1: the nudged sums come close to int32's
+    limit and must not wrap; the proof still holds, so the short form runs."""
+    rng = np.random.default_rng(7)
+    mod = _conv_module(rng, (1, 3, 3, 4), 4, (1, 1), (1, 1), (0, 0, 0, 0), 1, (-1, -1), bias=1 << 30)
+    samples = [[rng.integers(-128, 128, (1, 3, 3, 4)).astype(np.int8)] for _ in range(3)]
+    _check(mod, samples, tmp_path)
+    assert "mlml_srdhm2(" in (tmp_path / "model" / "cpu_kernels.c").read_text().split("mlml_clamp8", 1)[1]
+
+
+def test_fast_requant_proof_and_tables():
+    from mlonmcu_lite.compiler.cpu_kernels import fast_requant, fast_requant_tables
+
+    m = np.array([1 << 30, (1 << 31) - 1])
+    assert fast_requant(m, np.array([-1, -12]), -128, np.array([1000, 1000]))
+    assert not fast_requant(m, np.array([0, -12]), 0, np.array([1000, 1000]))  # r = 0: nothing to round
+    assert not fast_requant(m, np.array([-1, 2]), 0, np.array([1000, 1000]))  # a left shift
+    assert not fast_requant(m, np.array([-1, -20]), 3000, np.array([1000, 1000]))  # zp*2^r overflows
+    assert not fast_requant(m, np.array([-1, -1]), 0, np.array([(1 << 31) - 3, 0]))  # |acc| too large
+    m2, table = fast_requant_tables(m, np.array([-1, -12]), 5, 2)
+    assert m2.dtype == np.int32 and list(m2.view(np.uint32)) == [1 << 31, (1 << 32) - 2]
+    assert list(table) == [1, 12, 1 + 5 * 2, (1 << 11) + 5 * (1 << 12)]
