@@ -406,10 +406,65 @@ def _weight_bytes(path: Path, model: S.ModelT, sub: S.SubGraphT) -> int:
 
 
 def read_tflite(path: str | Path) -> TFLiteInfo:
-    """Parse and validate a .tflite file; raises ModelError / UnsupportedOpError."""
+    """Parse and validate a .tflite file; raises ModelError / UnsupportedOpError (a corrupt
+    file whose flatbuffer still parses, e.g. a tensor index out of range, included)."""
     path = Path(path)
     model = _load(path)
+    try:
+        return _read(path, model)
+    except ModelError:
+        raise
+    except (IndexError, KeyError, TypeError, AttributeError, ValueError, OverflowError) as exc:
+        raise ModelError(f"{path}: corrupt TFLite file ({type(exc).__name__}: {str(exc)[:120]})") from exc
+
+
+# reliable: no tensor of a model for an RV32 target holds more (the address space is 4 GiB);
+# a corrupt shape beyond it would only exhaust the host's memory while making inputs
+MAX_TENSOR_BYTES = 1 << 28
+
+
+def _check_structure(path: Path, model: S.ModelT, sub: S.SubGraphT) -> None:
+    """Indices and shapes a corrupt file can break while its flatbuffer still parses: tensor
+    indices of operators and of the graph I/O (-1: an omitted optional input), buffer
+    indices, dimensions (>= 0) and tensor sizes."""
+    tensors, buffers = sub.tensors or [], model.buffers or []
+    for where, indices, optional in (
+            [("graph input", sub.inputs, False), ("graph output", sub.outputs, False)]
+            + [(f"operator #{i} input", o.inputs, True) for i, o in enumerate(sub.operators or [])]
+            + [(f"operator #{i} output", o.outputs, False) for i, o in enumerate(sub.operators or [])]):
+        for index in (indices if indices is not None else ()):
+            if not (-1 if optional else 0) <= int(index) < len(tensors):
+                raise ModelError(f"{path}: corrupt TFLite file: {where} names tensor {int(index)}, "
+                                 f"the graph has {len(tensors)}")
+    for t in tensors:
+        if not 0 <= t.buffer < max(len(buffers), 1):
+            raise ModelError(f"{path}: corrupt TFLite file: tensor {_name(t)!r} names buffer {t.buffer}, "
+                             f"the file has {len(buffers)}")
+        shape = _shape(t)
+        if any(d < 0 for d in shape):
+            raise ModelError(f"{path}: corrupt TFLite file: tensor {_name(t)!r} has shape {list(shape)}")
+        size = int(np.prod(shape, dtype=object)) * np.dtype(NUMPY_DTYPES.get(_tensor_type(t), np.int8)).itemsize
+        if size > MAX_TENSOR_BYTES:
+            raise ModelError(f"{path}: tensor {_name(t)!r} of shape {list(shape)} needs {size:,} bytes, more "
+                             f"than an RV32 target can hold (corrupt file?)")
+
+
+# reliable: strides, dilations and pooling windows are >= 1; above this bound only a corrupt file
+MAX_WINDOW = 1 << 12
+_WINDOW_OPTIONS = ("strideW", "strideH", "dilationWFactor", "dilationHFactor", "filterWidth", "filterHeight")
+
+
+def _check_window(path: Path, op: OpInfo) -> None:
+    for key in _WINDOW_OPTIONS:
+        value = op.options.get(key)
+        if isinstance(value, int) and not 1 <= value <= MAX_WINDOW:
+            raise ModelError(f"{path}: operator #{op.index} {op.op}: option {key} = {value} is outside "
+                             f"1..{MAX_WINDOW} (corrupt file?)")
+
+
+def _read(path: Path, model: S.ModelT) -> TFLiteInfo:
     sub = model.subgraphs[0]
+    _check_structure(path, model, sub)
     try:
         raw_ops = [(i, _op_name(model, o.opcodeIndex), tuple(int(x) for x in o.inputs),
                     tuple(int(x) for x in o.outputs), _options(o.builtinOptions))
@@ -423,6 +478,7 @@ def read_tflite(path: str | Path) -> TFLiteInfo:
     numerics = "float32" if _float_activations(model, sub, ops, boundary) else "quantized"
     for op in ops:  # the first offending op is the one named
         _check_op(path, op.index, op.op, op.options, numerics)
+        _check_window(path, op)  # reliable
         if numerics == "quantized":
             _check_op_types(path, sub, op, boundary)
     indices = frozenset(_index_outputs(sub, ops))
