@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from typing import Literal
+from typing import Callable, Literal
 
 from mlonmcu_lite.errors import UserError
 from mlonmcu_lite.harness.spec import RunSpec
@@ -49,13 +49,15 @@ class Executor:
 
 
 def run_on_dask(specs: list[RunSpec], scheduler: str, progress: bool = True,
-                timeout_s: float = 20.0) -> list[RunResult]:
+                timeout_s: float = 20.0, worker: Callable[[RunSpec], RunResult] | None = None) -> list[RunResult]:
     """Every spec as one task on the cluster; the progress bar advances as tasks finish
-    anywhere on it.  A task that raises or whose worker dies becomes that run's failing row.
-    Ctrl-C cancels the tasks not yet finished (their rows say Interrupted)."""
+    anywhere on it.  A task that raises or whose worker dies becomes that run's failing row;
+    each run is held to its `run_timeout_s` (harness/bounded.py: a child process the task
+    kills).  Ctrl-C cancels the tasks not yet finished (their rows say Interrupted)."""
     from distributed import Client, as_completed
     from tqdm import tqdm
 
+    from mlonmcu_lite.harness.bounded import run_bounded
     from mlonmcu_lite.harness.pool import RunsInterrupted, failed_result
     from mlonmcu_lite.harness.runner import execute_run, last_stage, run_directory
 
@@ -66,7 +68,7 @@ def run_on_dask(specs: list[RunSpec], scheduler: str, progress: bool = True,
     rows: list[RunResult | None] = [None] * len(specs)
     bar = tqdm(total=len(specs), desc="runs (dask)", unit="run", file=sys.stderr, disable=not progress)
     try:
-        futures = client.map(execute_run, specs, pure=False, retries=0)
+        futures = client.map(run_bounded, specs, worker=worker or execute_run, pure=False, retries=0)
         position = {future.key: index for index, future in enumerate(futures)}
         try:
             for future in as_completed(futures):

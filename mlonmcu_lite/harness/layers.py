@@ -11,7 +11,7 @@ to the layer whose call event retired the instruction that started them.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from mlonmcu_lite.errors import ToolError
@@ -53,7 +53,8 @@ class LayerProfile:
     _events: tuple[int, ...] = ()  # indices of its call events (re-costing core profiles)
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if not k.startswith("_")}
+        """The public fields (all scalars: a shallow copy; re-costing makes thousands)."""
+        return {name: getattr(self, name) for name in _PUBLIC}
 
     def charge(self, device: str, job: dict) -> None:
         """Add one accelerator job (a device's `job_log` record) to the layer's figures."""
@@ -80,6 +81,9 @@ class LayerProfile:
     @classmethod
     def from_dict(cls, record: dict[str, Any]) -> "LayerProfile":
         return cls(**record)
+
+
+_PUBLIC = tuple(f.name for f in dataclasses.fields(LayerProfile) if not f.name.startswith("_"))
 
 
 def _function(image, address: int) -> str:

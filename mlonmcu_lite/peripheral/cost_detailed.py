@@ -37,7 +37,7 @@ model from `CostedAcceleratorDevice` (whose `execute()` returns the job it ran).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any, Literal, Protocol
 
 from pydantic import Field, model_validator
@@ -200,8 +200,9 @@ class JobCost:
         return "bandwidth" if max(self.load_cycles, self.store_cycles) > self.compute_cycles else "compute"
 
     def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "utilisation": self.utilisation, "dma_bytes": self.dma_bytes,
-                "bound": self.bound}
+        # every field is a scalar: a shallow copy (asdict's deep copy dominated re-costing)
+        return {**{f.name: getattr(self, f.name) for f in fields(self)}, "utilisation": self.utilisation,
+                "dma_bytes": self.dma_bytes, "bound": self.bound}
 
 
 DETAILED_ONLY = ("pe_lanes", "dma_bytes_per_cycle", "double_buffering", "bus_latency_cycles",
