@@ -102,10 +102,34 @@ def test_int8_sum_golden_comes_from_the_builtin_kernel_because_the_reference_is_
     assert golden_note(generated(QMATH_SINGLE["abs"], tmp_path)) is None
 
 
-def test_int8_sum_runs_exact_on_the_vp_and_names_its_golden(tmp_path):
+@pytest.mark.parametrize("name,why", [("sum_c", "reads int8 data as uint8"), ("elu", "no ELU kernel")])
+def test_builtin_golden_op_runs_exact_on_the_vp_and_names_its_golden(name, why, tmp_path):
     from tests.helpers.e2e import run_one
 
-    row = run_one(str(generated(QMATH_SINGLE["sum_c"], tmp_path)), tmp_path)
+    row = run_one(str(generated(QMATH_SINGLE[name], tmp_path)), tmp_path)
     assert not row["failing"], row["reason"]
     assert row["validation"] == "exact" and row["validated_samples"] >= 1
-    assert "builtin kernels" in row["validation_detail"]
+    assert "golden from ai-edge-litert's builtin kernels" in row["validation_detail"] and why in row["validation_detail"]
+
+
+def test_int8_elu_golden_needs_the_builtin_kernel_at_version_1(tmp_path):
+    """ai-edge-litert 2.3 registers no reference ELU and a builtin ELU of version 1 only (else drop the patch)."""
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    path = generated(QMATH_SINGLE["elu"], tmp_path)
+    for resolver in (OpResolverType.BUILTIN_REF, OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES):
+        with pytest.raises(ValueError, match="ELU' version '2'"):
+            Interpreter(model_path=str(path), experimental_op_resolver_type=resolver)
+
+
+def test_int8_add_n_stays_rejected_with_the_reason(tmp_path):
+    from ai_edge_litert import schema_py_generated as S
+
+    from mlonmcu_lite.zoo import UnsupportedOpError
+
+    def to_add_n(model):
+        model.operatorCodes[0].builtinCode = model.operatorCodes[0].deprecatedBuiltinCode = S.BuiltinOperator.ADD_N
+
+    path = edit_in_place(generated(QMATH_SINGLE["abs"], tmp_path), to_add_n)
+    with pytest.raises(UnsupportedOpError, match=r"ADD_N \(ai-edge-litert 2.3 has no int8 ADD_N kernel.*operator #0"):
+        resolve_model(path)
