@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 import pytest
+from ai_edge_litert import schema_py_generated as S
 
 from mlonmcu_lite.frontend import FrontendError, import_tflite
 from mlonmcu_lite.frontend import intops as fx
@@ -43,6 +44,32 @@ def test_div_bit_exact(dtype, tmp_path):
     path = generated(QMATH_SINGLE["div"], tmp_path)
     path = path if dtype == "int8" else variant(path, dtype, tmp_path)
     assert_bit_exact_on_host(path, samples=_div_samples(path, 6))
+
+
+def _constant_divisor(model) -> None:
+    """input_b becomes a constant (DIV by a tensor of the model, as converters write x / c)."""
+    sub = model.subgraphs[0]
+    tensor = sub.tensors[sub.inputs[1]]
+    zp = tensor.quantization.zeroPoint[0]
+    values = np.clip([zp + d for d in (3, -5, 17, 1, -1, 100, -60, 9)], -128, 127).astype(np.int8)
+    buffer = S.BufferT()
+    buffer.data = np.frombuffer(values.tobytes(), np.uint8)
+    model.buffers.append(buffer)
+    tensor.buffer = len(model.buffers) - 1
+    sub.inputs = np.array(sub.inputs[:1], np.int32)
+
+
+def test_div_by_a_constant_bit_exact(tmp_path):
+    assert_bit_exact_on_host(edit_in_place(generated(QMATH_SINGLE["div"], tmp_path), _constant_divisor), count=4)
+
+
+def test_l2_normalization_with_a_fused_activation_is_rejected(tmp_path):
+    def relu(model):
+        model.subgraphs[0].operators[0].builtinOptions.fusedActivationFunction = S.ActivationFunctionType.RELU
+
+    path = edit_in_place(generated(QMATH_SINGLE["l2_normalization"], tmp_path), relu)
+    with pytest.raises(FrontendError, match=r"L2_NORMALIZATION with fused activation RELU .* \(operator #0"):
+        import_tflite(path)
 
 
 @pytest.mark.parametrize("name,dtype", [("log_softmax", "uint8"), ("abs", "int16")])
@@ -123,8 +150,6 @@ def test_int8_elu_golden_needs_the_builtin_kernel_at_version_1(tmp_path):
 
 
 def test_int8_add_n_stays_rejected_with_the_reason(tmp_path):
-    from ai_edge_litert import schema_py_generated as S
-
     from mlonmcu_lite.zoo import UnsupportedOpError
 
     def to_add_n(model):
