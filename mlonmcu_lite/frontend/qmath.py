@@ -12,6 +12,8 @@ reference kernels compute in integers, so each is emitted here as that integer a
   row's sum through gemmlowp's fixed-point log at run time (reference_ops::LogSoftmaxQuantized).
 * DIV (int8): per element GetReciprocal of the divisor, CountLeadingSignBits of the dividend
   and two rescales (reference_ops::DivElementwise).
+* ELU (int8): EluPrepare's LUTPopulate table of x < 0 ? expm1f(x) : x (tables.lut_populate);
+  ai-edge-litert has no reference ELU, so its golden comes from the builtin kernel (as SUM).
 * SUM (int8): ai-edge-litert 2.3's reference SUM reads int8 data as uint8, so its golden comes
   from the builtin kernel (zoo/reference.py says so in the run's validation detail), whose
   QuantizedMeanOrSum computes round(Σq·(s_in/s_out) − zp_in·(s_in/s_out)·n) in float32.  That
@@ -36,10 +38,11 @@ from .elementwise import lookup
 from .errors import FrontendError
 from .fixedpoint import activation_range, dtype_range, f32, multiply_by_quantized_multiplier, quantize_multiplier
 from .fixedpoint import softmax_table
+from .tables import libm_float, lut_populate
 from .qparams import tensor_scale_zp
 from .requant import const
 
-QMATH_OPS = frozenset({"ABS", "NEG", "RSQRT", "L2_NORMALIZATION", "LOG_SOFTMAX", "DIV", "SUM"})
+QMATH_OPS = frozenset({"ABS", "NEG", "RSQRT", "L2_NORMALIZATION", "LOG_SOFTMAX", "DIV", "SUM", "ELU"})
 INT8_CODES = np.arange(-128, 128, dtype=np.int64)
 
 
@@ -156,7 +159,7 @@ class QMathConverters:
     def _convert_qmath(self, op, name: str, fallback):
         inputs, (out,) = self.get_input_tensors(op), self.get_output_tensors(op)
         if inputs[0].qnn_params is None:
-            return fallback(op)
+            return fallback(op=op)  # TVM calls converters with op= (its reduce partials take relax_op first)
         x = self.get_tensor_expr(inputs[0])
         in_q, out_q = tensor_scale_zp(inputs[0]), tensor_scale_zp(out)
         dtype = self.get_tensor_type_str(out.tensor.Type())
@@ -172,6 +175,10 @@ class QMathConverters:
             return lookup(x, abs_values(fx.NUMPY, INT8_CODES, in_q, out_q, dtype).astype(np.int8))
         if name == "NEG":  # reference_ops::Negate on the raw int8 values (−(−128) wraps to −128)
             return lookup(x, ((-INT8_CODES + 128) % 256 - 128).astype(np.int8))
+        if name == "ELU":
+            expm1f = libm_float("expm1f")
+            table = lut_populate(lambda v: np.float32(expm1f(float(v))) if v < 0 else v, *in_q, *out_q)
+            return lookup(x, table)
         if name == "RSQRT":
             return lookup(x, rsqrt_values(fx.NUMPY, INT8_CODES, in_q, out_q).astype(np.int8))
         shape = [int(d) for d in self.get_tensor_shape(inputs[0])]

@@ -75,6 +75,12 @@ def _input_quantization(op: OpInfo, info: TFLiteInfo) -> str | None:
     return None
 
 
+def _no_activation(op: OpInfo, info: TFLiteInfo) -> str | None:
+    """qmath: TFLite's L2_NORMALIZATION refuses a fused activation (its Prepare requires NONE)."""
+    act = op.options.get("fusedActivationFunction", "NONE")
+    return None if act == "NONE" else f"fused activation {act} (TFLite's kernel requires NONE)"
+
+
 _CHECKS: dict[str, list[Check]] = {
     "CONV_2D": [_weights_constant],
     "DEPTHWISE_CONV_2D": [_weights_constant],
@@ -82,6 +88,7 @@ _CHECKS: dict[str, list[Check]] = {
     "SOFTMAX": [_softmax],
     "TRANSPOSE_CONV": [_transpose_conv],
     "CONCATENATION": [_same_quantization],
+    "L2_NORMALIZATION": [_no_activation],  # qmath
     **{op: [_input_quantization] for op in ("REDUCE_MAX", "REDUCE_MIN", "SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND")},
 }
 

@@ -195,9 +195,15 @@ def int16_sigmoid_params(input_scale: float, tanh: bool) -> tuple[int, int]:
 
 # -- float32 transforms of the LUTPopulate kernels (exp.cc, elementwise.cc, gelu.cc) ------------
 
+def libm_float(name: str):
+    """The C library's float function `name` (float -> float), as the interpreter calls it."""
+    fn = getattr(_libm, name)
+    fn.restype, fn.argtypes = ctypes.c_float, [ctypes.c_float]
+    return fn
+
+
 for _name in ("logf", "erfcf"):
-    getattr(_libm, _name).restype = ctypes.c_float
-    getattr(_libm, _name).argtypes = [ctypes.c_float]
+    libm_float(_name)
 _SQRT1_2 = 0.70710678118654752440  # M_SQRT1_2 (double)
 _SQRT_2_PI = np.float32(1.12837916709551257390 * 0.70710678118654752440)  # kSqrt2dPi = M_2_SQRTPI * M_SQRT1_2
 

@@ -7,9 +7,10 @@ TFLite-Micro), so these goldens name ai-edge-litert's arithmetic.
 A float model whose op BUILTIN_REF lacks (ai-edge-litert 2.3 registers no reference CEIL, ROUND,
 ELU) takes TFLite's builtin float kernels without delegates (no XNNPACK) instead: float results
 are checked within tolerance, never bit for bit, so the reference kernel's rounding is not at stake.
-A quantized model falls back only where its reference kernel is broken (`BROKEN_REFERENCE_INT8`:
-ai-edge-litert 2.3's int8 SUM instantiates the uint8 kernel on int8 data); its golden then names
-the builtin kernels (`golden_note`), and the frontend computes what they compute (qmath.py).
+A quantized model falls back only where its reference kernel is broken or missing
+(`BROKEN_REFERENCE_INT8`: ai-edge-litert 2.3's int8 SUM instantiates the uint8 kernel on int8 data;
+there is no reference ELU); its golden then names the builtin kernels (`golden_note`), and the
+frontend computes what they compute (qmath.py).
 
 Every inference starts from the model's initial state (variable tensors such as an SVDF
 state reset to zero), as every emulation on the VP does.
@@ -28,7 +29,10 @@ NO_REFERENCE_FLOAT_KERNEL = frozenset({"CEIL", "ROUND", "ELU"})
 
 
 # qmath: int8 ops whose BUILTIN_REF kernel is broken, with what is wrong; their models take the builtin kernels.
-BROKEN_REFERENCE_INT8 = {"SUM": "BUILTIN_REF's int8 SUM reads int8 data as uint8"}
+BROKEN_REFERENCE_INT8 = {"SUM": "BUILTIN_REF's int8 SUM reads int8 data as uint8",
+                         "ELU": "BUILTIN_REF has no ELU kernel; the builtin one is registered as version 1 only, "
+                                "so the model's ELU is read as version 1"}
+_BUILTIN_MAX_VERSION = {"ELU": 1}  # TFLite writes int8 ELU as version 2, which ai-edge-litert 2.3 does not register
 
 
 def golden_note(path: str | Path) -> str | None:
@@ -47,15 +51,35 @@ def golden_note(path: str | Path) -> str | None:
 def _interpreter(path: Path):
     from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
-    resolver = OpResolverType.BUILTIN_REF
+    resolver, content = OpResolverType.BUILTIN_REF, None
     if _needs_builtin_float_kernels(path) or golden_note(path):
         resolver = OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
+        content = _builtin_versions(path) if golden_note(path) else None
     try:
-        interp = Interpreter(model_path=str(path), num_threads=1, experimental_op_resolver_type=resolver)
+        source = {"model_content": content} if content else {"model_path": str(path)}
+        interp = Interpreter(**source, num_threads=1, experimental_op_resolver_type=resolver)
         interp.allocate_tensors()
     except (ValueError, RuntimeError) as exc:
         raise ModelError(f"{path}: ai-edge-litert cannot load the model: {exc}") from exc
     return interp
+
+
+def _builtin_versions(path: Path) -> bytes | None:
+    """The model's bytes with op versions lowered to what the builtin resolver registers (None: no change)."""
+    import flatbuffers
+    from ai_edge_litert import schema_py_generated as S
+
+    model = S.ModelT.InitFromPackedBuf(path.read_bytes(), 0)
+    names = {getattr(S.BuiltinOperator, op): op for op in _BUILTIN_MAX_VERSION}
+    codes = [c for c in model.operatorCodes if max(c.builtinCode, c.deprecatedBuiltinCode) in names
+             and c.version > _BUILTIN_MAX_VERSION[names[max(c.builtinCode, c.deprecatedBuiltinCode)]]]
+    if not codes:
+        return None
+    for code in codes:
+        code.version = _BUILTIN_MAX_VERSION[names[max(code.builtinCode, code.deprecatedBuiltinCode)]]
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
 
 
 def _needs_builtin_float_kernels(path: Path) -> bool:

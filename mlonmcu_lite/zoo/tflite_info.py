@@ -33,13 +33,15 @@ SUPPORTED_OPS: frozenset[str] = frozenset({
     "MIRROR_PAD", "REVERSE_V2", "GATHER_ND", "REDUCE_MAX", "REDUCE_MIN", "ARG_MAX", "ARG_MIN",
     "EXP", "LOG", "GELU",  # 8-bit: one table lookup (frontend/lut_ops.py)
     "SQUARED_DIFFERENCE",
-    "ABS", "NEG", "RSQRT", "L2_NORMALIZATION", "LOG_SOFTMAX", "DIV", "SUM",  # qmath: frontend/qmath.py
+    "ABS", "NEG", "RSQRT", "L2_NORMALIZATION", "LOG_SOFTMAX", "DIV", "SUM", "ELU",  # qmath: frontend/qmath.py
 })
 # Ops whose output is an int32/int64 index tensor (not quantized), e.g. a classifier's final ARG_MAX.
 INDEX_OPS: frozenset[str] = frozenset({"ARG_MAX", "ARG_MIN"})
 # Ops left out on purpose, with the reason the user reads.
 UNSUPPORTED_REASONS: dict[str, str] = {
-    "ELU": "ai-edge-litert 2.3's reference op resolver has no ELU kernel: no golden output to check against",
+    # qmath: TFLite Micro has int8 ADD_N / CUMSUM, ai-edge-litert none at all (no golden to check against)
+    "ADD_N": "ai-edge-litert 2.3 has no int8 ADD_N kernel (AddN: FLOAT32|INT32 only): no golden output to check against",
+    "CUMSUM": "ai-edge-litert 2.3 has no int8 CUMSUM kernel: no golden output to check against",
     "UNIDIRECTIONAL_SEQUENCE_LSTM": "int8 LSTM (integer gates, int16 cell state) is not lowered",
 }
 # Tensor types a quantized graph may use: activations int8 / uint8 (legacy) / int16 (16x8),

@@ -1,5 +1,5 @@
 """Models of the quantized math ops (frontend/qmath.py): ABS, NEG, RSQRT, L2_NORMALIZATION,
-LOG_SOFTMAX, DIV, SUM.
+LOG_SOFTMAX, DIV, SUM, ELU.
 
 `QMATH_OPS`: committed chain models, run end to end on both ISAs (test_e2e_runs).
 `QMATH_SINGLE`: one op each, generated at test time only (tests/frontend/test_frontend_qmath.py
@@ -42,6 +42,7 @@ SINGLE: dict[str, Callable[[Graph], None]] = {
     "l2_normalization": _one(lambda g, x: g.unary("L2_NORMALIZATION", x, "l2_norm"), (1, 5, 24)),
     "log_softmax": _one(lambda g, x: g.unary("LOG_SOFTMAX", x, "log_softmax"), (1, 3, 10)),
     "div": _div,
+    "elu": _one(lambda g, x: g.unary("ELU", x, "elu")),
     "sum_hw": _one(lambda g, x: g.reduce("SUM", x, "sum", (1, 2), True)),
     "sum_c": _one(lambda g, x: g.reduce("SUM", x, "sum", (3,), False), (1, 4, 4, 24)),
 }

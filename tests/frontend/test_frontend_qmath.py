@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 import pytest
+from ai_edge_litert import schema_py_generated as S
 
 from mlonmcu_lite.frontend import FrontendError, import_tflite
 from mlonmcu_lite.frontend import intops as fx
@@ -43,6 +44,32 @@ def test_div_bit_exact(dtype, tmp_path):
     path = generated(QMATH_SINGLE["div"], tmp_path)
     path = path if dtype == "int8" else variant(path, dtype, tmp_path)
     assert_bit_exact_on_host(path, samples=_div_samples(path, 6))
+
+
+def _constant_divisor(model) -> None:
+    """input_b becomes a constant (DIV by a tensor of the model, as converters write x / c)."""
+    sub = model.subgraphs[0]
+    tensor = sub.tensors[sub.inputs[1]]
+    zp = tensor.quantization.zeroPoint[0]
+    values = np.clip([zp + d for d in (3, -5, 17, 1, -1, 100, -60, 9)], -128, 127).astype(np.int8)
+    buffer = S.BufferT()
+    buffer.data = np.frombuffer(values.tobytes(), np.uint8)
+    model.buffers.append(buffer)
+    tensor.buffer = len(model.buffers) - 1
+    sub.inputs = np.array(sub.inputs[:1], np.int32)
+
+
+def test_div_by_a_constant_bit_exact(tmp_path):
+    assert_bit_exact_on_host(edit_in_place(generated(QMATH_SINGLE["div"], tmp_path), _constant_divisor), count=4)
+
+
+def test_l2_normalization_with_a_fused_activation_is_rejected(tmp_path):
+    def relu(model):
+        model.subgraphs[0].operators[0].builtinOptions.fusedActivationFunction = S.ActivationFunctionType.RELU
+
+    path = edit_in_place(generated(QMATH_SINGLE["l2_normalization"], tmp_path), relu)
+    with pytest.raises(FrontendError, match=r"L2_NORMALIZATION with fused activation RELU .* \(operator #0"):
+        import_tflite(path)
 
 
 @pytest.mark.parametrize("name,dtype", [("log_softmax", "uint8"), ("abs", "int16")])
@@ -102,10 +129,32 @@ def test_int8_sum_golden_comes_from_the_builtin_kernel_because_the_reference_is_
     assert golden_note(generated(QMATH_SINGLE["abs"], tmp_path)) is None
 
 
-def test_int8_sum_runs_exact_on_the_vp_and_names_its_golden(tmp_path):
+@pytest.mark.parametrize("name,why", [("sum_c", "reads int8 data as uint8"), ("elu", "no ELU kernel")])
+def test_builtin_golden_op_runs_exact_on_the_vp_and_names_its_golden(name, why, tmp_path):
     from tests.helpers.e2e import run_one
 
-    row = run_one(str(generated(QMATH_SINGLE["sum_c"], tmp_path)), tmp_path)
+    row = run_one(str(generated(QMATH_SINGLE[name], tmp_path)), tmp_path)
     assert not row["failing"], row["reason"]
     assert row["validation"] == "exact" and row["validated_samples"] >= 1
-    assert "builtin kernels" in row["validation_detail"]
+    assert "golden from ai-edge-litert's builtin kernels" in row["validation_detail"] and why in row["validation_detail"]
+
+
+def test_int8_elu_golden_needs_the_builtin_kernel_at_version_1(tmp_path):
+    """ai-edge-litert 2.3 registers no reference ELU and a builtin ELU of version 1 only (else drop the patch)."""
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    path = generated(QMATH_SINGLE["elu"], tmp_path)
+    for resolver in (OpResolverType.BUILTIN_REF, OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES):
+        with pytest.raises(ValueError, match="ELU' version '2'"):
+            Interpreter(model_path=str(path), experimental_op_resolver_type=resolver)
+
+
+def test_int8_add_n_stays_rejected_with_the_reason(tmp_path):
+    from mlonmcu_lite.zoo import UnsupportedOpError
+
+    def to_add_n(model):
+        model.operatorCodes[0].builtinCode = model.operatorCodes[0].deprecatedBuiltinCode = S.BuiltinOperator.ADD_N
+
+    path = edit_in_place(generated(QMATH_SINGLE["abs"], tmp_path), to_add_n)
+    with pytest.raises(UnsupportedOpError, match=r"ADD_N \(ai-edge-litert 2.3 has no int8 ADD_N kernel.*operator #0"):
+        resolve_model(path)
