@@ -31,6 +31,7 @@ SUPPORTED_OPS: frozenset[str] = frozenset({
     "MIRROR_PAD", "REVERSE_V2", "GATHER_ND", "REDUCE_MAX", "REDUCE_MIN", "ARG_MAX", "ARG_MIN",
     "EXP", "LOG", "GELU",  # 8-bit: one table lookup (frontend/lut_ops.py)
     "SQUARED_DIFFERENCE",
+    "UNIDIRECTIONAL_SEQUENCE_LSTM",  # seq: int8 8x8->16 integer LSTM (frontend/lstm.py)
 })
 # Ops whose output is an int32/int64 index tensor (not quantized), e.g. a classifier's final ARG_MAX.
 INDEX_OPS: frozenset[str] = frozenset({"ARG_MAX", "ARG_MIN"})
@@ -38,7 +39,6 @@ INDEX_OPS: frozenset[str] = frozenset({"ARG_MAX", "ARG_MIN"})
 UNSUPPORTED_REASONS: dict[str, str] = {
     "SUM": "int8 SUM has no bit-exact target: ai-edge-litert 2.3's reference kernel reads int8 data as uint8",
     "ELU": "ai-edge-litert 2.3's reference op resolver has no ELU kernel: no golden output to check against",
-    "UNIDIRECTIONAL_SEQUENCE_LSTM": "int8 LSTM (integer gates, int16 cell state) is not lowered",
     "RSQRT": "not lowered yet (TFLite's integer kernel)",
 }
 # Tensor types a quantized graph may use: activations int8 / uint8 (legacy) / int16 (16x8),
@@ -47,6 +47,8 @@ UNSUPPORTED_REASONS: dict[str, str] = {
 ACTIVATION_TYPES: frozenset[str] = frozenset({"INT8", "UINT8", "INT16"})
 CONSTANT_TYPES: frozenset[str] = ACTIVATION_TYPES | {"INT32", "INT64"}
 SUPPORTED_ACTIVATIONS: frozenset[str] = frozenset({"NONE", "RELU", "RELU6"})
+# seq: the integer LSTM's gate/cell activation is tanh whatever the option says (lstm_eval.cc).
+OP_ACTIVATIONS: frozenset[tuple[str, str]] = frozenset({("UNIDIRECTIONAL_SEQUENCE_LSTM", "TANH")})
 # float32 models (and dynamic-range "hybrid" ones: int8 weights, float32 activations) run TVM's
 # float path; these ops have no float lowering here (SVDF's state, QUANTIZE inside a float graph).
 FLOAT_UNSUPPORTED: dict[str, str] = {
@@ -215,7 +217,7 @@ def _check_op(path: Path, index: int, op: str, options: dict) -> None:
     if op not in SUPPORTED_OPS:
         raise UnsupportedOpError(path, op, index)
     act = options.get("fusedActivationFunction", "NONE")
-    if act not in SUPPORTED_ACTIVATIONS:
+    if act not in SUPPORTED_ACTIVATIONS and (op, act) not in OP_ACTIVATIONS:
         raise UnsupportedOpError(path, op, index, f"fused activation {act}")
     if op == "FULLY_CONNECTED" and options.get("weightsFormat", 0) != 0:
         raise UnsupportedOpError(path, op, index, "shuffled weights format")
