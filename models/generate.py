@@ -29,11 +29,12 @@ from tflgen.npzio import save_npz  # noqa: E402
 from tflgen.op_models import OPS  # noqa: E402
 from tflgen.pipeline import generate  # noqa: E402
 from tflgen.qmath_models import QMATH_OPS  # noqa: E402
+from tflgen.seq_models import SEQ_OPS  # noqa: E402
 from tflgen.tflm_models import TFLM_OPS  # noqa: E402
 from tflgen.zoo_models import ZOO  # noqa: E402
 
-FAMILIES = {"zoo": ZOO, "ops": {**OPS, **DTYPE_OPS, **TFLM_OPS, **QMATH_OPS}, "float": {**FLOAT_OPS, **FLOAT_ZOO,
-                                                                                          **FLOAT_ONLY}}
+FAMILIES = {"zoo": ZOO, "ops": {**OPS, **DTYPE_OPS, **TFLM_OPS, **QMATH_OPS, **SEQ_OPS},
+            "float": {**FLOAT_OPS, **FLOAT_ZOO, **FLOAT_ONLY}}
 ON_REQUEST = frozenset(FLOAT_ZOO)  # written only when named (not versioned: float weights are large)
 
 

@@ -21,8 +21,10 @@ from tvm import relax
 from tvm.relax.frontend.tflite.tflite_frontend import OperatorConverter, get_tensor_name
 
 from .elementwise import lookup
+from .lstm import LSTMConverter
 from .lut_ops import TABLE_OPS, TableConverters
 from .qmath import QMATH_OPS, QMathConverters
+from .qparams import file_scale_zp as _file_scale_zp
 from .qparams import tensor_scale_zp
 from .sqdiff import SquaredDifferenceConverter
 from .floatops import FloatOpConverters  # floatops
@@ -52,11 +54,6 @@ def nearest_indices(in_size: int, out_size: int, align_corners: bool, half_pixel
     return np.maximum(idx, 0).astype(np.int32)
 
 
-def _file_scale_zp(tensor) -> tuple[float, int]:
-    """Per-tensor (scale, zero point) straight from the flatbuffer (float32 scale)."""
-    q = tensor.tensor.Quantization()
-    zps = q.ZeroPointAsNumpy()
-    return float(q.ScaleAsNumpy()[0]), int(zps[0]) if isinstance(zps, np.ndarray) and zps.size else 0
 
 
 def _round_half_away(v: np.ndarray) -> np.ndarray:
@@ -81,12 +78,14 @@ def concat_rescale_table(in_scale: float, in_zp: int, out_scale: float, out_zp: 
 
 class Converter(QMathConverters,  # qmath
                 FloatOpConverters,  # floatops
+                LSTMConverter,  # seq
                 TableConverters, MovementConverters, SquaredDifferenceConverter, OperatorConverter):
     """`OperatorConverter` that imports the int8 data-movement ops the way TFLite computes them."""
 
     _SUPPORTED_QUANTIZED_OPS = (OperatorConverter._SUPPORTED_QUANTIZED_OPS | MOVEMENT_OPS
                                 | {"PRELU", "SVDF", "ARG_MAX", "ARG_MIN"} | TABLE_OPS
-                                | QMATH_OPS)  # qmath: frontend/qmath.py
+                                | QMATH_OPS  # qmath: frontend/qmath.py
+                                | {"UNIDIRECTIONAL_SEQUENCE_LSTM"})  # seq: frontend/lstm.py
 
     def _convert_arg_min_max(self, op, relax_op):
         """ARG_MAX / ARG_MIN compare the raw integers (as TFLite's kernel; the first index wins a tie),

@@ -18,7 +18,7 @@ from .converter import Converter
 from .errors import FrontendError
 from .floatmodel import dequantize_weights
 from .normalize import legacy_uint8, normalize
-from .rewrite import check_integer, integer_rewrite
+from .rewrite import check_integer, integer_rewrite, with_main
 from .support import check_variants
 
 
@@ -74,7 +74,7 @@ def import_tflite(path: str | Path) -> IntegerModel:
     check_integer(mod, path.name, frozenset(boundary.float_boundary_nodes(mod["main"])))
     func = boundary.lower_float_io(mod["main"])
     func = boundary.restore_uint8_io(func, norm.uint8_inputs, norm.uint8_outputs)
-    mod = relax.transform.Normalize()(tvm.IRModule({"main": func}))
+    mod = relax.transform.Normalize()(with_main(mod, func))
     return IntegerModel(name=path.stem, mod=mod, inputs=list(info.inputs), outputs=list(info.outputs),
                         ops=info.op_names, op_infos=list(info.ops))
 

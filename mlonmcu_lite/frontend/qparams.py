@@ -42,3 +42,10 @@ def tensor_scale_zp(t) -> tuple[float, int]:
     """Per-tensor (scale, zero point) of a TVM importer TensorWrapper (its `qnn_params`)."""
     q = t.qnn_params
     return float(q["scale"].value.numpy().reshape(-1)[0]), int(q["zero_point"].value.numpy().reshape(-1)[0])
+
+
+def file_scale_zp(tensor) -> tuple[float, int]:
+    """Per-tensor (scale, zero point) straight from the flatbuffer (float32 scale)."""
+    q = tensor.tensor.Quantization()
+    zps = q.ZeroPointAsNumpy()
+    return float(q.ScaleAsNumpy()[0]), int(zps[0]) if isinstance(zps, np.ndarray) and zps.size else 0

@@ -16,6 +16,7 @@ import numpy as np
 from mlonmcu_lite.zoo.tflite_info import INDEX_OPS, OpInfo, TFLiteInfo
 
 from .errors import FrontendError
+from .lstm import lstm_variant
 
 Check = Callable[[OpInfo, TFLiteInfo], "str | None"]
 
@@ -89,6 +90,7 @@ _CHECKS: dict[str, list[Check]] = {
     "TRANSPOSE_CONV": [_transpose_conv],
     "CONCATENATION": [_same_quantization],
     "L2_NORMALIZATION": [_no_activation],  # qmath
+    "UNIDIRECTIONAL_SEQUENCE_LSTM": [lstm_variant],  # seq
     **{op: [_input_quantization] for op in ("REDUCE_MAX", "REDUCE_MIN", "SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND")},
 }
 

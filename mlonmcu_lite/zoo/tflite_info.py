@@ -34,6 +34,7 @@ SUPPORTED_OPS: frozenset[str] = frozenset({
     "EXP", "LOG", "GELU",  # 8-bit: one table lookup (frontend/lut_ops.py)
     "SQUARED_DIFFERENCE",
     "ABS", "NEG", "RSQRT", "L2_NORMALIZATION", "LOG_SOFTMAX", "DIV", "SUM", "ELU",  # qmath: frontend/qmath.py
+    "UNIDIRECTIONAL_SEQUENCE_LSTM",  # seq: int8 8x8->16 integer LSTM (frontend/lstm.py)
 })
 # Ops whose output is an int32/int64 index tensor (not quantized), e.g. a classifier's final ARG_MAX.
 INDEX_OPS: frozenset[str] = frozenset({"ARG_MAX", "ARG_MIN"})
@@ -42,7 +43,6 @@ UNSUPPORTED_REASONS: dict[str, str] = {
     # qmath: TFLite Micro has int8 ADD_N / CUMSUM, ai-edge-litert none at all (no golden to check against)
     "ADD_N": "ai-edge-litert 2.3 has no int8 ADD_N kernel (AddN: FLOAT32|INT32 only): no golden output to check against",
     "CUMSUM": "ai-edge-litert 2.3 has no int8 CUMSUM kernel: no golden output to check against",
-    "UNIDIRECTIONAL_SEQUENCE_LSTM": "int8 LSTM (integer gates, int16 cell state) is not lowered",
 }
 # Tensor types a quantized graph may use: activations int8 / uint8 (legacy) / int16 (16x8),
 # weights int8 / uint8, bias int32 / int64 (16x8), shapes int32.  float32 only at the
@@ -50,6 +50,8 @@ UNSUPPORTED_REASONS: dict[str, str] = {
 ACTIVATION_TYPES: frozenset[str] = frozenset({"INT8", "UINT8", "INT16"})
 CONSTANT_TYPES: frozenset[str] = ACTIVATION_TYPES | {"INT32", "INT64"}
 SUPPORTED_ACTIVATIONS: frozenset[str] = frozenset({"NONE", "RELU", "RELU6"})
+# seq: the integer LSTM's gate/cell activation is tanh whatever the option says (lstm_eval.cc).
+OP_ACTIVATIONS: frozenset[tuple[str, str]] = frozenset({("UNIDIRECTIONAL_SEQUENCE_LSTM", "TANH")})
 # float32 models (and dynamic-range "hybrid" ones: int8 weights, float32 activations) run TVM's
 # float path; these ops have no float lowering here (SVDF's state, QUANTIZE inside a float graph).
 FLOAT_UNSUPPORTED: dict[str, str] = {
@@ -239,7 +241,8 @@ def _check_op(path: Path, index: int, op: str, options: dict, numerics: str = "q
         float_only = op in FLOAT_ONLY_OPS and op not in UNSUPPORTED_REASONS
         raise UnsupportedOpError(path, op, index, "only in float32 models" if float_only else "")
     act = options.get("fusedActivationFunction", "NONE")
-    if act not in SUPPORTED_ACTIVATIONS and not (numerics != "quantized" and act in FLOAT_OP_ACTIVATIONS.get(op, ())):
+    if (act not in SUPPORTED_ACTIVATIONS and (op, act) not in OP_ACTIVATIONS
+            and not (numerics != "quantized" and act in FLOAT_OP_ACTIVATIONS.get(op, ()))):
         raise UnsupportedOpError(path, op, index, f"fused activation {act}")
     if op == "FULLY_CONNECTED" and options.get("weightsFormat", 0) != 0:
         raise UnsupportedOpError(path, op, index, "shuffled weights format")

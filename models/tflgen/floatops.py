@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from . import seq_models
 from .graph import Graph, Node, dilated, same_pads
 
 
@@ -272,6 +273,8 @@ def run_node(graph: Graph, node: Node, env: dict[str, np.ndarray]):
         return resize_bilinear(node, x)
     if node.op == "SVDF":
         return svdf(graph, node, env)
+    if node.op == seq_models.LSTM:  # seq: float LSTM for calibration
+        return seq_models.lstm_forward(graph, node, env)
     if node.op == "TRANSPOSE_CONV":
         w, b = (graph.tensors[n].data for n in node.inputs[1:4:2])
         return transpose_conv(node, env[node.inputs[2]], w, b, graph.shape(node.output))

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import seq_models
 from .calibrate import Calibration
 from .graph import Graph
 
@@ -180,6 +181,8 @@ def quantize(graph: Graph, cal: Calibration, input_ranges: dict[str, tuple[float
             if sch.act != "INT8":
                 raise ValueError(f"{graph.name}: SVDF is generated as int8 only")
             q.update(_svdf_constants(graph, node, cal))
+        elif node.op == seq_models.LSTM:  # seq: weights, biases, states, intermediates
+            q.update(seq_models.lstm_constants(graph, node, cal, q, _weights, _bias))
         elif node.op == "PRELU":  # alpha: asymmetric, in the scheme's weight type
             at = graph.tensors[node.inputs[1]]
             scale, zp = act_qparams(float(at.data.min()), float(at.data.max()), dtype=sch.weight)

@@ -8,6 +8,7 @@ import flatbuffers
 import numpy as np
 from ai_edge_litert import schema_py_generated as S
 
+from . import seq_models
 from .graph import Graph, Node
 from .quantize import QTensor
 
@@ -24,6 +25,7 @@ OP_VERSIONS = {"CONV_2D": 3, "DEPTHWISE_CONV_2D": 3, "FULLY_CONNECTED": 4, "ADD"
                "BROADCAST_TO": 2, "TILE": 2, "MIRROR_PAD": 2, "REVERSE_V2": 2, "GATHER_ND": 2, "REDUCE_MAX": 2,
                "REDUCE_MIN": 2, "ARG_MAX": 2, "ARG_MIN": 2, "SQUARED_DIFFERENCE": 2, "DIV": 2, "EXP": 2, "ELU": 2,
                "GELU": 2, "LOG": 2, "RSQRT": 2, "ABS": 2, "NEG": 1, "L2_NORMALIZATION": 2, "LOG_SOFTMAX": 2}
+OP_VERSIONS.update(seq_models.VERSIONS)  # seq: UNIDIRECTIONAL_SEQUENCE_LSTM
 IO_WRAPPERS = ("native", "float", "uint8")  # graph I/O as is, float32 (QUANTIZE/DEQUANTIZE), uint8 in
 # Versions of the 16x8 (int16 activation) and uint8 variants, where they differ from int8's.
 INT16_VERSIONS = {"CONV_2D": 4, "DEPTHWISE_CONV_2D": 5, "FULLY_CONNECTED": 7, "ADD": 3, "SOFTMAX": 3,
@@ -114,6 +116,8 @@ def _options(node: Node) -> tuple[int, object]:
         o = S.TransposeConvOptionsT()
         o.padding, (o.strideH, o.strideW) = _enum(S.Padding, a["padding"]), a["stride"]
         return S.BuiltinOptions.TransposeConvOptions, o
+    if node.op == seq_models.LSTM:  # seq
+        return seq_models.options(node)
     if node.op == "SVDF":
         o = S.SVDFOptionsT()
         o.rank, o.fusedActivationFunction = a["rank"], act
@@ -293,6 +297,7 @@ def write_model(graph: Graph, qtensors: dict[str, QTensor], io: str = "native") 
         op.inputs = [index[n] for n in node.inputs]
         op.outputs = [index[n] for n in node.outputs]
         op.builtinOptionsType, op.builtinOptions = _options(node)
+        seq_models.write_hook(node, op, index)  # seq: LSTM input slots and intermediates
         operators.append(op)
 
     sub = S.SubGraphT()
