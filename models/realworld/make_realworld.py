@@ -298,6 +298,43 @@ def legacy_mobilenet_v1(alpha: float, size: int, classes: int, seed: int, depth:
             return conv_.convert()
 
 
+def legacy_upsampler(seed: int, size: int = 16, base: int = 8) -> bytes:
+    """A TF1 uint8 decoder (DeepLab / FCN style): conv, RESIZE_BILINEAR x2 (half-pixel and
+    align-corners), a stride-2 TRANSPOSE_CONV and a skip CONCATENATION, fake-quant trained."""
+    v1 = tf.compat.v1
+    rng = np.random.default_rng(seed)
+
+    def fq(x, lo, hi):
+        return v1.fake_quant_with_min_max_args(x, min=lo, max=hi)
+
+    def weights(shape, fan_in):
+        w = (rng.normal(0, np.sqrt(2.0 / fan_in), shape)).astype(np.float32)
+        return v1.fake_quant_with_min_max_args(tf.constant(w), min=float(min(w.min(), 0.0)), max=float(max(w.max(), 0.0)))
+
+    graph = tf.Graph()
+    with graph.as_default():
+        inp = v1.placeholder(tf.float32, (1, size, size, 3), name="input")
+        x = fq(inp, -1.0, 1.0)
+        x = tf.nn.conv2d(x, weights((3, 3, 3, base), 27), [1, 2, 2, 1], "SAME") + rng.normal(0.3, 0.2, base).astype(np.float32)
+        x = fq(tf.nn.relu6(x), 0.0, 6.0)
+        skip = x
+        up = fq(v1.image.resize_bilinear(x, (size, size), half_pixel_centers=True), 0.0, 6.0)
+        up2 = fq(v1.image.resize_bilinear(x, (size - 1, size - 1), align_corners=True), 0.0, 6.0)
+        y = tf.nn.conv2d_transpose(skip, weights((2, 2, base, base), 4 * base), (1, size, size, base), [1, 2, 2, 1], "SAME")
+        y = fq(tf.nn.relu6(y + rng.normal(0.3, 0.2, base).astype(np.float32)), 0.0, 6.0)
+        cat = tf.concat([up, y], axis=3)
+        out = tf.nn.conv2d(cat, weights((1, 1, 2 * base, 4), 2 * base), [1, 1, 1, 1], "SAME")
+        out = fq(out, -6.0, 6.0, )
+        side = fq(tf.nn.conv2d(up2, weights((1, 1, base, 2), base), [1, 1, 1, 1], "SAME"), -6.0, 6.0)
+        out = tf.identity(out, name="output")
+        side = tf.identity(side, name="side")
+        with v1.Session(graph=graph) as sess:
+            conv_ = v1.lite.TFLiteConverter.from_session(sess, [inp], [out, side])
+            conv_.inference_type = tf.uint8
+            conv_.quantized_input_stats = {"input": (128.0, 127.0)}
+            return conv_.convert()
+
+
 # -- the catalogue -----------------------------------------------------------------------------
 
 Builder = Callable[[], bytes]
@@ -336,6 +373,9 @@ MODELS: dict[str, tuple[Builder, str]] = {
     "mobilenet_v1_025_64_quant": (lambda: legacy_mobilenet_v1(0.25, 64, 10, 9, depth=6),
                                   "TF1 legacy uint8 MobileNetV1 0.25 (first 6 blocks), per-tensor asymmetric "
                                   "uint8 weights, as the hosted mobilenet_v1_*_quant.tflite"),
+    "upsampler_quant": (lambda: legacy_upsampler(11),
+                        "TF1 legacy uint8 decoder: uint8 RESIZE_BILINEAR (half-pixel, align-corners) and "
+                        "uint8 TRANSPOSE_CONV with asymmetric uint8 weights"),
 }
 ON_REQUEST: dict[str, tuple[Builder, str]] = {
     "mobilenet_v3s_f32io": (keras_model(lambda: mobilenet_v3_small(), 5, "float"),
