@@ -249,6 +249,22 @@ def convert(model: keras.Model, seed: int, io: str) -> bytes:
     return conv.convert()
 
 
+def convert_float(model: keras.Model, seed: int, kind: str) -> bytes:
+    """The converter's other outputs: float32, float16 weights, dynamic-range hybrid, int16x8."""
+    conv = tf.lite.TFLiteConverter.from_keras_model(model)
+    if kind == "fp16":
+        conv.optimizations = [tf.lite.Optimize.DEFAULT]
+        conv.target_spec.supported_types = [tf.float16]
+    elif kind == "hybrid":
+        conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    elif kind == "int16x8":
+        conv.optimizations = [tf.lite.Optimize.DEFAULT]
+        conv.representative_dataset = representative(model.input_shape[1:], seed)
+        conv.target_spec.supported_ops = [tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
+        conv.inference_input_type = conv.inference_output_type = tf.int16
+    return conv.convert()
+
+
 # -- legacy TF1 uint8 (fake-quant training graph, per-tensor asymmetric uint8 weights) ------------
 
 def legacy_mobilenet_v1(alpha: float, size: int, classes: int, seed: int, depth: int = 13) -> bytes:
@@ -345,8 +361,13 @@ def keras_model(make: Callable[[], keras.Model], seed: int, io: str) -> Builder:
         keras.utils.set_random_seed(seed)
         model = make()
         randomize_batchnorm(model, seed)
-        return convert(model, seed, io)
+        return convert_float(model, seed, io) if io in ("float32", "fp16", "hybrid", "int16x8") \
+            else convert(model, seed, io)
     return build
+
+
+def _mnv1_small():
+    return mobilenet_v1((48, 48, 3), 0.25, 10, depth=6)
 
 
 MODELS: dict[str, tuple[Builder, str]] = {
@@ -378,6 +399,8 @@ MODELS: dict[str, tuple[Builder, str]] = {
                         "uint8 TRANSPOSE_CONV with asymmetric uint8 weights"),
 }
 ON_REQUEST: dict[str, tuple[Builder, str]] = {
+    **{f"mobilenet_v1_025_{kind}": (keras_model(_mnv1_small, 2, kind), f"MobileNetV1 0.25 (first 6 blocks), 48x48x3, "
+                                    f"converter output {kind}") for kind in ("float32", "fp16", "hybrid", "int16x8")},
     "mobilenet_v3s_f32io": (keras_model(lambda: mobilenet_v3_small(), 5, "float"),
                             "MobileNetV3-Small (hard-swish, 5x5 depthwise, squeeze-excite) reduced, float32 I/O"),
     "mobilenet_v1_1.0_224_quant": (lambda: legacy_mobilenet_v1(1.0, 224, 1001, 10),
