@@ -351,6 +351,63 @@ def legacy_upsampler(seed: int, size: int = 16, base: int = 8) -> bytes:
             return conv_.convert()
 
 
+def ssd_postprocess(seed: int, size: int = 32, classes: int = 3) -> bytes:
+    """A tiny SSD head (MobileNet-style features, box and class convs over 2 grids) ending in
+    the converter's `TFLite_Detection_PostProcess` custom op (fast NMS), as the Object Detection
+    API's TFLite export writes it (`experimental_implements` on the post-processing function)."""
+    keras.utils.set_random_seed(seed)
+    rng = np.random.default_rng(seed)
+    inp = keras.Input((size, size, 3), batch_size=1, name="input")
+    x = conv_bn(inp, 8, 3, 2, name="stem_")
+    f1 = conv_bn(dw_bn(x, 3, 2, name="a_"), 16, 1, name="a_pw_")  # size/4
+    f2 = conv_bn(dw_bn(f1, 3, 2, name="b_"), 16, 1, name="b_pw_")  # size/8
+    boxes, scores = [], []
+    for i, f in enumerate((f1, f2)):
+        n = f.shape[1] * f.shape[2] * 2
+        boxes.append(L.Reshape((n, 4))(L.Conv2D(8, 1, name=f"box{i}")(f)))
+        scores.append(L.Reshape((n, classes + 1))(L.Conv2D(2 * (classes + 1), 1, name=f"cls{i}")(f)))
+    box = L.Concatenate(axis=1, name="box_encodings")(boxes)
+    cls = L.Activation("sigmoid", name="class_predictions")(L.Concatenate(axis=1)(scores))
+    head = keras.Model(inp, [box, cls])
+    randomize_batchnorm(head, seed)
+    anchors = []
+    for grid in (size // 4, size // 8):
+        for yy in range(grid):
+            for xx in range(grid):
+                for scale in (0.2, 0.35):
+                    anchors.append([(yy + 0.5) / grid, (xx + 0.5) / grid, scale * 8 / grid, scale * 8 / grid])
+    anchors = np.asarray(anchors, np.float32)
+    signature = " ".join([
+        'name: "TFLite_Detection_PostProcess"',
+        'attr { key: "max_detections" value { i: 5 } }', 'attr { key: "max_classes_per_detection" value { i: 1 } }',
+        'attr { key: "detections_per_class" value { i: 100 } }', 'attr { key: "use_regular_nms" value { b: false } }',
+        'attr { key: "nms_score_threshold" value { f: 0.300000 } }',
+        'attr { key: "nms_iou_threshold" value { f: 0.600000 } }',
+        f'attr {{ key: "num_classes" value {{ i: {classes} }} }}',
+        'attr { key: "y_scale" value { f: 10.000000 } }', 'attr { key: "x_scale" value { f: 10.000000 } }',
+        'attr { key: "h_scale" value { f: 5.000000 } }', 'attr { key: "w_scale" value { f: 5.000000 } }'])
+
+    @tf.function(experimental_implements=signature)
+    def postprocess(box_encodings, class_predictions, anchor_boxes):
+        del box_encodings, class_predictions, anchor_boxes
+        return (tf.constant(0.0, name="boxes"), tf.constant(0.0, name="classes"),
+                tf.constant(0.0, name="scores"), tf.constant(0.0, name="num_detections"))
+
+    @tf.function(input_signature=[tf.TensorSpec((1, size, size, 3), tf.float32)])
+    def detect(image):
+        b, c = head(image)
+        return postprocess(b, c, tf.constant(anchors))
+
+    conv = tf.lite.TFLiteConverter.from_concrete_functions([detect.get_concrete_function()], head)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.representative_dataset = representative((size, size, 3), seed)
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]
+    conv.inference_input_type = tf.uint8
+    conv.allow_custom_ops = True
+    del rng
+    return conv.convert()
+
+
 # -- the catalogue -----------------------------------------------------------------------------
 
 Builder = Callable[[], bytes]
@@ -397,7 +454,11 @@ MODELS: dict[str, tuple[Builder, str]] = {
     "upsampler_quant": (lambda: legacy_upsampler(11),
                         "TF1 legacy uint8 decoder: uint8 RESIZE_BILINEAR (half-pixel, align-corners) and "
                         "uint8 TRANSPOSE_CONV with asymmetric uint8 weights"),
+    "ssd_postprocess": (lambda: ssd_postprocess(12), "tiny SSD head ending in TFLite_Detection_PostProcess "
+                        "(custom op, fast NMS, float outputs), uint8 input"),
 }
+# Models the harness refuses (kept for the refusal test, outside the listed family folder).
+UNSUPPORTED = frozenset({"ssd_postprocess"})
 ON_REQUEST: dict[str, tuple[Builder, str]] = {
     **{f"mobilenet_v1_025_{kind}": (keras_model(_mnv1_small, 2, kind), f"MobileNetV1 0.25 (first 6 blocks), 48x48x3, "
                                     f"converter output {kind}") for kind in ("float32", "fp16", "hybrid", "int16x8")},
@@ -445,7 +506,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         ap.error(f"unknown: {', '.join(unknown)}; known: {', '.join(catalogue)}")
     for name in args.names or MODELS:
-        write(name, *catalogue[name], args.out)
+        write(name, *catalogue[name], args.out / "unsupported" if name in UNSUPPORTED else args.out)
     return 0
 
 

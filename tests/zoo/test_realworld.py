@@ -12,7 +12,7 @@ from mlonmcu_lite.frontend import support
 from mlonmcu_lite.zoo.reference import reference_outputs
 from mlonmcu_lite.zoo.registry import list_models, resolve_model
 from mlonmcu_lite.zoo.static_shapes import folded_bytes
-from mlonmcu_lite.zoo.tflite_info import OP_NAMES, read_tflite
+from mlonmcu_lite.zoo.tflite_info import OP_NAMES, UnsupportedOpError, read_tflite
 
 from tests.helpers.e2e import run_one
 
@@ -75,3 +75,13 @@ def test_transpose_conv_fused_activation_only_when_it_does_not_clamp():
     tensors = [narrow if i == out else t for i, t in enumerate(info.tensors)]
     assert support._transpose_conv(op, dataclasses.replace(info, tensors=tensors)) == \
         "fused activation RELU6 that clamps the output range"
+
+
+def test_ssd_detection_postprocess_is_refused_with_its_reason():
+    """The converter's SSD export ends in the TFLite_Detection_PostProcess custom op (float boxes,
+    classes, scores, count): refused at load naming the op, its index and why."""
+    with pytest.raises(UnsupportedOpError) as err:
+        resolve_model(resolve_model("yolo_tiny").path.parent / "unsupported" / "ssd_postprocess.tflite")
+    text = str(err.value)
+    assert "unsupported op CUSTOM:TFLite_Detection_PostProcess (SSD box decoding + non-max suppression" in text
+    assert "at operator #19" in text and "raw box_encodings / class_predictions" in text
