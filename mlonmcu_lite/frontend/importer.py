@@ -13,7 +13,7 @@ from tvm.relax.frontend.tflite import from_tflite
 from mlonmcu_lite.zoo.static_shapes import folded_bytes
 from mlonmcu_lite.zoo.tflite_info import ModelError, TensorSpec, read_tflite
 
-from . import boundary
+from . import boundary, resize
 from .converter import Converter
 from .errors import FrontendError
 from .floatmodel import dequantize_weights
@@ -71,7 +71,8 @@ def import_tflite(path: str | Path) -> IntegerModel:
         raise FrontendError(f"{path.name}: {err}") from None
     finally:
         legacy_uint8.reset(token)
-    check_integer(mod, path.name, frozenset(boundary.float_boundary_nodes(mod["main"])))
+    check_integer(mod, path.name, frozenset(boundary.float_boundary_nodes(mod["main"])
+                                            | resize.float_island_nodes(mod["main"])))  # vision: uint8 resize
     func = boundary.lower_float_io(mod["main"])
     func = boundary.restore_uint8_io(func, norm.uint8_inputs, norm.uint8_outputs)
     mod = relax.transform.Normalize()(with_main(mod, func))

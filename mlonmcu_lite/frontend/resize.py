@@ -5,13 +5,21 @@ TFLite interpolates the raw int8 values with 10-bit fixed-point source coordinat
 shifts by scale/2 − 2^9) and rounds the 2^20-scaled sum half away from zero.  Every
 coordinate, index and weight depends only on the shapes, so they are computed here and the
 target gathers two rows, then two columns, with int32 weights (|sum| < 2^29 for int8; int16
-sums in int64).  uint8 models are rejected: TFLite's uint8 kernel interpolates in float32.
+sums in int64).
+
+Legacy uint8 models run TFLite's templated `reference_ops::ResizeBilinear<uint8_t>`, which
+interpolates in float32: `v·(1−dy)·(1−dx) + v·dy·(1−dx) + ... + 0.5f` left to right, then
+truncates.
+The coefficients depend only on the shapes (computed here in float32 exactly as the kernel
+does), so the target runs a float island of the same multiplies and adds in the same order
+(`float_island_nodes` lets exactly these float nodes through the integer check).
 """
 
 from __future__ import annotations
 
 import numpy as np
 from tvm import relax
+from tvm.ir.expr import GenericConst
 from tvm.relax import op as R
 from tvm.relax.dpl import is_op, wildcard
 
@@ -62,9 +70,9 @@ def _build(root: relax.Expr, m: dict) -> relax.Expr:
     if str(attrs.method) != "linear" or str(attrs.layout) != "NHWC" or mode not in (
             "asymmetric", "align_corners", "half_pixel"):
         raise FrontendError(f"RESIZE_BILINEAR variant (method {attrs.method}, mode {mode})")
-    if legacy_uint8.get():
-        raise FrontendError("RESIZE_BILINEAR in a uint8 model (TFLite's uint8 kernel interpolates in float32)")
     x = m[_x.data]
+    if legacy_uint8.get():
+        return _legacy_uint8(x, qparams.shape_of(x), qparams.shape_of(root), mode)
     dtype = _out.dtype(m)
     acc = "int32" if dtype == "int8" else "int64"
     _, in_h, in_w, _ = qparams.shape_of(x)
@@ -76,6 +84,61 @@ def _build(root: relax.Expr, m: dict) -> relax.Expr:
     up = R.right_shift(R.add(total, half), const(20, acc))
     down = R.negative(R.right_shift(R.add(R.negative(total), half), const(20, acc)))
     return R.astype(R.where(R.greater(total, const(0, acc)), up, down), dtype)
+
+
+def float_interpolation(in_size: int, out_size: int, align_corners: bool, half_pixel: bool):
+    """reference_ops::ComputeInterpolationValues (float) per output index, in float32:
+    (lower, upper, 1 − frac, frac)."""
+    f32 = np.float32
+    scale = f32(in_size) / f32(out_size)
+    if align_corners and out_size > 1:
+        scale = f32(in_size - 1) / f32(out_size - 1)
+    pos = np.arange(out_size).astype(f32)
+    pos = (pos + f32(0.5)) * scale - f32(0.5) if half_pixel else pos * scale
+    lower = np.maximum(np.floor(pos).astype(np.int32), 0)
+    upper = np.minimum(np.ceil(pos).astype(np.int32), in_size - 1)
+    frac = (pos - lower.astype(f32)).astype(f32)
+    return lower, upper, (f32(1) - frac).astype(f32), frac
+
+
+def _legacy_uint8(x: relax.Expr, in_shape, out_shape, mode: str) -> relax.Expr:
+    """ResizeBilinear<uint8_t>: float32 terms v·wy·wx summed left to right, + 0.5f, truncated."""
+    flags = (mode == "align_corners", mode == "half_pixel")
+    y0, y1, wy0, wy1 = float_interpolation(in_shape[1], out_shape[1], *flags)
+    x0, x1, wx0, wx1 = float_interpolation(in_shape[2], out_shape[2], *flags)
+    values = R.astype(R.add(R.astype(x, "int32"), const(128, "int32")), "float32")  # the uint8 values
+
+    def rows(index, weight):
+        return R.multiply(R.take(values, const(index, "int32"), axis=1), relax.const(weight.reshape(1, -1, 1, 1)))
+
+    def term(row, index, weight):
+        return R.multiply(R.take(row, const(index, "int32"), axis=2), relax.const(weight.reshape(1, 1, -1, 1)))
+
+    low, high = rows(y0, wy0), rows(y1, wy1)
+    total = R.add(R.add(R.add(term(low, x0, wx0), term(high, x0, wx0)), term(low, x1, wx1)), term(high, x1, wx1))
+    total = R.add(total, relax.const(np.float32(0.5)))  # the kernel's rounding_offset, then truncation
+    return R.astype(R.subtract(R.astype(total, "int32"), const(128, "int32")), "int8")
+
+
+ISLAND_OPS = frozenset({"relax.astype", "relax.multiply", "relax.add", "relax.take"})
+
+
+def float_island_nodes(func: relax.Function) -> set[int]:
+    """Handles of the float nodes of `_legacy_uint8` islands: float32 bindings computed only by
+    astype / multiply / add / take from integers, float constants and each other."""
+    allowed: set[int] = set()
+    for block in func.body.blocks:
+        for b in block.bindings:
+            v = b.value
+            if str(getattr(b.var.ty, "dtype", "")) != "float32" or not isinstance(v, relax.Call) or \
+                    getattr(v.op, "name", "") not in ISLAND_OPS:
+                continue
+            consts = [a for a in v.args if isinstance(a, GenericConst)]
+            inputs = [a for a in v.args if not isinstance(a, GenericConst)]
+            floats = [a for a in inputs if str(getattr(a.ty, "dtype", "")).startswith("float")]
+            if v.op.name == "relax.astype" and not floats or floats and all(a.__hash__() in allowed for a in floats):
+                allowed.update({b.var.__hash__(), v.__hash__(), *(c.__hash__() for c in consts)})
+    return allowed
 
 
 REWRITES: list[Rewrite] = [Rewrite("resize_bilinear", _out.pattern, _build)]

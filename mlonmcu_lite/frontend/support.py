@@ -48,10 +48,27 @@ def _activations_per_tensor(op: OpInfo, info: TFLiteInfo) -> str | None:
     return None
 
 
+def _clamps(act: str, out) -> bool:
+    """Whether a fused activation clamps the output's range (CalculateActivationRangeQuantized)."""
+    lo, hi = {"uint8": (0, 255), "int8": (-128, 127), "int16": (-32768, 32767)}.get(out.dtype, (None, None))
+    if lo is None or len(out.scales) != 1:
+        return True
+    zp, scale = out.zero_points[0], out.scales[0]
+
+    def q(v: float) -> int:  # zp + TfLiteRound(v / scale): half away from zero
+        return zp + int(np.sign(v) * np.floor(abs(v / scale) + 0.5))
+    low, high = {"RELU": (0.0, None), "RELU6": (0.0, 6.0), "RELU_N1_TO_1": (-1.0, 1.0)}.get(act, (None, None))
+    act_lo = lo if low is None else q(low)
+    act_hi = hi if high is None else q(high)
+    if act not in ("RELU", "RELU6", "RELU_N1_TO_1"):
+        return True
+    return max(lo, act_lo) != lo or min(hi, act_hi) != hi
+
+
 def _transpose_conv(op: OpInfo, info: TFLiteInfo) -> str | None:
     act = op.options.get("fusedActivationFunction", "NONE")
-    if act != "NONE":  # TVM's importer drops it
-        return f"fused activation {act}"
+    if act != "NONE" and _clamps(act, info.tensors[op.outputs[0]]):  # TVM's importer drops it
+        return f"fused activation {act} that clamps the output range"
     return None if info.tensors[op.inputs[1]].constant else "non-constant weights"
 
 
@@ -114,9 +131,10 @@ _ARITH_I16 = {"MUL", "LOGISTIC", "TANH", "MEAN", "RESIZE_BILINEAR",  # mul_i16, 
               "SUB", "PRELU", "LEAKY_RELU"}  # test_frontend_tflm_ops
 _QMATH_U8 = {"LOG_SOFTMAX", "DIV"}  # qmath: test_frontend_qmath (TFLite has no uint8 ABS/RSQRT)
 _QMATH_I16 = {"ABS"}  # qmath: test_frontend_qmath
+_VISION_U8 = {"TRANSPOSE_CONV", "RESIZE_BILINEAR"}  # vision: models/realworld/upsampler_quant (TF1 legacy uint8)
 VERIFIED_OPS: dict[str, frozenset[str]] = {
     "int8": frozenset(),  # every op of tflite_info.SUPPORTED_OPS
-    "uint8": frozenset(_CORE | _MOVEMENT | _TFLM_MOVEMENT | _ARITH_U8 | _QMATH_U8),
+    "uint8": frozenset(_CORE | _MOVEMENT | _TFLM_MOVEMENT | _ARITH_U8 | _QMATH_U8 | _VISION_U8),
     "int16": frozenset(_CORE | _MOVEMENT | _TFLM_MOVEMENT - _NO_INT16_KERNEL | _ARITH_I16 | _QMATH_I16),
 }
 

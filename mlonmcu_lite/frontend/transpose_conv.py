@@ -1,6 +1,9 @@
 """TRANSPOSE_CONV (int8, per-channel weights) → the canonical integer conv chain.
 
-(int16x8 and legacy uint8 TRANSPOSE_CONV use other kernels and are rejected.)
+Legacy uint8 models (normalized to int8, see normalize.py) carry a per-tensor weight zero point:
+the conv chain's w_zp correction (conv.py) applies unchanged, filler taps included, since
+Σ(x − x_zp)(w − w_zp) vanishes wherever x = x_zp; their multiplier is the legacy float32 product.
+(int16x8 TRANSPOSE_CONV uses another kernel and is rejected.)
 
 reference_integer_ops::TransposeConv scatters (x − zp)·w into an int32 buffer and rescales
 like CONV_2D.  The same sums come from a stride-1 conv over the input dilated by the stride
@@ -18,9 +21,9 @@ from tvm.relax import op as R
 from tvm.relax.dpl import is_const, is_op, wildcard
 
 from . import qparams
-from .conv import fold_bias
+from .conv import fold_bias, weight_zero_point
 from .errors import FrontendError
-from .fixedpoint import conv_multipliers
+from .fixedpoint import conv_multipliers, fc_multipliers
 from .normalize import legacy_uint8
 from .patterns import Rewrite, dequantize, quantize
 from .requant import Rounding, const, requantize
@@ -49,14 +52,15 @@ def _build(root: relax.Expr, m: dict) -> relax.Expr:
     if (str(attrs.data_layout), str(attrs.kernel_layout)) != ("NHWC", "IOHW") or int(attrs.groups) != 1 or \
             any(int(d) != 1 for d in attrs.dilation) or any(int(p) for p in attrs.output_padding):
         raise FrontendError("TRANSPOSE_CONV variant (layout, groups, dilation or output padding)")
-    if _x.dtype(m) != "int8" or legacy_uint8.get():
-        raise FrontendError(f"TRANSPOSE_CONV on {'uint8' if legacy_uint8.get() else _x.dtype(m)} (int8 only)")
+    if _x.dtype(m) != "int8":
+        raise FrontendError(f"TRANSPOSE_CONV on {_x.dtype(m)} (int8 and legacy uint8 only)")
     x = m[_x.data]
     x_scale, x_zp = _x.scale_zp(m)
     out_scale, out_zp = _out.scale_zp(m)
     iohw = qparams.value(m[_w.data])
-    if np.any(qparams.value(m[_w.zero_point]) != 0):
-        raise FrontendError("TRANSPOSE_CONV weights with a non-zero zero point")
+    w_zp = weight_zero_point(qparams.value(m[_w.zero_point]))
+    if w_zp and not legacy_uint8.get():
+        raise FrontendError("TRANSPOSE_CONV int8 weights with a non-zero zero point")
     flipped = np.ascontiguousarray(iohw.transpose(1, 2, 3, 0)[:, ::-1, ::-1, :])  # OHWI, kernel flipped
     channels, kh, kw, _ = flipped.shape
     w_scales = qparams.floats(m[_w.scale])
@@ -73,10 +77,21 @@ def _build(root: relax.Expr, m: dict) -> relax.Expr:
     if min(top, left, bottom, right) < 0:
         raise FrontendError(f"TRANSPOSE_CONV padding beyond the kernel (pads {top}, {left}, {bottom}, {right})")
     data = R.nn.pad(_dilate(x, shape, stride, x_zp), [0, 0, top, bottom, left, right, 0, 0], pad_value=float(x_zp))
-    acc = R.nn.conv2d(data, relax.const(flipped, "int8"), strides=[1, 1], padding=0, data_layout="NHWC",
-                      kernel_layout="OHWI", out_dtype="int32")
-    acc = R.add(acc, const(fold_bias(bias, flipped, x_zp), "int32"))
-    return requantize(acc, conv_multipliers(x_scale, w_scales, out_scale), out_zp, (-128, 127), Rounding.DOUBLE)
+    acc = _conv(data, flipped)
+    taps = kh * kw * flipped.shape[3]
+    acc = R.add(acc, const(fold_bias(bias, flipped, x_zp) + np.int32(w_zp * x_zp * taps), "int32"))
+    if w_zp:  # − w_zp·Σ_window x (conv.py's correction for a per-tensor weight zero point)
+        acc = R.subtract(acc, R.multiply(_conv(data, np.ones((1, kh, kw, flipped.shape[3]), np.int8)),
+                                         const(w_zp, "int32")))
+        mult = fc_multipliers(x_scale, w_scales[0], out_scale)  # legacy uint8: float32 product
+    else:
+        mult = conv_multipliers(x_scale, w_scales, out_scale)
+    return requantize(acc, mult, out_zp, (-128, 127), Rounding.DOUBLE)
+
+
+def _conv(data: relax.Expr, weights_ohwi: np.ndarray) -> relax.Expr:
+    return R.nn.conv2d(data, relax.const(weights_ohwi, "int8"), strides=[1, 1], padding=0, data_layout="NHWC",
+                       kernel_layout="OHWI", out_dtype="int32")
 
 
 REWRITES: list[Rewrite] = [Rewrite("transpose_conv", _out.pattern, _build)]

@@ -18,7 +18,7 @@ from generate import write_goldens  # noqa: E402  (models/generate.py: one golde
 
 
 def main(argv: list[str]) -> int:
-    paths = [HERE / f"{n}.tflite" for n in argv] or sorted(HERE.glob("*.tflite"))
+    paths = [HERE / f"{n}.tflite" for n in argv] or sorted([*HERE.glob("*.tflite"), *HERE.glob("unsupported/*.tflite")])
     for path in paths:
         write_goldens(path)
         print(f"{path.stem}: goldens written", file=sys.stderr)

@@ -249,6 +249,22 @@ def convert(model: keras.Model, seed: int, io: str) -> bytes:
     return conv.convert()
 
 
+def convert_float(model: keras.Model, seed: int, kind: str) -> bytes:
+    """The converter's other outputs: float32, float16 weights, dynamic-range hybrid, int16x8."""
+    conv = tf.lite.TFLiteConverter.from_keras_model(model)
+    if kind == "fp16":
+        conv.optimizations = [tf.lite.Optimize.DEFAULT]
+        conv.target_spec.supported_types = [tf.float16]
+    elif kind == "hybrid":
+        conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    elif kind == "int16x8":
+        conv.optimizations = [tf.lite.Optimize.DEFAULT]
+        conv.representative_dataset = representative(model.input_shape[1:], seed)
+        conv.target_spec.supported_ops = [tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
+        conv.inference_input_type = conv.inference_output_type = tf.int16
+    return conv.convert()
+
+
 # -- legacy TF1 uint8 (fake-quant training graph, per-tensor asymmetric uint8 weights) ------------
 
 def legacy_mobilenet_v1(alpha: float, size: int, classes: int, seed: int, depth: int = 13) -> bytes:
@@ -298,6 +314,100 @@ def legacy_mobilenet_v1(alpha: float, size: int, classes: int, seed: int, depth:
             return conv_.convert()
 
 
+def legacy_upsampler(seed: int, size: int = 16, base: int = 8) -> bytes:
+    """A TF1 uint8 decoder (DeepLab / FCN style): conv, RESIZE_BILINEAR x2 (half-pixel and
+    align-corners), a stride-2 TRANSPOSE_CONV and a skip CONCATENATION, fake-quant trained."""
+    v1 = tf.compat.v1
+    rng = np.random.default_rng(seed)
+
+    def fq(x, lo, hi):
+        return v1.fake_quant_with_min_max_args(x, min=lo, max=hi)
+
+    def weights(shape, fan_in):
+        w = (rng.normal(0, np.sqrt(2.0 / fan_in), shape)).astype(np.float32)
+        return v1.fake_quant_with_min_max_args(tf.constant(w), min=float(min(w.min(), 0.0)), max=float(max(w.max(), 0.0)))
+
+    graph = tf.Graph()
+    with graph.as_default():
+        inp = v1.placeholder(tf.float32, (1, size, size, 3), name="input")
+        x = fq(inp, -1.0, 1.0)
+        x = tf.nn.conv2d(x, weights((3, 3, 3, base), 27), [1, 2, 2, 1], "SAME") + rng.normal(0.3, 0.2, base).astype(np.float32)
+        x = fq(tf.nn.relu6(x), 0.0, 6.0)
+        skip = x
+        up = fq(v1.image.resize_bilinear(x, (size, size), half_pixel_centers=True), 0.0, 6.0)
+        up2 = fq(v1.image.resize_bilinear(x, (size - 1, size - 1), align_corners=True), 0.0, 6.0)
+        y = tf.nn.conv2d_transpose(skip, weights((2, 2, base, base), 4 * base), (1, size, size, base), [1, 2, 2, 1], "SAME")
+        y = fq(tf.nn.relu6(y + rng.normal(0.3, 0.2, base).astype(np.float32)), 0.0, 6.0)
+        cat = tf.concat([up, y], axis=3)
+        out = tf.nn.conv2d(cat, weights((1, 1, 2 * base, 4), 2 * base), [1, 1, 1, 1], "SAME")
+        out = fq(out, -6.0, 6.0, )
+        side = fq(tf.nn.conv2d(up2, weights((1, 1, base, 2), base), [1, 1, 1, 1], "SAME"), -6.0, 6.0)
+        out = tf.identity(out, name="output")
+        side = tf.identity(side, name="side")
+        with v1.Session(graph=graph) as sess:
+            conv_ = v1.lite.TFLiteConverter.from_session(sess, [inp], [out, side])
+            conv_.inference_type = tf.uint8
+            conv_.quantized_input_stats = {"input": (128.0, 127.0)}
+            return conv_.convert()
+
+
+def ssd_postprocess(seed: int, size: int = 32, classes: int = 3) -> bytes:
+    """A tiny SSD head (MobileNet-style features, box and class convs over 2 grids) ending in
+    the converter's `TFLite_Detection_PostProcess` custom op (fast NMS), as the Object Detection
+    API's TFLite export writes it (`experimental_implements` on the post-processing function)."""
+    keras.utils.set_random_seed(seed)
+    rng = np.random.default_rng(seed)
+    inp = keras.Input((size, size, 3), batch_size=1, name="input")
+    x = conv_bn(inp, 8, 3, 2, name="stem_")
+    f1 = conv_bn(dw_bn(x, 3, 2, name="a_"), 16, 1, name="a_pw_")  # size/4
+    f2 = conv_bn(dw_bn(f1, 3, 2, name="b_"), 16, 1, name="b_pw_")  # size/8
+    boxes, scores = [], []
+    for i, f in enumerate((f1, f2)):
+        n = f.shape[1] * f.shape[2] * 2
+        boxes.append(L.Reshape((n, 4))(L.Conv2D(8, 1, name=f"box{i}")(f)))
+        scores.append(L.Reshape((n, classes + 1))(L.Conv2D(2 * (classes + 1), 1, name=f"cls{i}")(f)))
+    box = L.Concatenate(axis=1, name="box_encodings")(boxes)
+    cls = L.Activation("sigmoid", name="class_predictions")(L.Concatenate(axis=1)(scores))
+    head = keras.Model(inp, [box, cls])
+    randomize_batchnorm(head, seed)
+    anchors = []
+    for grid in (size // 4, size // 8):
+        for yy in range(grid):
+            for xx in range(grid):
+                for scale in (0.2, 0.35):
+                    anchors.append([(yy + 0.5) / grid, (xx + 0.5) / grid, scale * 8 / grid, scale * 8 / grid])
+    anchors = np.asarray(anchors, np.float32)
+    signature = " ".join([
+        'name: "TFLite_Detection_PostProcess"',
+        'attr { key: "max_detections" value { i: 5 } }', 'attr { key: "max_classes_per_detection" value { i: 1 } }',
+        'attr { key: "detections_per_class" value { i: 100 } }', 'attr { key: "use_regular_nms" value { b: false } }',
+        'attr { key: "nms_score_threshold" value { f: 0.300000 } }',
+        'attr { key: "nms_iou_threshold" value { f: 0.600000 } }',
+        f'attr {{ key: "num_classes" value {{ i: {classes} }} }}',
+        'attr { key: "y_scale" value { f: 10.000000 } }', 'attr { key: "x_scale" value { f: 10.000000 } }',
+        'attr { key: "h_scale" value { f: 5.000000 } }', 'attr { key: "w_scale" value { f: 5.000000 } }'])
+
+    @tf.function(experimental_implements=signature)
+    def postprocess(box_encodings, class_predictions, anchor_boxes):
+        del box_encodings, class_predictions, anchor_boxes
+        return (tf.constant(0.0, name="boxes"), tf.constant(0.0, name="classes"),
+                tf.constant(0.0, name="scores"), tf.constant(0.0, name="num_detections"))
+
+    @tf.function(input_signature=[tf.TensorSpec((1, size, size, 3), tf.float32)])
+    def detect(image):
+        b, c = head(image)
+        return postprocess(b, c, tf.constant(anchors))
+
+    conv = tf.lite.TFLiteConverter.from_concrete_functions([detect.get_concrete_function()], head)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.representative_dataset = representative((size, size, 3), seed)
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]
+    conv.inference_input_type = tf.uint8
+    conv.allow_custom_ops = True
+    del rng
+    return conv.convert()
+
+
 # -- the catalogue -----------------------------------------------------------------------------
 
 Builder = Callable[[], bytes]
@@ -308,8 +418,13 @@ def keras_model(make: Callable[[], keras.Model], seed: int, io: str) -> Builder:
         keras.utils.set_random_seed(seed)
         model = make()
         randomize_batchnorm(model, seed)
-        return convert(model, seed, io)
+        return convert_float(model, seed, io) if io in ("float32", "fp16", "hybrid", "int16x8") \
+            else convert(model, seed, io)
     return build
+
+
+def _mnv1_small():
+    return mobilenet_v1((48, 48, 3), 0.25, 10, depth=6)
 
 
 MODELS: dict[str, tuple[Builder, str]] = {
@@ -336,8 +451,17 @@ MODELS: dict[str, tuple[Builder, str]] = {
     "mobilenet_v1_025_64_quant": (lambda: legacy_mobilenet_v1(0.25, 64, 10, 9, depth=6),
                                   "TF1 legacy uint8 MobileNetV1 0.25 (first 6 blocks), per-tensor asymmetric "
                                   "uint8 weights, as the hosted mobilenet_v1_*_quant.tflite"),
+    "upsampler_quant": (lambda: legacy_upsampler(11),
+                        "TF1 legacy uint8 decoder: uint8 RESIZE_BILINEAR (half-pixel, align-corners) and "
+                        "uint8 TRANSPOSE_CONV with asymmetric uint8 weights"),
+    "ssd_postprocess": (lambda: ssd_postprocess(12), "tiny SSD head ending in TFLite_Detection_PostProcess "
+                        "(custom op, fast NMS, float outputs), uint8 input"),
 }
+# Models the harness refuses (kept for the refusal test, outside the listed family folder).
+UNSUPPORTED = frozenset({"ssd_postprocess"})
 ON_REQUEST: dict[str, tuple[Builder, str]] = {
+    **{f"mobilenet_v1_025_{kind}": (keras_model(_mnv1_small, 2, kind), f"MobileNetV1 0.25 (first 6 blocks), 48x48x3, "
+                                    f"converter output {kind}") for kind in ("float32", "fp16", "hybrid", "int16x8")},
     "mobilenet_v3s_f32io": (keras_model(lambda: mobilenet_v3_small(), 5, "float"),
                             "MobileNetV3-Small (hard-swish, 5x5 depthwise, squeeze-excite) reduced, float32 I/O"),
     "mobilenet_v1_1.0_224_quant": (lambda: legacy_mobilenet_v1(1.0, 224, 1001, 10),
@@ -382,7 +506,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         ap.error(f"unknown: {', '.join(unknown)}; known: {', '.join(catalogue)}")
     for name in args.names or MODELS:
-        write(name, *catalogue[name], args.out)
+        write(name, *catalogue[name], args.out / "unsupported" if name in UNSUPPORTED else args.out)
     return 0
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from ai_edge_litert import schema_py_generated as S
 
+from mlonmcu_lite.frontend import support
 from mlonmcu_lite.zoo.reference import reference_outputs
 from mlonmcu_lite.zoo.registry import list_models, resolve_model
 from mlonmcu_lite.zoo.static_shapes import folded_bytes
-from mlonmcu_lite.zoo.tflite_info import OP_NAMES, read_tflite
+from mlonmcu_lite.zoo.tflite_info import OP_NAMES, UnsupportedOpError, read_tflite
 
 from tests.helpers.e2e import run_one
 
@@ -48,11 +51,37 @@ def test_a_graph_without_shape_ops_keeps_its_bytes():
     assert folded_bytes(raw) is raw
 
 
-@pytest.mark.parametrize("name", ["mobilenet_v3s_u8io"])
+@pytest.mark.parametrize("name", ["mobilenet_v3s_u8io", "upsampler_quant"])
 def test_replica_runs_exact(name, tmp_path):
-    """Hard-swish, squeeze-excite (MEAN, MUL), 5x5 depthwise, uint8 I/O through QUANTIZE, a folded
-    dynamic-batch RESHAPE: bit-exact with BUILTIN_REF on the VP."""
+    """mobilenet_v3s_u8io: hard-swish, squeeze-excite (MEAN, MUL), 5x5 depthwise, uint8 I/O through
+    QUANTIZE, a folded dynamic-batch RESHAPE.  upsampler_quant (TF1 legacy uint8): RESIZE_BILINEAR's
+    float32 uint8 kernel (half-pixel and align-corners) and TRANSPOSE_CONV with asymmetric uint8
+    weights and a fused RELU6 that does not clamp.  Both bit-exact with BUILTIN_REF on the VP."""
     row = run_one(name, tmp_path)
     assert not row["failing"], row["reason"]
-    assert row["validation"] == "exact"
+    assert row["validation"] == "exact" and row["validated_samples"] == 2
     assert row["run_instructions"] > 1_000_000 and row["io_dtype"] == "uint8"
+
+
+def test_transpose_conv_fused_activation_only_when_it_does_not_clamp():
+    """TVM's importer drops TRANSPOSE_CONV's fused activation: accepted only where TFLite's clamp
+    range is the whole output range (RELU6 on a [0, 6] uint8 output), else named."""
+    info = read_tflite(resolve_model("upsampler_quant").path)
+    op = next(o for o in info.ops if o.op == "TRANSPOSE_CONV")
+    assert op.options["fusedActivationFunction"] == "RELU6"
+    assert support._transpose_conv(op, info) is None
+    out = op.outputs[0]
+    narrow = dataclasses.replace(info.tensors[out], scales=(info.tensors[out].scales[0] * 2,))
+    tensors = [narrow if i == out else t for i, t in enumerate(info.tensors)]
+    assert support._transpose_conv(op, dataclasses.replace(info, tensors=tensors)) == \
+        "fused activation RELU6 that clamps the output range"
+
+
+def test_ssd_detection_postprocess_is_refused_with_its_reason():
+    """The converter's SSD export ends in the TFLite_Detection_PostProcess custom op (float boxes,
+    classes, scores, count): refused at load naming the op, its index and why."""
+    with pytest.raises(UnsupportedOpError) as err:
+        resolve_model(resolve_model("yolo_tiny").path.parent / "unsupported" / "ssd_postprocess.tflite")
+    text = str(err.value)
+    assert "unsupported op CUSTOM:TFLite_Detection_PostProcess (SSD box decoding + non-max suppression" in text
+    assert "at operator #19" in text and "raw box_encodings / class_predictions" in text
