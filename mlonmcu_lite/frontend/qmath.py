@@ -155,8 +155,8 @@ class QMathConverters:
 
     def _convert_qmath(self, op, name: str, fallback):
         inputs, (out,) = self.get_input_tensors(op), self.get_output_tensors(op)
-        if inputs[0].qnn_params is None:
-            return fallback(op)
+        if inputs[0].qnn_params is None:  # float: TVM's converter, called as TVM calls it (SUM's takes op by keyword)
+            return fallback(op=op)
         x = self.get_tensor_expr(inputs[0])
         in_q, out_q = tensor_scale_zp(inputs[0]), tensor_scale_zp(out)
         dtype = self.get_tensor_type_str(out.tensor.Type())
