@@ -46,6 +46,12 @@ def prefix_sum(x: te.Tensor, axis: int, exclusive: bool, reverse: bool) -> te.Te
     return te.compute(x.shape, body, name="cumsum")
 
 
+def float_op(converter, op) -> bool:
+    """An op of a float graph: its output carries no quantization.  (TVM's `is_quantized` reads the
+    first input, which for TRANSPOSE_CONV is the int32 output shape.)"""
+    return all(t.qnn_params is None for t in converter.get_output_tensors(op))
+
+
 def _same_pad(size_in: int, size_out: int, kernel: int, stride: int, padding: int) -> int:
     """TFLite's leading pad of a TRANSPOSE_CONV (padding 0 = SAME, 1 = VALID)."""
     return max(0, (size_in - 1) * stride + kernel - size_out) // 2 if padding == 0 else 0
@@ -57,7 +63,7 @@ class FloatOpConverters(FloatLSTMConverter):
     def convert_gelu(self, op):
         from tflite.GeluOptions import GeluOptions
 
-        if self.is_quantized(op):
+        if not float_op(self, op):
             return super().convert_gelu(op)
         opts = GeluOptions()
         if op.BuiltinOptions() is not None:
@@ -76,7 +82,7 @@ class FloatOpConverters(FloatLSTMConverter):
     def convert_batch_matmul(self, op):
         from tflite.BatchMatMulOptions import BatchMatMulOptions
 
-        if self.is_quantized(op):
+        if not float_op(self, op):
             return super().convert_batch_matmul(op)
         a, b = self.get_input_tensors(op)[:2]
         opts = BatchMatMulOptions()
@@ -92,7 +98,7 @@ class FloatOpConverters(FloatLSTMConverter):
     def convert_svdf(self, op):
         from tflite.SVDFOptions import SVDFOptions
 
-        if self.is_quantized(op):
+        if not float_op(self, op):
             return super().convert_svdf(op)
         x, wf, wt, bias, _state = self.get_input_tensors(op)
         opts = SVDFOptions()
@@ -112,7 +118,7 @@ class FloatOpConverters(FloatLSTMConverter):
     def convert_transpose_conv(self, op):
         from tflite.TransposeConvOptions import TransposeConvOptions
 
-        if self.is_quantized(op):
+        if not float_op(self, op):
             return super().convert_transpose_conv(op)
         tensors = self.get_input_tensors(op)
         _shape, weights, x = tensors[:3]

@@ -301,6 +301,8 @@ def _check_float_model(path: Path, model: S.ModelT, sub: S.SubGraphT, ops: list[
     for op in ops:
         if op.op in FLOAT_UNSUPPORTED:
             raise UnsupportedOpError(path, op.op, op.index, f"in a float model: {FLOAT_UNSUPPORTED[op.op]}")
+        if op.op == "UNIDIRECTIONAL_SEQUENCE_LSTM" and any(i >= 0 for i in op.inputs[20:24]):  # floatops
+            raise UnsupportedOpError(path, op.op, op.index, "layer-normalized LSTM (not lowered)")
         for pos, i in enumerate(op.inputs + op.outputs):
             if i < 0:
                 continue
