@@ -100,7 +100,7 @@ class FloatLSTMConverter:
     def convert_unidirectional_sequence_lstm(self, op):
         from tflite.UnidirectionalSequenceLSTMOptions import UnidirectionalSequenceLSTMOptions
 
-        if self.is_quantized(op):
+        if self.get_output_tensors(op)[0].qnn_params is not None:
             return super().convert_unidirectional_sequence_lstm(op)
         t = self.get_input_tensors(op)
         if len(t) < 24 or any(t[k].tensor_idx != -1 for k in range(20, 24)):

@@ -4,9 +4,13 @@
   it is one TE kernel: each output sums the inputs up to its position in order (a sequential
   prefix sum, as TFLite's reference loop adds them), out-of-range terms masked to 0.
 * FILL: TVM's converter looks the value up as a computed tensor and fails on a constant one.
+* SHAPE: of a static tensor, a constant (so a FILL / RESHAPE reading it stays static).
 * SVDF: TVM's float SVDF filters the state *before* the new feature column enters it (TFLite's
   kernel shifts first), so from the zero state it returns the bias only.  Here, as the int8
   path (svdf.py): one step from the zero state, only the newest memory slot is non-zero.
+* GELU: TVM ignores `approximate` (always the erf form); TFLite's approximate GELU is the tanh form.
+* BATCH_MATMUL: TVM's converter fails on a constant operand and on adj_x; here both operands are
+  expressions (constants inline), adj_x / adj_y transpose the last two axes, batch axes broadcast.
 * TRANSPOSE_CONV: TVM 0.27 cannot legalize a float NHWC conv2d_transpose; it becomes a
   stride-1 conv over the input dilated by the stride and padded (k - 1 - pad before), with
   spatially flipped OHWI weights, as the int8 path does (transpose_conv.py).
@@ -19,8 +23,11 @@ from __future__ import annotations
 import numpy as np
 import tvm
 from tvm import relax, te
+from tvm.ir.expr import GenericConst
 from tvm.relax import op as R
+from tvm.relax.frontend.tflite.tflite_frontend import get_tensor_name
 
+from . import qparams
 from .float_lstm import FloatLSTMConverter
 from .transpose_conv import _dilate
 
@@ -39,6 +46,12 @@ def prefix_sum(x: te.Tensor, axis: int, exclusive: bool, reverse: bool) -> te.Te
     return te.compute(x.shape, body, name="cumsum")
 
 
+def float_op(converter, op) -> bool:
+    """An op of a float graph: its output carries no quantization.  (TVM's `is_quantized` reads the
+    first input, which for TRANSPOSE_CONV is the int32 output shape.)"""
+    return all(t.qnn_params is None for t in converter.get_output_tensors(op))
+
+
 def _same_pad(size_in: int, size_out: int, kernel: int, stride: int, padding: int) -> int:
     """TFLite's leading pad of a TRANSPOSE_CONV (padding 0 = SAME, 1 = VALID)."""
     return max(0, (size_in - 1) * stride + kernel - size_out) // 2 if padding == 0 else 0
@@ -47,10 +60,45 @@ def _same_pad(size_in: int, size_out: int, kernel: int, stride: int, padding: in
 class FloatOpConverters(FloatLSTMConverter):
     """Mixin of `converter.Converter`: float CUMSUM, FILL, SVDF, TRANSPOSE_CONV (and LSTM, float_lstm.py)."""
 
+    def convert_gelu(self, op):
+        from tflite.GeluOptions import GeluOptions
+
+        if not float_op(self, op):
+            return super().convert_gelu(op)
+        opts = GeluOptions()
+        if op.BuiltinOptions() is not None:
+            opts.Init(op.BuiltinOptions().Bytes, op.BuiltinOptions().Pos)
+        if op.BuiltinOptions() is None or not opts.Approximate():
+            return super().convert_gelu(op)
+        x = self.get_tensor_expr(self.get_input_tensors(op)[0])
+
+        def c(v: float) -> relax.Expr:
+            return relax.const(np.float32(v))
+
+        cube = R.multiply(R.multiply(R.multiply(x, x), x), c(0.044715))
+        inner = R.multiply(R.add(x, cube), c(np.sqrt(2.0 / np.pi)))
+        return R.multiply(R.multiply(x, c(0.5)), R.add(c(1.0), R.tanh(inner)))
+
+    def convert_batch_matmul(self, op):
+        from tflite.BatchMatMulOptions import BatchMatMulOptions
+
+        if not float_op(self, op):
+            return super().convert_batch_matmul(op)
+        a, b = self.get_input_tensors(op)[:2]
+        opts = BatchMatMulOptions()
+        opts.Init(op.BuiltinOptions().Bytes, op.BuiltinOptions().Pos)
+
+        def operand(t, adjoint: bool) -> relax.Expr:
+            expr = self.get_tensor_expr(t)
+            rank = len(self.get_tensor_shape(t))
+            return R.permute_dims(expr, [*range(rank - 2), rank - 1, rank - 2]) if adjoint else expr
+
+        return R.matmul(operand(a, opts.AdjX()), operand(b, opts.AdjY()))
+
     def convert_svdf(self, op):
         from tflite.SVDFOptions import SVDFOptions
 
-        if self.is_quantized(op):
+        if not float_op(self, op):
             return super().convert_svdf(op)
         x, wf, wt, bias, _state = self.get_input_tensors(op)
         opts = SVDFOptions()
@@ -70,7 +118,7 @@ class FloatOpConverters(FloatLSTMConverter):
     def convert_transpose_conv(self, op):
         from tflite.TransposeConvOptions import TransposeConvOptions
 
-        if self.is_quantized(op):
+        if not float_op(self, op):
             return super().convert_transpose_conv(op)
         tensors = self.get_input_tensors(op)
         _shape, weights, x = tensors[:3]
@@ -104,20 +152,36 @@ class FloatOpConverters(FloatLSTMConverter):
         from tflite.CumsumOptions import CumsumOptions
 
         x, axis_tensor = self.get_input_tensors(op)
-        if self.has_expr(axis_tensor.tensor_idx):
-            raise tvm.error.OpNotImplemented("CUMSUM with a computed axis")
         rank = len(self.get_tensor_shape(x))
-        axis = int(np.asarray(self.get_tensor_value(axis_tensor)).flat[0]) % rank
+        axis = int(self._static(axis_tensor).flat[0]) % rank
         opts = CumsumOptions()
         opts.Init(op.BuiltinOptions().Bytes, op.BuiltinOptions().Pos)
         return self.bb.emit_te(prefix_sum, self.get_tensor_expr(x), axis, bool(opts.Exclusive()),
                                bool(opts.Reverse()), primfunc_name_hint="cumsum")
 
+    def _static(self, tensor) -> np.ndarray:
+        """A constant tensor's value: from the file, or a constant expression (e.g. SHAPE's)."""
+        if not self.has_expr(tensor.tensor_idx):
+            return np.asarray(self.get_tensor_value(tensor))
+        expr = self.get_expr(tensor.tensor_idx)
+        if isinstance(expr, GenericConst):
+            return qparams.value(expr)
+        raise tvm.error.OpNotImplemented(f"a computed {get_tensor_name(self.subgraph, tensor.tensor_idx)!r} "
+                                         f"where a constant is needed")
+
+    def convert_shape(self, op):
+        from tflite.ShapeOptions import ShapeOptions
+
+        (x,) = self.get_input_tensors(op)
+        opts = ShapeOptions()
+        if op.BuiltinOptions() is not None:
+            opts.Init(op.BuiltinOptions().Bytes, op.BuiltinOptions().Pos)
+        dtype = "int64" if op.BuiltinOptions() is not None and opts.OutType() == 4 else "int32"
+        return relax.const(np.array([int(d) for d in self.get_tensor_shape(x)], dtype))
+
     def convert_fill(self, op):
         dims, value = self.get_input_tensors(op)
-        if self.has_expr(dims.tensor_idx):
-            raise tvm.error.OpNotImplemented("FILL with computed dims")
-        shape = [int(d) for d in np.asarray(self.get_tensor_value(dims)).ravel()]
+        shape = [int(d) for d in self._static(dims).ravel()]
         fill = self.get_tensor_expr(value)
         return relax.op.full(shape, relax.op.reshape(fill, ()) if len(self.get_tensor_shape(value)) else fill,
                              self.get_tensor_type_str(value.tensor.Type()))

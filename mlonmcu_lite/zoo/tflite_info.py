@@ -67,7 +67,7 @@ FLOAT_ONLY_OPS: frozenset[str] = frozenset({
     "LOG_SOFTMAX", "L2_NORMALIZATION", "L2_POOL_2D", "EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER",
     "GREATER_EQUAL", "LOGICAL_AND", "LOGICAL_OR", "LOGICAL_NOT", "SELECT", "SELECT_V2", "CAST", "FILL",
     "ZEROS_LIKE", "ADD_N", "CUMSUM", "SUM", "REDUCE_PROD", "FLOOR_DIV", "FLOOR_MOD", "SQUARED_DIFFERENCE",
-    "BATCH_MATMUL", "UNIDIRECTIONAL_SEQUENCE_LSTM", "SVDF", "TRANSPOSE_CONV", "GELU", "HARD_SWISH",
+    "BATCH_MATMUL", "UNIDIRECTIONAL_SEQUENCE_LSTM", "SVDF", "TRANSPOSE_CONV", "GELU", "HARD_SWISH", "SHAPE",
 })
 # floatops: fused activations beyond SUPPORTED_ACTIVATIONS that float kernels take (the LSTM's cell activation).
 FLOAT_OP_ACTIVATIONS: dict[str, frozenset[str]] = {"UNIDIRECTIONAL_SEQUENCE_LSTM": frozenset({"TANH"})}
@@ -310,6 +310,8 @@ def _check_float_model(path: Path, model: S.ModelT, sub: S.SubGraphT, ops: list[
     for op in ops:
         if op.op in FLOAT_UNSUPPORTED:
             raise UnsupportedOpError(path, op.op, op.index, f"in a float model: {FLOAT_UNSUPPORTED[op.op]}")
+        if op.op == "UNIDIRECTIONAL_SEQUENCE_LSTM" and any(i >= 0 for i in op.inputs[20:24]):  # floatops
+            raise UnsupportedOpError(path, op.op, op.index, "layer-normalized LSTM (not lowered)")
         for pos, i in enumerate(op.inputs + op.outputs):
             if i < 0:
                 continue

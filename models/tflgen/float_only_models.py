@@ -104,13 +104,14 @@ def _chain_arith(net, ins, rng):
 
 
 def _chain_transcendental(net, ins, rng):
-    """EXP -> LOG, SIN, COS, GELU, HARD_SWISH, LOG_SOFTMAX, L2_NORMALIZATION, L2_POOL_2D (libm: expf, logf,
+    """EXP -> LOG, SIN, COS, GELU (exact, approximate), HARD_SWISH, LOG_SOFTMAX, L2_NORMALIZATION, L2_POOL_2D (libm: expf, logf,
     sinf, cosf, erff, sqrtf)."""
     (x,) = ins
     wave = net.op("ADD", [net.op("SIN", [x], "sin"), net.op("COS", [x], "cos")], "add_wave",
                   opts=options("AddOptions"))
     y = net.op("LOG", [net.op("EXP", [wave], "exp")], "log")
     g = net.op("HARD_SWISH", [net.op("GELU", [y], "gelu", opts=options("GeluOptions"))], "hard_swish")
+    g = net.op("GELU", [g], "gelu_approximate", opts=options("GeluOptions", approximate=True))
     pooled = net.op("L2_POOL_2D", [g], "l2_pool_2d", opts=options("Pool2DOptions", padding=1, strideH=2, strideW=2,
                                                                    filterHeight=2, filterWidth=2))
     net.output(net.op("LOG_SOFTMAX", [pooled], "log_softmax", opts=options("LogSoftmaxOptions")),
@@ -141,16 +142,19 @@ def _chain_logic(net, ins, rng):
 
 
 def _chain_reduce(net, ins, rng):
-    """BATCH_MATMUL -> CUMSUM (+ FILL, ZEROS_LIKE) -> SUM and REDUCE_PROD."""
+    """BATCH_MATMUL (adj_y) -> CUMSUM (+ FILL of SHAPE, ZEROS_LIKE) -> BATCH_MATMUL (adj_x, constant weights)
+    -> SUM and TANH -> REDUCE_PROD."""
     a, b = ins
     mm = net.op("BATCH_MATMUL", [a, b], "batch_matmul", opts=options("BatchMatMulOptions", adjY=True))
     cs = net.op("CUMSUM", [mm, net.const("axis", np.array(2, np.int32))], "cumsum", opts=options("CumsumOptions"))
-    filled = net.op("FILL", [net.const("dims", np.array([2, 5, 6], np.int32)), net.const("value", _one(0.25)[0])],
-                    "fill")
+    dims = net.op("SHAPE", [mm], "shape", dtype="INT32", opts=options("ShapeOptions", outType=2))
+    filled = net.op("FILL", [dims, net.const("value", _one(0.25)[0])], "fill")
     base = net.op("ADD_N", [cs, filled, net.op("ZEROS_LIKE", [mm], "zeros_like")], "add_n")
-    net.output(net.op("SUM", [base, net.const("sum_axes", np.array([0, 2], np.int32))], "sum",
+    proj = net.op("BATCH_MATMUL", [base, net.const("proj_w", _w(rng, 5, 4))], "batch_matmul_adj_x",
+                  opts=options("BatchMatMulOptions", adjX=True))
+    net.output(net.op("SUM", [proj, net.const("sum_axes", np.array([0, 2], np.int32))], "sum",
                       opts=options("ReducerOptions", keepDims=True)),
-               net.op("REDUCE_PROD", [net.op("TANH", [base], "tanh"), net.const("prod_axis", np.array([1], np.int32))],
+               net.op("REDUCE_PROD", [net.op("TANH", [proj], "tanh"), net.const("prod_axis", np.array([1], np.int32))],
                       "reduce_prod", opts=options("ReducerOptions", keepDims=False)))
 
 
@@ -272,8 +276,8 @@ FLOAT_ONLY: dict[str, FloatOnlySpec] = {s.name: s for s in [
                   "L2_NORMALIZATION (float32)", {"input": ((1, 4, 6, 8), "wide")}, _chain_transcendental),
     FloatOnlySpec("chain_float_logic_f32", "comparisons, LOGICAL_AND/OR/NOT, SELECT_V2, SELECT, CAST (float32 I/O)",
                   {"input_a": ((1, 4, 6, 8), "wide"), "input_b": ((1, 1, 6, 8), "wide")}, _chain_logic),
-    FloatOnlySpec("chain_float_reduce_f32", "BATCH_MATMUL, CUMSUM, FILL, ZEROS_LIKE, ADD_N, SUM, REDUCE_PROD "
-                  "(float32)", {"input_a": ((2, 5, 8), "normal"), "input_b": ((2, 6, 8), "normal")}, _chain_reduce),
+    FloatOnlySpec("chain_float_reduce_f32", "BATCH_MATMUL (adj_y; adj_x, constant), CUMSUM, SHAPE, FILL, "
+                  "ZEROS_LIKE, ADD_N, SUM, REDUCE_PROD (float32)", {"input_a": ((2, 5, 8), "normal"), "input_b": ((2, 6, 8), "normal")}, _chain_reduce),
     FloatOnlySpec("chain_float_rounding_f32", "CEIL, ROUND, ELU (float32; TFLite's builtin float kernels as "
                   "reference)", {"input": ((1, 4, 6, 8), "wide")}, _chain_rounding),
     FloatOnlySpec("transpose_conv_f32", "TRANSPOSE_CONV 3x3/2 SAME + bias + RELU -> TRANSPOSE_CONV 2x2 VALID (float32)",

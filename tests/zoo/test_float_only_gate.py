@@ -67,3 +67,20 @@ def test_float_only_models_are_reproduced_with_every_shape():
         info = resolve_model(name)
         assert spec.tflite() == info.path.read_bytes(), name
         assert all(t.shape for t in read_tflite(info.path).tensors if not t.constant), name
+
+
+def test_layer_normalized_lstm_is_rejected_at_load(tmp_path):
+    """The unrolled float LSTM has no layer norm: a model with its coefficients is named at load."""
+    import flatbuffers
+
+    model = S.ModelT.InitFromPackedBuf(resolve_model("lstm_f32").path.read_bytes(), 0)
+    sub = model.subgraphs[0]
+    lstm = next(o for o in sub.operators if len(o.inputs) == 24)
+    lstm.inputs = [*lstm.inputs[:20], *[int(lstm.inputs[12])] * 4]  # any float [units] constant as coefficients
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    path = tmp_path / "lstm_ln.tflite"
+    path.write_bytes(bytes(builder.Output()))
+    with pytest.raises(UnsupportedOpError, match=r"lstm_ln\.tflite: unsupported op UNIDIRECTIONAL_SEQUENCE_LSTM "
+                                                 r"\(layer-normalized LSTM \(not lowered\)\) at operator #0"):
+        read_tflite(path)
