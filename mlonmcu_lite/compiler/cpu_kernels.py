@@ -253,10 +253,9 @@ class Residual:
     def expr(self, conv_value: str, other_value: str) -> str:
         zc, mc, sc = self.conv
         zr, mr, sr = self.other
-        va = _rescale_c(f"((int32_t){conv_value} - {zc}) * {1 << self.left_shift}", mc, sc)
-        vb = _rescale_c(f"((int32_t){other_value} - {zr}) * {1 << self.left_shift}", mr, sr)
-        out = _rescale_c(f"{va} + {vb}", *self.output)
-        return f"mlml_clamp8({out} + {self.zero_point}, {self.lo}, {self.hi})"
+        out = _add_exprs(conv_value, other_value, (zc, zr), self.left_shift, ((mc, sc), (mr, sr)), self.output,
+                         self.zero_point)
+        return f"mlml_clamp8({out}, {self.lo}, {self.hi})"
 
 
 RESIDUAL_SIGNATURE = ("(const int8_t* restrict x, const int8_t* restrict w, const int32_t* restrict bias, "
@@ -489,12 +488,35 @@ def requant_kernel(pixels: int, channels: int, per_channel: bool, rq: RequantSpe
     return name, "\n".join(L)
 
 
-def _rescale_c(value: str, multiplier: int, shift: int) -> str:
-    """C expression: MultiplyByQuantizedMultiplier(value, M, shift) with constant M, shift."""
+def _rescale_c(value: str, multiplier: int, shift: int, bound: int | None = None, zero_point: int = 0,
+               tag: str = "") -> str:
+    """C expression: MultiplyByQuantizedMultiplier(value, M, shift) + zero_point, constant M and
+    shift; the short form (a statement expression, its temporary named h<tag>_) when
+    |value| <= bound proves it exact (fast_requant)."""
+    if bound is not None and fast_requant(np.array([multiplier]), np.array([shift]), zero_point, np.array([bound])):
+        r = -shift
+        h = f"h{tag}_"
+        nudge = (1 << (r - 1)) + zero_point * (1 << r)
+        return (f"({{ const int32_t {h} = mlml_srdhm2({value}, {2 * multiplier}u); "
+                f"({h} + {nudge} + ({h} >> 31)) >> {r}; }})")
     left, right = max(shift, 0), max(-shift, 0)
     shifted = f"(int32_t)((uint32_t)({value}) << {left})" if left else value
     high = f"mlml_srdhm({shifted}, {multiplier})"
-    return f"mlml_rdpot({high}, {(1 << right) - 1}, {right})" if right else high
+    out = f"mlml_rdpot({high}, {(1 << right) - 1}, {right})" if right else high
+    return f"({out} + {zero_point})" if zero_point else out
+
+
+def _add_exprs(a: str, b: str, zero_points: tuple[int, int], left_shift: int,
+               inputs: tuple[tuple[int, int], tuple[int, int]], output: tuple[int, int], zero_point: int) -> str:
+    """TFLite's int8 ADD of int8 C values `a`, `b` up to the output zero point (before the clamp).
+
+    Bounds for the short rescales: |x - zp| <= 255, so a shifted input is at most 255 << ls and
+    each rescaled input at most that + 1 (M < 2^31, a right shift)."""
+    side = 255 << left_shift
+    va = _rescale_c(f"((int32_t){a} - {zero_points[0]}) * {1 << left_shift}", *inputs[0], side, tag="a")
+    vb = _rescale_c(f"((int32_t){b} - {zero_points[1]}) * {1 << left_shift}", *inputs[1], side, tag="b")
+    rescaled = 2 * side + 2 if inputs[0][1] <= 0 and inputs[1][1] <= 0 else None  # no left shift
+    return _rescale_c(f"{va} + {vb}", *output, rescaled, zero_point, tag="o")
 
 
 @dataclass(frozen=True)
@@ -517,13 +539,48 @@ ADD_SIGNATURE = "(const int8_t* a, const int8_t* b, int8_t* y)"
 def add_kernel(spec: AddSpec) -> tuple[str, str]:
     """(symbol, C definition) of an elementwise int8 ADD; `y` may be `a` or `b` (in place)."""
     name = _name("add", spec)
-    (za, zb), ls = spec.zero_points, spec.left_shift
-    va = _rescale_c(f"((int32_t)a[i] - {za}) * {1 << ls}", *spec.inputs[0])
-    vb = _rescale_c(f"((int32_t)b[i] - {zb}) * {1 << ls}", *spec.inputs[1])
+    out = _add_exprs("a[i]", "b[i]", spec.zero_points, spec.left_shift, spec.inputs, spec.output,
+                     spec.zero_point)
     L = [f"void {name}{ADD_SIGNATURE} {{",
          f"  for (int32_t i = 0; i < {spec.size}; ++i) {{",
-         f"    const int32_t raw = {va} + {vb};",
-         f"    const int32_t out = {_rescale_c('raw', *spec.output)} + {spec.zero_point};",
+         f"    const int32_t out = {out};",
          f"    y[i] = mlml_clamp8(out, {spec.lo}, {spec.hi});",
          "  }", "}"]
+    return name, "\n".join(L)
+
+
+@dataclass(frozen=True)
+class MulSpec:
+    """TFLite int8 MUL (reference_integer_ops::Mul) of `a` [pixels, channels] by `b` [channels]
+    (b broadcast over the pixels: squeeze-excite's gate; pixels = 1 when the shapes are equal)."""
+
+    pixels: int
+    channels: int
+    zero_points: tuple[int, int]
+    output: tuple[int, int]
+    zero_point: int
+    lo: int
+    hi: int
+
+
+MUL_SIGNATURE = "(const int8_t* a, const int8_t* b, int8_t* y)"
+
+
+def mul_kernel(spec: MulSpec) -> tuple[str, str]:
+    """(symbol, C definition) of an int8 MUL, channel outer: b's centred value stays in a
+    register across the pixels; `y` may be `a` (in place: each element is read, then written).
+    |(a - za)(b - zb)| <= 255^2 bounds the product for the short rescale."""
+    name = _name("mul", spec)
+    za, zb = spec.zero_points
+    out = _rescale_c("v", *spec.output, 255 * 255, spec.zero_point)
+    C = spec.channels
+    L = [f"void {name}{MUL_SIGNATURE} {{",
+         f"  for (int32_t c = 0; c < {C}; ++c) {{",
+         f"    const int32_t bc = (int32_t)b[c] - {zb};",
+         "    const int8_t* ac = a + c;",
+         "    int8_t* yc = y + c;",
+         f"    for (int32_t p = 0; p < {spec.pixels}; ++p, ac += {C}, yc += {C}) {{",
+         f"      const int32_t v = ((int32_t)*ac - {za}) * bc;",
+         f"      *yc = mlml_clamp8({out}, {spec.lo}, {spec.hi});",
+         "    }", "  }", "}"]
     return name, "\n".join(L)
