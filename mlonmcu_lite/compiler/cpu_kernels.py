@@ -369,6 +369,27 @@ def _tap_runs(out: int, stride: int, pad: int, size: int, k: int) -> list[tuple[
     return runs
 
 
+def _dw_pair_lines(g: ConvGeo, rq: RequantSpec, inside: list[tuple[int, int]], ky0: int, kx0: int,
+                   ox0: int, ox1: int) -> list[str]:
+    """Two neighbouring output pixels per step: the input columns they share (kw - sw of them
+    per row) are loaded once, and the pointer bumps and the loop branch are paid once."""
+    cols = sorted({kx for _, kx in inside})
+    lines = [f"        for (int32_t ox = {ox0}; ox < {ox1}; ox += 2, xp += {2 * g.sw * g.c}, yp += {2 * g.c}) {{",
+             "          int32_t a0 = bc, a1 = bc;"]
+    for ky in sorted({ky for ky, _ in inside}):
+        for j in range(cols[0], cols[-1] + g.sw + 1):
+            users = [(0, j)] if j in cols else []
+            users += [(1, j - g.sw)] if j - g.sw in cols else []
+            if not users:
+                continue
+            lines.append(f"          {{ const int32_t v = xp[{((ky - ky0) * g.w + j - kx0) * g.c}]; "
+                         + " ".join(f"a{o} += v * wt{ky * g.kw + kx};" for o, kx in users) + " }")
+    for o in range(2):
+        lines += _rq_lines(rq, f"a{o}", f"yp[{o * g.c}]", "m", "sh", "          ", nudge=_nudge(rq, "nd"))
+    lines.append("        }")
+    return lines
+
+
 def dwconv_kernel(g: ConvGeo, rq: RequantSpec) -> tuple[str, str]:
     """(symbol, C definition) of a depthwise conv (multiplier 1) with fused requantization.
 
@@ -397,17 +418,21 @@ def dwconv_kernel(g: ConvGeo, rq: RequantSpec) -> tuple[str, str]:
                 f"b + {g.pad_value} * ({' + '.join(f'wt{t}' for t in outside)})"
             dot = " + ".join(f"xp[{((ky - ky0) * g.w + kx - kx0) * g.c}] * wt{ky * g.kw + kx}"
                              for ky, kx in inside) or "0"
+            pairs = (ox1 - ox0) // 2 if inside and ox1 - ox0 >= 4 else 0
             L += ["    {",
                   f"      const int32_t bc = {bias};",
                   f"      for (int32_t oy = {oy0}; oy < {oy1}; ++oy) {{",
                   f"        const int8_t* xp = xc + ((oy * {g.sh} - {g.pt - ky0}) * {g.w} + "
                   f"{ox0 * g.sw - g.pl + kx0}) * {g.c};",
-                  f"        int8_t* yp = yc + (oy * {g.ow} + {ox0}) * {g.c};",
-                  f"        for (int32_t ox = {ox0}; ox < {ox1}; ++ox, xp += {g.sw * g.c}, yp += {g.c}) {{",
-                  f"          const int32_t acc = bc + {dot};",
-                  *_rq_lines(rq, "acc", "*yp", "m", "sh", "          ", nudge=_nudge(rq, "nd")),
-                  "        }",
-                  "      }",
+                  f"        int8_t* yp = yc + (oy * {g.ow} + {ox0}) * {g.c};"]
+            if pairs:
+                L += _dw_pair_lines(g, rq, inside, ky0, kx0, ox0, ox0 + 2 * pairs)
+            if ox1 - ox0 - 2 * pairs:
+                L += [f"        for (int32_t ox = {ox0 + 2 * pairs}; ox < {ox1}; ++ox, xp += {g.sw * g.c}, yp += {g.c}) {{",
+                      f"          const int32_t acc = bc + {dot};",
+                      *_rq_lines(rq, "acc", "*yp", "m", "sh", "          ", nudge=_nudge(rq, "nd")),
+                      "        }"]
+            L += ["      }",
                   "    }"]
     L += ["  }", "}"]
     return name, "\n".join(L)

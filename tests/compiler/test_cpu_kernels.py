@@ -78,6 +78,10 @@ CASES = {
     # right shift 1: half the products land on a rounding tie (fast requantization form)
     "conv1x1_r1_ties": ((1, 4, 4, 8), 8, (1, 1), (1, 1), (0, 0, 0, 0), 1, (-1, -1)),
     "dw3x3_r1_ties": ((1, 5, 5, 4), 4, (3, 3), (1, 1), (1, 1, 1, 1), 4, (-1, -1)),
+    # interiors of >= 4 columns run two output pixels per step (odd and even counts, strides 1 and 2)
+    "dw3x3_pairs_odd": ((1, 4, 11, 4), 4, (3, 3), (1, 1), (1, 1, 1, 1), 4, (-9, -1)),
+    "dw3x3_s2_pairs": ((1, 5, 12, 8), 8, (3, 3), (2, 2), (0, 0, 1, 1), 8, (-6, -1)),
+    "dw5x5_s2_pairs": ((1, 9, 16, 4), 4, (5, 5), (2, 2), (2, 2, 2, 2), 4, (-8, 1)),
 }
 # cases drawing a left shift or a zero right shift somewhere: the general requantization
 # (every case whose shift range is negative takes the short one, mlml_srdhm2, proven exact)
