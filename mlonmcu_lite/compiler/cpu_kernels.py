@@ -253,10 +253,9 @@ class Residual:
     def expr(self, conv_value: str, other_value: str) -> str:
         zc, mc, sc = self.conv
         zr, mr, sr = self.other
-        va = _rescale_c(f"((int32_t){conv_value} - {zc}) * {1 << self.left_shift}", mc, sc)
-        vb = _rescale_c(f"((int32_t){other_value} - {zr}) * {1 << self.left_shift}", mr, sr)
-        out = _rescale_c(f"{va} + {vb}", *self.output)
-        return f"mlml_clamp8({out} + {self.zero_point}, {self.lo}, {self.hi})"
+        out = _add_exprs(conv_value, other_value, (zc, zr), self.left_shift, ((mc, sc), (mr, sr)), self.output,
+                         self.zero_point)
+        return f"mlml_clamp8({out}, {self.lo}, {self.hi})"
 
 
 RESIDUAL_SIGNATURE = ("(const int8_t* restrict x, const int8_t* restrict w, const int32_t* restrict bias, "
@@ -370,6 +369,27 @@ def _tap_runs(out: int, stride: int, pad: int, size: int, k: int) -> list[tuple[
     return runs
 
 
+def _dw_pair_lines(g: ConvGeo, rq: RequantSpec, inside: list[tuple[int, int]], ky0: int, kx0: int,
+                   ox0: int, ox1: int) -> list[str]:
+    """Two neighbouring output pixels per step: the input columns they share (kw - sw of them
+    per row) are loaded once, and the pointer bumps and the loop branch are paid once."""
+    cols = sorted({kx for _, kx in inside})
+    lines = [f"        for (int32_t ox = {ox0}; ox < {ox1}; ox += 2, xp += {2 * g.sw * g.c}, yp += {2 * g.c}) {{",
+             "          int32_t a0 = bc, a1 = bc;"]
+    for ky in sorted({ky for ky, _ in inside}):
+        for j in range(cols[0], cols[-1] + g.sw + 1):
+            users = [(0, j)] if j in cols else []
+            users += [(1, j - g.sw)] if j - g.sw in cols else []
+            if not users:
+                continue
+            lines.append(f"          {{ const int32_t v = xp[{((ky - ky0) * g.w + j - kx0) * g.c}]; "
+                         + " ".join(f"a{o} += v * wt{ky * g.kw + kx};" for o, kx in users) + " }")
+    for o in range(2):
+        lines += _rq_lines(rq, f"a{o}", f"yp[{o * g.c}]", "m", "sh", "          ", nudge=_nudge(rq, "nd"))
+    lines.append("        }")
+    return lines
+
+
 def dwconv_kernel(g: ConvGeo, rq: RequantSpec) -> tuple[str, str]:
     """(symbol, C definition) of a depthwise conv (multiplier 1) with fused requantization.
 
@@ -398,17 +418,21 @@ def dwconv_kernel(g: ConvGeo, rq: RequantSpec) -> tuple[str, str]:
                 f"b + {g.pad_value} * ({' + '.join(f'wt{t}' for t in outside)})"
             dot = " + ".join(f"xp[{((ky - ky0) * g.w + kx - kx0) * g.c}] * wt{ky * g.kw + kx}"
                              for ky, kx in inside) or "0"
+            pairs = (ox1 - ox0) // 2 if inside and ox1 - ox0 >= 4 else 0
             L += ["    {",
                   f"      const int32_t bc = {bias};",
                   f"      for (int32_t oy = {oy0}; oy < {oy1}; ++oy) {{",
                   f"        const int8_t* xp = xc + ((oy * {g.sh} - {g.pt - ky0}) * {g.w} + "
                   f"{ox0 * g.sw - g.pl + kx0}) * {g.c};",
-                  f"        int8_t* yp = yc + (oy * {g.ow} + {ox0}) * {g.c};",
-                  f"        for (int32_t ox = {ox0}; ox < {ox1}; ++ox, xp += {g.sw * g.c}, yp += {g.c}) {{",
-                  f"          const int32_t acc = bc + {dot};",
-                  *_rq_lines(rq, "acc", "*yp", "m", "sh", "          ", nudge=_nudge(rq, "nd")),
-                  "        }",
-                  "      }",
+                  f"        int8_t* yp = yc + (oy * {g.ow} + {ox0}) * {g.c};"]
+            if pairs:
+                L += _dw_pair_lines(g, rq, inside, ky0, kx0, ox0, ox0 + 2 * pairs)
+            if ox1 - ox0 - 2 * pairs:
+                L += [f"        for (int32_t ox = {ox0 + 2 * pairs}; ox < {ox1}; ++ox, xp += {g.sw * g.c}, yp += {g.c}) {{",
+                      f"          const int32_t acc = bc + {dot};",
+                      *_rq_lines(rq, "acc", "*yp", "m", "sh", "          ", nudge=_nudge(rq, "nd")),
+                      "        }"]
+            L += ["      }",
                   "    }"]
     L += ["  }", "}"]
     return name, "\n".join(L)
@@ -489,12 +513,35 @@ def requant_kernel(pixels: int, channels: int, per_channel: bool, rq: RequantSpe
     return name, "\n".join(L)
 
 
-def _rescale_c(value: str, multiplier: int, shift: int) -> str:
-    """C expression: MultiplyByQuantizedMultiplier(value, M, shift) with constant M, shift."""
+def _rescale_c(value: str, multiplier: int, shift: int, bound: int | None = None, zero_point: int = 0,
+               tag: str = "") -> str:
+    """C expression: MultiplyByQuantizedMultiplier(value, M, shift) + zero_point, constant M and
+    shift; the short form (a statement expression, its temporary named h<tag>_) when
+    |value| <= bound proves it exact (fast_requant)."""
+    if bound is not None and fast_requant(np.array([multiplier]), np.array([shift]), zero_point, np.array([bound])):
+        r = -shift
+        h = f"h{tag}_"
+        nudge = (1 << (r - 1)) + zero_point * (1 << r)
+        return (f"({{ const int32_t {h} = mlml_srdhm2({value}, {2 * multiplier}u); "
+                f"({h} + {nudge} + ({h} >> 31)) >> {r}; }})")
     left, right = max(shift, 0), max(-shift, 0)
     shifted = f"(int32_t)((uint32_t)({value}) << {left})" if left else value
     high = f"mlml_srdhm({shifted}, {multiplier})"
-    return f"mlml_rdpot({high}, {(1 << right) - 1}, {right})" if right else high
+    out = f"mlml_rdpot({high}, {(1 << right) - 1}, {right})" if right else high
+    return f"({out} + {zero_point})" if zero_point else out
+
+
+def _add_exprs(a: str, b: str, zero_points: tuple[int, int], left_shift: int,
+               inputs: tuple[tuple[int, int], tuple[int, int]], output: tuple[int, int], zero_point: int) -> str:
+    """TFLite's int8 ADD of int8 C values `a`, `b` up to the output zero point (before the clamp).
+
+    Bounds for the short rescales: |x - zp| <= 255, so a shifted input is at most 255 << ls and
+    each rescaled input at most that + 1 (M < 2^31, a right shift)."""
+    side = 255 << left_shift
+    va = _rescale_c(f"((int32_t){a} - {zero_points[0]}) * {1 << left_shift}", *inputs[0], side, tag="a")
+    vb = _rescale_c(f"((int32_t){b} - {zero_points[1]}) * {1 << left_shift}", *inputs[1], side, tag="b")
+    rescaled = 2 * side + 2 if inputs[0][1] <= 0 and inputs[1][1] <= 0 else None  # no left shift
+    return _rescale_c(f"{va} + {vb}", *output, rescaled, zero_point, tag="o")
 
 
 @dataclass(frozen=True)
@@ -517,13 +564,48 @@ ADD_SIGNATURE = "(const int8_t* a, const int8_t* b, int8_t* y)"
 def add_kernel(spec: AddSpec) -> tuple[str, str]:
     """(symbol, C definition) of an elementwise int8 ADD; `y` may be `a` or `b` (in place)."""
     name = _name("add", spec)
-    (za, zb), ls = spec.zero_points, spec.left_shift
-    va = _rescale_c(f"((int32_t)a[i] - {za}) * {1 << ls}", *spec.inputs[0])
-    vb = _rescale_c(f"((int32_t)b[i] - {zb}) * {1 << ls}", *spec.inputs[1])
+    out = _add_exprs("a[i]", "b[i]", spec.zero_points, spec.left_shift, spec.inputs, spec.output,
+                     spec.zero_point)
     L = [f"void {name}{ADD_SIGNATURE} {{",
          f"  for (int32_t i = 0; i < {spec.size}; ++i) {{",
-         f"    const int32_t raw = {va} + {vb};",
-         f"    const int32_t out = {_rescale_c('raw', *spec.output)} + {spec.zero_point};",
+         f"    const int32_t out = {out};",
          f"    y[i] = mlml_clamp8(out, {spec.lo}, {spec.hi});",
          "  }", "}"]
+    return name, "\n".join(L)
+
+
+@dataclass(frozen=True)
+class MulSpec:
+    """TFLite int8 MUL (reference_integer_ops::Mul) of `a` [pixels, channels] by `b` [channels]
+    (b broadcast over the pixels: squeeze-excite's gate; pixels = 1 when the shapes are equal)."""
+
+    pixels: int
+    channels: int
+    zero_points: tuple[int, int]
+    output: tuple[int, int]
+    zero_point: int
+    lo: int
+    hi: int
+
+
+MUL_SIGNATURE = "(const int8_t* a, const int8_t* b, int8_t* y)"
+
+
+def mul_kernel(spec: MulSpec) -> tuple[str, str]:
+    """(symbol, C definition) of an int8 MUL, channel outer: b's centred value stays in a
+    register across the pixels; `y` may be `a` (in place: each element is read, then written).
+    |(a - za)(b - zb)| <= 255^2 bounds the product for the short rescale."""
+    name = _name("mul", spec)
+    za, zb = spec.zero_points
+    out = _rescale_c("v", *spec.output, 255 * 255, spec.zero_point)
+    C = spec.channels
+    L = [f"void {name}{MUL_SIGNATURE} {{",
+         f"  for (int32_t c = 0; c < {C}; ++c) {{",
+         f"    const int32_t bc = (int32_t)b[c] - {zb};",
+         "    const int8_t* ac = a + c;",
+         "    int8_t* yc = y + c;",
+         f"    for (int32_t p = 0; p < {spec.pixels}; ++p, ac += {C}, yc += {C}) {{",
+         f"      const int32_t v = ((int32_t)*ac - {za}) * bc;",
+         f"      *yc = mlml_clamp8({out}, {spec.lo}, {spec.hi});",
+         "    }", "  }", "}"]
     return name, "\n".join(L)

@@ -20,7 +20,7 @@ from tvm.relax.expr_functor import PyExprMutator, mutator
 
 from . import cpu_kernels as ck
 from .patterns import ConvMatch, constant, match_conv, op_name
-from .requant_match import RequantMatch, match_add, match_requant
+from .requant_match import RequantMatch, match_add, match_mul, match_requant
 
 
 @dataclass
@@ -207,6 +207,17 @@ class _Planner:
                           add.lo, add.hi)
         return _Plan(*ck.add_kernel(spec), (add.a, add.b)), None, (0, 1)
 
+    def plan_mul(self, root) -> tuple[_Plan, None, tuple] | None:
+        """A MUL at `root` (same shapes, or squeeze-excite's per-channel gate broadcast over the
+        pixels): its own int8 kernel, which may write over the full-shape input."""
+        mul = match_mul(root, self.var2val.get, self.n_uses, broadcast=True)
+        if mul is None:
+            return None
+        channels = int(np.prod([int(d) for d in mul.b.ty.shape]))
+        pixels = int(np.prod([int(d) for d in root.ty.shape])) // channels
+        spec = ck.MulSpec(pixels, channels, mul.zero_points, mul.output, mul.zero_point, mul.lo, mul.hi)
+        return _Plan(*ck.mul_kernel(spec), (mul.a, mul.b)), None, (0,)
+
     def _requant(self, rq: RequantMatch) -> _Plan | None:
         shape = [int(d) for d in rq.acc.ty.shape]
         channels = shape[-1]
@@ -245,7 +256,7 @@ def cpu_kernel_pass(mod) -> CpuKernels:
                 continue
             plan = planner.plan(binding.var)
             if plan is None:
-                found = planner.plan_add(binding.var, planned)
+                found = planner.plan_add(binding.var, planned) or planner.plan_mul(binding.var)
                 if found is None:
                     continue
                 plan, fused_conv, positions = found

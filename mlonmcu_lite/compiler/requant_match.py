@@ -225,11 +225,19 @@ def _scalar(r: Rescale) -> tuple[int, int] | None:
 
 
 def _centred_int8(w: _Walk, expr) -> tuple[relax.Expr, int] | None:
-    """(int8 tensor, zero point) of `astype(x) - zp` (an operand of TFLite's ADD and MUL)."""
+    """(int8 tensor, zero point) of `astype(x) - zp` (an operand of TFLite's ADD and MUL).
+
+    The widening `astype(x)` may have other users (TVM merges equal expressions, e.g. with a
+    MEAN of the same x in squeeze-excite): it stays for them and joins the chain only when
+    this op is its one user."""
     wide, zp = w.binary_const(expr, "relax.subtract")
-    cast = w.call(wide, "relax.astype") if zp is not None and zp.size == 1 else None
-    if cast is None or str(cast.args[0].ty.dtype) != "int8":
+    if zp is None or zp.size != 1 or not isinstance(wide, relax.Var):
         return None
+    cast = w.lookup(wide)
+    if op_name(cast) != "relax.astype" or str(cast.args[0].ty.dtype) != "int8":
+        return None
+    if w.uses(wide) == 1:
+        w.chain.append(wide)
     return cast.args[0], int(zp)
 
 
@@ -269,7 +277,8 @@ def match_add(root: relax.Var, lookup: Lookup, uses: Callable[[relax.Var], int])
 
 @dataclass(frozen=True)
 class MulMatch:
-    """TFLite int8 MUL (frontend/mul.py) of two same-shape int8 tensors, per-tensor."""
+    """TFLite int8 MUL (frontend/mul.py) of two int8 tensors, per-tensor: the same shape, or
+    (`match_mul(broadcast=True)`) `b` broadcast along `a`'s leading axes."""
 
     a: relax.Expr
     b: relax.Expr
@@ -280,8 +289,19 @@ class MulMatch:
     hi: int
 
 
-def match_mul(root: relax.Var, lookup: Lookup, uses: Callable[[relax.Var], int]) -> MulMatch | None:
-    """`to_int8(rescale(astype((astype(a) - za) * (astype(b) - zb), i64)))` ending in `root`."""
+def _trailing(out: relax.Expr, a: relax.Expr, b: relax.Expr) -> bool:
+    """`a` has the output's shape and `b` is 1s then `a`'s trailing dimensions (e.g. [1,1,1,C])."""
+    shape, bs = [int(d) for d in out.ty.shape], [int(d) for d in b.ty.shape]
+    if [int(d) for d in a.ty.shape] != shape or len(bs) > len(shape):
+        return False
+    lead = next((i for i, d in enumerate(bs) if d != 1), len(bs))
+    return all(d == 1 for d in bs[:lead]) and bs[lead:] == shape[len(shape) - len(bs) + lead:]
+
+
+def match_mul(root: relax.Var, lookup: Lookup, uses: Callable[[relax.Var], int],
+              broadcast: bool = False) -> MulMatch | None:
+    """`to_int8(rescale(astype((astype(a) - za) * (astype(b) - zb), i64)))` ending in `root`;
+    with `broadcast`, the operands may come in either order (`a` is made the full-shape one)."""
     w = _Walk(lookup, uses)
     stage = _output_stage(w, root, lookup)
     if stage is None:
@@ -298,6 +318,12 @@ def match_mul(root: relax.Var, lookup: Lookup, uses: Callable[[relax.Var], int])
             return None
         sides.append(operand)
     (a, za), (b, zb) = sides
-    if not _same_shape(lookup(root), a, b):
-        return None
+    out = lookup(root)
+    if not _same_shape(out, a, b):
+        if not broadcast:
+            return None
+        if _trailing(out, b, a):
+            (a, za), (b, zb) = (b, zb), (a, za)
+        elif not _trailing(out, a, b):
+            return None
     return MulMatch(a, b, (za, zb), _scalar(r), zp, lo, hi)

@@ -78,6 +78,10 @@ CASES = {
     # right shift 1: half the products land on a rounding tie (fast requantization form)
     "conv1x1_r1_ties": ((1, 4, 4, 8), 8, (1, 1), (1, 1), (0, 0, 0, 0), 1, (-1, -1)),
     "dw3x3_r1_ties": ((1, 5, 5, 4), 4, (3, 3), (1, 1), (1, 1, 1, 1), 4, (-1, -1)),
+    # interiors of >= 4 columns run two output pixels per step (odd and even counts, strides 1 and 2)
+    "dw3x3_pairs_odd": ((1, 4, 11, 4), 4, (3, 3), (1, 1), (1, 1, 1, 1), 4, (-9, -1)),
+    "dw3x3_s2_pairs": ((1, 5, 12, 8), 8, (3, 3), (2, 2), (0, 0, 1, 1), 8, (-6, -1)),
+    "dw5x5_s2_pairs": ((1, 9, 16, 4), 4, (5, 5), (2, 2), (2, 2, 2, 2), 4, (-8, 1)),
 }
 # cases drawing a left shift or a zero right shift somewhere: the general requantization
 # (every case whose shift range is negative takes the short one, mlml_srdhm2, proven exact)
@@ -196,3 +200,37 @@ def test_fast_requant_proof_and_tables():
     m2, table = fast_requant_tables(m, np.array([-1, -12]), 5, 2)
     assert m2.dtype == np.int32 and list(m2.view(np.uint32)) == [1 << 31, (1 << 32) - 2]
     assert list(table) == [1, 12, 1 + 5 * 2, (1 << 11) + 5 * (1 << 12)]
+
+
+def _mul_module(a_shape, b_shape, zps, multiplier, zp_out, act):
+    from mlonmcu_lite.frontend.requant import const, rescale, to_dtype
+
+    bb = relax.BlockBuilder()
+    a = relax.Var("a", relax.TensorType(a_shape, "int8"))
+    b = relax.Var("b", relax.TensorType(b_shape, "int8"))
+    with bb.function("main", [a, b]):
+        with bb.dataflow():
+            centred = [relax.op.subtract(relax.op.astype(v, "int32"), const(z, "int32")) for v, z in zip((a, b), zps)]
+            product = relax.op.multiply(*centred)
+            scaled = rescale(relax.op.astype(product, "int64"), multiplier, Rounding.DOUBLE)
+            out = bb.emit_output(to_dtype(scaled, zp_out, *act))
+        bb.emit_func_output(out)
+    return bb.get()
+
+
+@pytest.mark.parametrize("a_shape,b_shape,mult", [
+    ((1, 4, 3, 12), (1, 1, 1, 12), (1518500250, -9)),  # squeeze-excite gate, short rescale
+    ((1, 1, 1, 8), (1, 5, 2, 8), (1518500250, -3)),  # gate first
+    ((1, 3, 4, 6), (1, 3, 4, 6), (1073741824, 2)),  # same shape, left shift: general rescale
+])
+def test_mul_kernel_bit_exact(a_shape, b_shape, mult, tmp_path):
+    """TFLite int8 MUL (squeeze-excite's broadcast gate or same shapes) runs as one CPU kernel
+    reading the per-channel operand once per channel; exact against the frontend's Relax."""
+    rng = np.random.default_rng(len(a_shape) + a_shape[-1])
+    mod = _mul_module(a_shape, b_shape, (-3, 11), Multipliers((mult[0],), (mult[1],)), -5, (-128, 127))
+    samples = [[rng.integers(-128, 128, a_shape).astype(np.int8), rng.integers(-128, 128, b_shape).astype(np.int8)]
+               for _ in range(3)]
+    kernels = _check(mod, samples, tmp_path)
+    assert re.search(r"mlml_cpu_mul_\w+\(", kernels)
+    assert ("mlml_srdhm2(" in (tmp_path / "model" / "cpu_kernels.c").read_text().split("mlml_clamp8", 1)[1]) \
+        == (mult[1] < 0)

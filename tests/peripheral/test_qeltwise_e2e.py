@@ -45,4 +45,4 @@ def test_residual_add_fused_into_the_conv_engine_in_place(tmp_path):
     fused = [layer for layer in _plan(acc, tmp_path / "acc")["layers"] if layer["extra"].get("fused_residual")]
     assert len(fused) == 1 and fused[0]["offloaded_to"] == "qvanilla"
     assert acc["ram_bytes"] == cpu["ram_bytes"] <= off["ram_bytes"]
-    assert acc["run_instructions"] * 50 < off["run_instructions"]  # the CPU's ADD is gone
+    assert acc["run_instructions"] * 20 < off["run_instructions"]  # the CPU's ADD (~18 k instructions) is gone
