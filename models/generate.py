@@ -25,14 +25,15 @@ sys.path.insert(0, str(HERE))
 from tflgen.dtype_models import DTYPE_OPS  # noqa: E402
 from tflgen.float_models import FLOAT_OPS, FLOAT_ZOO  # noqa: E402
 from tflgen.float_only_models import FLOAT_ONLY  # noqa: E402  floatops
+from tflgen.logic_models import LOGIC_OPS  # noqa: E402  (qlogic: written directly, DirectSpec)
 from tflgen.npzio import save_npz  # noqa: E402
 from tflgen.op_models import OPS  # noqa: E402
 from tflgen.pipeline import generate  # noqa: E402
 from tflgen.tflm_models import TFLM_OPS  # noqa: E402
 from tflgen.zoo_models import ZOO  # noqa: E402
 
-FAMILIES = {"zoo": ZOO, "ops": {**OPS, **DTYPE_OPS, **TFLM_OPS}, "float": {**FLOAT_OPS, **FLOAT_ZOO,
-                                                                            **FLOAT_ONLY}}
+FAMILIES = {"zoo": ZOO, "ops": {**OPS, **DTYPE_OPS, **TFLM_OPS, **LOGIC_OPS}, "float": {**FLOAT_OPS, **FLOAT_ZOO,
+                                                                                          **FLOAT_ONLY}}
 ON_REQUEST = frozenset(FLOAT_ZOO)  # written only when named (not versioned: float weights are large)
 
 
@@ -43,7 +44,7 @@ def _json(obj: dict) -> str:
 
 
 def write_model(spec, out: Path) -> Path:
-    model = spec.generate() if hasattr(spec, "generate") else generate(spec)  # floatops: FloatOnlySpec
+    model = spec.generate() if hasattr(spec, "generate") else generate(spec)  # FloatOnlySpec, DirectSpec
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{model.name}.tflite"
     path.write_bytes(model.tflite)

@@ -21,6 +21,7 @@ from tvm import relax
 from tvm.relax.frontend.tflite.tflite_frontend import OperatorConverter, get_tensor_name
 
 from .elementwise import lookup
+from .logic import LOGIC_QUANTIZED_OPS, LogicConverters
 from .lut_ops import TABLE_OPS, TableConverters
 from .qparams import tensor_scale_zp
 from .sqdiff import SquaredDifferenceConverter
@@ -79,11 +80,13 @@ def concat_rescale_table(in_scale: float, in_zp: int, out_scale: float, out_zp: 
 
 
 class Converter(FloatOpConverters,  # floatops
+                LogicConverters,  # qlogic
                 TableConverters, MovementConverters, SquaredDifferenceConverter, OperatorConverter):
     """`OperatorConverter` that imports the int8 data-movement ops the way TFLite computes them."""
 
     _SUPPORTED_QUANTIZED_OPS = (OperatorConverter._SUPPORTED_QUANTIZED_OPS | MOVEMENT_OPS
-                                | {"PRELU", "SVDF", "ARG_MAX", "ARG_MIN"} | TABLE_OPS)
+                                | {"PRELU", "SVDF", "ARG_MAX", "ARG_MIN"} | TABLE_OPS
+                                | LOGIC_QUANTIZED_OPS)  # qlogic
 
     def _convert_arg_min_max(self, op, relax_op):
         """ARG_MAX / ARG_MIN compare the raw integers (as TFLite's kernel; the first index wins a tie),

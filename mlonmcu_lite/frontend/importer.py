@@ -16,6 +16,7 @@ from . import boundary
 from .converter import Converter
 from .errors import FrontendError
 from .floatmodel import dequantize_weights
+from .fold import fold_constants
 from .normalize import legacy_uint8, normalize
 from .rewrite import check_integer, integer_rewrite
 from .support import check_variants
@@ -54,7 +55,7 @@ def import_tflite(path: str | Path) -> IntegerModel:
         return _import_float(path, info)
     check_variants(info, path.name)
     try:
-        norm = normalize(path.read_bytes())
+        norm = normalize(fold_constants(path.read_bytes()))
         uint8_kernels = norm.legacy_uint8
     except ValueError as err:
         raise FrontendError(f"{path.name}: {err}") from None
