@@ -74,7 +74,9 @@ def import_tflite(path: str | Path) -> IntegerModel:
     check_integer(mod, path.name, frozenset(boundary.float_boundary_nodes(mod["main"])))
     func = boundary.lower_float_io(mod["main"])
     func = boundary.restore_uint8_io(func, norm.uint8_inputs, norm.uint8_outputs)
-    mod = relax.transform.Normalize()(tvm.IRModule({"main": func}))
+    mod = tvm.IRModule(dict(mod.functions))  # with its TE kernels (CUMSUM)
+    mod.update_func(mod.get_global_var("main"), func)
+    mod = relax.transform.Normalize()(mod)
     return IntegerModel(name=path.stem, mod=mod, inputs=list(info.inputs), outputs=list(info.outputs),
                         ops=info.op_names, op_infos=list(info.ops))
 

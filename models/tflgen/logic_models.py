@@ -234,13 +234,14 @@ def _select(v2: bool) -> Callable[[Net], None]:
 
 def _cast_index_math(n: Net) -> None:
     """int8 -> CAST int32 -> (x + 3) * x - 7 (int32 ADD / MUL / SUB) -> FLOOR_DIV / FLOOR_MOD by constants
-    with mixed signs -> int32 outputs; a bool mask -> CAST int32."""
+    with mixed signs -> CUMSUM (exclusive, reverse) -> int32 outputs; a bool mask -> CAST int32."""
     x = n.cast(n.input("input", (1, 3, 8), "INT8", QA), "as_int32", "INT32")
     y = n.arith("SUB", n.arith("MUL", n.arith("ADD", x, n.const("three", [3]), "add"), x, "mul"),
                 n.const("seven", [7]), "sub")
     div = n.const("divisors", [5, -3, 7, -2, 4, 9, -11, 6])
     mask = n.cast(n.compare("GREATER", x, n.const("zero", [0]), "positive"), "mask", "INT32")
-    n.output(n.arith("FLOOR_DIV", y, div, "floor_div"), n.arith("FLOOR_MOD", y, div, "floor_mod"), mask)
+    running = n.cumsum(n.arith("FLOOR_MOD", y, div, "floor_mod"), "cumsum", 2, exclusive=True, reverse=True)
+    n.output(n.arith("FLOOR_DIV", y, div, "floor_div"), running, mask)
 
 
 def _shape_reshape(n: Net) -> None:
@@ -294,7 +295,7 @@ LOGIC_SINGLE: dict[str, DirectSpec] = {
 LOGIC_OPS: dict[str, DirectSpec] = {
     "chain_logic": DirectSpec("chain_logic", "LESS / GREATER_EQUAL (int8, rescaled) -> LOGICAL_AND / OR / NOT", _logic),
     "chain_index_math": DirectSpec("chain_index_math", "CAST int8->int32 -> ADD / MUL / SUB int32 -> FLOOR_DIV / "
-                                   "FLOOR_MOD; GREATER -> CAST bool->int32", _cast_index_math),
+                                   "FLOOR_MOD -> CUMSUM; GREATER -> CAST bool->int32", _cast_index_math),
     "chain_shape_reshape": DirectSpec("chain_shape_reshape", "SHAPE -> STRIDED_SLICE -> PACK -> RESHAPE; "
                                       "BROADCAST_ARGS -> FILL -> ZEROS_LIKE (folded at compile time)", _shape_reshape),
     "embedding_gather": DirectSpec("embedding_gather", "int32 token ids -> EMBEDDING_LOOKUP / GATHER of int8 tables",
