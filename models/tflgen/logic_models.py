@@ -84,7 +84,8 @@ class Net:
 
     def cast(self, x: str, name: str, dtype: str) -> str:
         options = S.CastOptionsT()
-        options.inDataType, options.outDataType = getattr(S.TensorType, self.tensors[x].dtype), getattr(S.TensorType, dtype)
+        options.inDataType = getattr(S.TensorType, self.tensors[x].dtype)
+        options.outDataType = getattr(S.TensorType, dtype)
         return self.op("CAST", [x], name, self.shape(x), dtype, options=options, version=2)
 
     def arith(self, op: str, a: str, b: str, name: str, quant=None) -> str:
@@ -134,7 +135,8 @@ class Net:
             buf.data = None if t.data is None else np.ascontiguousarray(t.data).reshape(-1).view(np.uint8)
             buffers.append(buf)
             out = S.TensorT()
-            out.shape, out.type, out.buffer, out.name = list(t.shape), getattr(S.TensorType, t.dtype), len(buffers) - 1, name
+            out.shape, out.type, out.name = list(t.shape), getattr(S.TensorType, t.dtype), name
+            out.buffer = len(buffers) - 1
             if t.quant is not None:
                 out.quantization = S.QuantizationParametersT()
                 out.quantization.scale, out.quantization.zeroPoint = [float(t.quant[0])], [int(t.quant[1])]
@@ -147,9 +149,11 @@ class Net:
                 opcodes.append(op_name)
             versions[op_name] = max(versions.get(op_name, 1), version)
             op = S.OperatorT()
-            op.opcodeIndex, op.inputs, op.outputs = opcodes.index(op_name), [index[n] for n in ins], [index[n] for n in outs]
+            op.opcodeIndex = opcodes.index(op_name)
+            op.inputs, op.outputs = [index[n] for n in ins], [index[n] for n in outs]
             if options is not None:
-                op.builtinOptionsType, op.builtinOptions = getattr(S.BuiltinOptions, type(options).__name__[:-1]), options
+                op.builtinOptionsType = getattr(S.BuiltinOptions, type(options).__name__[:-1])
+                op.builtinOptions = options
             operators.append(op)
         sub = S.SubGraphT()
         sub.tensors, sub.operators, sub.name = tensors, operators, "main"
@@ -274,9 +278,24 @@ def _embedding(n: Net) -> None:
     n.output(emb, gathered)
 
 
+def _mask_select(n: Net) -> None:
+    """A bool graph input (an attention-style mask) -> SELECT_V2(mask, x, fill value) and LOGICAL_NOT(mask);
+    ARG_MAX of the int8 data -> GATHER of a table with the computed int32 ids."""
+    mask = n.input("mask", (1, 6, 8), "BOOL")
+    x = n.input("input", (1, 6, 8), "INT8", QA)
+    masked = n.select(mask, x, n.const("fill", [[[-128]]], "INT8", QA), "masked")
+    options = S.ArgMaxOptionsT()
+    options.outputType = S.TensorType.INT32
+    ids = n.op("ARG_MAX", [x, n.const("arg_axis", [2])], "arg_max", (1, 6), "INT32", options=options, version=2)
+    table = n.const("table", np.random.default_rng(3).integers(-128, 128, (8, 4)), "INT8", QB)
+    rows = n.op("GATHER", [table, ids], "rows", (1, 6, 4), "INT8", QB, S.GatherOptionsT())
+    n.output(masked, n.logical("LOGICAL_NOT", [mask], "unmasked"), rows)
+
+
 def _cumsum(exclusive: bool, reverse: bool = False, dtype: str = "INT32") -> Callable[[Net], None]:
     def body(n: Net) -> None:
-        x = n.input("input", (1, 5, 8), dtype, QA if dtype == "INT8" else None, (-1000, 1000) if dtype == "INT32" else None)
+        values = (-1000, 1000) if dtype == "INT32" else None
+        x = n.input("input", (1, 5, 8), dtype, QA if dtype == "INT8" else None, values)
         n.output(n.cumsum(x, "cumsum", 1, exclusive, reverse))
     return body
 
@@ -298,6 +317,8 @@ LOGIC_OPS: dict[str, DirectSpec] = {
                                    "FLOOR_MOD -> CUMSUM; GREATER -> CAST bool->int32", _cast_index_math),
     "chain_shape_reshape": DirectSpec("chain_shape_reshape", "SHAPE -> STRIDED_SLICE -> PACK -> RESHAPE; "
                                       "BROADCAST_ARGS -> FILL -> ZEROS_LIKE (folded at compile time)", _shape_reshape),
+    "mask_select": DirectSpec("mask_select", "bool mask input -> SELECT_V2 / LOGICAL_NOT; ARG_MAX -> GATHER with "
+                              "computed int32 ids", _mask_select),
     "embedding_gather": DirectSpec("embedding_gather", "int32 token ids -> EMBEDDING_LOOKUP / GATHER of int8 tables",
                                    _embedding),
 }

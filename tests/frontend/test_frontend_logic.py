@@ -60,7 +60,9 @@ def test_int8_comparison_ties_depend_on_the_rescale(tmp_path):
 
 
 @pytest.mark.parametrize("name,dtype", [(n, "uint8") for n in ("equal_int8", "less_equal_int8", "chain_logic")]
-                         + [(n, d) for n in ("select", "select_v2", "embedding_gather") for d in ("uint8", "int16")])
+                         + [(n, d) for n in ("select", "select_v2", "embedding_gather")
+                            for d in ("uint8", "int16")]
+                         + [("chain_logic", "int16"), ("chain_index_math", "int16"), ("mask_select", "uint8")])
 def test_logic_op_variant_bit_exact(name, dtype, tmp_path):
     path = variant(_write(name, tmp_path), dtype, tmp_path)
     assert_bit_exact_on_host(path, samples=[random_input(resolve_model(path).inputs, seed) for seed in range(3)])
