@@ -25,6 +25,7 @@ sys.path.insert(0, str(HERE))
 from tflgen.dtype_models import DTYPE_OPS  # noqa: E402
 from tflgen.float_models import FLOAT_OPS, FLOAT_ZOO  # noqa: E402
 from tflgen.float_only_models import FLOAT_ONLY  # noqa: E402  floatops
+from tflgen.logic_models import LOGIC_OPS  # noqa: E402  (qlogic: written directly, DirectSpec)
 from tflgen.npzio import save_npz  # noqa: E402
 from tflgen.op_models import OPS  # noqa: E402
 from tflgen.pipeline import generate  # noqa: E402
@@ -33,7 +34,7 @@ from tflgen.seq_models import SEQ_OPS  # noqa: E402
 from tflgen.tflm_models import TFLM_OPS  # noqa: E402
 from tflgen.zoo_models import ZOO  # noqa: E402
 
-FAMILIES = {"zoo": ZOO, "ops": {**OPS, **DTYPE_OPS, **TFLM_OPS, **QMATH_OPS, **SEQ_OPS},
+FAMILIES = {"zoo": ZOO, "ops": {**OPS, **DTYPE_OPS, **TFLM_OPS, **QMATH_OPS, **SEQ_OPS, **LOGIC_OPS},
             "float": {**FLOAT_OPS, **FLOAT_ZOO, **FLOAT_ONLY}}
 ON_REQUEST = frozenset(FLOAT_ZOO)  # written only when named (not versioned: float weights are large)
 
@@ -45,7 +46,7 @@ def _json(obj: dict) -> str:
 
 
 def write_model(spec, out: Path) -> Path:
-    model = spec.generate() if hasattr(spec, "generate") else generate(spec)  # floatops: FloatOnlySpec
+    model = spec.generate() if hasattr(spec, "generate") else generate(spec)  # FloatOnlySpec, DirectSpec
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{model.name}.tflite"
     path.write_bytes(model.tflite)

@@ -22,6 +22,7 @@ from tvm.relax.frontend.tflite.tflite_frontend import OperatorConverter, get_ten
 
 from .elementwise import lookup
 from .lstm import LSTMConverter
+from .logic import LOGIC_QUANTIZED_OPS, LogicConverters
 from .lut_ops import TABLE_OPS, TableConverters
 from .qmath import QMATH_OPS, QMathConverters
 from .qparams import file_scale_zp as _file_scale_zp
@@ -79,13 +80,15 @@ def concat_rescale_table(in_scale: float, in_zp: int, out_scale: float, out_zp: 
 class Converter(QMathConverters,  # qmath
                 FloatOpConverters,  # floatops
                 LSTMConverter,  # seq
+                LogicConverters,  # qlogic
                 TableConverters, MovementConverters, SquaredDifferenceConverter, OperatorConverter):
     """`OperatorConverter` that imports the int8 data-movement ops the way TFLite computes them."""
 
     _SUPPORTED_QUANTIZED_OPS = (OperatorConverter._SUPPORTED_QUANTIZED_OPS | MOVEMENT_OPS
                                 | {"PRELU", "SVDF", "ARG_MAX", "ARG_MIN"} | TABLE_OPS
                                 | QMATH_OPS  # qmath: frontend/qmath.py
-                                | {"UNIDIRECTIONAL_SEQUENCE_LSTM"})  # seq: frontend/lstm.py
+                                | {"UNIDIRECTIONAL_SEQUENCE_LSTM"}  # seq: frontend/lstm.py
+                                | LOGIC_QUANTIZED_OPS)  # qlogic
 
     def _convert_arg_min_max(self, op, relax_op):
         """ARG_MAX / ARG_MIN compare the raw integers (as TFLite's kernel; the first index wins a tie),

@@ -34,6 +34,7 @@ _UINT8, _INT8 = S.TensorType.UINT8, S.TensorType.INT8
 legacy_uint8: ContextVar[bool] = ContextVar("legacy_uint8", default=False)
 _BOUNDARY_OPS = frozenset({S.BuiltinOperator.QUANTIZE, S.BuiltinOperator.DEQUANTIZE})
 _INT64, _INT32 = S.TensorType.INT64, S.TensorType.INT32
+_PLAIN = frozenset({_INT64, _INT32, S.TensorType.BOOL})
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,8 @@ def normalize(raw: bytes) -> Normalized:
     uint8_ops = frozenset(k for k, op in enumerate(sub.operators or [])
                           if any(was_uint8[i] for i in (*op.inputs[:1], *op.outputs[:1]) if i >= 0))
     compute_ops = frozenset(k for k, op in enumerate(sub.operators or [])
-                            if _builtin(model, op.opcodeIndex) not in _BOUNDARY_OPS)
+                            if _builtin(model, op.opcodeIndex) not in _BOUNDARY_OPS
+                            and not _plain_op(sub, op))
     for t in sub.tensors:
         _canonical_quantization(t.quantization)
     shifted = _shift_uint8(model, sub)
@@ -128,6 +130,11 @@ def normalize(raw: bytes) -> Normalized:
     return Normalized(bytes(builder.Output()), frozenset(shifted),
                       tuple(was_uint8[i] for i in sub.inputs), tuple(was_uint8[i] for i in sub.outputs),
                       uint8_ops, compute_ops)
+
+
+def _plain_op(sub: S.SubGraphT, op: S.OperatorT) -> bool:
+    """An op on bool / int32 / int64 data only (LOGICAL_AND, int32 ADD): no 8-bit kernel flavour (qlogic)."""
+    return all(sub.tensors[i].type in _PLAIN for i in (*op.inputs[:1], *op.outputs[:1]) if i >= 0)
 
 
 def _builtin(model: S.ModelT, opcode_index: int) -> int:

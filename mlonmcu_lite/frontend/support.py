@@ -17,8 +17,10 @@ from mlonmcu_lite.zoo.tflite_info import INDEX_OPS, OpInfo, TFLiteInfo
 
 from .errors import FrontendError
 from .lstm import lstm_variant
+from .logic import cast_input, cumsum_dtype
 
 Check = Callable[[OpInfo, TFLiteInfo], "str | None"]
+PLAIN_DTYPES = frozenset({"int32", "int64", "bool"})
 
 
 def _weights_constant(op: OpInfo, info: TFLiteInfo) -> str | None:
@@ -42,6 +44,8 @@ def _activations_per_tensor(op: OpInfo, info: TFLiteInfo) -> str | None:
     outputs = () if op.op in INDEX_OPS else op.outputs  # ARG_MAX / ARG_MIN: unquantized indices
     for i in (*data_inputs, *outputs):
         if info.tensors[i].dtype == "float32":  # QUANTIZE/DEQUANTIZE boundary (tflite_info admits)
+            continue
+        if info.tensors[i].dtype in PLAIN_DTYPES and not info.tensors[i].scales:  # qlogic: ids, masks, shapes
             continue
         if len(info.tensors[i].scales) != 1:
             return f"per-channel quantized activation {info.tensors[i].name!r}"
@@ -109,6 +113,7 @@ _CHECKS: dict[str, list[Check]] = {
     "L2_NORMALIZATION": [_no_activation],  # qmath
     "UNIDIRECTIONAL_SEQUENCE_LSTM": [lstm_variant],  # seq
     **{op: [_input_quantization] for op in ("REDUCE_MAX", "REDUCE_MIN", "SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND")},
+    "CUMSUM": [cumsum_dtype], "CAST": [cast_input],  # qlogic
 }
 
 
@@ -131,11 +136,12 @@ _ARITH_I16 = {"MUL", "LOGISTIC", "TANH", "MEAN", "RESIZE_BILINEAR",  # mul_i16, 
               "SUB", "PRELU", "LEAKY_RELU"}  # test_frontend_tflm_ops
 _QMATH_U8 = {"LOG_SOFTMAX", "DIV"}  # qmath: test_frontend_qmath (TFLite has no uint8 ABS/RSQRT)
 _QMATH_I16 = {"ABS"}  # qmath: test_frontend_qmath
+_LOGIC = {"SELECT", "SELECT_V2", "EMBEDDING_LOOKUP"}  # qlogic: test_frontend_logic (variants); comparisons: bool out
 _VISION_U8 = {"TRANSPOSE_CONV", "RESIZE_BILINEAR"}  # vision: models/realworld/upsampler_quant (TF1 legacy uint8)
 VERIFIED_OPS: dict[str, frozenset[str]] = {
     "int8": frozenset(),  # every op of tflite_info.SUPPORTED_OPS
-    "uint8": frozenset(_CORE | _MOVEMENT | _TFLM_MOVEMENT | _ARITH_U8 | _QMATH_U8 | _VISION_U8),
-    "int16": frozenset(_CORE | _MOVEMENT | _TFLM_MOVEMENT - _NO_INT16_KERNEL | _ARITH_I16 | _QMATH_I16),
+    "uint8": frozenset(_CORE | _MOVEMENT | _TFLM_MOVEMENT | _ARITH_U8 | _QMATH_U8 | _VISION_U8 | _LOGIC),
+    "int16": frozenset(_CORE | _MOVEMENT | _TFLM_MOVEMENT - _NO_INT16_KERNEL | _ARITH_I16 | _QMATH_I16 | _LOGIC),
 }
 
 

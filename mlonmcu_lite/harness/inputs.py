@@ -60,6 +60,9 @@ def random_input(specs, seed: int) -> list[np.ndarray]:
             lo, hi = spec.scale * (-128 - spec.zero_point), spec.scale * (127 - spec.zero_point)
             arrays.append(rng.uniform(lo, hi, size=spec.shape).astype(np.float32))
             continue
-        info = np.iinfo(spec.dtype)
-        arrays.append(rng.integers(info.min, info.max, size=spec.shape, endpoint=True, dtype=spec.dtype))
+        if spec.dtype == "bool":  # a mask
+            arrays.append(rng.integers(0, 1, size=spec.shape, endpoint=True).astype(bool))
+            continue
+        lo, hi = spec.value_range or (np.iinfo(spec.dtype).min, np.iinfo(spec.dtype).max)
+        arrays.append(rng.integers(lo, hi, size=spec.shape, endpoint=True, dtype=spec.dtype))  # ids: valid rows
     return arrays

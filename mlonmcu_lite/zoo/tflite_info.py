@@ -35,14 +35,16 @@ SUPPORTED_OPS: frozenset[str] = frozenset({
     "SQUARED_DIFFERENCE",
     "ABS", "NEG", "RSQRT", "L2_NORMALIZATION", "LOG_SOFTMAX", "DIV", "SUM", "ELU",  # qmath: frontend/qmath.py
     "UNIDIRECTIONAL_SEQUENCE_LSTM",  # seq: int8 8x8->16 integer LSTM (frontend/lstm.py)
+    *("EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER", "GREATER_EQUAL", "LOGICAL_AND", "LOGICAL_OR",  # qlogic:
+      "LOGICAL_NOT", "SELECT", "SELECT_V2", "CAST", "SHAPE", "FILL", "ZEROS_LIKE", "BROADCAST_ARGS", "FLOOR_DIV",
+      "FLOOR_MOD", "EMBEDDING_LOOKUP", "CUMSUM"),  # qlogic: frontend/logic.py, frontend/fold.py
 })
 # Ops whose output is an int32/int64 index tensor (not quantized), e.g. a classifier's final ARG_MAX.
 INDEX_OPS: frozenset[str] = frozenset({"ARG_MAX", "ARG_MIN"})
 # Ops left out on purpose, with the reason the user reads.
 UNSUPPORTED_REASONS: dict[str, str] = {
-    # qmath: TFLite Micro has int8 ADD_N / CUMSUM, ai-edge-litert none at all (no golden to check against)
+    # qmath: TFLite Micro has int8 ADD_N, ai-edge-litert none at all (no golden to check against)
     "ADD_N": "ai-edge-litert 2.3 has no int8 ADD_N kernel (AddN: FLOAT32|INT32 only): no golden output to check against",
-    "CUMSUM": "ai-edge-litert 2.3 has no int8 CUMSUM kernel: no golden output to check against",
     # vision: SSD heads (models/realworld/ssd_postprocess); the int8 body before it is supported
     "CUSTOM:TFLite_Detection_PostProcess": "SSD box decoding + non-max suppression with float outputs is not "
     "lowered: no C kernel matching TFLite's DetectionPostProcess yet; benchmark the detector without it by "
@@ -53,6 +55,7 @@ UNSUPPORTED_REASONS: dict[str, str] = {
 # model's boundary: a graph input consumed by QUANTIZE, a graph output made by DEQUANTIZE.
 ACTIVATION_TYPES: frozenset[str] = frozenset({"INT8", "UINT8", "INT16"})
 CONSTANT_TYPES: frozenset[str] = ACTIVATION_TYPES | {"INT32", "INT64"}
+PLAIN_TYPES: frozenset[str] = frozenset({"INT32", "INT64", "BOOL"})  # qlogic: unquantized ids, masks, shapes
 SUPPORTED_ACTIVATIONS: frozenset[str] = frozenset({"NONE", "RELU", "RELU6"})
 # seq: the integer LSTM's gate/cell activation is tanh whatever the option says (lstm_eval.cc).
 OP_ACTIVATIONS: frozenset[tuple[str, str]] = frozenset({("UNIDIRECTIONAL_SEQUENCE_LSTM", "TANH")})
@@ -90,7 +93,7 @@ TYPE_NAMES = _names(S.TensorType)
 ACT_NAMES = _names(S.ActivationFunctionType)
 PADDING_NAMES = _names(S.Padding)
 NUMPY_DTYPES = {"INT8": np.int8, "INT32": np.int32, "INT16": np.int16, "UINT8": np.uint8,
-                "FLOAT32": np.float32, "INT64": np.int64, "FLOAT16": np.float16}
+                "FLOAT32": np.float32, "INT64": np.int64, "FLOAT16": np.float16, "BOOL": np.bool_}
 
 
 class ModelError(UserError):
@@ -121,6 +124,7 @@ class TensorSpec:
     dtype: str
     scale: float
     zero_point: int
+    value_range: tuple[int, int] | None = None  # an int32 id input: the valid ids (rows of its table)
 
 
 @dataclass(frozen=True)
@@ -282,7 +286,7 @@ def _check_op_types(path: Path, sub: S.SubGraphT, op: OpInfo, boundary: dict[int
         if ttype.startswith("FLOAT") and not (ttype == "FLOAT32" and i in boundary):
             raise UnsupportedOpError(path, op.op, op.index, f"{ttype} tensor {_name(t)!r}: float model; only "
                                      f"quantized int8/uint8/int16 graphs run, float32 only at QUANTIZE/DEQUANTIZE")
-        if ttype not in CONSTANT_TYPES and not ttype.startswith("FLOAT"):
+        if ttype not in CONSTANT_TYPES | PLAIN_TYPES and not ttype.startswith("FLOAT"):
             raise UnsupportedOpError(path, op.op, op.index, f"{ttype} tensor {_name(t)!r}; supported: "
                                      f"int8/uint8/int16 activations, int8/uint8 weights, int32/int64 bias")
 
@@ -333,9 +337,35 @@ def _check_float_model(path: Path, model: S.ModelT, sub: S.SubGraphT, ops: list[
 
 
 def _index_outputs(sub: S.SubGraphT, ops: list[OpInfo]) -> set[int]:
-    """Graph outputs that an index op (ARG_MAX / ARG_MIN) writes: int32/int64, no quantization."""
-    return {i for op in ops if op.op in INDEX_OPS for i in op.outputs
-            if i in set(sub.outputs) and _tensor_type(sub.tensors[i]) in ("INT32", "INT64")}
+    """Graph outputs that an index op (ARG_MAX / ARG_MIN) writes: int32/int64, no quantization;
+    and (qlogic) every unquantized int32/int64/bool graph input or output (token ids, masks)."""
+    plain = {i for i in (*sub.inputs, *sub.outputs) if _tensor_type(sub.tensors[i]) in PLAIN_TYPES
+             and not _quantized(sub.tensors[i])}
+    return plain | {i for op in ops if op.op in INDEX_OPS for i in op.outputs
+                    if i in set(sub.outputs) and _tensor_type(sub.tensors[i]) in ("INT32", "INT64")}
+
+
+def _quantized(t: S.TensorT) -> bool:
+    return t.quantization is not None and t.quantization.scale is not None and len(t.quantization.scale) > 0
+
+
+# qlogic: (op, position of the ids, position of the table) of the ops that index a table with int32 ids
+ID_READERS = {"GATHER": (1, 0), "EMBEDDING_LOOKUP": (0, 1)}
+
+
+def _id_range(sub: S.SubGraphT, ops: list[OpInfo], index: int) -> tuple[int, int] | None:
+    """The valid values of an int32 graph input that only GATHER / EMBEDDING_LOOKUP read as ids
+    (0 .. rows − 1 of the smallest table), so that a random input is a valid one."""
+    rows = []
+    for op in ops:
+        if index not in op.inputs:
+            continue
+        ids, table = ID_READERS.get(op.op, (None, None))
+        if ids is None or op.inputs[ids] != index or op.inputs[table] == index:
+            return None
+        axis = int(op.options.get("axis", 0)) if op.op == "GATHER" else 0
+        rows.append(_shape(sub.tensors[op.inputs[table]])[axis])
+    return (0, min(rows) - 1) if rows else None
 
 
 def _check_io_types(path: Path, sub: S.SubGraphT, boundary: dict[int, OpInfo], indices: set[int]) -> None:
@@ -358,10 +388,11 @@ def _shape(t: S.TensorT) -> tuple[int, ...]:
 
 
 def _spec(path: Path, sub: S.SubGraphT, index: int, boundary: dict[int, OpInfo],
-          indices: frozenset[int] = frozenset()) -> TensorSpec:
+          indices: frozenset[int] = frozenset(), ops: list[OpInfo] | None = None) -> TensorSpec:
     t = sub.tensors[index]
-    if index in indices:  # an index output (ARG_MAX): no quantization, as a float model's I/O
-        return TensorSpec(_name(t), _shape(t), NUMPY_DTYPES[_tensor_type(t)].__name__, 0.0, 0)
+    if index in indices:  # an index output (ARG_MAX), ids, a mask: no quantization, as a float model's I/O
+        return TensorSpec(_name(t), _shape(t), NUMPY_DTYPES[_tensor_type(t)].__name__, 0.0, 0,
+                          _id_range(sub, ops, index) if ops else None)
     if _tensor_type(t) == "FLOAT32" and index not in boundary:  # a float model's I/O: no quantization
         return TensorSpec(_name(t), _shape(t), "float32", 0.0, 0)
     if index in boundary:  # float32 I/O: the quantization of the integer side
@@ -499,7 +530,7 @@ def _read(path: Path, model: S.ModelT) -> TFLiteInfo:
         numerics, boundary = _check_float_model(path, model, sub, ops), {}
     description = model.description.decode() if isinstance(model.description, bytes) else (model.description or "")
     return TFLiteInfo(path, description, ops,
-                      [_spec(path, sub, i, boundary) for i in sub.inputs],
+                      [_spec(path, sub, i, boundary, indices, ops) for i in sub.inputs],
                       [_spec(path, sub, i, boundary, indices) for i in sub.outputs],
                       sum(o.macs for o in ops), _weight_bytes(path, model, sub),
                       [_tensor_info(model, t) for t in sub.tensors], numerics)

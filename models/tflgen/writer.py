@@ -305,6 +305,11 @@ def write_model(graph: Graph, qtensors: dict[str, QTensor], io: str = "native") 
     sub.inputs = [index[n] for n in graph_inputs]
     sub.outputs = [index[n] for n in graph_outputs]
 
+    return pack_model(sub, buffers, opcodes, versions)
+
+
+def pack_model(sub: S.SubGraphT, buffers: list, opcodes: list[str], versions: dict[str, int]) -> bytes:
+    """The one-subgraph model's bytes: operator codes (with their versions) in first-use order."""
     model = S.ModelT()
     model.version = 3
     model.description = DESCRIPTION

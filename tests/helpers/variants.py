@@ -93,7 +93,7 @@ def generated(spec, out: Path) -> Path:
 
 def assert_bit_exact_on_host(path: Path, count: int = 3, samples: list[list[np.ndarray]] | None = None) -> None:
     """The imported integer module (TVM, host llvm) equals BUILTIN_REF on full-range random inputs
-    (or on `samples`)."""
+    (or on the given `samples`)."""
     import tvm
     from tvm import relax
 

@@ -1,0 +1,94 @@
+"""Comparisons, logic, SELECT, CAST, SHAPE, EMBEDDING_LOOKUP: the structure ops of quantized graphs.
+
+TFLite's kernels of these ops read raw integers and write bool / int32 / the input's values:
+
+* EQUAL / NOT_EQUAL / LESS / LESS_EQUAL / GREATER / GREATER_EQUAL (comparisons.cc): int8 (and
+  uint8, normalized to int8) inputs, and int16 ones of EQUAL / NOT_EQUAL (ai-edge-litert 2.3,
+  measured), are compared after ComparisonWithScaling — each input
+  centred, shifted left by 8 and multiplied by its own scale as a quantized multiplier
+  (MultiplyByQuantizedMultiplierSmallerThanOneExp, double rounding), so two inputs of different
+  quantization compare in one domain (and values closer than the rounding compare equal, as
+  there).  The other int16 and the int32 / int64 / bool inputs compare raw.  TVM 0.27 dequantizes
+  to float.
+* CUMSUM (int32 / int64: the reference has no 8-bit kernel): floatops.py's prefix-sum kernel.
+* SELECT / SELECT_V2, CAST, LOGICAL_*: raw values (no rescale), TVM's converters, admitted when
+  quantized.  SHAPE: a constant (shapes are static).
+* EMBEDDING_LOOKUP: `take(value, ids)`; TVM 0.27 reads its two inputs the wrong way round
+  (TFLite's input 0 is the ids, input 1 the table).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+from tvm import relax
+from tvm.relax import op as R
+
+from .errors import FrontendError
+from .fixedpoint import Multipliers
+from .qparams import tensor_scale_zp
+from .requant import Rounding, const, rescale
+
+COMPARISONS = {"EQUAL": R.equal, "NOT_EQUAL": R.not_equal, "LESS": R.less, "LESS_EQUAL": R.less_equal,
+               "GREATER": R.greater, "GREATER_EQUAL": R.greater_equal}
+# Quantized ops TVM's importer refuses that these converters (or TVM's own, on raw values) take.
+LOGIC_QUANTIZED_OPS = frozenset({"SELECT", "SELECT_V2", "CAST", "SHAPE", "EMBEDDING_LOOKUP", "ZEROS_LIKE", "FILL"})
+COMPARISON_LEFT_SHIFT = 8
+
+
+def scaled_for_comparison(x: relax.Expr, scale: float, zero_point: int) -> relax.Expr:
+    """ComparisonWithScaling's per-input value: ((x − zp) << 8) times the scale's multiplier (int64)."""
+    if scale >= 1.0:  # QuantizeMultiplierGreaterThanOne: the reference shifts by a negative exponent
+        raise FrontendError(f"an 8-bit comparison input with scale {scale} >= 1 (TFLite's kernel is undefined there)")
+    centred = R.subtract(R.astype(x, "int64"), const(zero_point, "int64"))
+    shifted = R.multiply(centred, const(1 << COMPARISON_LEFT_SHIFT, "int64"))
+    return rescale(shifted, Multipliers.of([scale]), Rounding.DOUBLE)
+
+
+class LogicConverters:
+    """Mixin of `converter.Converter`: the ops above (TVM's converters for float and plain ints)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for name, compare in COMPARISONS.items():
+            self.convert_map[name] = functools.partial(self._convert_comparison, compare=compare)
+        self.convert_map["EMBEDDING_LOOKUP"] = self._convert_embedding_lookup
+        self.convert_map["SHAPE"] = self._convert_static_shape
+
+    def _convert_comparison(self, op, compare):
+        a, b = self.get_input_tensors(op)
+        x, y = self.get_tensor_expr(a), self.get_tensor_expr(b)
+        dtype = self.get_tensor_type_str(a.tensor.Type())
+        rescaled = dtype in ("int8", "uint8") or (dtype == "int16" and compare in (R.equal, R.not_equal))
+        if rescaled and a.qnn_params is not None and b.qnn_params is not None:
+            x, y = scaled_for_comparison(x, *tensor_scale_zp(a)), scaled_for_comparison(y, *tensor_scale_zp(b))
+        elif dtype == "float32" or (a.qnn_params is not None and dtype not in ("int16", "int32", "int64")):
+            return self._convert_elemwise(op, compare, comparison_op=True)
+        return compare(x, y)  # int16 (raw, as TFLite's kernel), int32 / int64 / bool
+
+    def _convert_embedding_lookup(self, op):
+        ids, table = self.get_input_tensors(op)
+        return relax.op.take(self.get_tensor_expr(table), self.get_tensor_expr(ids), axis=0)
+
+    def _convert_static_shape(self, op):
+        from tflite.ShapeOptions import ShapeOptions
+
+        (x,) = self.get_input_tensors(op)
+        options = ShapeOptions()
+        options.Init(op.BuiltinOptions().Bytes, op.BuiltinOptions().Pos)
+        dtype = "int64" if self.get_tensor_type_str(options.OutType()) == "int64" else "int32"
+        return relax.const(np.array([int(d) for d in self.get_tensor_shape(x)], dtype), dtype)
+
+
+def cumsum_dtype(op, info) -> str | None:
+    """support check: ai-edge-litert's CUMSUM takes int32 / int64 / float32 only (no 8-bit golden)."""
+    dtype = info.tensors[op.inputs[0]].dtype
+    return None if dtype in ("int32", "int64") else f"{dtype} input (TFLite's reference CUMSUM has int32/int64 only)"
+
+
+def cast_input(op, info) -> str | None:
+    """support check: a uint8 CAST would read the int8-normalized value (uint8 − 128, normalize.py)."""
+    dtype = info.tensors[op.inputs[0]].dtype
+    return f"{dtype} input (uint8 is computed as int8 − 128 here; CAST is not shift-invariant)" \
+        if dtype == "uint8" else None

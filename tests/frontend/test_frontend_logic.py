@@ -1,0 +1,101 @@
+"""Comparisons, logic, SELECT, CAST, shape folding, EMBEDDING_LOOKUP, CUMSUM (frontend/logic.py, fold.py):
+each single-op model bit-exact against ai-edge-litert BUILTIN_REF on the host, on its samples (values
+near the zero points, so rescaled comparisons tie) and on random inputs (full range; ids valid rows).
+The committed chains (chain_logic, chain_index_math, chain_shape_reshape, embedding_gather) run as
+firmware on both ISAs in tests/harness/test_e2e_runs.py."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from ai_edge_litert import schema_py_generated as S
+
+from mlonmcu_lite.frontend import FrontendError, import_tflite
+from mlonmcu_lite.frontend.fold import fold_constants
+from mlonmcu_lite.harness.inputs import random_input
+from mlonmcu_lite.workspace import default_workspace
+from mlonmcu_lite.zoo import resolve_model
+from mlonmcu_lite.zoo.reference import reference_outputs_many
+from mlonmcu_lite.zoo.tflite_info import OP_NAMES
+
+from tests.helpers.variants import assert_bit_exact_on_host, variant
+
+sys.path.insert(0, str(default_workspace().models_dir))
+from tflgen.logic_models import LOGIC_OPS, LOGIC_SINGLE  # noqa: E402
+
+REJECTED = {"cumsum_int8"}  # the reference has no int8 CUMSUM (see the test below)
+
+
+def _write(name: str, out: Path) -> Path:
+    model = {**LOGIC_SINGLE, **LOGIC_OPS}[name].generate()
+    path = out / f"{name}.tflite"
+    path.write_bytes(model.tflite)
+    return path
+
+
+def _samples(path: Path, name: str) -> list[list[np.ndarray]]:
+    model = {**LOGIC_SINGLE, **LOGIC_OPS}[name].generate()
+    own = [[x[k] for x in model.samples] for k in range(len(model.samples[0]))]
+    return own + [random_input(resolve_model(path).inputs, seed) for seed in range(2)]
+
+
+@pytest.mark.parametrize("name", [n for n in LOGIC_SINGLE if n not in REJECTED])
+def test_logic_op_bit_exact(name, tmp_path):
+    path = _write(name, tmp_path)
+    assert_bit_exact_on_host(path, samples=_samples(path, name))
+
+
+def test_int8_comparison_ties_depend_on_the_rescale(tmp_path):
+    """Inputs of different scales compare in ComparisonWithScaling's domain: the samples hold equal
+    results (values that round onto each other), so a raw or a float comparison would differ."""
+    path = _write("equal_int8", tmp_path)
+    samples = _samples(path, "equal_int8")[:3]
+    outs = [o[0] for o in reference_outputs_many(path, samples)]
+    assert any(o.any() for o in outs)
+    raw = [np.equal(a, b) for a, b in samples]
+    assert any(not np.array_equal(r, o) for r, o in zip(raw, outs))
+
+
+@pytest.mark.parametrize("name,dtype", [(n, "uint8") for n in ("equal_int8", "less_equal_int8", "chain_logic")]
+                         + [(n, d) for n in ("select", "select_v2", "embedding_gather")
+                            for d in ("uint8", "int16")]
+                         + [("chain_logic", "int16"), ("chain_index_math", "int16"), ("mask_select", "uint8")])
+def test_logic_op_variant_bit_exact(name, dtype, tmp_path):
+    path = variant(_write(name, tmp_path), dtype, tmp_path)
+    assert_bit_exact_on_host(path, samples=[random_input(resolve_model(path).inputs, seed) for seed in range(3)])
+
+
+def test_int8_cumsum_is_rejected_at_load_naming_the_op(tmp_path):
+    with pytest.raises(FrontendError, match=r"CUMSUM with int8 input .*reference CUMSUM has int32/int64 only.* "
+                                            r"cumsum_int8"):
+        import_tflite(_write("cumsum_int8", tmp_path))
+
+
+def test_shape_idiom_is_folded_to_constants(tmp_path):
+    """SHAPE -> STRIDED_SLICE -> PACK, BROADCAST_ARGS -> FILL -> ZEROS_LIKE become constant tensors;
+    the RESHAPE, the CAST of the int8 data and the int32 ADDs of activations stay."""
+    raw = _write("chain_shape_reshape", tmp_path).read_bytes()
+    model = S.ModelT.InitFromPackedBuf(fold_constants(raw), 0)
+    sub = model.subgraphs[0]
+    ops = [OP_NAMES[model.operatorCodes[o.opcodeIndex].builtinCode] for o in sub.operators]
+    assert ops == ["RESHAPE", "CAST", "ADD", "ADD"]
+    reshape = sub.operators[0]
+    shape = np.frombuffer(bytes(model.buffers[sub.tensors[reshape.inputs[1]].buffer].data), np.int32)
+    assert shape.tolist() == [1, 24, 8]
+    assert fold_constants(b"" + _write("select", tmp_path).read_bytes()) == _write("select", tmp_path).read_bytes()
+
+
+def test_id_input_samples_valid_rows():
+    info = resolve_model("embedding_gather")
+    assert info.inputs[0].dtype == "int32" and info.inputs[0].value_range == (0, 9)
+    ids = random_input(info.inputs, 0)[0]
+    assert ids.min() >= 0 and ids.max() <= 9 and len(set(ids.tolist())) > 1
+
+
+def test_uint8_cast_is_rejected_at_load(tmp_path):
+    path = variant(_write("chain_index_math", tmp_path), "uint8", tmp_path)
+    with pytest.raises(FrontendError, match=r"CAST with uint8 input .*not shift-invariant.* chain_index_math_uint8"):
+        import_tflite(path)
