@@ -112,16 +112,21 @@ class Recoster:
         row.layers = _layers(base.layers, reports, trace, costed)
         return row
 
+    @staticmethod
+    def same_core(spec: RunSpec, base: RunResult) -> bool:
+        """`spec` runs the core profile `base` ran (its cycles stand as they are)."""
+        import json
+
+        return json.loads(base.settings).get("core", "ideal") == spec.settings.core
+
     def _core_costs(self, spec: RunSpec, base: RunResult):
         """The base run's recorded events costed under the point's core profile (None: the
         base ran that core; its own cycles stand)."""
-        import json
-
         from mlonmcu_lite.vp.core_timing import UnsupportedInstruction, load_profile
         from mlonmcu_lite.vp.event_record import EventRecord
 
         core = spec.settings.core
-        if json.loads(base.settings).get("core", "ideal") == core:
+        if self.same_core(spec, base):
             return None
         key = (base.run_id, core)
         if key not in self._costed:
