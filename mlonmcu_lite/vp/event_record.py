@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .core_timing import CoreProfile, UnsupportedInstruction
-from .rv32_decode import N_CLASSES, InsnClass
+from .rv32_decode import InsnClass
 
 Vector = tuple[int, ...]
 
@@ -71,7 +71,7 @@ class EventRecord:
         out = []
         for d in self.dims:
             if all_weights[d] is None:
-                raise UnsupportedInstruction(profile.name, InsnClass(d) if d < N_CLASSES else d)
+                raise UnsupportedInstruction(profile.name, InsnClass(d))  # only classes lack a unit
             out.append(all_weights[d])
         return tuple(out)
 
