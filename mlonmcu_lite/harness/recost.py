@@ -98,8 +98,11 @@ class Recoster:
             recorded = trace["devices"].get(backend.name)
             if recorded is None:
                 raise TraceDiverged(f"base run {base.run_id} has no trace of {backend.name}")
-            reports[backend.name] = _replay(backend.device(), recorded,
-                                            None if costed is None else costed.devices[backend.name])
+            nows = None if costed is None else costed.devices.get(backend.name)
+            if costed is not None and nows is None:
+                raise TraceDiverged(f"base run {base.run_id} kept no event counts of {backend.name}'s "
+                                    "timing events (too many: a polling driver)")
+            reports[backend.name] = _replay(backend.device(), recorded, nows)
         row = copy.copy(base)  # a valid row; only its identity, cycles and accelerator figures change
         row.__dict__.update(identity(spec), sim_seconds=None, mips=None, recosted_from=base.run_id, trace=None,
                             reason=None, **{key: None for key in COST_FIELDS})
