@@ -98,8 +98,11 @@ class Recoster:
             recorded = trace["devices"].get(backend.name)
             if recorded is None:
                 raise TraceDiverged(f"base run {base.run_id} has no trace of {backend.name}")
-            reports[backend.name] = _replay(backend.device(), recorded,
-                                            None if costed is None else costed.devices[backend.name])
+            nows = None if costed is None else costed.devices.get(backend.name)
+            if costed is not None and nows is None:
+                raise TraceDiverged(f"base run {base.run_id} kept no event counts of {backend.name}'s "
+                                    "timing events (too many: a polling driver)")
+            reports[backend.name] = _replay(backend.device(), recorded, nows)
         row = copy.copy(base)  # a valid row; only its identity, cycles and accelerator figures change
         row.__dict__.update(identity(spec), sim_seconds=None, mips=None, recosted_from=base.run_id, trace=None,
                             reason=None, **{key: None for key in COST_FIELDS})
@@ -112,16 +115,21 @@ class Recoster:
         row.layers = _layers(base.layers, reports, trace, costed)
         return row
 
+    @staticmethod
+    def same_core(spec: RunSpec, base: RunResult) -> bool:
+        """`spec` runs the core profile `base` ran (its cycles stand as they are)."""
+        import json
+
+        return json.loads(base.settings).get("core", "ideal") == spec.settings.core
+
     def _core_costs(self, spec: RunSpec, base: RunResult):
         """The base run's recorded events costed under the point's core profile (None: the
         base ran that core; its own cycles stand)."""
-        import json
-
         from mlonmcu_lite.vp.core_timing import UnsupportedInstruction, load_profile
         from mlonmcu_lite.vp.event_record import EventRecord
 
         core = spec.settings.core
-        if json.loads(base.settings).get("core", "ideal") == core:
+        if self.same_core(spec, base):
             return None
         key = (base.run_id, core)
         if key not in self._costed:

@@ -359,8 +359,9 @@ def _checked_events(result, devices: dict, core: str) -> dict | None:
     if result.events is None:
         return None
     costed = result.events.cost(load_profile(core))
-    own = {name: [now for _, now, _ in device["events"]] for name, device in devices.items()}
-    if costed.run_cycles != result.run_cycles or costed.devices != own:
+    own = {name: [now for _, now, _ in devices[name]["events"]] for name, nows in costed.devices.items()
+           if nows is not None}
+    if costed.run_cycles != result.run_cycles or {k: v for k, v in costed.devices.items() if v is not None} != own:
         logging.getLogger(__name__).warning("%s: the recorded event counts do not reproduce the run's cycles; "
                                             "other core profiles will be simulated", result.run_name)
         return None

@@ -265,9 +265,13 @@ class SessionRuns:
         for index, key in tqdm(recost.items(), desc="re-cost", unit="pt", file=sys.stderr,
                                disable=not self.progress or not recost):
             base = self.bases[key]
-            if base.failing:  # same firmware, same input: it would fail the same way
+            if base.failing and self.recoster.same_core(specs[index], base):
+                # same firmware, same input, same core: it would fail the same way
                 rows[index] = failed_result(specs[index], f"NotSimulated: {base.run_id} (same firmware) "
                                                           f"failed: {base.reason}")
+                continue
+            if base.failing:  # perhaps because of its core (no FPU, ...): this point runs itself
+                fallback.append(index)
                 continue
             try:
                 rows[index] = self.recoster.recost(specs[index], base)

@@ -19,6 +19,8 @@ program exits are each a device error naming the job (the VP adds the PC).
 
 from __future__ import annotations
 
+from array import array
+
 import numpy as np
 
 from .errors import PeripheralDeviceError
@@ -31,6 +33,9 @@ ERROR_CODES = {"ERR_NONE": 0, "ERR_BUSY": 1, "ERR_CONFIG": 2, "ERR_ADDRESS": 3}
 # BUSY status reads after the modelled busy time ended before the device counts as hung
 # (a correct model answers "done" at the first read after it; polling is ~4 instructions).
 HUNG_POLLS = 1000
+# event vectors kept per device (a polling driver reads STATUS for every few instructions of
+# busy time; past this, re-costing another core profile simulates instead)
+MAX_TRACE_VECTORS = 10_000
 
 
 def control_registers(magic: int, version: int = 1) -> tuple[Register, ...]:
@@ -73,7 +78,8 @@ class AcceleratorDevice(RegisterFileDevice):
         self.trace: list[tuple[str, int, object]] = []
         # with a bus recording event vectors (vp/event_record.py), each trace event's vector:
         # its cycle under any core profile (harness.recost re-costs core profiles with them)
-        self.trace_vectors: list[list[int]] = []
+        self.trace_vectors: list[array] = []
+        self.trace_vectors_complete = True
         self.read_hooks.update(STATUS=self._status, WAIT=self._wait)
         self.write_hooks.update(CTRL=self._ctrl)
         self.check_hooks()
@@ -94,9 +100,12 @@ class AcceleratorDevice(RegisterFileDevice):
     def _trace(self, kind: str, now: int, payload: object) -> None:
         """One timing event at cycle `now` (a live one: the cycle the bus reads now)."""
         self.trace.append((kind, now, payload))
+        if len(self.trace_vectors) >= MAX_TRACE_VECTORS:
+            self.trace_vectors_complete = False
+            return
         vector = getattr(self.bus, "events_now", lambda: None)()
         if vector is not None:
-            self.trace_vectors.append(vector)
+            self.trace_vectors.append(array("Q", vector))
 
     def _status_value(self, busy: bool) -> int:
         return self.spec.field("STATUS.BUSY")[1].insert(self.regs["STATUS"], int(busy))

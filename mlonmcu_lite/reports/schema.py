@@ -151,7 +151,8 @@ class RunResult:
     reason: str | None = None
     # per-layer profiles (LayerProfile.to_dict() each, glue last); not a column
     layers: list[dict] | None = dataclasses.field(default=None, metadata={"column": False})
-    # what re-costing needs of a simulated accelerated run (harness/recost.py); not a column
+    # what re-costing needs of a simulated accelerated run, or of any run that recorded its
+    # event counts (other core profiles; harness/recost.py); not a column
     trace: dict | None = dataclasses.field(default=None, metadata={"column": False}, repr=False)
 
     def __post_init__(self) -> None:

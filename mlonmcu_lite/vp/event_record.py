@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .core_timing import CoreProfile, UnsupportedInstruction
-from .rv32_decode import N_CLASSES, InsnClass
+from .rv32_decode import InsnClass
 
 Vector = tuple[int, ...]
 
@@ -28,7 +28,7 @@ class CostedRecord:
     core: str
     run_cycles: int | None
     call_events: list[int | None]
-    devices: dict[str, list[int]]
+    devices: dict[str, list[int] | None]
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class EventRecord:
     final: Vector                            # the whole run (every entered block, whole)
     region: tuple[Vector, Vector] | None     # through the begin store, before the end store
     call_events: list[Vector | None]         # the region's call events, in order
-    devices: dict[str, list[Vector]]         # per accelerator, one per trace event
+    devices: dict[str, list[Vector] | None]  # per accelerator, one per trace event (None: too many kept)
 
     @classmethod
     def compact(cls, final: list[int], region, call_events, devices) -> "EventRecord":
@@ -50,7 +50,8 @@ class EventRecord:
             return None if vector is None else tuple(int(vector[d]) for d in dims)
 
         return cls(dims, pick(final), None if region is None else (pick(region[0]), pick(region[1])),
-                   [pick(v) for v in call_events], {k: [pick(v) for v in vs] for k, vs in devices.items()})
+                   [pick(v) for v in call_events],
+                   {k: None if vs is None else [pick(v) for v in vs] for k, vs in devices.items()})
 
     @classmethod
     def from_dict(cls, record: dict) -> "EventRecord":
@@ -62,7 +63,7 @@ class EventRecord:
         return cls(tuple(record["dims"]), vec(record["final"]),
                    None if region is None else (vec(region[0]), vec(region[1])),
                    [vec(v) for v in record["call_events"]],
-                   {name: [vec(v) for v in vs] for name, vs in record["devices"].items()})
+                   {name: None if vs is None else [vec(v) for v in vs] for name, vs in record["devices"].items()})
 
     def weights(self, profile: CoreProfile) -> Vector:
         """The profile's cycles per recorded dimension; a class the core lacks but the run
@@ -71,7 +72,7 @@ class EventRecord:
         out = []
         for d in self.dims:
             if all_weights[d] is None:
-                raise UnsupportedInstruction(profile.name, InsnClass(d) if d < N_CLASSES else d)
+                raise UnsupportedInstruction(profile.name, InsnClass(d))  # only classes lack a unit
             out.append(all_weights[d])
         return tuple(out)
 
@@ -83,4 +84,4 @@ class EventRecord:
 
         region = None if self.region is None else dot(self.region[1]) - dot(self.region[0])
         return CostedRecord(profile.name, region, [dot(v) for v in self.call_events],
-                            {name: [dot(v) for v in vs] for name, vs in self.devices.items()})
+                            {name: None if vs is None else [dot(v) for v in vs] for name, vs in self.devices.items()})

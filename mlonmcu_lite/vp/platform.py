@@ -440,7 +440,8 @@ class VirtualPlatform:
         vectors = self.counter.event_vectors()
         region_events = [v for e, v in zip(events, vectors) if begin is not None and end is not None
                          and begin < e.start < end]
-        devices = {d.name: d.trace_vectors for d in self.devices if getattr(d, "trace_vectors", None)}
+        devices = {d.name: d.trace_vectors if d.trace_vectors_complete else None
+                   for d in self.devices if getattr(d, "trace_vectors", None)}
         return EventRecord.compact(self.counter.vectors_at(self.uc, None)[1], self.region.vectors,
                                    region_events, devices)
 

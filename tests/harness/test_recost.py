@@ -155,3 +155,47 @@ def test_core_profiles_recosted_from_one_recording_equal_full_simulations(arch, 
             assert _row(recosted) == _row(simulated), core
             cycles.add(recosted.cpu_cycles)
         assert len(cycles) == 3  # every profile costs differently
+
+
+def test_a_base_that_failed_fails_its_own_core_only(tmp_path):
+    """A simulated run failing (e.g. a core without an FPU) says nothing of another core:
+    points with the base's core are not simulated, the others run themselves."""
+    from mlonmcu_lite.harness.pool import failed_result
+    from mlonmcu_lite.harness.session import SessionRuns
+    from mlonmcu_lite.harness.settings import RunSettings
+
+    class Failing:
+        def __init__(self):
+            self.batches = []
+
+        def run(self, specs, progress=True):
+            self.batches.append([(s.settings.core, s.record_events) for s in specs])
+            return [failed_result(s, "UnsupportedInstruction: no fpu unit @ run") for s in specs]
+
+    specs = [dataclasses.replace(_spec("conv_5x3_s2_same", tmp_path, ("qvanilla",), {"macs_per_cycle": m}),
+                                 settings=RunSettings(core=core))
+             for core, m in (("ibex-small", 8), ("ibex-small", 16), ("cv32e40p", 8))]
+    executor = Failing()
+    rows = SessionRuns(executor, recost=True, progress=False).run(specs)
+    assert executor.batches == [[("ibex-small", True)], [("cv32e40p", False)]]
+    assert rows[1].reason.startswith("NotSimulated: ") and rows[2].reason.startswith("UnsupportedInstruction")
+
+
+def test_a_polling_run_keeps_a_bounded_number_of_event_vectors(tmp_path, monkeypatch):
+    """A polling driver reads STATUS every few instructions: past MAX_TRACE_VECTORS a device
+    keeps no more event vectors, and another core is then simulated instead of re-costed."""
+    from mlonmcu_lite.harness.settings import RunSettings
+    from mlonmcu_lite.peripheral import accelerator
+
+    monkeypatch.setattr(accelerator, "MAX_TRACE_VECTORS", 3)
+    point = {"macs_per_cycle": 1}
+    base_spec = dataclasses.replace(_spec("conv_5x3_s2_same", tmp_path, ("qvanilla:wait_mode=poll",), point),
+                                    record_events=True)
+    base = execute_run(base_spec)
+    assert not base.failing, base.reason
+    assert base.trace["events"]["devices"] == {"qvanilla": None}
+    assert len(base.trace["devices"]["qvanilla"]["events"]) > 3
+    other = dataclasses.replace(base_spec, settings=RunSettings(core="cv32e40p"), record_events=False)
+    with pytest.raises(TraceDiverged, match="too many"):
+        Recoster().recost(other, base)
+    assert Recoster().recost(dataclasses.replace(base_spec, record_events=False), base).est_cycles == base.est_cycles
