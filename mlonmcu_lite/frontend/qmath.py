@@ -31,6 +31,7 @@ import functools
 
 import numpy as np
 from tvm import relax
+from tvm.ir.expr import GenericConst
 from tvm.relax import op as R
 
 from . import intops as fx
@@ -39,6 +40,7 @@ from .errors import FrontendError
 from .fixedpoint import activation_range, dtype_range, f32, multiply_by_quantized_multiplier, quantize_multiplier
 from .fixedpoint import softmax_table
 from .tables import libm_float, lut_populate
+from . import qparams
 from .qparams import tensor_scale_zp
 from .requant import const
 
@@ -109,12 +111,20 @@ def divide(a: relax.Expr, b: relax.Expr, a_q: tuple[float, int], b_q: tuple[floa
     o = fx.RELAX
     mult, shift = quantize_multiplier(f32(f32(a_q[0]) / f32(f32(b_q[0]) * f32(out_q[0]))))
     num = R.subtract(R.astype(a, "int64"), const(a_q[1], "int64"))
-    den = R.subtract(R.astype(b, "int64"), const(b_q[1], "int64"))
-    negative = o.lt(den, 0)
-    num = o.where(negative, o.sub(0, num), num)
-    den = o.where(negative, o.sub(0, den), den)
-    inv, recip_shift = fx.reciprocal(o, den, 31)
-    headroom = fx.count_leading_sign_bits(o, num)
+    if isinstance(b, GenericConst):  # x / c: the divisor's sign and reciprocal at compile time
+        den = qparams.value(b).astype(np.int64) - b_q[1]
+        num = R.multiply(num, const(np.where(den < 0, -1, 1), "int64"))
+        inv, recip_shift = (const(v, "int64") for v in fx.reciprocal(fx.NUMPY, np.abs(den), 31))
+    else:  # |divisor| ≤ 255: its reciprocal from two 256-entry tables
+        den = R.subtract(R.astype(b, "int64"), const(b_q[1], "int64"))
+        negative = o.lt(den, 0)
+        num = o.where(negative, o.sub(0, num), num)
+        index = R.astype(o.where(negative, o.sub(0, den), den), "int32")
+        inv, recip_shift = (R.take(const(v, "int64"), index, axis=0)
+                            for v in fx.reciprocal(fx.NUMPY, np.arange(256, dtype=np.int64), 31))
+    # |dividend| ≤ 255: its CountLeadingSignBits from a 511-entry table
+    clsb = fx.count_leading_sign_bits(fx.NUMPY, np.arange(-255, 256, dtype=np.int64))
+    headroom = R.take(const(clsb, "int64"), R.astype(R.add(num, const(255, "int64")), "int32"), axis=0)
     unscaled = fx.srdhm(o, fx.wrap32(o, o.shl(num, headroom)), inv)
     total_shift = o.sub(o.sub(shift, recip_shift), headroom)
     value = fx.rounding_divide_by_pot_unchecked(o, fx.srdhm(o, unscaled, mult), o.maximum(o.sub(0, total_shift), 0))
