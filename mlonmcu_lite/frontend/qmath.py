@@ -18,7 +18,7 @@ reference kernels compute in integers, so each is emitted here as that integer a
   from the builtin kernel (zoo/reference.py says so in the run's validation detail), whose
   QuantizedMeanOrSum computes round(Σq·(s_in/s_out) − zp_in·(s_in/s_out)·n) in float32.  That
   is a monotone step function of the integer sum Σq, tabulated at compile time as the sums at
-  which the output steps up: the target adds one comparison per step, no float.
+  which the output steps up: the target binary-searches them (8 probes), no float.
 
 uint8 models arrive as int8 (normalize.py); `support.VERIFIED_OPS` lists which of their
 variants are checked.  Every formula reads its float parameters as TFLite does (float32
@@ -148,13 +148,20 @@ def sum_steps(n: int, in_q: tuple[float, int], out_q: tuple[float, int]) -> tupl
 
 def reduce_sum(x: relax.Expr, axes: list[int], keep_dims: bool, n: int, in_q: tuple[float, int],
                out_q: tuple[float, int]) -> relax.Expr:
-    """The int8 SUM `sum_steps` tabulates: first output plus the number of steps at or below the sum."""
+    """The int8 SUM `sum_steps` tabulates: first output plus the number of steps at or below the sum
+    (at most 255 steps: the output spans int8)."""
     base, steps = sum_steps(n, in_q, out_q)
     total = R.sum(R.astype(x, "int32"), axis=axes, keepdims=keep_dims)
     if steps.size == 0:
         return R.astype(R.full_like(total, const(base, "int32")), "int8")
-    above = R.greater_equal(R.expand_dims(total, -1), const(steps.astype(np.int32), "int32"))
-    return R.astype(R.add(R.sum(R.astype(above, "int32"), axis=-1), const(base, "int32")), "int8")
+    # count of steps ≤ total by binary search (8 probes of the sorted steps, padded to 256)
+    padded = const(np.concatenate([steps, np.full(256 - steps.size, np.iinfo(np.int32).max)]).astype(np.int32), "int32")
+    count = R.full_like(total, const(0, "int32"))
+    for bit in (128, 64, 32, 16, 8, 4, 2, 1):
+        probe = R.add(count, const(bit, "int32"))
+        below = R.less_equal(R.take(padded, R.subtract(probe, const(1, "int32")), axis=0), total)
+        count = R.where(below, probe, count)
+    return R.astype(R.add(count, const(base, "int32")), "int8")
 
 
 class QMathConverters:
