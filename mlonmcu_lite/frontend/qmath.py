@@ -19,6 +19,8 @@ reference kernels compute in integers, so each is emitted here as that integer a
   QuantizedMeanOrSum computes round(Σq·(s_in/s_out) − zp_in·(s_in/s_out)·n) in float32.  That
   is a monotone step function of the integer sum Σq, tabulated at compile time as the sums at
   which the output steps up: the target binary-searches them (8 probes), no float.
+  int16 SUM (the builtin kernel; the reference one returns garbage) adds the raw values,
+  saturating, and requires the input's quantization on the output (support.py).
 
 uint8 models arrive as int8 (normalize.py); `support.VERIFIED_OPS` lists which of their
 variants are checked.  Every formula reads its float parameters as TFLite does (float32
@@ -184,6 +186,10 @@ class QMathConverters:
             act = self._fused_activation(op)
             return divide(x, self.get_tensor_expr(inputs[1]), in_q, tensor_scale_zp(inputs[1]), out_q,
                           activation_range(act, *out_q))
+        if name == "SUM" and dtype == "int16":  # the builtin kernel: the raw sum, saturated (support: same quantization)
+            axes = self._axes(inputs[1], len(self.get_tensor_shape(inputs[0])))
+            total = R.sum(R.astype(x, "int32"), axis=axes, keepdims=self._keep_dims(op))
+            return R.astype(R.clip(total, -32768, 32767), "int16")
         if name == "ABS" and dtype == "int16":
             return R.astype(abs_values(fx.RELAX, R.astype(x, "int64"), in_q, out_q, dtype), dtype)
         if dtype != "int8":
@@ -200,7 +206,7 @@ class QMathConverters:
             return lookup(x, rsqrt_values(fx.NUMPY, INT8_CODES, in_q, out_q).astype(np.int8))
         shape = [int(d) for d in self.get_tensor_shape(inputs[0])]
         if name == "SUM":
-            axes = sorted({int(a) % len(shape) for a in np.asarray(self.get_tensor_value(inputs[1])).reshape(-1)})
+            axes = self._axes(inputs[1], len(shape))
             return reduce_sum(x, axes, self._keep_dims(op), int(np.prod([shape[a] for a in axes])), in_q, out_q)
         depth = shape[-1]
         if name == "L2_NORMALIZATION":
@@ -210,6 +216,9 @@ class QMathConverters:
         if out_q != (16.0 / 256.0, 127):
             raise FrontendError(f"int8 LOG_SOFTMAX output quantization {out_q} is not (16/256, 127)")
         return log_softmax(x, in_q[0])
+
+    def _axes(self, axis_tensor, rank: int) -> list[int]:
+        return sorted({int(a) % rank for a in np.asarray(self.get_tensor_value(axis_tensor)).reshape(-1)})
 
     def _keep_dims(self, op) -> bool:
         from tflite.ReducerOptions import ReducerOptions

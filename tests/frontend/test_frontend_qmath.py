@@ -63,6 +63,21 @@ def test_div_by_a_constant_bit_exact(tmp_path):
     assert_bit_exact_on_host(edit_in_place(generated(QMATH_SINGLE["div"], tmp_path), _constant_divisor), count=4)
 
 
+def _output_quantized_like_input(model) -> None:
+    sub = model.subgraphs[0]
+    x, out = sub.tensors[sub.inputs[0]], sub.tensors[sub.outputs[0]]
+    out.quantization.scale, out.quantization.zeroPoint = list(x.quantization.scale), list(x.quantization.zeroPoint)
+
+
+def test_int16_sum_bit_exact_and_a_rescaling_one_rejected(tmp_path):
+    """TFLite's int16 SUM adds raw values (saturating; golden from the builtin kernel, the reference one is
+    broken) and refuses an output quantized unlike its input."""
+    path = generated(QMATH_SINGLE["sum_hw"], tmp_path)
+    assert_bit_exact_on_host(variant(path, "int16", tmp_path, _output_quantized_like_input))
+    with pytest.raises(FrontendError, match=r"SUM with an output quantized unlike its input .*\(operator #0"):
+        import_tflite(variant(path, "int16", tmp_path))
+
+
 def test_l2_normalization_with_a_fused_activation_is_rejected(tmp_path):
     def relu(model):
         model.subgraphs[0].operators[0].builtinOptions.fusedActivationFunction = S.ActivationFunctionType.RELU
