@@ -18,7 +18,9 @@ reference kernels compute in integers, so each is emitted here as that integer a
   from the builtin kernel (zoo/reference.py says so in the run's validation detail), whose
   QuantizedMeanOrSum computes round(Σq·(s_in/s_out) − zp_in·(s_in/s_out)·n) in float32.  That
   is a monotone step function of the integer sum Σq, tabulated at compile time as the sums at
-  which the output steps up: the target adds one comparison per step, no float.
+  which the output steps up: the target binary-searches them (8 probes), no float.
+  int16 SUM (the builtin kernel; the reference one returns garbage) adds the raw values,
+  saturating, and requires the input's quantization on the output (support.py).
 
 uint8 models arrive as int8 (normalize.py); `support.VERIFIED_OPS` lists which of their
 variants are checked.  Every formula reads its float parameters as TFLite does (float32
@@ -31,6 +33,7 @@ import functools
 
 import numpy as np
 from tvm import relax
+from tvm.ir.expr import GenericConst
 from tvm.relax import op as R
 
 from . import intops as fx
@@ -39,6 +42,7 @@ from .errors import FrontendError
 from .fixedpoint import activation_range, dtype_range, f32, multiply_by_quantized_multiplier, quantize_multiplier
 from .fixedpoint import softmax_table
 from .tables import libm_float, lut_populate
+from . import qparams
 from .qparams import tensor_scale_zp
 from .requant import const
 
@@ -109,12 +113,20 @@ def divide(a: relax.Expr, b: relax.Expr, a_q: tuple[float, int], b_q: tuple[floa
     o = fx.RELAX
     mult, shift = quantize_multiplier(f32(f32(a_q[0]) / f32(f32(b_q[0]) * f32(out_q[0]))))
     num = R.subtract(R.astype(a, "int64"), const(a_q[1], "int64"))
-    den = R.subtract(R.astype(b, "int64"), const(b_q[1], "int64"))
-    negative = o.lt(den, 0)
-    num = o.where(negative, o.sub(0, num), num)
-    den = o.where(negative, o.sub(0, den), den)
-    inv, recip_shift = fx.reciprocal(o, den, 31)
-    headroom = fx.count_leading_sign_bits(o, num)
+    if isinstance(b, GenericConst):  # x / c: the divisor's sign and reciprocal at compile time
+        den = qparams.value(b).astype(np.int64) - b_q[1]
+        num = R.multiply(num, const(np.where(den < 0, -1, 1), "int64"))
+        inv, recip_shift = (const(v, "int64") for v in fx.reciprocal(fx.NUMPY, np.abs(den), 31))
+    else:  # |divisor| ≤ 255: its reciprocal from two 256-entry tables
+        den = R.subtract(R.astype(b, "int64"), const(b_q[1], "int64"))
+        negative = o.lt(den, 0)
+        num = o.where(negative, o.sub(0, num), num)
+        index = R.astype(o.where(negative, o.sub(0, den), den), "int32")
+        inv, recip_shift = (R.take(const(v, "int64"), index, axis=0)
+                            for v in fx.reciprocal(fx.NUMPY, np.arange(256, dtype=np.int64), 31))
+    # |dividend| ≤ 255: its CountLeadingSignBits from a 511-entry table
+    clsb = fx.count_leading_sign_bits(fx.NUMPY, np.arange(-255, 256, dtype=np.int64))
+    headroom = R.take(const(clsb, "int64"), R.astype(R.add(num, const(255, "int64")), "int32"), axis=0)
     unscaled = fx.srdhm(o, fx.wrap32(o, o.shl(num, headroom)), inv)
     total_shift = o.sub(o.sub(shift, recip_shift), headroom)
     value = fx.rounding_divide_by_pot_unchecked(o, fx.srdhm(o, unscaled, mult), o.maximum(o.sub(0, total_shift), 0))
@@ -138,13 +150,20 @@ def sum_steps(n: int, in_q: tuple[float, int], out_q: tuple[float, int]) -> tupl
 
 def reduce_sum(x: relax.Expr, axes: list[int], keep_dims: bool, n: int, in_q: tuple[float, int],
                out_q: tuple[float, int]) -> relax.Expr:
-    """The int8 SUM `sum_steps` tabulates: first output plus the number of steps at or below the sum."""
+    """The int8 SUM `sum_steps` tabulates: first output plus the number of steps at or below the sum
+    (at most 255 steps: the output spans int8)."""
     base, steps = sum_steps(n, in_q, out_q)
     total = R.sum(R.astype(x, "int32"), axis=axes, keepdims=keep_dims)
     if steps.size == 0:
         return R.astype(R.full_like(total, const(base, "int32")), "int8")
-    above = R.greater_equal(R.expand_dims(total, -1), const(steps.astype(np.int32), "int32"))
-    return R.astype(R.add(R.sum(R.astype(above, "int32"), axis=-1), const(base, "int32")), "int8")
+    # count of steps ≤ total by binary search (8 probes of the sorted steps, padded to 256)
+    padded = const(np.concatenate([steps, np.full(256 - steps.size, np.iinfo(np.int32).max)]).astype(np.int32), "int32")
+    count = R.full_like(total, const(0, "int32"))
+    for bit in (128, 64, 32, 16, 8, 4, 2, 1):
+        probe = R.add(count, const(bit, "int32"))
+        below = R.less_equal(R.take(padded, R.subtract(probe, const(1, "int32")), axis=0), total)
+        count = R.where(below, probe, count)
+    return R.astype(R.add(count, const(base, "int32")), "int8")
 
 
 class QMathConverters:
@@ -167,6 +186,10 @@ class QMathConverters:
             act = self._fused_activation(op)
             return divide(x, self.get_tensor_expr(inputs[1]), in_q, tensor_scale_zp(inputs[1]), out_q,
                           activation_range(act, *out_q))
+        if name == "SUM" and dtype == "int16":  # the builtin kernel: the raw sum, saturated (support: same quantization)
+            axes = self._axes(inputs[1], len(self.get_tensor_shape(inputs[0])))
+            total = R.sum(R.astype(x, "int32"), axis=axes, keepdims=self._keep_dims(op))
+            return R.astype(R.clip(total, -32768, 32767), "int16")
         if name == "ABS" and dtype == "int16":
             return R.astype(abs_values(fx.RELAX, R.astype(x, "int64"), in_q, out_q, dtype), dtype)
         if dtype != "int8":
@@ -183,7 +206,7 @@ class QMathConverters:
             return lookup(x, rsqrt_values(fx.NUMPY, INT8_CODES, in_q, out_q).astype(np.int8))
         shape = [int(d) for d in self.get_tensor_shape(inputs[0])]
         if name == "SUM":
-            axes = sorted({int(a) % len(shape) for a in np.asarray(self.get_tensor_value(inputs[1])).reshape(-1)})
+            axes = self._axes(inputs[1], len(shape))
             return reduce_sum(x, axes, self._keep_dims(op), int(np.prod([shape[a] for a in axes])), in_q, out_q)
         depth = shape[-1]
         if name == "L2_NORMALIZATION":
@@ -193,6 +216,9 @@ class QMathConverters:
         if out_q != (16.0 / 256.0, 127):
             raise FrontendError(f"int8 LOG_SOFTMAX output quantization {out_q} is not (16/256, 127)")
         return log_softmax(x, in_q[0])
+
+    def _axes(self, axis_tensor, rank: int) -> list[int]:
+        return sorted({int(a) % rank for a in np.asarray(self.get_tensor_value(axis_tensor)).reshape(-1)})
 
     def _keep_dims(self, op) -> bool:
         from tflite.ReducerOptions import ReducerOptions

@@ -111,6 +111,7 @@ _CHECKS: dict[str, list[Check]] = {
     "TRANSPOSE_CONV": [_transpose_conv],
     "CONCATENATION": [_same_quantization],
     "L2_NORMALIZATION": [_no_activation],  # qmath
+    "SUM": [lambda op, info: _input_quantization(op, info) if info.tensors[op.inputs[0]].dtype == "int16" else None],
     "UNIDIRECTIONAL_SEQUENCE_LSTM": [lstm_variant],  # seq
     **{op: [_input_quantization] for op in ("REDUCE_MAX", "REDUCE_MIN", "SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND")},
     "CUMSUM": [cumsum_dtype], "CAST": [cast_input],  # qlogic
@@ -135,7 +136,7 @@ _ARITH_U8 = {"MUL", "LOGISTIC", "PRELU",  # mul_u8, logistic_u8, prelu_u8
 _ARITH_I16 = {"MUL", "LOGISTIC", "TANH", "MEAN", "RESIZE_BILINEAR",  # mul_i16, logistic_i16, tanh_i16, ...
               "SUB", "PRELU", "LEAKY_RELU"}  # test_frontend_tflm_ops
 _QMATH_U8 = {"LOG_SOFTMAX", "DIV"}  # qmath: test_frontend_qmath (TFLite has no uint8 ABS/RSQRT)
-_QMATH_I16 = {"ABS"}  # qmath: test_frontend_qmath
+_QMATH_I16 = {"ABS", "SUM"}  # qmath: test_frontend_qmath
 _LOGIC = {"SELECT", "SELECT_V2", "EMBEDDING_LOOKUP"}  # qlogic: test_frontend_logic (variants); comparisons: bool out
 _VISION_U8 = {"TRANSPOSE_CONV", "RESIZE_BILINEAR"}  # vision: models/realworld/upsampler_quant (TF1 legacy uint8)
 VERIFIED_OPS: dict[str, frozenset[str]] = {

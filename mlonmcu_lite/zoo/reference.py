@@ -8,8 +8,8 @@ A float model whose op BUILTIN_REF lacks (ai-edge-litert 2.3 registers no refere
 ELU) takes TFLite's builtin float kernels without delegates (no XNNPACK) instead: float results
 are checked within tolerance, never bit for bit, so the reference kernel's rounding is not at stake.
 A quantized model falls back only where its reference kernel is broken or missing
-(`BROKEN_REFERENCE_INT8`: ai-edge-litert 2.3's int8 SUM instantiates the uint8 kernel on int8 data;
-there is no reference ELU); its golden then names the builtin kernels (`golden_note`), and the
+(`BROKEN_REFERENCE`: ai-edge-litert 2.3's int8 SUM instantiates the uint8 kernel on int8 data, its
+int16 SUM returns garbage; there is no reference ELU); its golden then names the builtin kernels (`golden_note`), and the
 frontend computes what they compute (qmath.py).
 
 Every inference starts from the model's initial state (variable tensors such as an SVDF
@@ -28,10 +28,13 @@ from .tflite_info import ModelError, read_tflite
 NO_REFERENCE_FLOAT_KERNEL = frozenset({"CEIL", "ROUND", "ELU"})
 
 
-# qmath: int8 ops whose BUILTIN_REF kernel is broken, with what is wrong; their models take the builtin kernels.
-BROKEN_REFERENCE_INT8 = {"SUM": "BUILTIN_REF's int8 SUM reads int8 data as uint8",
-                         "ELU": "BUILTIN_REF has no ELU kernel; the builtin one is registered as version 1 only, "
-                                "so the model's ELU is read as version 1"}
+# qmath: quantized ops (per input dtype) whose BUILTIN_REF kernel is broken or missing, with what is wrong;
+# their models take the builtin kernels.
+BROKEN_REFERENCE: dict[str, dict[str, str]] = {
+    "SUM": {"int8": "BUILTIN_REF's int8 SUM reads int8 data as uint8",
+            "int16": "BUILTIN_REF's int16 SUM returns garbage (the builtin one adds the raw values, saturating)"},
+    "ELU": {"int8": "BUILTIN_REF has no ELU kernel; the builtin one is registered as version 1 only, "
+                    "so the model's ELU is read as version 1"}}
 _BUILTIN_MAX_VERSION = {"ELU": 1}  # TFLite writes int8 ELU as version 2, which ai-edge-litert 2.3 does not register
 
 
@@ -41,8 +44,8 @@ def golden_note(path: str | Path) -> str | None:
         info = read_tflite(Path(path))
     except ModelError:
         return None
-    broken = sorted({BROKEN_REFERENCE_INT8[op.op] for op in info.ops if op.op in BROKEN_REFERENCE_INT8
-                     and info.tensors[op.inputs[0]].dtype == "int8"})
+    broken = sorted({BROKEN_REFERENCE[op.op][info.tensors[op.inputs[0]].dtype] for op in info.ops
+                     if info.tensors[op.inputs[0]].dtype in BROKEN_REFERENCE.get(op.op, {})})
     if info.numerics != "quantized" or not broken:
         return None
     return f"golden from ai-edge-litert's builtin kernels ({'; '.join(broken)})"

@@ -63,6 +63,21 @@ def test_div_by_a_constant_bit_exact(tmp_path):
     assert_bit_exact_on_host(edit_in_place(generated(QMATH_SINGLE["div"], tmp_path), _constant_divisor), count=4)
 
 
+def _output_quantized_like_input(model) -> None:
+    sub = model.subgraphs[0]
+    x, out = sub.tensors[sub.inputs[0]], sub.tensors[sub.outputs[0]]
+    out.quantization.scale, out.quantization.zeroPoint = list(x.quantization.scale), list(x.quantization.zeroPoint)
+
+
+def test_int16_sum_bit_exact_and_a_rescaling_one_rejected(tmp_path):
+    """TFLite's int16 SUM adds raw values (saturating; golden from the builtin kernel, the reference one is
+    broken) and refuses an output quantized unlike its input."""
+    path = generated(QMATH_SINGLE["sum_hw"], tmp_path)
+    assert_bit_exact_on_host(variant(path, "int16", tmp_path, _output_quantized_like_input))
+    with pytest.raises(FrontendError, match=r"SUM with an output quantized unlike its input .*\(operator #0"):
+        import_tflite(variant(path, "int16", tmp_path))
+
+
 def test_l2_normalization_with_a_fused_activation_is_rejected(tmp_path):
     def relu(model):
         model.subgraphs[0].operators[0].builtinOptions.fusedActivationFunction = S.ActivationFunctionType.RELU
@@ -158,3 +173,30 @@ def test_int8_add_n_stays_rejected_with_the_reason(tmp_path):
     path = edit_in_place(generated(QMATH_SINGLE["abs"], tmp_path), to_add_n)
     with pytest.raises(UnsupportedOpError, match=r"ADD_N \(ai-edge-litert 2.3 has no int8 ADD_N kernel.*operator #0"):
         resolve_model(path)
+
+
+def test_intops_relax_backend_equals_the_numpy_backend():
+    """Each routine is written once; the Relax build (generated code) computes what numpy computes."""
+    import tvm
+    from tvm import relax
+    from tvm.relax import op as R
+
+    values = np.array([0, 1, 2, 3, 17, 255, 4096, 65025 * 40, (1 << 29) + 5, (1 << 30) + 12345], np.int64)
+    routines = {
+        "inv_sqrt": lambda o, x: fx.inv_sqrt_multiplier_exp(o, x, 1 << 31),
+        "log": lambda o, x: (fx.log_x_ge_1(o, o.maximum(x, 1), input_bits=12, output_bits=5),),
+        "reciprocal": lambda o, x: fx.reciprocal(o, o.minimum(x, 1 << 30), 31),
+        "clsb_and_unchecked_shift": lambda o, x: (fx.count_leading_sign_bits(o, o.sub(0, o.minimum(x, 1 << 30))),
+                                                  fx.rounding_divide_by_pot_unchecked(o, o.sub(0, x), o.band(x, 63))),
+    }
+    bb = relax.BlockBuilder()  # one module for all routines: one compile
+    x = relax.Var("x", relax.TensorType(values.shape, "int64"))
+    with bb.function("main", [x]):
+        outs = [v for routine in routines.values() for v in routine(fx.RELAX, x)]
+        bb.emit_func_output(relax.Tuple([bb.normalize(R.astype(v, "int64")) for v in outs]))
+    vm = relax.VirtualMachine(tvm.compile(bb.get(), target="llvm"), tvm.cpu())
+    got = [g.numpy() for g in vm["main"](tvm.runtime.tensor(values))]
+    want = [np.broadcast_to(w, values.shape) for routine in routines.values() for w in routine(fx.NUMPY, values)]
+    assert len(got) == len(want) == 7
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_array_equal(g, w)
