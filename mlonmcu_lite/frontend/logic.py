@@ -81,10 +81,15 @@ class LogicConverters:
         return relax.const(np.array([int(d) for d in self.get_tensor_shape(x)], dtype), dtype)
 
 
-def cumsum_dtype(op, info) -> str | None:
-    """support check: ai-edge-litert's CUMSUM takes int32 / int64 / float32 only (no 8-bit golden)."""
+# Input types ai-edge-litert's reference kernels take in a quantized graph (none 8/16-bit: no golden output).
+REFERENCE_DTYPES = {"CUMSUM": ("int32", "int64"), "ZEROS_LIKE": ("int32", "int64")}
+
+
+def reference_dtypes(op, info) -> str | None:
+    """support check: an input type the reference kernel has no kernel for."""
     dtype = info.tensors[op.inputs[0]].dtype
-    return None if dtype in ("int32", "int64") else f"{dtype} input (TFLite's reference CUMSUM has int32/int64 only)"
+    allowed = REFERENCE_DTYPES[op.op]
+    return None if dtype in allowed else f"{dtype} input (TFLite's reference {op.op} has {'/'.join(allowed)} only)"
 
 
 def cast_input(op, info) -> str | None:
