@@ -26,7 +26,8 @@ from tvm import relax
 from tvm.relax import op as R
 
 from .errors import FrontendError
-from .fixedpoint import Multipliers
+from .elementwise import lookup
+from .fixedpoint import Multipliers, multiply_by_quantized_multiplier, quantize_multiplier
 from .qparams import tensor_scale_zp
 from .requant import Rounding, const, rescale
 
@@ -37,10 +38,20 @@ LOGIC_QUANTIZED_OPS = frozenset({"SELECT", "SELECT_V2", "CAST", "SHAPE", "EMBEDD
 COMPARISON_LEFT_SHIFT = 8
 
 
-def scaled_for_comparison(x: relax.Expr, scale: float, zero_point: int) -> relax.Expr:
-    """ComparisonWithScaling's per-input value: ((x − zp) << 8) times the scale's multiplier (int64)."""
+def comparison_table(scale: float, zero_point: int) -> np.ndarray:
+    """ComparisonWithScaling's value of every int8 input (index x + 128), in TFLite's integer arithmetic."""
+    multiplier, shift = quantize_multiplier(scale)
+    return np.array([multiply_by_quantized_multiplier((x - zero_point) << COMPARISON_LEFT_SHIFT, multiplier, shift)
+                     for x in range(-128, 128)], np.int32)
+
+
+def scaled_for_comparison(x: relax.Expr, scale: float, zero_point: int, dtype: str = "int8") -> relax.Expr:
+    """ComparisonWithScaling's per-input value: ((x − zp) << 8) times the scale's multiplier: an int8
+    input looks it up in a 256-entry int32 table (one load), an int16 one computes it (int64)."""
     if scale >= 1.0:  # QuantizeMultiplierGreaterThanOne: the reference shifts by a negative exponent
         raise FrontendError(f"an 8-bit comparison input with scale {scale} >= 1 (TFLite's kernel is undefined there)")
+    if dtype == "int8":
+        return lookup(x, comparison_table(scale, zero_point), "int32")
     centred = R.subtract(R.astype(x, "int64"), const(zero_point, "int64"))
     shifted = R.multiply(centred, const(1 << COMPARISON_LEFT_SHIFT, "int64"))
     return rescale(shifted, Multipliers.of([scale]), Rounding.DOUBLE)
@@ -62,7 +73,8 @@ class LogicConverters:
         dtype = self.get_tensor_type_str(a.tensor.Type())
         rescaled = dtype in ("int8", "uint8") or (dtype == "int16" and compare in (R.equal, R.not_equal))
         if rescaled and a.qnn_params is not None and b.qnn_params is not None:
-            x, y = scaled_for_comparison(x, *tensor_scale_zp(a)), scaled_for_comparison(y, *tensor_scale_zp(b))
+            x = scaled_for_comparison(x, *tensor_scale_zp(a), "int8" if dtype != "int16" else dtype)
+            y = scaled_for_comparison(y, *tensor_scale_zp(b), "int8" if dtype != "int16" else dtype)
         elif dtype == "float32" or (a.qnn_params is not None and dtype not in ("int16", "int32", "int64")):
             return self._convert_elemwise(op, compare, comparison_op=True)
         return compare(x, y)  # int16 (raw, as TFLite's kernel), int32 / int64 / bool
