@@ -11,6 +11,8 @@ TFLite's kernels of these ops read raw integers and write bool / int32 / the inp
   there).  The other int16 and the int32 / int64 / bool inputs compare raw.  TVM 0.27 dequantizes
   to float.
 * CUMSUM (int32 / int64: the reference has no 8-bit kernel): floatops.py's prefix-sum kernel.
+* FLOOR_DIV / FLOOR_MOD: int32 as TVM's; 8/16-bit ones on the raw integers (the reference ignores
+  their quantization), TVM 0.27 dequantizes.
 * SELECT / SELECT_V2, CAST, LOGICAL_*: raw values (no rescale), TVM's converters, admitted when
   quantized.  SHAPE: a constant (shapes are static).
 * EMBEDDING_LOOKUP: `take(value, ids)`; TVM 0.27 reads its two inputs the wrong way round
@@ -64,6 +66,9 @@ class LogicConverters:
         super().__init__(*args, **kwargs)
         for name, compare in COMPARISONS.items():
             self.convert_map[name] = functools.partial(self._convert_comparison, compare=compare)
+        for name, relax_op in (("FLOOR_DIV", R.floor_divide), ("FLOOR_MOD", R.floor_mod)):
+            self.convert_map[name] = functools.partial(self._convert_raw_binary, relax_op=relax_op,
+                                                       fallback=self.convert_map[name])
         self.convert_map["EMBEDDING_LOOKUP"] = self._convert_embedding_lookup
         self.convert_map["SHAPE"] = self._convert_static_shape
 
@@ -78,6 +83,14 @@ class LogicConverters:
         elif dtype == "float32" or (a.qnn_params is not None and dtype not in ("int16", "int32", "int64")):
             return self._convert_elemwise(op, compare, comparison_op=True)
         return compare(x, y)  # int16 (raw, as TFLite's kernel), int32 / int64 / bool
+
+    def _convert_raw_binary(self, op, relax_op, fallback):
+        """FLOOR_DIV / FLOOR_MOD of 8/16-bit tensors: the reference divides the raw integers (its
+        quantization ignored, measured on ai-edge-litert 2.3); TVM would dequantize."""
+        a, b = self.get_input_tensors(op)
+        if a.qnn_params is None:
+            return fallback(op)
+        return relax_op(self.get_tensor_expr(a), self.get_tensor_expr(b))
 
     def _convert_embedding_lookup(self, op):
         ids, table = self.get_input_tensors(op)

@@ -142,7 +142,8 @@ _VISION_U8 = {"TRANSPOSE_CONV", "RESIZE_BILINEAR"}  # vision: models/realworld/u
 VERIFIED_OPS: dict[str, frozenset[str]] = {
     "int8": frozenset(),  # every op of tflite_info.SUPPORTED_OPS
     "uint8": frozenset(_CORE | _MOVEMENT | _TFLM_MOVEMENT | _ARITH_U8 | _QMATH_U8 | _VISION_U8 | _LOGIC),
-    "int16": frozenset(_CORE | _MOVEMENT | _TFLM_MOVEMENT - _NO_INT16_KERNEL | _ARITH_I16 | _QMATH_I16 | _LOGIC),
+    "int16": frozenset(_CORE | _MOVEMENT | _TFLM_MOVEMENT - _NO_INT16_KERNEL | _ARITH_I16 | _QMATH_I16 | _LOGIC
+                      | {"FLOOR_DIV", "FLOOR_MOD"}),  # qlogic: raw integers (uint8's are not shift-invariant)
 }
 
 

@@ -321,6 +321,22 @@ def _casts(n: Net) -> None:
     n.output(n.cast(x, "nonzero", "BOOL"), doubled, n.cast(n.cast(x, "nonzero_again", "BOOL"), "as_int8", "INT8"))
 
 
+def _floor(op: str, dtype: str) -> Callable[[Net], None]:
+    """FLOOR_DIV / FLOOR_MOD of an 8/16-bit input by a constant with mixed signs (raw integers)."""
+    def body(n: Net) -> None:
+        q = QA if dtype == "INT8" else (QC[0], 0)
+        x = n.input("input", (1, 4, 8), dtype, q)
+        n.output(n.arith(op, x, n.const("divisor", [3, -2, 5, 7, -4, 2, 9, -3], dtype, q), op.lower(), q))
+    return body
+
+
+def _floor_int8(n: Net) -> None:
+    """FLOOR_DIV and FLOOR_MOD of int8 by int8 constants with mixed signs (raw integers, as the reference)."""
+    x = n.input("input", (1, 4, 8), "INT8", QA)
+    divisor = n.const("divisor", [3, -2, 5, 7, -4, 2, 9, -3], "INT8", QA)
+    n.output(n.arith("FLOOR_DIV", x, divisor, "floor_div", QA), n.arith("FLOOR_MOD", x, divisor, "floor_mod", QA))
+
+
 def _cumsum(exclusive: bool, reverse: bool = False, dtype: str = "INT32") -> Callable[[Net], None]:
     def body(n: Net) -> None:
         values = (-1000, 1000) if dtype == "INT32" else None
@@ -339,6 +355,8 @@ LOGIC_SINGLE: dict[str, DirectSpec] = {
     "zeros_like_int8": DirectSpec("zeros_like_int8", "ZEROS_LIKE of int8 -> ADD", _fill_like("ZEROS_LIKE")),
     "reshape_minus_one": DirectSpec("reshape_minus_one", "SHAPE -> STRIDED_SLICE -> PACK([n, -1]) -> RESHAPE",
                                     _reshape_minus_one),
+    **{f"{op.lower()}_{d.lower()}": DirectSpec(f"{op.lower()}_{d.lower()}", f"{op} of {d} (raw integers)", _floor(op, d))
+       for op in ("FLOOR_DIV", "FLOOR_MOD") for d in ("INT8", "INT16")},
     "cumsum_int32": DirectSpec("cumsum_int32", "CUMSUM int32", _cumsum(False)),
     "cumsum_int32_exclusive": DirectSpec("cumsum_int32_exclusive", "CUMSUM int32 exclusive", _cumsum(True)),
     "cumsum_int32_reverse": DirectSpec("cumsum_int32_reverse", "CUMSUM int32 reverse", _cumsum(False, True)),
@@ -351,6 +369,7 @@ LOGIC_OPS: dict[str, DirectSpec] = {
     "chain_shape_reshape": DirectSpec("chain_shape_reshape", "SHAPE -> STRIDED_SLICE -> PACK -> RESHAPE; "
                                       "BROADCAST_ARGS -> FILL -> ZEROS_LIKE (folded at compile time)", _shape_reshape),
     "casts": DirectSpec("casts", "CAST int8 <-> bool / int32 (wrapping back to int8)", _casts),
+    "floor_int8": DirectSpec("floor_int8", "FLOOR_DIV / FLOOR_MOD of int8 (raw integers)", _floor_int8),
     "mask_select": DirectSpec("mask_select", "bool mask input -> SELECT_V2 / LOGICAL_NOT; ARG_MAX -> GATHER with "
                               "computed int32 ids", _mask_select),
     "embedding_gather": DirectSpec("embedding_gather", "int32 token ids -> EMBEDDING_LOOKUP / GATHER of int8 tables",

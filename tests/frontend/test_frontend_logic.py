@@ -96,7 +96,10 @@ def test_id_input_samples_valid_rows():
     assert ids.min() >= 0 and ids.max() <= 9 and len(set(ids.tolist())) > 1
 
 
-def test_uint8_cast_is_rejected_at_load(tmp_path):
-    path = variant(_write("chain_index_math", tmp_path), "uint8", tmp_path)
-    with pytest.raises(FrontendError, match=r"CAST with uint8 input .*not shift-invariant.* chain_index_math_uint8"):
+@pytest.mark.parametrize("name,match", [("chain_index_math", r"CAST with uint8 input .*not shift-invariant"),
+                                        ("floor_div_int8", r"FLOOR_DIV with uint8 tensors \(only its int8")])
+def test_uint8_op_on_raw_values_is_rejected_at_load(name, match, tmp_path):
+    """uint8 is computed as int8 - 128: ops on the raw values (CAST, FLOOR_DIV) would differ."""
+    path = variant(_write(name, tmp_path), "uint8", tmp_path)
+    with pytest.raises(FrontendError, match=rf"{match}.* {name}_uint8"):
         import_tflite(path)
