@@ -41,13 +41,13 @@ def relu_table(x_scale: float, x_zp: int, out_scale: float, out_zp: int, act: st
                      for x in range(-128, 128)], np.int8)
 
 
-def lookup(x: relax.Expr, table: np.ndarray) -> relax.Expr:
-    """table[x + 128] for an int8 x: one load from a 256-byte constant per element.
+def lookup(x: relax.Expr, table: np.ndarray, dtype: str = "int8") -> relax.Expr:
+    """table[x + 128] for an int8 x: one load from a 256-entry constant (of `dtype`) per element.
 
     Indexed by x itself in "wrap" mode (x mod 256), with the table rotated to that order, so
     the lookup is a single kernel reading x as an unsigned byte.
     """
-    return R.take(const(np.roll(table, -128), "int8"), x, axis=0, mode="wrap")
+    return R.take(const(np.roll(table, -128), dtype), x, axis=0, mode="wrap")
 
 
 def _build_relu(root: relax.Expr, m: dict) -> relax.Expr:

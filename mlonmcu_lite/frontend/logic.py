@@ -11,6 +11,8 @@ TFLite's kernels of these ops read raw integers and write bool / int32 / the inp
   there).  The other int16 and the int32 / int64 / bool inputs compare raw.  TVM 0.27 dequantizes
   to float.
 * CUMSUM (int32 / int64: the reference has no 8-bit kernel): floatops.py's prefix-sum kernel.
+* FLOOR_DIV / FLOOR_MOD: int32 as TVM's; 8/16-bit ones on the raw integers (the reference ignores
+  their quantization), TVM 0.27 dequantizes.
 * SELECT / SELECT_V2, CAST, LOGICAL_*: raw values (no rescale), TVM's converters, admitted when
   quantized.  SHAPE: a constant (shapes are static).
 * EMBEDDING_LOOKUP: `take(value, ids)`; TVM 0.27 reads its two inputs the wrong way round
@@ -26,7 +28,8 @@ from tvm import relax
 from tvm.relax import op as R
 
 from .errors import FrontendError
-from .fixedpoint import Multipliers
+from .elementwise import lookup
+from .fixedpoint import Multipliers, multiply_by_quantized_multiplier, quantize_multiplier
 from .qparams import tensor_scale_zp
 from .requant import Rounding, const, rescale
 
@@ -37,10 +40,20 @@ LOGIC_QUANTIZED_OPS = frozenset({"SELECT", "SELECT_V2", "CAST", "SHAPE", "EMBEDD
 COMPARISON_LEFT_SHIFT = 8
 
 
-def scaled_for_comparison(x: relax.Expr, scale: float, zero_point: int) -> relax.Expr:
-    """ComparisonWithScaling's per-input value: ((x − zp) << 8) times the scale's multiplier (int64)."""
+def comparison_table(scale: float, zero_point: int) -> np.ndarray:
+    """ComparisonWithScaling's value of every int8 input (index x + 128), in TFLite's integer arithmetic."""
+    multiplier, shift = quantize_multiplier(scale)
+    return np.array([multiply_by_quantized_multiplier((x - zero_point) << COMPARISON_LEFT_SHIFT, multiplier, shift)
+                     for x in range(-128, 128)], np.int32)
+
+
+def scaled_for_comparison(x: relax.Expr, scale: float, zero_point: int, dtype: str = "int8") -> relax.Expr:
+    """ComparisonWithScaling's per-input value: ((x − zp) << 8) times the scale's multiplier: an int8
+    input looks it up in a 256-entry int32 table (one load), an int16 one computes it (int64)."""
     if scale >= 1.0:  # QuantizeMultiplierGreaterThanOne: the reference shifts by a negative exponent
         raise FrontendError(f"an 8-bit comparison input with scale {scale} >= 1 (TFLite's kernel is undefined there)")
+    if dtype == "int8":
+        return lookup(x, comparison_table(scale, zero_point), "int32")
     centred = R.subtract(R.astype(x, "int64"), const(zero_point, "int64"))
     shifted = R.multiply(centred, const(1 << COMPARISON_LEFT_SHIFT, "int64"))
     return rescale(shifted, Multipliers.of([scale]), Rounding.DOUBLE)
@@ -53,6 +66,9 @@ class LogicConverters:
         super().__init__(*args, **kwargs)
         for name, compare in COMPARISONS.items():
             self.convert_map[name] = functools.partial(self._convert_comparison, compare=compare)
+        for name, relax_op in (("FLOOR_DIV", R.floor_divide), ("FLOOR_MOD", R.floor_mod)):
+            self.convert_map[name] = functools.partial(self._convert_raw_binary, relax_op=relax_op,
+                                                       fallback=self.convert_map[name])
         self.convert_map["EMBEDDING_LOOKUP"] = self._convert_embedding_lookup
         self.convert_map["SHAPE"] = self._convert_static_shape
 
@@ -62,10 +78,19 @@ class LogicConverters:
         dtype = self.get_tensor_type_str(a.tensor.Type())
         rescaled = dtype in ("int8", "uint8") or (dtype == "int16" and compare in (R.equal, R.not_equal))
         if rescaled and a.qnn_params is not None and b.qnn_params is not None:
-            x, y = scaled_for_comparison(x, *tensor_scale_zp(a)), scaled_for_comparison(y, *tensor_scale_zp(b))
+            x = scaled_for_comparison(x, *tensor_scale_zp(a), "int8" if dtype != "int16" else dtype)
+            y = scaled_for_comparison(y, *tensor_scale_zp(b), "int8" if dtype != "int16" else dtype)
         elif dtype == "float32" or (a.qnn_params is not None and dtype not in ("int16", "int32", "int64")):
             return self._convert_elemwise(op, compare, comparison_op=True)
         return compare(x, y)  # int16 (raw, as TFLite's kernel), int32 / int64 / bool
+
+    def _convert_raw_binary(self, op, relax_op, fallback):
+        """FLOOR_DIV / FLOOR_MOD of 8/16-bit tensors: the reference divides the raw integers (its
+        quantization ignored, measured on ai-edge-litert 2.3); TVM would dequantize."""
+        a, b = self.get_input_tensors(op)
+        if a.qnn_params is None:
+            return fallback(op)
+        return relax_op(self.get_tensor_expr(a), self.get_tensor_expr(b))
 
     def _convert_embedding_lookup(self, op):
         ids, table = self.get_input_tensors(op)
@@ -81,10 +106,15 @@ class LogicConverters:
         return relax.const(np.array([int(d) for d in self.get_tensor_shape(x)], dtype), dtype)
 
 
-def cumsum_dtype(op, info) -> str | None:
-    """support check: ai-edge-litert's CUMSUM takes int32 / int64 / float32 only (no 8-bit golden)."""
+# Input types ai-edge-litert's reference kernels take in a quantized graph (none 8/16-bit: no golden output).
+REFERENCE_DTYPES = {"CUMSUM": ("int32", "int64"), "ZEROS_LIKE": ("int32", "int64")}
+
+
+def reference_dtypes(op, info) -> str | None:
+    """support check: an input type the reference kernel has no kernel for."""
     dtype = info.tensors[op.inputs[0]].dtype
-    return None if dtype in ("int32", "int64") else f"{dtype} input (TFLite's reference CUMSUM has int32/int64 only)"
+    allowed = REFERENCE_DTYPES[op.op]
+    return None if dtype in allowed else f"{dtype} input (TFLite's reference {op.op} has {'/'.join(allowed)} only)"
 
 
 def cast_input(op, info) -> str | None:

@@ -17,7 +17,7 @@ from mlonmcu_lite.zoo.tflite_info import INDEX_OPS, OpInfo, TFLiteInfo
 
 from .errors import FrontendError
 from .lstm import lstm_variant
-from .logic import cast_input, cumsum_dtype
+from .logic import cast_input, reference_dtypes
 
 Check = Callable[[OpInfo, TFLiteInfo], "str | None"]
 PLAIN_DTYPES = frozenset({"int32", "int64", "bool"})
@@ -45,7 +45,8 @@ def _activations_per_tensor(op: OpInfo, info: TFLiteInfo) -> str | None:
     for i in (*data_inputs, *outputs):
         if info.tensors[i].dtype == "float32":  # QUANTIZE/DEQUANTIZE boundary (tflite_info admits)
             continue
-        if info.tensors[i].dtype in PLAIN_DTYPES and not info.tensors[i].scales:  # qlogic: ids, masks, shapes
+        plain = PLAIN_DTYPES | ({"int8", "int16"} if op.op == "CAST" else set())  # a CAST's raw int8
+        if info.tensors[i].dtype in plain and not info.tensors[i].scales:  # qlogic: ids, masks, shapes
             continue
         if len(info.tensors[i].scales) != 1:
             return f"per-channel quantized activation {info.tensors[i].name!r}"
@@ -114,7 +115,7 @@ _CHECKS: dict[str, list[Check]] = {
     "SUM": [lambda op, info: _input_quantization(op, info) if info.tensors[op.inputs[0]].dtype == "int16" else None],
     "UNIDIRECTIONAL_SEQUENCE_LSTM": [lstm_variant],  # seq
     **{op: [_input_quantization] for op in ("REDUCE_MAX", "REDUCE_MIN", "SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND")},
-    "CUMSUM": [cumsum_dtype], "CAST": [cast_input],  # qlogic
+    "CUMSUM": [reference_dtypes], "ZEROS_LIKE": [reference_dtypes], "CAST": [cast_input],  # qlogic
 }
 
 
@@ -142,7 +143,8 @@ _VISION_U8 = {"TRANSPOSE_CONV", "RESIZE_BILINEAR"}  # vision: models/realworld/u
 VERIFIED_OPS: dict[str, frozenset[str]] = {
     "int8": frozenset(),  # every op of tflite_info.SUPPORTED_OPS
     "uint8": frozenset(_CORE | _MOVEMENT | _TFLM_MOVEMENT | _ARITH_U8 | _QMATH_U8 | _VISION_U8 | _LOGIC),
-    "int16": frozenset(_CORE | _MOVEMENT | _TFLM_MOVEMENT - _NO_INT16_KERNEL | _ARITH_I16 | _QMATH_I16 | _LOGIC),
+    "int16": frozenset(_CORE | _MOVEMENT | _TFLM_MOVEMENT - _NO_INT16_KERNEL | _ARITH_I16 | _QMATH_I16 | _LOGIC
+                      | {"FLOOR_DIV", "FLOOR_MOD"}),  # qlogic: raw integers (uint8's are not shift-invariant)
 }
 
 

@@ -339,8 +339,8 @@ def _check_float_model(path: Path, model: S.ModelT, sub: S.SubGraphT, ops: list[
 def _index_outputs(sub: S.SubGraphT, ops: list[OpInfo]) -> set[int]:
     """Graph outputs that an index op (ARG_MAX / ARG_MIN) writes: int32/int64, no quantization;
     and (qlogic) every unquantized int32/int64/bool graph input or output (token ids, masks)."""
-    plain = {i for i in (*sub.inputs, *sub.outputs) if _tensor_type(sub.tensors[i]) in PLAIN_TYPES
-             and not _quantized(sub.tensors[i])}
+    plain = {i for i in (*sub.inputs, *sub.outputs) if _tensor_type(sub.tensors[i]) in PLAIN_TYPES | {"INT8", "INT16"}
+             and not _quantized(sub.tensors[i])}  # an unquantized int8: raw integers (a CAST's result)
     return plain | {i for op in ops if op.op in INDEX_OPS for i in op.outputs
                     if i in set(sub.outputs) and _tensor_type(sub.tensors[i]) in ("INT32", "INT64")}
 

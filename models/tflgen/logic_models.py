@@ -292,6 +292,51 @@ def _mask_select(n: Net) -> None:
     n.output(masked, n.logical("LOGICAL_NOT", [mask], "unmasked"), rows)
 
 
+def _fill_like(op: str) -> Callable[[Net], None]:
+    """An int8 tensor made from a shape (FILL with a quantized constant value) or like another (ZEROS_LIKE),
+    added to the input (the int8 ADD reads it as any operand)."""
+    def body(n: Net) -> None:
+        x = n.input("input", (1, 4, 8), "INT8", QA)
+        if op == "FILL":
+            made = n.op("FILL", [n.shape_of(x, "shape"), n.const("value", 7, "INT8", QA)], "fill", (1, 4, 8), "INT8",
+                        QA, S.FillOptionsT())
+        else:
+            made = n.op("ZEROS_LIKE", [x], "zeros", (1, 4, 8), "INT8", QA, S.ZerosLikeOptionsT())
+        n.output(n.op("ADD", [x, made], "add", (1, 4, 8), "INT8", QB, S.AddOptionsT(), version=2))
+    return body
+
+
+def _reshape_minus_one(n: Net) -> None:
+    """Keras' Flatten as converted: RESHAPE(x, PACK([SHAPE(x)[0], -1]))."""
+    x = n.input("input", (1, 3, 4, 8), "INT8", QA)
+    batch = n.strided_slice(n.shape_of(x, "shape"), "batch", [0], [1], [1], (), shrink=1)
+    n.output(n.reshape(x, n.pack([batch, n.const("rest", -1)], "new_shape"), "flatten", (1, 96)))
+
+
+def _casts(n: Net) -> None:
+    """int8 -> bool (non-zero), int8 -> int32 -> int8 (wraps), bool -> int8; unquantized int8 outputs."""
+    x = n.input("input", (1, 4, 8), "INT8", QA)
+    wide = n.cast(x, "wide", "INT32")
+    doubled = n.cast(n.arith("MUL", wide, n.const("three", [3]), "times3"), "narrow", "INT8")
+    n.output(n.cast(x, "nonzero", "BOOL"), doubled, n.cast(n.cast(x, "nonzero_again", "BOOL"), "as_int8", "INT8"))
+
+
+def _floor(op: str, dtype: str) -> Callable[[Net], None]:
+    """FLOOR_DIV / FLOOR_MOD of an 8/16-bit input by a constant with mixed signs (raw integers)."""
+    def body(n: Net) -> None:
+        q = QA if dtype == "INT8" else (QC[0], 0)
+        x = n.input("input", (1, 4, 8), dtype, q)
+        n.output(n.arith(op, x, n.const("divisor", [3, -2, 5, 7, -4, 2, 9, -3], dtype, q), op.lower(), q))
+    return body
+
+
+def _floor_int8(n: Net) -> None:
+    """FLOOR_DIV and FLOOR_MOD of int8 by int8 constants with mixed signs (raw integers, as the reference)."""
+    x = n.input("input", (1, 4, 8), "INT8", QA)
+    divisor = n.const("divisor", [3, -2, 5, 7, -4, 2, 9, -3], "INT8", QA)
+    n.output(n.arith("FLOOR_DIV", x, divisor, "floor_div", QA), n.arith("FLOOR_MOD", x, divisor, "floor_mod", QA))
+
+
 def _cumsum(exclusive: bool, reverse: bool = False, dtype: str = "INT32") -> Callable[[Net], None]:
     def body(n: Net) -> None:
         values = (-1000, 1000) if dtype == "INT32" else None
@@ -306,6 +351,12 @@ LOGIC_SINGLE: dict[str, DirectSpec] = {
        for d in ("INT8", "INT16", "INT32")},
     "select": DirectSpec("select", "SELECT of int8", _select(False)),
     "select_v2": DirectSpec("select_v2", "SELECT_V2 of int8 (broadcast)", _select(True)),
+    "fill_int8": DirectSpec("fill_int8", "FILL of a quantized int8 value over a SHAPE -> ADD", _fill_like("FILL")),
+    "zeros_like_int8": DirectSpec("zeros_like_int8", "ZEROS_LIKE of int8 -> ADD", _fill_like("ZEROS_LIKE")),
+    "reshape_minus_one": DirectSpec("reshape_minus_one", "SHAPE -> STRIDED_SLICE -> PACK([n, -1]) -> RESHAPE",
+                                    _reshape_minus_one),
+    **{f"{op.lower()}_{d.lower()}": DirectSpec(f"{op.lower()}_{d.lower()}", f"{op} of {d} (raw integers)", _floor(op, d))
+       for op in ("FLOOR_DIV", "FLOOR_MOD") for d in ("INT8", "INT16")},
     "cumsum_int32": DirectSpec("cumsum_int32", "CUMSUM int32", _cumsum(False)),
     "cumsum_int32_exclusive": DirectSpec("cumsum_int32_exclusive", "CUMSUM int32 exclusive", _cumsum(True)),
     "cumsum_int32_reverse": DirectSpec("cumsum_int32_reverse", "CUMSUM int32 reverse", _cumsum(False, True)),
@@ -317,6 +368,8 @@ LOGIC_OPS: dict[str, DirectSpec] = {
                                    "FLOOR_MOD -> CUMSUM; GREATER -> CAST bool->int32", _cast_index_math),
     "chain_shape_reshape": DirectSpec("chain_shape_reshape", "SHAPE -> STRIDED_SLICE -> PACK -> RESHAPE; "
                                       "BROADCAST_ARGS -> FILL -> ZEROS_LIKE (folded at compile time)", _shape_reshape),
+    "casts": DirectSpec("casts", "CAST int8 <-> bool / int32 (wrapping back to int8)", _casts),
+    "floor_int8": DirectSpec("floor_int8", "FLOOR_DIV / FLOOR_MOD of int8 (raw integers)", _floor_int8),
     "mask_select": DirectSpec("mask_select", "bool mask input -> SELECT_V2 / LOGICAL_NOT; ARG_MAX -> GATHER with "
                               "computed int32 ids", _mask_select),
     "embedding_gather": DirectSpec("embedding_gather", "int32 token ids -> EMBEDDING_LOOKUP / GATHER of int8 tables",

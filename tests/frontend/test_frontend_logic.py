@@ -26,7 +26,7 @@ from tests.helpers.variants import assert_bit_exact_on_host, variant
 sys.path.insert(0, str(default_workspace().models_dir))
 from tflgen.logic_models import LOGIC_OPS, LOGIC_SINGLE  # noqa: E402
 
-REJECTED = {"cumsum_int8"}  # the reference has no int8 CUMSUM (see the test below)
+REJECTED = {"cumsum_int8", "zeros_like_int8"}  # the reference has no int8 CUMSUM / ZEROS_LIKE (see below)
 
 
 def _write(name: str, out: Path) -> Path:
@@ -68,10 +68,11 @@ def test_logic_op_variant_bit_exact(name, dtype, tmp_path):
     assert_bit_exact_on_host(path, samples=[random_input(resolve_model(path).inputs, seed) for seed in range(3)])
 
 
-def test_int8_cumsum_is_rejected_at_load_naming_the_op(tmp_path):
-    with pytest.raises(FrontendError, match=r"CUMSUM with int8 input .*reference CUMSUM has int32/int64 only.* "
-                                            r"cumsum_int8"):
-        import_tflite(_write("cumsum_int8", tmp_path))
+@pytest.mark.parametrize("name", sorted(REJECTED))
+def test_int8_op_without_a_reference_kernel_is_rejected_at_load(name, tmp_path):
+    op = name.removesuffix("_int8").upper()
+    with pytest.raises(FrontendError, match=rf"{op} with int8 input .*reference {op} has int32/int64 only.* {name}"):
+        import_tflite(_write(name, tmp_path))
 
 
 def test_shape_idiom_is_folded_to_constants(tmp_path):
@@ -95,7 +96,10 @@ def test_id_input_samples_valid_rows():
     assert ids.min() >= 0 and ids.max() <= 9 and len(set(ids.tolist())) > 1
 
 
-def test_uint8_cast_is_rejected_at_load(tmp_path):
-    path = variant(_write("chain_index_math", tmp_path), "uint8", tmp_path)
-    with pytest.raises(FrontendError, match=r"CAST with uint8 input .*not shift-invariant.* chain_index_math_uint8"):
+@pytest.mark.parametrize("name,match", [("chain_index_math", r"CAST with uint8 input .*not shift-invariant"),
+                                        ("floor_div_int8", r"FLOOR_DIV with uint8 tensors \(only its int8")])
+def test_uint8_op_on_raw_values_is_rejected_at_load(name, match, tmp_path):
+    """uint8 is computed as int8 - 128: ops on the raw values (CAST, FLOOR_DIV) would differ."""
+    path = variant(_write(name, tmp_path), "uint8", tmp_path)
+    with pytest.raises(FrontendError, match=rf"{match}.* {name}_uint8"):
         import_tflite(path)

@@ -48,7 +48,7 @@ SCHEMES = {
 
 
 def _plain(t) -> bool:
-    return t.dtype in ("bool", "int32", "int64") and t.scales == ()
+    return t.dtype != "float32" and t.scales == ()  # raw integers: masks, ids, shapes, a CAST's int8
 
 
 def _scheme(info) -> str:
