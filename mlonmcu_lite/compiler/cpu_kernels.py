@@ -90,7 +90,7 @@ def fast_requant(multiplier: np.ndarray, shift: np.ndarray, zero_point: int, acc
     right = -np.asarray(shift, np.int64).reshape(-1)
     if right.size == 0 or np.any(right < 1) or np.any(right > 31):
         return False
-    bound = np.broadcast_to(np.asarray(acc_bound, np.int64).reshape(-1), right.shape)
+    bound, right = np.broadcast_arrays(np.asarray(acc_bound, np.int64).reshape(-1), right)  # per-tensor shift
     worst = bound + 2 + (1 << (right - 1)) + abs(int(zero_point)) * (1 << right)
     return bool(np.all(worst < (1 << 31)) and np.all(np.asarray(multiplier, np.int64) < (1 << 31)))
 
@@ -102,7 +102,7 @@ def fast_single(multiplier: np.ndarray, shift: np.ndarray, zero_point: int, acc_
     t = 31 - np.asarray(shift, np.int64).reshape(-1) - 32
     if t.size == 0 or np.any(t < 1) or np.any(t > 30):
         return False
-    bound = np.broadcast_to(np.asarray(acc_bound, np.int64).reshape(-1), t.shape)
+    bound, t = np.broadcast_arrays(np.asarray(acc_bound, np.int64).reshape(-1), t)  # per-tensor shift
     worst = bound // 2 + 2 + (1 << (t - 1)) + abs(int(zero_point)) * (1 << t)
     return bool(np.all(worst < (1 << 31)))
 

@@ -24,11 +24,9 @@ input dtype; goldens come from ai-edge-litert BUILTIN_REF (`goldens.py`, project
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import sys
-import zipfile
 from pathlib import Path
 from typing import Callable
 
@@ -41,19 +39,10 @@ import tensorflow as tf  # noqa: E402
 keras = tf.keras
 L = keras.layers
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from tflgen.npzio import save_npz  # noqa: E402  (byte-reproducible .npz; numpy only)
+
 SAMPLES = 2
-_EPOCH = (1980, 1, 1, 0, 0, 0)
-
-
-def save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    """Byte-reproducible .npz (numpy's savez stamps the time)."""
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as zf:
-        for key in sorted(arrays):
-            buf = io.BytesIO()
-            np.lib.format.write_array(buf, np.ascontiguousarray(arrays[key]), allow_pickle=False)
-            info = zipfile.ZipInfo(f"{key}.npy", date_time=_EPOCH)
-            info.external_attr = 0o644 << 16
-            zf.writestr(info, buf.getvalue())
 
 
 # -- building blocks (Keras 2 layers, as the reference implementations) --------------------------
@@ -355,6 +344,7 @@ def ssd_postprocess(seed: int, size: int = 32, classes: int = 3) -> bytes:
     """A tiny SSD head (MobileNet-style features, box and class convs over 2 grids) ending in
     the converter's `TFLite_Detection_PostProcess` custom op (fast NMS), as the Object Detection
     API's TFLite export writes it (`experimental_implements` on the post-processing function)."""
+    keras.backend.clear_session()
     keras.utils.set_random_seed(seed)
     rng = np.random.default_rng(seed)
     inp = keras.Input((size, size, 3), batch_size=1, name="input")
@@ -415,6 +405,7 @@ Builder = Callable[[], bytes]
 
 def keras_model(make: Callable[[], keras.Model], seed: int, io: str) -> Builder:
     def build() -> bytes:
+        keras.backend.clear_session()  # layer-name counters start afresh: the same bytes alone or in a batch
         keras.utils.set_random_seed(seed)
         model = make()
         randomize_batchnorm(model, seed)

@@ -234,3 +234,13 @@ def test_mul_kernel_bit_exact(a_shape, b_shape, mult, tmp_path):
     assert re.search(r"mlml_cpu_mul_\w+\(", kernels)
     assert ("mlml_srdhm2(" in (tmp_path / "model" / "cpu_kernels.c").read_text().split("mlml_clamp8", 1)[1]) \
         == (mult[1] < 0)
+
+
+def test_fast_requant_per_tensor_shift_with_per_channel_bounds():
+    """A legacy uint8 layer has one multiplier/shift but an accumulator bound per channel (found by
+    the full-size mobilenet_v1_1.0_224_quant): every channel's bound decides."""
+    from mlonmcu_lite.compiler.cpu_kernels import fast_requant
+
+    one = (np.array([1 << 30]), np.array([-8]))
+    assert fast_requant(*one, 0, np.full(32, 1000))
+    assert not fast_requant(*one, 0, np.array([1000] * 31 + [(1 << 31) - 10]))
