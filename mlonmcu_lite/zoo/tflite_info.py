@@ -82,6 +82,7 @@ HYBRID_WEIGHT_INPUTS: dict[str, tuple[int, ...]] = {
     "UNIDIRECTIONAL_SEQUENCE_LSTM": (1, 2, 3, 4, 5, 6, 7, 8, 16), "SVDF": (1, 2),  # floatops
 }
 MAC_OPS: frozenset[str] = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV"})
+MAC_OPS |= {"BATCH_MATMUL", "UNIDIRECTIONAL_SEQUENCE_LSTM"}  # floatops: float matmuls (_float_macs)
 
 
 def _names(enum_cls) -> dict[int, str]:
@@ -419,6 +420,8 @@ def _tensor_info(model: S.ModelT, t: S.TensorT) -> TensorInfo:
 def _macs(op: str, sub: S.SubGraphT, inputs: tuple[int, ...], outputs: tuple[int, ...]) -> int:
     if op not in MAC_OPS:
         return 0
+    if op in ("BATCH_MATMUL", "UNIDIRECTIONAL_SEQUENCE_LSTM"):
+        return _float_macs(op, sub, inputs, outputs)
     out = int(np.prod(_shape(sub.tensors[outputs[0]])))
     w = _shape(sub.tensors[inputs[1]])
     if op == "CONV_2D":
@@ -428,6 +431,22 @@ def _macs(op: str, sub: S.SubGraphT, inputs: tuple[int, ...], outputs: tuple[int
     if op == "TRANSPOSE_CONV":  # every input pixel meets every tap of every filter
         return int(np.prod(_shape(sub.tensors[inputs[2]]))) * w[0] * w[1] * w[2]
     return out * w[-1]
+
+
+def _float_macs(op: str, sub: S.SubGraphT, inputs: tuple[int, ...], outputs: tuple[int, ...]) -> int:
+    """BATCH_MATMUL: each output sums K products; LSTM: per step and batch row, the gates' input and
+    recurrent matmuls plus the projection (peephole and elementwise work not counted)."""
+    out = _shape(sub.tensors[outputs[0]])
+    if op == "BATCH_MATMUL":
+        a = _shape(sub.tensors[inputs[0]])
+        return int(np.prod(out)) * (a[-1] * a[-2] // out[-2])  # K, whether or not a is adjoint
+    present = [i >= 0 for i in inputs]
+    units = _shape(sub.tensors[inputs[2]])[0]  # the forget gate's input weights: [units, features]
+    features = _shape(sub.tensors[inputs[0]])[-1]
+    gates = sum(present[1:5])
+    rows = int(np.prod(out[:-1]))  # steps x batch
+    projection = out[-1] * units if len(inputs) > 16 and present[16] else 0
+    return rows * (gates * units * (features + out[-1]) + projection)
 
 
 def _weight_bytes(path: Path, model: S.ModelT, sub: S.SubGraphT) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -69,7 +70,7 @@ class FloatOnlySpec:
 
         metadata = {"name": self.name, "description": self.description,
                     "inputs": [spec(i) for i in net.inputs], "outputs": [spec(i) for i in net.outputs],
-                    "macs": 0, "ops": [op for op, *_ in net.operators],
+                    "macs": _macs(raw), "ops": [op for op, *_ in net.operators],
                     "weight_bytes": int(sum(b.nbytes for b in net.buffers if b is not None)),
                     "samples": f"{self.name}.samples.npz", "goldens": f"{self.name}.golden.npz"}
         return GeneratedModel(self.name, raw, metadata, self.samples())
@@ -77,6 +78,18 @@ class FloatOnlySpec:
     def samples(self) -> list[np.ndarray]:
         rng = np.random.default_rng(self.seed + 1000)
         return [_draw(rng, (SAMPLES, *shape), kind).astype(np.float32) for shape, kind in self.inputs.values()]
+
+
+def _macs(raw: bytes) -> int:
+    """The model's MACs as the harness counts them (tflite_info), so metadata and `bench models` agree."""
+    import tempfile
+
+    from mlonmcu_lite.zoo.tflite_info import read_tflite
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "model.tflite"
+        path.write_bytes(raw)
+        return read_tflite(path).macs
 
 
 def _w(rng: np.random.Generator, *shape: int) -> np.ndarray:
