@@ -262,97 +262,103 @@ RESIDUAL_SIGNATURE = ("(const int8_t* restrict x, const int8_t* restrict w, cons
                       "const int32_t* restrict mult, const int32_t* restrict shift, const int8_t* r, int8_t* y)")
 
 
+def _conv_group(g: ConvGeo, rq: RequantSpec, res: "Residual | None", pw: int, stride: int) -> list[str]:
+    """The body for `pw` output pixels from `p0` (their input columns at `a`, `stride` bytes
+    apart): every output channel, OCB at a time, then the leftover channels one at a time."""
+    k = g.kh * g.kw * g.c
+    full = g.oc - g.oc % OCB
+    k4 = k - k % 4
+    L = ["    const int8_t* wb = w;",
+         f"    int8_t* yp = y + p0 * {g.oc};"]  # pixel i, channel c at yp[i * oc + c]: one pointer
+    if res:
+        # y overwrites r in place: each pixel is computed once, its r read before y is written
+        L.append("    const int8_t* rp = r + (yp - y);")
+
+    def store(other: str):
+        return (lambda out, value: f"{out} = {res.expr(value, other)};") if res else None
+    acc = [[f"s{i}{j}" for j in range(OCB)] for i in range(pw)]
+    if full:
+        L += [f"    for (int32_t o = 0; o < {full}; o += {OCB}) {{"]
+        L += [f"      int32_t {acc[0][j]} = bias[o + {j}];" for j in range(OCB)]
+        L += [f"      int32_t " + ", ".join(f"{acc[i][j]} = {acc[0][j]}" for j in range(OCB)) + ";"
+              for i in range(1, pw)]
+        L += ["      const int8_t* xa = a;"]
+
+        def step(u: int, wofs: str) -> list[str]:
+            lines = ["        { " + " ".join(f"const int32_t p{i} = xa[{i * stride} + {u}];" for i in range(pw))]
+            for j in range(OCB):
+                lines.append(f"          {{ const int32_t q = wb[{wofs}{j}]; "
+                             + " ".join(f"{acc[i][j]} += p{i} * q;" for i in range(pw)) + " }")
+            lines.append("        }")
+            return lines
+
+        if k4:
+            L += [f"      for (int32_t kk = 0; kk < {k4}; kk += 4) {{"]
+            for u in range(4):
+                L += step(u, f"{4 * u} + ")
+            L += ["        xa += 4; wb += 16;", "      }"]
+        if k % 4:
+            L += [f"      for (int32_t kk = 0; kk < {k % 4}; ++kk) {{"]
+            L += step(0, "")
+            L += ["        xa += 1; wb += 4;", "      }"]
+        L += ["      const int32_t* mo = mult + o; const int32_t* so = shift + o;",
+              "      int8_t* yo = yp + o;"]
+        if res:
+            L += ["      const int8_t* ro = rp + o;"]
+        for j in range(OCB):
+            for i in range(pw):
+                at = f"[{i * g.oc + j}]"
+                L += _rq_lines(rq, acc[i][j], f"yo{at}", f"mo[{j}]", f"so[{j}]", "      ", store(f"ro{at}"),
+                               _nudge(rq, f"so[{j} + {g.oc}]"))
+        L.append("    }")
+    if g.oc % OCB:
+        L += [f"    for (int32_t o = {full}; o < {g.oc}; ++o) {{",
+              "      int32_t " + ", ".join(f"t{i} = bias[o]" for i in range(pw)) + ";",
+              f"      for (int32_t kk = 0; kk < {k}; ++kk) {{ const int32_t q = wb[kk]; "
+              + " ".join(f"t{i} += a[{i * stride} + kk] * q;" for i in range(pw)) + " }",
+              f"      wb += {k};"]
+        for i in range(pw):
+            at = f"[{i * g.oc} + o]"
+            L += _rq_lines(rq, f"t{i}", f"yp{at}", "mult[o]", "shift[o]", "      ", store(f"rp{at}"),
+                           _nudge(rq, f"shift[o + {g.oc}]"))
+        L.append("    }")
+    return L
+
+
 def conv_kernel(g: ConvGeo, rq: RequantSpec, res: Residual | None = None) -> tuple[str, str]:
     """(symbol, C definition) of a groups=1 conv with fused requantization.
 
-    Pixels are taken PW at a time in row-major order (a group may span two rows); the last
-    group is shifted back to end at the last pixel (its overlap is recomputed identically).
-    A 1x1 stride-1 conv reads the input in place (PW pixels are PW*C consecutive bytes);
-    every other conv copies the PW receptive fields side by side (im2col).
+    Pixels are taken PW at a time in row-major order (a group may span two rows), then the
+    `pixels % PW` left over as one smaller group (no pixel computed twice: a 3x3 output is
+    4 + 4 + 1, not 4 + 4 + 4).  A 1x1 stride-1 conv reads the input in place (PW pixels are
+    PW*C consecutive bytes); every other conv copies the receptive fields side by side (im2col).
     """
     name = _name("conv", (g, rq, res))
     k = g.kh * g.kw * g.c
     pixels = g.oh * g.ow
     direct = (g.kh == 1 and g.kw == 1 and g.sh == 1 and g.sw == 1 and g.pt == 0 and g.pl == 0
-              and g.h == g.oh and g.w == g.ow and pixels >= PW)
+              and g.h == g.oh and g.w == g.ow)
     stride = g.c if direct else k  # bytes between the pixels' columns
-    full = g.oc - g.oc % OCB
-    k4 = k - k % 4
+    groups = [(0, pixels - pixels % PW, PW)] if pixels >= PW else []
+    if pixels % PW:
+        groups.append((pixels - pixels % PW, pixels, pixels % PW))
     L = [f"void {name}{RESIDUAL_SIGNATURE if res else SIGNATURE} {{"]
     if not direct:
-        L.append(f"  int8_t col[{PW} * {k}] __attribute__((aligned(4)));")
-    L.append(f"  for (int32_t p = 0; p < {pixels}; p += {PW}) {{")
-    if direct:
-        L += [f"    const int32_t p0 = p + {PW} <= {pixels} ? p : {pixels - PW};",
-              f"    const int8_t* a = x + p0 * {g.c};"]
-    else:
-        L += ["    const int32_t p0 = p;",
-              "    int8_t* d = col;",
-              f"    for (int32_t i = 0; i < {PW}; ++i) {{",
-              f"      const int32_t q = p + i < {pixels} ? p + i : {pixels - 1};",
-              f"      const int32_t oy = q / {g.ow}, ox = q % {g.ow};",
-              *_copy_lines(g, "      "),
-              "    }",
-              "    const int8_t* a = col;"]
-    L += ["    const int8_t* wb = w;"]
-    yrow = [f"y + ((p0 + {i} < {pixels} ? p0 + {i} : {pixels - 1}) * {g.oc})" for i in range(PW)]
-    L += [f"    int8_t* y{i} = {yrow[i]};" for i in range(PW)]
-    store = None
-    if res:
-        # y overwrites r in place: store each pixel once (a pixel group's repeated or
-        # recomputed pixels would read an r already overwritten)
-        L += [f"    const int8_t* r{i} = r + (y{i} - y);" for i in range(PW)]
-        L += [f"    const int32_t ok{i} = " + (f"p0 + {i} >= p;" if direct else f"p + {i} < {pixels};")
-              for i in range(PW)]
-
-        def store(out: str, value: str) -> str:
-            pix = out[2] if out.startswith("yo") else out[1]
-            other = ("ro" if out.startswith("yo") else "r") + out[2 if out.startswith("yo") else 1:]
-            return f"if (ok{pix}) {out} = {res.expr(value, other)};"
-    acc = [[f"s{i}{j}" for j in range(OCB)] for i in range(PW)]
-    if full:
-        L += [f"    for (int32_t o = 0; o < {full}; o += {OCB}) {{"]
-        L += [f"      int32_t {acc[0][j]} = bias[o + {j}];" for j in range(OCB)]
-        L += [f"      int32_t " + ", ".join(f"{acc[i][j]} = {acc[0][j]}" for j in range(OCB)) + ";"
-              for i in range(1, PW)]
-        L += ["      const int8_t* xa = a;"]
-
-        def step(u: int, wofs: str) -> list[str]:
-            lines = ["        { " + " ".join(f"const int32_t p{i} = xa[{i * stride} + {u}];" for i in range(PW))]
-            for j in range(OCB):
-                lines.append(f"          {{ const int32_t q = wb[{wofs}{j}]; "
-                             + " ".join(f"{acc[i][j]} += p{i} * q;" for i in range(PW)) + " }")
-            lines.append("        }")
-            return lines
-
-        L += [f"      for (int32_t kk = 0; kk < {k4}; kk += 4) {{"]
-        for u in range(4):
-            L += step(u, f"{4 * u} + ")
-        L += ["        xa += 4; wb += 16;", "      }"]
-        if k % 4:
-            L += [f"      for (int32_t kk = 0; kk < {k % 4}; ++kk) {{"]
-            L += step(0, "")
-            L += ["        xa += 1; wb += 4;", "      }"]
-        L += ["      const int32_t* mo = mult + o; const int32_t* so = shift + o;"]
-        L += [f"      int8_t* yo{i} = y{i} + o;" for i in range(PW)]
-        if res:
-            L += [f"      const int8_t* ro{i} = r{i} + o;" for i in range(PW)]
-        for j in range(OCB):
-            for i in range(PW):
-                L += _rq_lines(rq, acc[i][j], f"yo{i}[{j}]", f"mo[{j}]", f"so[{j}]", "      ", store,
-                               _nudge(rq, f"so[{j} + {g.oc}]"))
-        L.append("    }")
-    if g.oc % OCB:
-        L += [f"    for (int32_t o = {full}; o < {g.oc}; ++o) {{",
-              "      int32_t " + ", ".join(f"t{i} = bias[o]" for i in range(PW)) + ";",
-              f"      for (int32_t kk = 0; kk < {k}; ++kk) {{ const int32_t q = wb[kk]; "
-              + " ".join(f"t{i} += a[{i * stride} + kk] * q;" for i in range(PW)) + " }",
-              f"      wb += {k};"]
-        for i in range(PW):
-            L += _rq_lines(rq, f"t{i}", f"y{i}[o]", "mult[o]", "shift[o]", "      ", store,
-                           _nudge(rq, f"shift[o + {g.oc}]"))
-        L.append("    }")
-    L += ["  }", "}"]
+        L.append(f"  int8_t col[{min(PW, pixels)} * {k}] __attribute__((aligned(4)));")
+    for first, end, pw in groups:
+        L.append(f"  for (int32_t p0 = {first}; p0 < {end}; p0 += {pw}) {{")
+        if direct:
+            L += [f"    const int8_t* a = x + p0 * {g.c};"]
+        else:
+            L += ["    int8_t* d = col;",
+                  f"    for (int32_t q = p0; q < p0 + {pw}; ++q) {{",
+                  f"      const int32_t oy = q / {g.ow}, ox = q % {g.ow};",
+                  *_copy_lines(g, "      "),
+                  "    }",
+                  "    const int8_t* a = col;"]
+        L += _conv_group(g, rq, res, pw, stride)
+        L.append("  }")
+    L.append("}")
     return name, "\n".join(L)
 
 
