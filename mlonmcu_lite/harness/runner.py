@@ -375,7 +375,7 @@ def accelerator_metrics(spec: RunSpec, row: RunResult, result, backends, layers:
     row.est_cycles = result.run_cycles
     if not backends:
         return
-    totals = {"jobs": 0, "macs": 0, "busy_cycles": 0, "stall_cycles": 0, "mmio_reads": 0, "mmio_writes": 0}
+    totals = {"jobs": 0, "macs": 0, "ops": 0, "busy_cycles": 0, "stall_cycles": 0, "mmio_reads": 0, "mmio_writes": 0}
     costed = {key: 0 for key in ("macs", *COST_TOTALS)}
     cost_models, notes = [], []
     for backend in backends:
@@ -409,6 +409,7 @@ def accelerator_metrics(spec: RunSpec, row: RunResult, result, backends, layers:
     _set(row,
          acc_jobs=totals["jobs"],
          acc_macs=totals["macs"],
+         acc_ops=totals["ops"] if any("ops" in r for r in result.devices.values() if isinstance(r, dict)) else None,
          acc_cycles=totals["busy_cycles"],
          acc_stall_cycles=totals["stall_cycles"],
          mmio_accesses=totals["mmio_reads"] + totals["mmio_writes"],
@@ -433,7 +434,8 @@ def energy_metrics(spec: RunSpec, row: RunResult, result, accelerated: bool) -> 
         return
     energy = estimate(load_table(spec.settings.energy), classes=result.run_classes,
                       cpu_cycles=result.run_cycles, stall_cycles=row.acc_stall_cycles or 0,
-                      macs=(row.acc_macs or 0) if accelerated else None,
+                      # an element op is charged as one MAC (the table has no cheaper entry: an upper bound)
+                      macs=(row.acc_macs or 0) + (row.acc_ops or 0) if accelerated else None,
                       bus_bytes=row.acc_dma_bytes or 0, acc_cycles=row.acc_cycles or 0)
     _set(row, cpu_energy_uj=round(energy.cpu_uj, 3),
          acc_energy_uj=None if energy.acc_uj is None else round(energy.acc_uj, 3),
