@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 import os
 import sys
 import time
@@ -56,7 +57,17 @@ class _Stage:
     @name.setter
     def name(self, value: Stage) -> None:
         self._name = Stage(value)
-        self._file.write_text(self._name.value)
+        _keep(self._file, self._name.value)
+
+
+def _keep(path: Path, text: str) -> None:
+    """Write one of the run folder's own records (stage, error.txt, result.json); a failure
+    (disk full, folder gone) is logged, never the run's failure: the row still reaches the
+    session, which writes the report."""
+    try:
+        path.write_text(text)
+    except OSError as exc:
+        logging.getLogger(__name__).warning("%s not written: %s", path, exc.strerror or exc)
 
 
 def last_stage(run_dir: Path) -> Stage:
@@ -79,8 +90,8 @@ def execute_run(spec: RunSpec) -> RunResult:
             exc.at(stage.name, spec.run_id)
         result.failing = True
         result.reason = f"{type(exc).__name__}: {_named(first_line(exc), spec)} @ {stage.name}"
-        (run_dir / "error.txt").write_text(traceback.format_exc())
-    (run_dir / "result.json").write_text(json.dumps(dataclasses.asdict(result), indent=1, default=str))
+        _keep(run_dir / "error.txt", traceback.format_exc())
+    _keep(run_dir / "result.json", json.dumps(dataclasses.asdict(result), indent=1, default=str))
     return result
 
 
