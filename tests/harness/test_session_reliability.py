@@ -257,3 +257,17 @@ def test_a_run_whose_folder_records_cannot_be_written_keeps_its_row(tmp_path, mo
     row = run_one("add", tmp_path)
     assert not row["failing"] and row["validation"] == "exact" and row["run_instructions"] > 0, row["reason"]
     assert not (tmp_path / "runs" / row["run_id"] / "result.json").exists()
+
+
+@pytest.mark.parametrize("name, content", [("in.npy", b"garbage"), ("in.npz", b"PK\x03\x04broken"),
+                                           ("in.npy", b"\x93NUMPY\x01\x00")])
+def test_a_damaged_input_file_is_an_input_error_naming_it(tmp_path, name, content):
+    """`--input` with a file numpy cannot read: an InputError naming it (the run's failing row
+    says it at stage load), not numpy's own words about pickles or zip files alone."""
+    from mlonmcu_lite.harness.inputs import InputError, load_user_input
+    from mlonmcu_lite.zoo import TensorSpec
+
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=rf"{path}: unreadable \.np[yz] input file \("):
+        load_user_input(path, [TensorSpec("x", (1, 4), "int8", 1.0, 0)])
