@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -17,20 +18,13 @@ def load_user_input(path: Path, specs) -> list[np.ndarray]:
     """Read `.npy` (one input), `.npz` (arrays in input order) or raw `.bin` bytes."""
     if not path.exists():
         raise InputError(f"input file {path} does not exist")
-    if path.suffix == ".npy":
-        arrays = [np.load(path)]
-    elif path.suffix == ".npz":
-        with np.load(path) as data:
-            arrays = [data[k] for k in data.files]
-    else:
-        raw = path.read_bytes()
-        arrays, offset = [], 0
-        for spec in specs:
-            n = int(np.prod(spec.shape)) * np.dtype(spec.dtype).itemsize
-            arrays.append(np.frombuffer(raw[offset:offset + n], dtype=spec.dtype))
-            offset += n
-        if offset != len(raw):
-            raise InputError(f"{path}: {len(raw)} bytes, the model's inputs need {offset}")
+    try:
+        arrays = _read_arrays(path, specs)
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:  # numpy's damaged-file errors
+        if isinstance(exc, InputError):
+            raise
+        raise InputError(f"{path}: unreadable {path.suffix or 'raw'} input file "
+                         f"({type(exc).__name__}: {str(exc)[:160]})") from exc
     if len(arrays) != len(specs):
         raise InputError(f"{path}: {len(arrays)} arrays, the model has {len(specs)} inputs")
     out = []
@@ -42,6 +36,23 @@ def load_user_input(path: Path, specs) -> list[np.ndarray]:
             )
         out.append(array.reshape(spec.shape))
     return out
+
+
+def _read_arrays(path: Path, specs) -> list[np.ndarray]:
+    if path.suffix == ".npy":
+        return [np.load(path)]
+    if path.suffix == ".npz":
+        with np.load(path) as data:
+            return [data[k] for k in data.files]
+    raw = path.read_bytes()
+    arrays, offset = [], 0
+    for spec in specs:
+        n = int(np.prod(spec.shape)) * np.dtype(spec.dtype).itemsize
+        arrays.append(np.frombuffer(raw[offset:offset + n], dtype=spec.dtype))
+        offset += n
+    if offset != len(raw):
+        raise InputError(f"{path}: {len(raw)} bytes, the model's inputs need {offset}")
+    return arrays
 
 
 def random_input(specs, seed: int) -> list[np.ndarray]:

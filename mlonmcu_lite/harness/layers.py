@@ -41,6 +41,7 @@ class LayerProfile:
     reason: str | None = None      # why each active peripheral rejected it
     acc_jobs: int = 0
     acc_macs: int = 0
+    acc_ops: int | None = None  # element operations (element-wise / pooling engines), not MACs
     acc_cycles: int = 0
     acc_stall_cycles: int = 0
     acc_bytes: int | None = None
@@ -59,7 +60,9 @@ class LayerProfile:
     def charge(self, device: str, job: dict) -> None:
         """Add one accelerator job (a device's `job_log` record) to the layer's figures."""
         self.acc_jobs += 1
-        self.acc_macs += job["macs"]
+        self.acc_macs += job.get("macs", 0)
+        if "ops" in job:  # an element-wise / pooling engine's element operations
+            self.acc_ops = (self.acc_ops or 0) + job["ops"]
         self.acc_cycles += job["cycles"]
         self.acc_stall_cycles += job["stall_cycles"]
         if "bytes" in job:
@@ -74,7 +77,7 @@ class LayerProfile:
 
     def without_jobs(self) -> "LayerProfile":
         """The layer with no accelerator job charged (re-costing charges the replayed ones)."""
-        return dataclasses.replace(self, acc_jobs=0, acc_macs=0, acc_cycles=0, acc_stall_cycles=0,
+        return dataclasses.replace(self, acc_jobs=0, acc_macs=0, acc_ops=None, acc_cycles=0, acc_stall_cycles=0,
                                    acc_bytes=None, acc_compute_cycles=None, acc_dma_cycles=None,
                                    acc_utilisation=None, _pe_cycles=0)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 import os
 import sys
 import time
@@ -56,7 +57,17 @@ class _Stage:
     @name.setter
     def name(self, value: Stage) -> None:
         self._name = Stage(value)
-        self._file.write_text(self._name.value)
+        _keep(self._file, self._name.value)
+
+
+def _keep(path: Path, text: str) -> None:
+    """Write one of the run folder's own records (stage, error.txt, result.json); a failure
+    (disk full, folder gone) is logged, never the run's failure: the row still reaches the
+    session, which writes the report."""
+    try:
+        path.write_text(text)
+    except OSError as exc:
+        logging.getLogger(__name__).warning("%s not written: %s", path, exc.strerror or exc)
 
 
 def last_stage(run_dir: Path) -> Stage:
@@ -79,8 +90,8 @@ def execute_run(spec: RunSpec) -> RunResult:
             exc.at(stage.name, spec.run_id)
         result.failing = True
         result.reason = f"{type(exc).__name__}: {_named(first_line(exc), spec)} @ {stage.name}"
-        (run_dir / "error.txt").write_text(traceback.format_exc())
-    (run_dir / "result.json").write_text(json.dumps(dataclasses.asdict(result), indent=1, default=str))
+        _keep(run_dir / "error.txt", traceback.format_exc())
+    _keep(run_dir / "result.json", json.dumps(dataclasses.asdict(result), indent=1, default=str))
     return result
 
 
@@ -376,7 +387,7 @@ def accelerator_metrics(spec: RunSpec, row: RunResult, result, backends, layers:
     row.est_cycles = result.run_cycles
     if not backends:
         return
-    totals = {"jobs": 0, "macs": 0, "busy_cycles": 0, "stall_cycles": 0, "mmio_reads": 0, "mmio_writes": 0}
+    totals = {"jobs": 0, "macs": 0, "ops": 0, "busy_cycles": 0, "stall_cycles": 0, "mmio_reads": 0, "mmio_writes": 0}
     costed = {key: 0 for key in ("macs", *COST_TOTALS)}
     cost_models, notes = [], []
     for backend in backends:
@@ -410,6 +421,7 @@ def accelerator_metrics(spec: RunSpec, row: RunResult, result, backends, layers:
     _set(row,
          acc_jobs=totals["jobs"],
          acc_macs=totals["macs"],
+         acc_ops=totals["ops"] if any("ops" in r for r in result.devices.values() if isinstance(r, dict)) else None,
          acc_cycles=totals["busy_cycles"],
          acc_stall_cycles=totals["stall_cycles"],
          mmio_accesses=totals["mmio_reads"] + totals["mmio_writes"],
@@ -434,7 +446,8 @@ def energy_metrics(spec: RunSpec, row: RunResult, result, accelerated: bool) -> 
         return
     energy = estimate(load_table(spec.settings.energy), classes=result.run_classes,
                       cpu_cycles=result.run_cycles, stall_cycles=row.acc_stall_cycles or 0,
-                      macs=(row.acc_macs or 0) if accelerated else None,
+                      # an element op is charged as one MAC (the table has no cheaper entry: an upper bound)
+                      macs=(row.acc_macs or 0) + (row.acc_ops or 0) if accelerated else None,
                       bus_bytes=row.acc_dma_bytes or 0, acc_cycles=row.acc_cycles or 0)
     _set(row, cpu_energy_uj=round(energy.cpu_uj, 3),
          acc_energy_uj=None if energy.acc_uj is None else round(energy.acc_uj, 3),

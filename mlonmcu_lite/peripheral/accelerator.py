@@ -59,6 +59,10 @@ def control_registers(magic: int, version: int = 1) -> tuple[Register, ...]:
 class AcceleratorDevice(RegisterFileDevice):
     """A bus-master accelerator.  Subclasses implement `execute() -> job` (job.macs)."""
 
+    # what a job's `.macs` counts: "macs" (multiply-accumulates) or "ops" (the element
+    # operations of an element-wise / pooling engine); reports and rows keep the two apart
+    work_unit: str = "macs"
+
     def __init__(self, spec: PeripheralSpec, settings: CostSettings) -> None:
         super().__init__(spec)
         self.settings = settings
@@ -71,6 +75,7 @@ class AcceleratorDevice(RegisterFileDevice):
         self.job = 0  # the job in progress or last started (1-based)
         self.check_results = False  # `check_peripherals`: compare each job with `reference_job()`
         self.checked_jobs = 0
+        self._overwritten: list[tuple[int, bytes]] = []  # check mode: (address, bytes before the job)
         self._stuck_polls = 0
         # every timing event, in order, at its cycle: ("start", cycle, (job, instruction)),
         # ("poll", cycle, busy answer), ("wait", cycle, None), ("finish", cycle, None): enough to
@@ -128,7 +133,7 @@ class AcceleratorDevice(RegisterFileDevice):
 
     def _log_job(self, now: int, macs: int, cycles: int, nbytes: int | None = None) -> None:
         self._log_stall()
-        self.job_log.append({"start": now, "macs": macs, "cycles": cycles, "stall_cycles": 0,
+        self.job_log.append({"start": now, self.work_unit: macs, "cycles": cycles, "stall_cycles": 0,
                              **({"bytes": nbytes} if nbytes is not None else {})})
 
     def _log_stall(self) -> None:
@@ -153,6 +158,7 @@ class AcceleratorDevice(RegisterFileDevice):
                       f"{self.timer.started_at}, busy through {self.timer.last_busy}, now {now})",
                       "ERR_BUSY")
         self.job = self.timer.jobs + 1
+        self._overwritten = []
         job = self.execute()
         if self.check_results:
             self._check_result()
@@ -174,13 +180,23 @@ class AcceleratorDevice(RegisterFileDevice):
 
     def reference_job(self) -> tuple[str, np.ndarray] | None:
         """(output address register, expected raw result) of the job just run, computed
-        independently of `execute` from the operands in memory; None: no reference."""
+        independently of `execute` from the operands in memory (as they were when the job
+        started, even when it wrote in place); None: no reference."""
         return None
 
     def _check_result(self) -> None:
         """`check_peripherals`: the raw result in memory must equal the reference (a wrong
-        int32 accumulator can hide behind the CPU's requantization end to end)."""
-        reference = self.reference_job()
+        int32 accumulator can hide behind the CPU's requantization end to end).  The reference
+        reads the memory the job started from: what the job overwrote (an output written in
+        place over an input) is put back while it runs, then the job's writes again."""
+        written = [(address, self.bus.mem_read(address, len(old))) for address, old in self._overwritten]
+        for address, old in reversed(self._overwritten):
+            self.bus.mem_write(address, old)
+        try:
+            reference = self.reference_job()
+        finally:
+            for address, new in written:
+                self.bus.mem_write(address, new)
         if reference is None:
             self.fail("check_peripherals: this peripheral defines no reference_job()")
         register, want = reference
@@ -265,6 +281,8 @@ class AcceleratorDevice(RegisterFileDevice):
         data = np.ascontiguousarray(values, dtype=values.dtype.newbyteorder("<")).tobytes()
         address = self._span(addr_reg, len(data))
         try:
+            if self.check_results:  # what the reference must not see overwritten (_check_result)
+                self._overwritten.append((address, self.bus.mem_read(address, len(data))))
             self.bus.mem_write(address, data)
         except Exception as exc:
             self.fail(f"writing {len(data)} bytes at {addr_reg}={address:#x} failed: {exc}",
@@ -310,7 +328,7 @@ class AcceleratorDevice(RegisterFileDevice):
     def report(self) -> dict:
         if self.bus is not None and not (self.trace and self.trace[-1][0] == "finish"):
             self.finish_at(self.clock())
-        return {"jobs": self.timer.jobs, "macs": self.macs, "job_log": [dict(j) for j in self.job_log],
+        return {"jobs": self.timer.jobs, self.work_unit: self.macs, "job_log": [dict(j) for j in self.job_log],
                 "busy_cycles": self.timer.busy_cycles, "stall_cycles": self.timer.stall_cycles,
                 "wait_instructions": self.timer.wait_instructions, "checked_jobs": self.checked_jobs,
                 "trace": list(self.trace),

@@ -1,7 +1,9 @@
 """The accelerator cost models, `cost_model=simple|detailed`, and a device that applies them.
 
 `simple` is issue 5's model: `cycles = setup + ceil(MACs / macs_per_cycle)`, as if every
-multiplier were busy every cycle.  `detailed` (after VTA's load/compute/store pipeline and
+multiplier were busy every cycle, plus, for a job with a fused residual ADD, that stage's
+element additions at the same lane count, `ceil(OH*OW*OC / macs_per_cycle)` (as QEltwise
+charges an ADD; `residual_cycles`).  `detailed` (after VTA's load/compute/store pipeline and
 MAERI's mapping of a kernel onto its multipliers) charges, per job:
 
 * compute: the `macs_per_cycle` multipliers (PEs) form `pe_lanes` lanes of
@@ -25,7 +27,8 @@ MAERI's mapping of a kernel onto its multipliers) charges, per job:
   `cycles = setup + max(load, compute, store)`; a tiled one overlaps tile k's compute with
   tile k+1's load and tile k-1's store, so only one tile's worth of the other phases shows:
   `setup + max + ceil((load + compute + store - max) / tiles)`; without double buffering
-  `setup + load + compute + store`.  `bound` says which phase dominates.
+  `setup + load + compute + store`.  `bound` says which phase dominates.  A fused residual
+  ADD is part of the store stage here: its input's bytes are loaded, its additions overlap.
 
 The CPU-visible stall is the part of `cycles` the CPU does not overlap (peripheral/timing.py).
 
@@ -82,6 +85,7 @@ class LayerWork:
     kernel_rows: int = 1
     stride_rows: int = 1
     channelwise: bool = False  # depthwise: output channel c reads input channel c only
+    residual_elements: int = 0  # a fused residual ADD's additions (one per output value)
 
     @classmethod
     def of(cls, job: JobShape) -> "LayerWork":
@@ -96,7 +100,8 @@ class LayerWork:
                    job.bias_bytes, job.output_bytes, out_rows=job.out_h,
                    in_rows=getattr(inner, "in_h", 1), kernel_rows=getattr(inner, "k_h", 1),
                    stride_rows=getattr(inner, "stride_h", 1),
-                   channelwise=isinstance(inner, DepthwiseJob))
+                   channelwise=isinstance(inner, DepthwiseJob),
+                   residual_elements=pixels * job.out_c if getattr(job, "residual", False) else 0)
 
     @property
     def macs(self) -> int:
@@ -184,6 +189,7 @@ class JobCost:
     store_bytes: int = 0  # bytes written over the bus
     tiles: int = 1
     tiling: str = "streaming"
+    residual_cycles: int = 0  # simple model: the fused residual ADD's additions (in `cycles`)
 
     @property
     def utilisation(self) -> float:
@@ -261,11 +267,12 @@ class CostModelSettings(CostSettings):
     def job_cost(self, work: LayerWork) -> JobCost:
         """The cost of one job under the configured model (`simple` == `job_cycles`)."""
         loaded, stored = work.load_bytes, work.output_bytes
-        tiles, order = 1, "streaming"
+        tiles, order, residual = 1, "streaming", 0
         if self.cost_model == "simple":
             compute = _ceil_div(work.macs, self.macs_per_cycle)
             load = store = 0
-            cycles = self.job_cycles(work.macs)
+            residual = _ceil_div(work.residual_elements, self.macs_per_cycle)
+            cycles = self.job_cycles(work.macs) + residual
         else:
             compute = (work.out_pixels * _ceil_div(work.out_channels, self.pe_lanes)
                        * _ceil_div(work.taps, self.taps_per_lane))
@@ -284,7 +291,7 @@ class CostModelSettings(CostSettings):
         return JobCost(self.cost_model, work.macs, work.out_pixels, work.out_channels, work.taps,
                        compute, compute * self.macs_per_cycle, work.input_bytes,
                        work.weight_bytes, work.bias_bytes, work.output_bytes, load, store,
-                       self.setup_cycles, cycles, loaded, stored, tiles, order)
+                       self.setup_cycles, cycles, loaded, stored, tiles, order, residual)
 
 
 def run_totals(costs: list[JobCost]) -> dict[str, Any]:

@@ -104,11 +104,14 @@ def load_results(path: str | Path) -> pd.DataFrame:
     is nothing to read.
     """
     path = resolve_results_path(path)
-    if path.suffix == ".json":
-        return _load_json(path)
-    if path.suffix == ".csv":
-        return _load_csv(path)
-    raise SchemaError(f"{path}: expected a .json or .csv results file or a report directory")
+    if path.suffix not in (".json", ".csv"):
+        raise SchemaError(f"{path}: expected a .json or .csv results file or a report directory")
+    try:
+        return _load_json(path) if path.suffix == ".json" else _load_csv(path)
+    except SchemaError:
+        raise
+    except (OSError, ValueError) as exc:  # unreadable, not UTF-8, a CSV that does not parse, ...
+        raise SchemaError(f"{path}: unreadable results file ({type(exc).__name__}: {str(exc)[:200]})") from exc
 
 
 def _load_json(path: Path) -> pd.DataFrame:

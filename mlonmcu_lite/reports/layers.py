@@ -19,10 +19,10 @@ LAYERS_CSV = "layers.csv"
 LAYERS_PARQUET = "layers.parquet"
 RUN_KEYS = ("session", "run_id", "model", "config", "arch", "peripheral", "point")
 LAYER_COLUMNS = ("index", "layer", "op", "tflite_ops", "kernel", "instructions", "cycles", "share_pct", "macs",
-                 "peripheral_used", "reason", "acc_jobs", "acc_macs", "acc_cycles", "acc_stall_cycles",
+                 "peripheral_used", "reason", "acc_jobs", "acc_macs", "acc_ops", "acc_cycles", "acc_stall_cycles",
                  "acc_bytes", "acc_compute_cycles", "acc_dma_cycles", "acc_utilisation", "est_cycles",
                  "live_arena_bytes")
-_INT = ("index", "instructions", "cycles", "macs", "acc_jobs", "acc_macs", "acc_cycles", "acc_stall_cycles",
+_INT = ("index", "instructions", "cycles", "macs", "acc_jobs", "acc_macs", "acc_ops", "acc_cycles", "acc_stall_cycles",
         "acc_bytes", "acc_compute_cycles", "acc_dma_cycles", "est_cycles", "live_arena_bytes")
 
 
@@ -41,7 +41,7 @@ def layers_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
             cpu = layer["cycles"] if layer.get("cycles") is not None else layer["instructions"]
             rec["est_cycles"] = cpu + (layer.get("acc_stall_cycles") or 0)
             if not row.get("peripheral"):  # accelerator figures do not apply to a CPU-only run
-                rec.update(acc_jobs=None, acc_macs=None, acc_cycles=None, acc_stall_cycles=None)
+                rec.update(acc_jobs=None, acc_macs=None, acc_ops=None, acc_cycles=None, acc_stall_cycles=None)
             records.append(rec)
     frame = pd.DataFrame(records, columns=[*RUN_KEYS, *LAYER_COLUMNS])
     for col in _INT:
@@ -161,7 +161,7 @@ def compare_runs(cpu: pd.DataFrame, acc: pd.DataFrame) -> pd.DataFrame:
 _TABLE = (("layer", "layer", fmt_text), ("tflite_ops", "TFLite #", fmt_text), ("kernel", "kernel", fmt_text),
           ("instructions", "instructions", fmt_int), ("share_pct", "share", fmt_pct),
           ("cycles", "CPU cycles", fmt_int), ("macs", "MACs", fmt_int), ("peripheral_used", "peripheral", fmt_text),
-          ("acc_jobs", "jobs", fmt_int), ("acc_cycles", "acc cycles", fmt_int),
+          ("acc_jobs", "jobs", fmt_int), ("acc_ops", "element ops", fmt_int), ("acc_cycles", "acc cycles", fmt_int),
           ("acc_stall_cycles", "stall", fmt_int), ("acc_bytes", "bytes", fmt_int),
           ("acc_utilisation", "MAC util.", lambda v: fmt_float(v, 3)),
           ("live_arena_bytes", "live arena B", fmt_int), ("reason", "not offloaded because", fmt_text))

@@ -32,7 +32,8 @@ ADDED_COLUMNS: frozenset[str] = frozenset({
     "acc_dma_cycles", "rom_data_init", "ram_noinit", "stack_bytes", "arena_lower_bound",
     "validation_detail", "io_dtype", "peripheral_settings", "framework", "backend", "target",
     "platform", "numerics", "max_abs_err", "max_rel_err", "top1_agreement", "topk_agreement",
-    "core", "cpu_cycles", "cpi", "predictions", "cpu_energy_uj", "acc_energy_uj", "energy_uj", "recosted_from"})
+    "core", "cpu_cycles", "cpi", "predictions", "cpu_energy_uj", "acc_energy_uj", "energy_uj", "recosted_from",
+    "acc_ops"})
 
 # "allclose": a float32 / hybrid model within the float tolerances (settings float_atol, ...).
 VALIDATIONS = ("exact", "allclose", "mismatch", "skipped")
@@ -98,6 +99,9 @@ class RunResult:
     # accelerator counters (None for CPU-only runs)
     acc_jobs: int | None = None
     acc_macs: int | None = None
+    # element operations of element-wise / pooling engines (one per output element of ADD /
+    # MUL, one per window tap of a pool): not multiply-accumulates, so never in acc_macs
+    acc_ops: int | None = None
     acc_cycles: int | None = None
     acc_stall_cycles: int | None = None
     mmio_accesses: int | None = None

@@ -70,7 +70,9 @@ def study_rows(df: pd.DataFrame) -> tuple[list[str], list[list[str]], list[pd.Se
     acc_configs = df.loc[df["config"] != "cpu", "config"]
     extra = [c for c in ("arch", "input", "point") if _varying(df, c)]
     show_config = acc_configs.nunique() > 1
-    headers = [STUDY_HEADERS[0]] + (["accelerator"] if show_config else []) + extra + list(STUDY_HEADERS[1:])
+    show_ops = "acc_ops" in df.columns and df["acc_ops"].notna().any()  # element ops, never as MACs
+    headers = [STUDY_HEADERS[0]] + (["accelerator"] if show_config else []) + extra + list(STUDY_HEADERS[1:5]) \
+        + (["acc element ops"] if show_ops else []) + list(STUDY_HEADERS[5:])
     rows, failures = [], []
     by_index = dict(zip(df.index, df.to_dict("records")))  # per-row .loc is slow on sweeps
     for pair in pairs(df):
@@ -86,6 +88,7 @@ def study_rows(df: pd.DataFrame) -> tuple[list[str], list[list[str]], list[pd.Se
             _instr(acc),
             fmt_pct(acc["saved_pct"]) if acc is not None else MISSING,
             _acc_value(acc, "acc_macs"),
+            *([_acc_value(acc, "acc_ops")] if show_ops else []),
             _acc_value(acc, "acc_cycles"),
             _acc_value(acc, "est_cycles"),
             _speedup(acc),

@@ -80,10 +80,14 @@ def reference_pool(x, region: PoolRegion) -> np.ndarray:
     return out
 
 
-def _run(backend, job, binding, arrays: dict, out_count: int) -> tuple[np.ndarray, dict]:
+def _run(backend, job, binding, arrays: dict, out_count: int, check: bool = False,
+         in_place: bool = False) -> tuple[np.ndarray, dict]:
     bus, device = RamBus(), backend.device()
     device.attach(bus)
+    device.check_results = check  # `-s check_peripherals=true`: each job against reference_job()
     addrs = {"A_ADDR": RAM + 0x40, "B_ADDR": RAM + 0x10000, "OUTPUT_ADDR": RAM + 0x20003}
+    if in_place:  # the output over input a, as the compiler plans it when a dies there
+        addrs["OUTPUT_ADDR"] = addrs["A_ADDR"]
     for reg, arr in arrays.items():
         bus.mem_write(addrs[reg], arr.tobytes())
     program(device, binding, job, addrs)
@@ -102,9 +106,11 @@ def test_eltwise_matches_reference(op, params):
     b = rng.integers(-128, 128, region.count, dtype=np.int8)
     a[:2], b[:2] = (-128, 127), (127, -128)  # extremes
     job = EltwiseJob.from_region(region)
-    got, report = _run(backend, job, backend.jobs["eltwise"], {"A_ADDR": a, "B_ADDR": b}, region.count)
+    got, report = _run(backend, job, backend.jobs["eltwise"], {"A_ADDR": a, "B_ADDR": b}, region.count,
+                       check=True, in_place=op == "add")
     np.testing.assert_array_equal(got, reference_eltwise(op, a, b, params))
-    assert report["jobs"] == 1 and report["macs"] == region.count
+    assert report["jobs"] == report["checked_jobs"] == 1
+    assert report["ops"] == region.count and "macs" not in report  # element ops, never MACs
     assert report["busy_cycles"] == 5 + -(-region.count // 3)
 
 
@@ -125,9 +131,37 @@ def test_pool_matches_reference(mode, shape, size, strides, padding, clamp):
     assert why is None and pattern.name == f"{NAME}.pool"
     x = np.random.default_rng(h * w).integers(-128, 128, shape, dtype=np.int8)
     job = PoolJob.from_region(region)
-    got, report = _run(backend, job, backend.jobs["pool"], {"A_ADDR": x}, oh * ow * c)
+    got, report = _run(backend, job, backend.jobs["pool"], {"A_ADDR": x}, oh * ow * c, check=True)
     np.testing.assert_array_equal(got.reshape(oh, ow, c), reference_pool(x, region))
-    assert report["macs"] == oh * ow * c * size[0] * size[1]
+    assert report["ops"] == oh * ow * c * size[0] * size[1] and report["checked_jobs"] == 1
+
+
+@pytest.mark.parametrize("op", ["add", "mul", "avg", "max"])
+def test_check_mode_catches_a_wrong_result(op, monkeypatch):
+    """reference_job() is independent of the device maths: a device off by one in one element
+    fails its job under `check_peripherals`."""
+    import sys
+
+    backend = make_backend()
+    model = sys.modules[type(backend.device()).__module__]
+    name = {"add": "add_int8", "mul": "mul_int8"}.get(op, "pool_int8")
+    right = getattr(model, name)
+
+    def off_by_one(*args):
+        out = right(*args).copy()
+        out.flat[-1] = out.flat[-1] ^ 1
+        return out
+
+    monkeypatch.setattr(model, name, off_by_one)
+    x = np.random.default_rng(3).integers(-128, 128, (4, 4, 3), dtype=np.int8)
+    if op in ("add", "mul"):
+        region = EltwiseRegion("e", (1, 4, 4, 3), op, ADD if op == "add" else MUL)
+        job, binding, arrays = EltwiseJob.from_region(region), backend.jobs["eltwise"], {"A_ADDR": x, "B_ADDR": x}
+    else:
+        region = PoolRegion("p", (1, 4, 4, 3), (1, 2, 2, 3), (2, 2), (2, 2), (0, 0, 0, 0), op)
+        job, binding, arrays = PoolJob.from_region(region), backend.jobs["pool"], {"A_ADDR": x}
+    with pytest.raises(Exception, match="differs from the reference computation in 1 of"):
+        _run(backend, job, binding, arrays, 48, check=True, in_place=op == "add")
 
 
 def test_capabilities_and_settings():

@@ -20,8 +20,10 @@ class QVanillaSettings(CostModelSettings, WaitModeSettings, RequantSettings, Ban
     """Busy time: `cost_model=simple` (default, `setup_cycles + ceil(MACs / macs_per_cycle)`)
     or `detailed` (`pe_lanes` output channels x `macs_per_cycle / pe_lanes` taps, bus width
     `dma_bytes_per_cycle` with burst latency, local buffers -> tiling, double buffering: see
-    peripheral/cost_detailed.py); the output stages (requantization, residual ADD) are
-    pipelined: no extra cycles, the detailed model charges their bytes.  How the driver
+    peripheral/cost_detailed.py).  The requantization is pipelined (no extra cycles; the
+    detailed model charges its bytes); a fused residual ADD costs `ceil(OH*OW*OC /
+    macs_per_cycle)` more cycles in the simple model (its additions at the lane count) and
+    its input's bytes in the detailed one (the additions overlap there).  How the driver
     waits (`wait_mode`, default `stall`: see `WaitModeSettings`); whether the engine writes
     requantized int8 (`fused_requant`: see `RequantSettings`; else int32 in row bands of
     `band_scratch_bytes`, see `BandSettings`) and adds a residual input

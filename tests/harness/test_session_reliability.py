@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from mlonmcu_lite.harness.pool import run_many as _real_run_many
 from mlonmcu_lite.peripheral.request import PeripheralRequest
 from tests.helpers.e2e import bench
@@ -217,3 +219,55 @@ def test_a_ctrl_c_while_the_rows_are_written_is_held_until_they_are_whole():
         assert done == ["rows written"] and signal.getsignal(signal.SIGINT) is signal.default_int_handler
     finally:
         signal.signal(signal.SIGINT, before)
+
+
+@pytest.mark.parametrize("name, content, detail", [
+    ("results.json", b"\xff\xfe\x00not utf-8", "UnicodeDecodeError"),
+    ("results.csv", b'schema_version,model\n1,"unterminated\n', "ParserError"),
+])
+def test_unreadable_results_file_is_a_usage_error_naming_it(tmp_path, name, content, detail):
+    """`bench compare` on a damaged results file: exit 2 naming the file, no traceback."""
+    from click.testing import CliRunner
+
+    from mlonmcu_lite.cli import main
+
+    path = tmp_path / name
+    path.write_bytes(content)
+    result = CliRunner().invoke(main, ["compare", str(path), str(path)])
+    assert result.exit_code == 2, result.output
+    assert f"{path}: unreadable results file ({detail}" in result.output
+    assert isinstance(result.exception, SystemExit) and "Traceback" not in result.output
+
+
+def test_a_run_whose_folder_records_cannot_be_written_keeps_its_row(tmp_path, monkeypatch):
+    """The run folder's own records (stage, result.json) failing to write (disk full) are
+    logged; the measured row still reaches the session."""
+    from pathlib import Path
+
+    from tests.helpers.e2e import run_one
+
+    real = Path.write_text
+
+    def full_disk(self, *args, **kwargs):
+        if self.name in ("stage", "result.json", "error.txt"):
+            raise OSError(28, "No space left on device")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", full_disk)
+    row = run_one("add", tmp_path)
+    assert not row["failing"] and row["validation"] == "exact" and row["run_instructions"] > 0, row["reason"]
+    assert not (tmp_path / "runs" / row["run_id"] / "result.json").exists()
+
+
+@pytest.mark.parametrize("name, content", [("in.npy", b"garbage"), ("in.npz", b"PK\x03\x04broken"),
+                                           ("in.npy", b"\x93NUMPY\x01\x00")])
+def test_a_damaged_input_file_is_an_input_error_naming_it(tmp_path, name, content):
+    """`--input` with a file numpy cannot read: an InputError naming it (the run's failing row
+    says it at stage load), not numpy's own words about pickles or zip files alone."""
+    from mlonmcu_lite.harness.inputs import InputError, load_user_input
+    from mlonmcu_lite.zoo import TensorSpec
+
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=rf"{path}: unreadable \.np[yz] input file \("):
+        load_user_input(path, [TensorSpec("x", (1, 4), "int8", 1.0, 0)])

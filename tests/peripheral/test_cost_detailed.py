@@ -192,3 +192,19 @@ def test_requantized_view_survives_pickle():
     view = Requantized(ConvJob(8, 8, 4, 8, 8, 16, 3, 3), residual=True)
     again = pickle.loads(pickle.dumps(view))
     assert again == view and again.out_c == 16 and again.input_bytes == view.input_bytes
+
+
+def test_simple_model_charges_the_fused_residual_add():
+    """The residual ADD of a fused conv job: one addition per output value at the engine's
+    lane count (`residual_cycles`), on top of issue 5's formula; nothing without it."""
+    from mlonmcu_lite.peripheral.conv import ConvJob
+    from mlonmcu_lite.peripheral.requant import Requantized
+
+    s = settings(setup_cycles=7, macs_per_cycle=10)
+    job = ConvJob(8, 8, 4, 8, 8, 16, 3, 3)
+    plain, fused = (s.job_cost(LayerWork.of(Requantized(job, residual=r))) for r in (False, True))
+    assert plain.cycles == s.job_cycles(job.macs) and plain.residual_cycles == 0
+    assert fused.residual_cycles == -(-8 * 8 * 16 // 10) == 103
+    assert fused.cycles == plain.cycles + 103 and fused.compute_cycles == plain.compute_cycles
+    detailed = settings(cost_model="detailed", macs_per_cycle=16, pe_lanes=4)
+    assert detailed.job_cost(LayerWork.of(Requantized(job, residual=True))).residual_cycles == 0

@@ -22,11 +22,14 @@ def _plan(row: dict, out_dir) -> dict:
 @pytest.mark.parametrize("arch", ["rv32imc", "rv32gc"])
 @pytest.mark.parametrize("model", ELTWISE_MODELS)
 def test_op_models_bit_exact_on_the_eltwise_engine(model, arch, tmp_path):
-    row = run_one(model, tmp_path, arch=arch, peripherals=("qeltwise",))
+    # check_peripherals: every job also against the device's independent reference_job()
+    row = run_one(model, tmp_path, arch=arch, peripherals=("qeltwise",), check_peripherals=True)
     assert not row["failing"], row["reason"]
     assert row["validation"] == "exact" and row["acc_jobs"] == row["layers_offloaded"] == 1
     (layer,) = [layer for layer in row["layers"] if layer["peripheral"] == "qeltwise"]
     assert layer["acc_jobs"] == 1 and layer["op"] in ("ADD", "MUL", "AVERAGE_POOL_2D", "MAX_POOL_2D")
+    # element operations, reported apart: never counted as MACs
+    assert row["acc_macs"] == layer["acc_macs"] == 0 and row["acc_ops"] == layer["acc_ops"] > 0
     assert layer["instructions"] < 100  # the whole op is the device's: only the driver call
 
 
@@ -46,3 +49,13 @@ def test_residual_add_fused_into_the_conv_engine_in_place(tmp_path):
     assert len(fused) == 1 and fused[0]["offloaded_to"] == "qvanilla"
     assert acc["ram_bytes"] == cpu["ram_bytes"] <= off["ram_bytes"]
     assert acc["run_instructions"] * 20 < off["run_instructions"]  # the CPU's ADD (~18 k instructions) is gone
+
+
+def test_check_peripherals_sees_the_inputs_a_job_wrote_over(tmp_path):
+    """resnet's fused residual ADDs write the sum over their residual input: under
+    `-s check_peripherals=true` the reference reads the memory the job started from (it
+    failed every in-place job before), and the run's figures are unchanged."""
+    plain = run_one("resnet", tmp_path / "plain", peripherals=("qvanilla",))
+    row = run_one("resnet", tmp_path / "check", peripherals=("qvanilla",), check_peripherals=True)
+    assert not row["failing"] and row["validation"] == "exact", row["reason"]
+    assert (row["run_instructions"], row["acc_cycles"]) == (plain["run_instructions"], plain["acc_cycles"])
