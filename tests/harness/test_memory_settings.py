@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from mlonmcu_lite.harness.fit import DoesNotFit, check_rom
 from mlonmcu_lite.harness.settings import RunSettings, SettingsError, build_settings
 from mlonmcu_lite.vp.memory_map import KiB, MiB
 
@@ -42,3 +43,10 @@ def test_model_whose_weights_exceed_rom_fails_at_load_naming_the_limit(tmp_path)
     assert "does not fit: ROM needs at least 219,072 B of weights > 131,072 B (rom_kib=128" in row["reason"]
     assert "raise -s rom_kib=1024" in row["reason"]
     assert row["macs"] == 7_489_664  # the row still says what the model is
+
+
+def test_rom_check_counts_hybrid_weights_as_float32():
+    """A hybrid model's int8 weights are dequantized at import: the firmware stores 4 bytes each."""
+    check_rom("m", 300 * 1024, "quantized", 512)
+    with pytest.raises(DoesNotFit, match=r"m does not fit: ROM needs at least 1,228,800 B .* raise -s rom_kib=2048"):
+        check_rom("m", 300 * 1024, "hybrid", 512)

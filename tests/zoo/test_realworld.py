@@ -51,13 +51,15 @@ def test_a_graph_without_shape_ops_keeps_its_bytes():
     assert folded_bytes(raw) is raw
 
 
-@pytest.mark.parametrize("name", ["mobilenet_v3s_u8io", "upsampler_quant"])
-def test_replica_runs_exact(name, tmp_path):
+@pytest.mark.parametrize("name, arch", [("mobilenet_v3s_u8io", "rv32imc"), ("upsampler_quant", "rv32imc"),
+                                        ("upsampler_quant", "rv32gc")])  # rv32gc: hardware float, FMA
+def test_replica_runs_exact(name, arch, tmp_path):
     """mobilenet_v3s_u8io: hard-swish, squeeze-excite (MEAN, MUL), 5x5 depthwise, uint8 I/O through
     QUANTIZE, a folded dynamic-batch RESHAPE.  upsampler_quant (TF1 legacy uint8): RESIZE_BILINEAR's
     float32 uint8 kernel (half-pixel and align-corners) and TRANSPOSE_CONV with asymmetric uint8
-    weights and a fused RELU6 that does not clamp.  Both bit-exact with BUILTIN_REF on the VP."""
-    row = run_one(name, tmp_path)
+    weights and a fused RELU6 that does not clamp.  Both bit-exact with BUILTIN_REF on the VP (the
+    float island too where the FPU could fuse a multiply-add)."""
+    row = run_one(name, tmp_path, arch=arch)
     assert not row["failing"], row["reason"]
     assert row["validation"] == "exact" and row["validated_samples"] == 2
     assert row["run_instructions"] > 1_000_000 and row["io_dtype"] == "uint8"
