@@ -72,8 +72,6 @@ FLOAT_ONLY_OPS: frozenset[str] = frozenset({
     "ZEROS_LIKE", "ADD_N", "CUMSUM", "SUM", "REDUCE_PROD", "FLOOR_DIV", "FLOOR_MOD", "SQUARED_DIFFERENCE",
     "BATCH_MATMUL", "UNIDIRECTIONAL_SEQUENCE_LSTM", "SVDF", "TRANSPOSE_CONV", "GELU", "HARD_SWISH", "SHAPE",
 })
-# floatops: fused activations beyond SUPPORTED_ACTIVATIONS that float kernels take (the LSTM's cell activation).
-FLOAT_OP_ACTIVATIONS: dict[str, frozenset[str]] = {"UNIDIRECTIONAL_SEQUENCE_LSTM": frozenset({"TANH"})}
 # Non-float tensors a float graph may compute on: comparison masks and integer results (CAST, FLOOR_DIV).
 FLOAT_GRAPH_EXTRA_TYPES: frozenset[str] = frozenset({"BOOL", "INT32"})
 # Hybrid (dynamic-range) models: the op inputs that may hold int8 weights (dequantized at import).
@@ -82,7 +80,7 @@ HYBRID_WEIGHT_INPUTS: dict[str, tuple[int, ...]] = {
     "UNIDIRECTIONAL_SEQUENCE_LSTM": (1, 2, 3, 4, 5, 6, 7, 8, 16), "SVDF": (1, 2),  # floatops
 }
 MAC_OPS: frozenset[str] = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV"})
-MAC_OPS |= {"BATCH_MATMUL", "UNIDIRECTIONAL_SEQUENCE_LSTM"}  # floatops: float matmuls (_float_macs)
+MAC_OPS |= {"BATCH_MATMUL", "UNIDIRECTIONAL_SEQUENCE_LSTM"}  # floatops: their matmuls (_matmul_macs)
 
 
 def _names(enum_cls) -> dict[int, str]:
@@ -251,8 +249,7 @@ def _check_op(path: Path, index: int, op: str, options: dict, numerics: str = "q
         float_only = op in FLOAT_ONLY_OPS and op not in UNSUPPORTED_REASONS
         raise UnsupportedOpError(path, op, index, "only in float32 models" if float_only else "")
     act = options.get("fusedActivationFunction", "NONE")
-    if (act not in SUPPORTED_ACTIVATIONS and (op, act) not in OP_ACTIVATIONS
-            and not (numerics != "quantized" and act in FLOAT_OP_ACTIVATIONS.get(op, ()))):
+    if act not in SUPPORTED_ACTIVATIONS and (op, act) not in OP_ACTIVATIONS:
         raise UnsupportedOpError(path, op, index, f"fused activation {act}")
     if op == "FULLY_CONNECTED" and options.get("weightsFormat", 0) != 0:
         raise UnsupportedOpError(path, op, index, "shuffled weights format")
@@ -440,7 +437,7 @@ def _macs(op: str, sub: S.SubGraphT, inputs: tuple[int, ...], outputs: tuple[int
     if op not in MAC_OPS:
         return 0
     if op in ("BATCH_MATMUL", "UNIDIRECTIONAL_SEQUENCE_LSTM"):
-        return _float_macs(op, sub, inputs, outputs)
+        return _matmul_macs(op, sub, inputs, outputs)
     out = int(np.prod(_shape(sub.tensors[outputs[0]])))
     w = _shape(sub.tensors[inputs[1]])
     if op == "CONV_2D":
@@ -452,7 +449,7 @@ def _macs(op: str, sub: S.SubGraphT, inputs: tuple[int, ...], outputs: tuple[int
     return out * w[-1]
 
 
-def _float_macs(op: str, sub: S.SubGraphT, inputs: tuple[int, ...], outputs: tuple[int, ...]) -> int:
+def _matmul_macs(op: str, sub: S.SubGraphT, inputs: tuple[int, ...], outputs: tuple[int, ...]) -> int:
     """BATCH_MATMUL: each output sums K products; LSTM: per step and batch row, the gates' input and
     recurrent matmuls plus the projection (peephole and elementwise work not counted)."""
     out = _shape(sub.tensors[outputs[0]])
