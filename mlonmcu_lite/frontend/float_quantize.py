@@ -15,7 +15,12 @@ compares integers:
 * `QuantizeTable`: keys [lo, hi) are the well-defined range; inside it the result is
   qmin + #{j : key ≥ thresholds[j]} (255 thresholds, found by bisection over the keys against
   `reference_quantize`, so exact by construction); outside it is the constant `outside`.
-  The target runs an 8-step branch-free binary search (`te_quantize`).
+  The target runs an 8-step branch-free binary search (`te_quantize`), ~50 instructions.
+* With a hardware divider (rv32gc: the C sees `__riscv_fdiv`, kernels.h's `MLML_HARD_FLOAT()`)
+  the same kernel divides instead (~20 instructions; the model C is shared by both ISAs and
+  clang drops the unused path): inside [lo, hi) the cast is defined, so truncate and add ±1
+  where the exact remainder is ≥ 0.5 in magnitude.  The scale rides in thresholds[0], which
+  the search never reads (ROM array: TVM would print a float literal with 7 digits).
 """
 
 from __future__ import annotations
@@ -72,11 +77,13 @@ def _first_key(pred, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class QuantizeTable:
-    thresholds: np.ndarray  # int32[256]; [0] unused, [j] = first key giving qmin + j
+    thresholds: np.ndarray  # int32[256]; [j] = first key giving qmin + j; [0] the scale's bits
     lo: int  # keys below: `outside`
     hi: int  # keys from here on: `outside`
     outside: int
     qmin: int
+    qmax: int
+    zero_point: int
 
     @classmethod
     def build(cls, scale: float, zero_point: int, qmin: int, qmax: int) -> QuantizeTable:
@@ -91,17 +98,27 @@ class QuantizeTable:
         def reaches(k):
             return reference_quantize(floats_of(k), scale, zero_point, qmin, qmax) >= levels
         first = _first_key(reaches, np.full(levels.shape, lo), np.full(levels.shape, hi))
-        thresholds = np.concatenate([[INT32_MIN], first]).astype(np.int64)
+        scale_bits = int(np.float32(scale).view(np.int32))
+        thresholds = np.concatenate([[scale_bits], first]).astype(np.int64)
         outside = int(reference_quantize(np.float32(np.nan), scale, zero_point, qmin, qmax))
-        return cls(np.clip(thresholds, INT32_MIN, INT32_MAX).astype(np.int32), lo, hi, outside, qmin)
+        return cls(np.clip(thresholds, INT32_MIN, INT32_MAX).astype(np.int32), lo, hi, outside, qmin, qmax,
+                   zero_point)
 
-    def evaluate(self, keys: np.ndarray) -> np.ndarray:
-        """What `te_quantize` computes, in numpy (same search, same order)."""
+    def evaluate(self, keys: np.ndarray, divide: bool = False) -> np.ndarray:
+        """What `te_quantize` computes, in numpy (same steps, same order; `divide`: rv32gc's path)."""
         k = np.asarray(keys, np.int64)
-        idx = np.zeros(k.shape, np.int64)
-        for step in (128, 64, 32, 16, 8, 4, 2, 1):
-            idx += np.where(k >= self.thresholds[idx + step], step, 0)
-        return np.where((k < self.lo) | (k >= self.hi), self.outside, self.qmin + idx)
+        if divide:
+            inside = (k >= self.lo) & (k < self.hi)
+            ratio = floats_of(np.where(inside, k, 0)) / self.thresholds[:1].view(np.float32)[0]
+            whole = np.trunc(ratio).astype(np.int64)  # the C cast: defined inside [lo, hi)
+            frac = ratio - whole.astype(np.float32)
+            value = np.clip(whole + (frac >= 0.5) - (frac <= -0.5) + self.zero_point, self.qmin, self.qmax)
+        else:
+            idx = np.zeros(k.shape, np.int64)
+            for step in (128, 64, 32, 16, 8, 4, 2, 1):
+                idx += np.where(k >= self.thresholds[idx + step], step, 0)
+            value = self.qmin + idx
+        return np.where((k < self.lo) | (k >= self.hi), self.outside, value)
 
 
 def te_quantize(x: te.Tensor, thresholds: te.Tensor, table: QuantizeTable, shift: int, dtype: str) -> te.Tensor:
@@ -127,9 +144,21 @@ def te_quantize(x: te.Tensor, thresholds: te.Tensor, table: QuantizeTable, shift
     for step in (128, 64, 32, 16, 8, 4, 2, 1):
         idx = te.compute(x.shape, halving(idx, step), name=f"idx{step}")
 
+    def divided(*i):  # the float formula, for keys inside [lo, hi) only
+        f32 = "float32"
+        ratio = x[i] / tirx.reinterpret(f32, thresholds[0])
+        whole = ratio.astype(i32)
+        frac = ratio - whole.astype(f32)
+        half = tirx.const(0.5, f32)
+        rounded = (whole + tirx.Select(frac >= half, tirx.const(1, i32), tirx.const(0, i32))
+                   - tirx.Select(frac <= -half, tirx.const(1, i32), tirx.const(0, i32)) + tirx.const(table.zero_point, i32))
+        return tirx.max(tirx.min(rounded, tirx.const(table.qmax, i32)), tirx.const(table.qmin, i32))
+
     def result(*i):
         outside = tirx.Or(key[i] < tirx.const(table.lo, i32), key[i] >= tirx.const(table.hi, i32))
-        value = tirx.Select(outside, tirx.const(table.outside + shift, i32), idx[i] + tirx.const(table.qmin + shift, i32))
+        inside = tirx.Select(tirx.call_extern(i32, "MLML_HARD_FLOAT") != tirx.const(0, i32), divided(*i),
+                             idx[i] + tirx.const(table.qmin, i32))
+        value = tirx.Select(outside, tirx.const(table.outside, i32), inside) + tirx.const(shift, i32)
         return value.astype(dtype)
 
     return te.compute(x.shape, result, name="quantize")

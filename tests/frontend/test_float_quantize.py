@@ -40,6 +40,7 @@ def test_threshold_search_equals_tflites_formula(scale, zero_point, dtype):
     assert np.array_equal(floats_of(keys).view(np.int32), np.asarray(floats_of(keys), np.float32).view(np.int32))
     expected = reference_quantize(floats_of(keys), scale, zero_point, qmin, qmax)
     assert np.array_equal(table.evaluate(keys), expected)
+    assert np.array_equal(table.evaluate(keys, divide=True), expected)  # rv32gc's path
     assert len(np.unique(expected)) > 2  # the keys cross levels, not one saturated end
 
 
@@ -73,8 +74,8 @@ def test_formula_matches_builtin_ref_including_nan_inf_and_overflow(model):
 
 @pytest.mark.parametrize("arch", ["rv32imc", "rv32gc"])
 def test_target_quantize_is_exact_at_thresholds_and_specials(arch, tmp_path):
-    """On the target: thresholds ±1 ulp and the specials, exact vs BUILTIN_REF, ~50 instructions
-    per value (no soft-float division on rv32imc)."""
+    """On the target: thresholds ±1 ulp and the specials, exact vs BUILTIN_REF; ~50 instructions
+    per value on rv32imc (search, no soft-float division), fewer on rv32gc (fdiv.s)."""
     model = "multi_io_f32io"
     specs = resolve_model(model).inputs
     rng = np.random.default_rng(11)
@@ -89,4 +90,4 @@ def test_target_quantize_is_exact_at_thresholds_and_specials(arch, tmp_path):
     assert row["validation"] == "exact"
     values = sum(int(np.prod(s.shape)) for s in specs)
     quantize = [layer["instructions"] for layer in row["layers"] if "_quantize" in layer["kernel"]]
-    assert len(quantize) == len(specs) and sum(quantize) < 64 * values
+    assert len(quantize) == len(specs) and sum(quantize) < (64 if arch == "rv32imc" else 32) * values
