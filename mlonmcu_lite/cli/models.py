@@ -7,9 +7,10 @@ from collections import Counter
 
 import click
 
-from . import Command
+from . import EXIT_CODES, Command
 
-from ..zoo import ModelInfo, list_models, resolve_model
+from ..errors import UserError
+from ..zoo import ModelError, ModelInfo, list_models, resolve_model
 
 
 def _op_summary(ops: list[str]) -> str:
@@ -33,14 +34,24 @@ def _as_json(m: ModelInfo) -> dict:
 @click.option("--all", "show_all", is_flag=True, help="Also list the op-family test models.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of objects.")
 def models(models: tuple[str, ...], show_all: bool, as_json: bool) -> None:
-    """List the model zoo, or describe MODELS (zoo names or .tflite paths)."""
+    """List the model zoo, or describe MODELS (zoo names or .tflite paths).  A model that
+    cannot be read is an error line (exit 2) after the others are listed."""
     names = list(models) or list_models() + (list_models("realworld") + list_models("ops") + list_models("float")
                                              if show_all else [])
-    infos = [resolve_model(n) for n in names]
+    infos, errors = [], []
+    for name in names:
+        try:
+            infos.append(resolve_model(name))
+        except ModelError as exc:
+            errors.append(exc)
     if as_json:
         click.echo(json.dumps([_as_json(m) for m in infos], indent=2))
-        return
-    width = max([len(m.name) for m in infos] + [4])
-    click.echo(f"{'name':<{width}}  {'MACs':>12}  {'weight B':>9}  ops")
-    for m in infos:
-        click.echo(f"{m.name:<{width}}  {m.macs:>12,}  {m.weight_bytes:>9,}  {_op_summary(m.ops)}")
+    else:
+        width = max([len(m.name) for m in infos] + [4])
+        click.echo(f"{'name':<{width}}  {'MACs':>12}  {'weight B':>9}  ops")
+        for m in infos:
+            click.echo(f"{m.name:<{width}}  {m.macs:>12,}  {m.weight_bytes:>9,}  {_op_summary(m.ops)}")
+    for error in errors:
+        click.echo(f"Error: {error}", err=True)
+    if errors:
+        raise SystemExit(EXIT_CODES[UserError])

@@ -96,7 +96,9 @@ def peripheral_requests(texts: tuple[str, ...], search_path: tuple[str, ...]):
 def execute(request, jobs: int | None, as_json: bool, no_progress: bool, show_layers: bool = False,
             executor=None) -> None:
     """Run the session, print its table (or JSON rows, each with its `layers` list), the
-    per-layer tables when asked, and the failures; exit 1 if any run failed."""
+    per-layer tables when asked, and the failures; exit 1 if any run failed.  The CI files
+    (`--junit`, `--markdown-file`) are written after the table: one that cannot be written
+    is an error line and exit 2, never the loss of what the session printed."""
     import dataclasses
 
     from mlonmcu_lite.harness.session import run_session
@@ -107,9 +109,17 @@ def execute(request, jobs: int | None, as_json: bool, no_progress: bool, show_la
     result = run_session(request, jobs=jobs, progress=show_progress(no_progress), executor=executor)
     if result.recost is not None:
         click.echo(result.recost.summary(), err=True)
-    write_junit(junit_runs(result.frame), outputs.junit)
-    if outputs.markdown and not (as_json and outputs.markdown_on_stdout):
-        write_markdown(run_summary_markdown(result.frame, f"bench session {result.out_dir.name}"), outputs.markdown)
+    output_errors: list[str] = []
+
+    def ci_file(write, *args) -> None:
+        try:
+            write(*args)
+        except UserError as exc:
+            output_errors.append(str(exc))
+
+    summary = run_summary_markdown(result.frame, f"bench session {result.out_dir.name}")
+    if outputs.markdown_on_stdout and not as_json:
+        ci_file(write_markdown, summary, outputs.markdown)
     if as_json:
         layers = {r.run_id: r.layers for r in result.results}
         rows = [{**row, "layers": layers.get(row["run_id"])} for row in json_rows(result.frame)]
@@ -128,10 +138,13 @@ def execute(request, jobs: int | None, as_json: bool, no_progress: bool, show_la
                 click.echo(f"plot {name[5:]}: {path}")
         if not result.report_error:
             click.echo(f"\nreport: {result.files.get('html', result.out_dir)}")
+    ci_file(write_junit, junit_runs(result.frame), outputs.junit)
+    if outputs.markdown and not outputs.markdown_on_stdout:
+        ci_file(write_markdown, summary, outputs.markdown)
     for bad in result.failing:
         click.echo(f"FAILED {bad.run_id}: {bad.reason}", err=True)
-    if result.report_error:
-        click.echo(f"Error: {result.report_error}", err=True)
+    for error in ([result.report_error] if result.report_error else []) + output_errors:
+        click.echo(f"Error: {error}", err=True)
     if result.interrupted:
         from mlonmcu_lite.harness.pool import INTERRUPTED_EXIT
 
@@ -142,4 +155,6 @@ def execute(request, jobs: int | None, as_json: bool, no_progress: bool, show_la
         sys.exit(INTERRUPTED_EXIT)
     if result.report_error:
         sys.exit(EXIT_CODES[ToolError])
+    if output_errors:
+        sys.exit(EXIT_CODES[UserError])
     sys.exit(1 if result.failing else 0)

@@ -17,7 +17,6 @@ from . import boundary, resize
 from .converter import Converter
 from .errors import FrontendError
 from .floatmodel import dequantize_weights
-from .fold import fold_constants
 from .normalize import legacy_uint8, normalize
 from .rewrite import check_integer, integer_rewrite, with_main
 from .support import check_variants
@@ -56,9 +55,7 @@ def import_tflite(path: str | Path) -> IntegerModel:
         return _import_float(path, info)
     check_variants(info, path.name)
     try:
-        # TODO(qlogic, vision): ONE folding pass -- frontend/fold.py and zoo/static_shapes.py both fold
-        # constant shape arithmetic; merge them into zoo/ so read_tflite sees the same folded graph.
-        norm = normalize(fold_constants(folded_bytes(path.read_bytes())))
+        norm = normalize(folded_bytes(path.read_bytes()))  # the graph read_tflite checked (static_shapes.py)
         uint8_kernels = norm.legacy_uint8
     except ValueError as err:
         raise FrontendError(f"{path.name}: {err}") from None

@@ -14,7 +14,8 @@ TFLite's kernels of these ops read raw integers and write bool / int32 / the inp
 * FLOOR_DIV / FLOOR_MOD: int32 as TVM's; 8/16-bit ones on the raw integers (the reference ignores
   their quantization), TVM 0.27 dequantizes.
 * SELECT / SELECT_V2, CAST, LOGICAL_*: raw values (no rescale), TVM's converters, admitted when
-  quantized.  SHAPE: a constant (shapes are static).
+  quantized.  The converter's mask idiom CAST(bool -> float32) -> QUANTIZE becomes a select of the
+  two quantized values (tflite_info admits that float32 tensor as an inner boundary).  SHAPE: a constant (shapes are static).
 * EMBEDDING_LOOKUP: `take(value, ids)`; TVM 0.27 reads its two inputs the wrong way round
   (TFLite's input 0 is the ids, input 1 the table).
 """
@@ -29,7 +30,8 @@ from tvm.relax import op as R
 
 from .errors import FrontendError
 from .elementwise import lookup
-from .fixedpoint import Multipliers, multiply_by_quantized_multiplier, quantize_multiplier
+from .fixedpoint import (Multipliers, dtype_range, multiply_by_quantized_multiplier, quantize_multiplier,
+                         round_half_away)
 from .qparams import tensor_scale_zp
 from .requant import Rounding, const, rescale
 
@@ -59,6 +61,12 @@ def scaled_for_comparison(x: relax.Expr, scale: float, zero_point: int, dtype: s
     return rescale(shifted, Multipliers.of([scale]), Rounding.DOUBLE)
 
 
+def affine_quantize(value: float, scale: float, zero_point: int, dtype: str) -> int:
+    """TFLite's QUANTIZE of one float32 value: round(value / scale) (float32, ties away) + zp, clamped."""
+    lo, hi = dtype_range(dtype)
+    return int(min(hi, max(lo, round_half_away(float(np.float32(value) / np.float32(scale))) + zero_point)))
+
+
 class LogicConverters:
     """Mixin of `converter.Converter`: the ops above (TVM's converters for float and plain ints)."""
 
@@ -83,6 +91,27 @@ class LogicConverters:
         elif dtype == "float32" or (a.qnn_params is not None and dtype not in ("int16", "int32", "int64")):
             return self._convert_elemwise(op, compare, comparison_op=True)
         return compare(x, y)  # int16 (raw, as TFLite's kernel), int32 / int64 / bool
+
+    def convert_cast(self, op):
+        """A bool -> float32 CAST (the converter's mask idiom, read by a QUANTIZE) is remembered: the
+        QUANTIZE selects between its two quantized values; the float CAST is then dead."""
+        (x,) = self.get_input_tensors(op)
+        (out,) = self.get_output_tensors(op)
+        result = super().convert_cast(op)
+        if self.get_tensor_type_str(x.tensor.Type()) == "bool" and self.get_tensor_type_str(out.tensor.Type()) == "float32":
+            self._bool_casts = {**getattr(self, "_bool_casts", {}), out.tensor_idx: self.get_tensor_expr(x)}
+        return result
+
+    def convert_quantize(self, op):
+        (x,) = self.get_input_tensors(op)
+        mask = getattr(self, "_bool_casts", {}).get(x.tensor_idx)
+        if mask is None:
+            return super().convert_quantize(op)
+        (out,) = self.get_output_tensors(op)
+        dtype = self.get_tensor_type_str(out.tensor.Type())
+        scale, zero_point = tensor_scale_zp(out)
+        one, zero = (affine_quantize(v, scale, zero_point, dtype) for v in (1.0, 0.0))
+        return R.where(mask, const(one, dtype), const(zero, dtype))
 
     def _convert_raw_binary(self, op, relax_op, fallback):
         """FLOOR_DIV / FLOOR_MOD of 8/16-bit tensors: the reference divides the raw integers (its

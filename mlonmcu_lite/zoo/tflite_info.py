@@ -18,7 +18,7 @@ from ai_edge_litert import schema_py_generated as S
 
 from mlonmcu_lite.errors import UserError
 
-from .static_shapes import fold_static_shapes
+from .static_shapes import fold_static_shapes, resolve_placeholder_shapes
 
 SUPPORTED_OPS: frozenset[str] = frozenset({
     "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD",
@@ -37,7 +37,7 @@ SUPPORTED_OPS: frozenset[str] = frozenset({
     "UNIDIRECTIONAL_SEQUENCE_LSTM",  # seq: int8 8x8->16 integer LSTM (frontend/lstm.py)
     *("EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER", "GREATER_EQUAL", "LOGICAL_AND", "LOGICAL_OR",  # qlogic:
       "LOGICAL_NOT", "SELECT", "SELECT_V2", "CAST", "SHAPE", "FILL", "ZEROS_LIKE", "BROADCAST_ARGS", "FLOOR_DIV",
-      "FLOOR_MOD", "EMBEDDING_LOOKUP", "CUMSUM"),  # qlogic: frontend/logic.py, frontend/fold.py
+      "FLOOR_MOD", "EMBEDDING_LOOKUP", "CUMSUM"),  # qlogic: frontend/logic.py, zoo/static_shapes.py
 })
 # Ops whose output is an int32/int64 index tensor (not quantized), e.g. a classifier's final ARG_MAX.
 INDEX_OPS: frozenset[str] = frozenset({"ARG_MAX", "ARG_MIN"})
@@ -72,8 +72,6 @@ FLOAT_ONLY_OPS: frozenset[str] = frozenset({
     "ZEROS_LIKE", "ADD_N", "CUMSUM", "SUM", "REDUCE_PROD", "FLOOR_DIV", "FLOOR_MOD", "SQUARED_DIFFERENCE",
     "BATCH_MATMUL", "UNIDIRECTIONAL_SEQUENCE_LSTM", "SVDF", "TRANSPOSE_CONV", "GELU", "HARD_SWISH", "SHAPE",
 })
-# floatops: fused activations beyond SUPPORTED_ACTIVATIONS that float kernels take (the LSTM's cell activation).
-FLOAT_OP_ACTIVATIONS: dict[str, frozenset[str]] = {"UNIDIRECTIONAL_SEQUENCE_LSTM": frozenset({"TANH"})}
 # Non-float tensors a float graph may compute on: comparison masks and integer results (CAST, FLOOR_DIV).
 FLOAT_GRAPH_EXTRA_TYPES: frozenset[str] = frozenset({"BOOL", "INT32"})
 # Hybrid (dynamic-range) models: the op inputs that may hold int8 weights (dequantized at import).
@@ -82,7 +80,7 @@ HYBRID_WEIGHT_INPUTS: dict[str, tuple[int, ...]] = {
     "UNIDIRECTIONAL_SEQUENCE_LSTM": (1, 2, 3, 4, 5, 6, 7, 8, 16), "SVDF": (1, 2),  # floatops
 }
 MAC_OPS: frozenset[str] = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV"})
-MAC_OPS |= {"BATCH_MATMUL", "UNIDIRECTIONAL_SEQUENCE_LSTM"}  # floatops: float matmuls (_float_macs)
+MAC_OPS |= {"BATCH_MATMUL", "UNIDIRECTIONAL_SEQUENCE_LSTM"}  # floatops: their matmuls (_matmul_macs)
 
 
 def _names(enum_cls) -> dict[int, str]:
@@ -187,6 +185,7 @@ def _load(path: Path) -> S.ModelT:
     _check_names(path, model.subgraphs[0])
     try:  # vision: a dynamic-batch graph's SHAPE -> STRIDED_SLICE -> PACK chains become constants
         fold_static_shapes(model)
+        resolve_placeholder_shapes(model)  # qlogic: [1, 1] placeholders after a RESHAPE to [batch, -1]
     except (IndexError, TypeError, ValueError, AttributeError) as exc:
         raise ModelError(f"{path}: corrupt shape computation ({type(exc).__name__}: {exc})") from exc
     return model
@@ -250,8 +249,7 @@ def _check_op(path: Path, index: int, op: str, options: dict, numerics: str = "q
         float_only = op in FLOAT_ONLY_OPS and op not in UNSUPPORTED_REASONS
         raise UnsupportedOpError(path, op, index, "only in float32 models" if float_only else "")
     act = options.get("fusedActivationFunction", "NONE")
-    if (act not in SUPPORTED_ACTIVATIONS and (op, act) not in OP_ACTIVATIONS
-            and not (numerics != "quantized" and act in FLOAT_OP_ACTIVATIONS.get(op, ()))):
+    if act not in SUPPORTED_ACTIVATIONS and (op, act) not in OP_ACTIVATIONS:
         raise UnsupportedOpError(path, op, index, f"fused activation {act}")
     if op == "FULLY_CONNECTED" and options.get("weightsFormat", 0) != 0:
         raise UnsupportedOpError(path, op, index, "shuffled weights format")
@@ -274,7 +272,23 @@ def _float_boundary(sub: S.SubGraphT, ops: list[OpInfo]) -> dict[int, OpInfo]:
         readers = [op for op in ops if i in op.inputs]
         if len(writers) == 1 and writers[0].op == "DEQUANTIZE" and not readers:
             boundary[i] = writers[0]
+    boundary.update(_mask_casts(sub, ops))  # qlogic
     return boundary
+
+
+def _mask_casts(sub: S.SubGraphT, ops: list[OpInfo]) -> dict[int, OpInfo]:
+    """qlogic: float32 tensors of the converter's mask idiom, CAST(bool -> float32) read only by QUANTIZE
+    (frontend/logic.py selects between the two quantized values)."""
+    found = {}
+    for op in ops:
+        if op.op != "CAST" or _tensor_type(sub.tensors[op.inputs[0]]) != "BOOL":
+            continue
+        out = op.outputs[0]
+        readers = [r for r in ops if out in r.inputs]
+        if _tensor_type(sub.tensors[out]) == "FLOAT32" and readers and all(r.op == "QUANTIZE" for r in readers) \
+                and out not in set(sub.outputs):
+            found[out] = op
+    return found
 
 
 def _check_op_types(path: Path, sub: S.SubGraphT, op: OpInfo, boundary: dict[int, OpInfo]) -> None:
@@ -362,7 +376,9 @@ def _id_range(sub: S.SubGraphT, ops: list[OpInfo], index: int) -> tuple[int, int
         if index not in op.inputs:
             continue
         ids, table = ID_READERS.get(op.op, (None, None))
-        if ids is None or op.inputs[ids] != index or op.inputs[table] == index:
+        if ids is None:  # read otherwise too (a padding mask: NOT_EQUAL(ids, 0)): no constraint
+            continue
+        if op.inputs[ids] != index or op.inputs[table] == index:
             return None
         axis = int(op.options.get("axis", 0)) if op.op == "GATHER" else 0
         rows.append(_shape(sub.tensors[op.inputs[table]])[axis])
@@ -421,7 +437,7 @@ def _macs(op: str, sub: S.SubGraphT, inputs: tuple[int, ...], outputs: tuple[int
     if op not in MAC_OPS:
         return 0
     if op in ("BATCH_MATMUL", "UNIDIRECTIONAL_SEQUENCE_LSTM"):
-        return _float_macs(op, sub, inputs, outputs)
+        return _matmul_macs(op, sub, inputs, outputs)
     out = int(np.prod(_shape(sub.tensors[outputs[0]])))
     w = _shape(sub.tensors[inputs[1]])
     if op == "CONV_2D":
@@ -433,7 +449,7 @@ def _macs(op: str, sub: S.SubGraphT, inputs: tuple[int, ...], outputs: tuple[int
     return out * w[-1]
 
 
-def _float_macs(op: str, sub: S.SubGraphT, inputs: tuple[int, ...], outputs: tuple[int, ...]) -> int:
+def _matmul_macs(op: str, sub: S.SubGraphT, inputs: tuple[int, ...], outputs: tuple[int, ...]) -> int:
     """BATCH_MATMUL: each output sums K products; LSTM: per step and batch row, the gates' input and
     recurrent matmuls plus the projection (peephole and elementwise work not counted)."""
     out = _shape(sub.tensors[outputs[0]])

@@ -117,8 +117,8 @@ def _chain_arith(net, ins, rng):
 
 
 def _chain_transcendental(net, ins, rng):
-    """EXP -> LOG, SIN, COS, GELU (exact, approximate), HARD_SWISH, LOG_SOFTMAX, L2_NORMALIZATION, L2_POOL_2D (libm: expf, logf,
-    sinf, cosf, erff, sqrtf)."""
+    """EXP -> LOG, SIN, COS, GELU (exact, approximate), HARD_SWISH, LOG_SOFTMAX, L2_NORMALIZATION, L2_POOL_2D
+    (libm: expf, logf, sinf, cosf, erff, tanhf, sqrtf)."""
     (x,) = ins
     wave = net.op("ADD", [net.op("SIN", [x], "sin"), net.op("COS", [x], "cos")], "add_wave",
                   opts=options("AddOptions"))
@@ -290,7 +290,8 @@ FLOAT_ONLY: dict[str, FloatOnlySpec] = {s.name: s for s in [
     FloatOnlySpec("chain_float_logic_f32", "comparisons, LOGICAL_AND/OR/NOT, SELECT_V2, SELECT, CAST (float32 I/O)",
                   {"input_a": ((1, 4, 6, 8), "wide"), "input_b": ((1, 1, 6, 8), "wide")}, _chain_logic),
     FloatOnlySpec("chain_float_reduce_f32", "BATCH_MATMUL (adj_y; adj_x, constant), CUMSUM, SHAPE, FILL, "
-                  "ZEROS_LIKE, ADD_N, SUM, REDUCE_PROD (float32)", {"input_a": ((2, 5, 8), "normal"), "input_b": ((2, 6, 8), "normal")}, _chain_reduce),
+                  "ZEROS_LIKE, ADD_N, SUM, REDUCE_PROD (float32)",
+                  {"input_a": ((2, 5, 8), "normal"), "input_b": ((2, 6, 8), "normal")}, _chain_reduce),
     FloatOnlySpec("chain_float_rounding_f32", "CEIL, ROUND, ELU (float32; TFLite's builtin float kernels as "
                   "reference)", {"input": ((1, 4, 6, 8), "wide")}, _chain_rounding),
     FloatOnlySpec("transpose_conv_f32", "TRANSPOSE_CONV 3x3/2 SAME + bias + RELU -> TRANSPOSE_CONV 2x2 VALID (float32)",
@@ -303,7 +304,7 @@ FLOAT_ONLY: dict[str, FloatOnlySpec] = {s.name: s for s in [
                   "converter's float16 quantization)", {"input": ((1, 8, 8, 4), "normal")}, _float16_weights),
     FloatOnlySpec("lstm_svdf_hyb", "LSTM -> SVDF -> FULLY_CONNECTED with int8 weights (dynamic range)",
                   {"input": ((1, 5, 6), "normal")}, _lstm_svdf, hybrid=True),
-    FloatOnlySpec("kws_lstm_f32", "keyword spotter: MFCC 49x10 -> UNIDIRECTIONAL_SEQUENCE_LSTM 32 -> last step -> "
+    FloatOnlySpec("lstm_kws32_f32", "keyword spotter: MFCC 49x10 -> UNIDIRECTIONAL_SEQUENCE_LSTM 32 -> last step -> "
                   "FULLY_CONNECTED 12 -> SOFTMAX (float32)", {"input": ((1, 49, 10), "normal")}, _kws_lstm),
 ]}
 # LSTM variants, written at test time only and checked on the host (tests/frontend/test_float_lstm.py).

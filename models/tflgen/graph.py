@@ -413,4 +413,6 @@ class Graph:
                 total += int(np.prod(self.shape(node.inputs[2]))) * o * kh * kw
             elif node.op == "FULLY_CONNECTED":
                 total += int(np.prod(out)) * self.shape(node.inputs[1])[1]
+            elif node.op == "UNIDIRECTIONAL_SEQUENCE_LSTM":  # floatops: gates' input and recurrent matmuls
+                total += int(np.prod(out)) * len(node.attrs["gates"]) * (self.shape(node.inputs[0])[-1] + out[-1])
         return total

@@ -1,4 +1,4 @@
-"""Comparisons, logic, SELECT, CAST, shape folding, EMBEDDING_LOOKUP, CUMSUM (frontend/logic.py, fold.py):
+"""Comparisons, logic, SELECT, CAST, shape folding, EMBEDDING_LOOKUP, CUMSUM (frontend/logic.py, zoo/static_shapes.py):
 each single-op model bit-exact against ai-edge-litert BUILTIN_REF on the host, on its samples (values
 near the zero points, so rescaled comparisons tie) and on random inputs (full range; ids valid rows).
 The committed chains (chain_logic, chain_index_math, chain_shape_reshape, embedding_gather) run as
@@ -14,13 +14,14 @@ import pytest
 from ai_edge_litert import schema_py_generated as S
 
 from mlonmcu_lite.frontend import FrontendError, import_tflite
-from mlonmcu_lite.frontend.fold import fold_constants
 from mlonmcu_lite.harness.inputs import random_input
 from mlonmcu_lite.workspace import default_workspace
 from mlonmcu_lite.zoo import resolve_model
 from mlonmcu_lite.zoo.reference import reference_outputs_many
+from mlonmcu_lite.zoo.static_shapes import folded_bytes
 from mlonmcu_lite.zoo.tflite_info import OP_NAMES
 
+from tests.helpers.e2e import run_one
 from tests.helpers.variants import assert_bit_exact_on_host, variant
 
 sys.path.insert(0, str(default_workspace().models_dir))
@@ -79,14 +80,15 @@ def test_shape_idiom_is_folded_to_constants(tmp_path):
     """SHAPE -> STRIDED_SLICE -> PACK, BROADCAST_ARGS -> FILL -> ZEROS_LIKE become constant tensors;
     the RESHAPE, the CAST of the int8 data and the int32 ADDs of activations stay."""
     raw = _write("chain_shape_reshape", tmp_path).read_bytes()
-    model = S.ModelT.InitFromPackedBuf(fold_constants(raw), 0)
+    model = S.ModelT.InitFromPackedBuf(folded_bytes(raw), 0)
     sub = model.subgraphs[0]
     ops = [OP_NAMES[model.operatorCodes[o.opcodeIndex].builtinCode] for o in sub.operators]
     assert ops == ["RESHAPE", "CAST", "ADD", "ADD"]
     reshape = sub.operators[0]
     shape = np.frombuffer(bytes(model.buffers[sub.tensors[reshape.inputs[1]].buffer].data), np.int32)
     assert shape.tolist() == [1, 24, 8]
-    assert fold_constants(b"" + _write("select", tmp_path).read_bytes()) == _write("select", tmp_path).read_bytes()
+    unfoldable = _write("select", tmp_path).read_bytes()
+    assert folded_bytes(unfoldable) is unfoldable
 
 
 def test_id_input_samples_valid_rows():
@@ -103,3 +105,15 @@ def test_uint8_op_on_raw_values_is_rejected_at_load(name, match, tmp_path):
     path = variant(_write(name, tmp_path), "uint8", tmp_path)
     with pytest.raises(FrontendError, match=rf"{match}.* {name}_uint8"):
         import_tflite(path)
+
+
+@pytest.mark.parametrize("name", ["tf_text_classifier", "tf_mask_idioms"])
+def test_real_converter_idioms_run_exact_on_the_vp(name, tmp_path):
+    """The TFLite converter's own output (models/realworld/make_logic_realworld.py): int32 token ids into
+    GATHER, the CAST(bool -> float32) -> QUANTIZE mask idiom, SELECT_V2, a dynamic-batch Flatten folded."""
+    info = resolve_model(name)
+    assert {"CAST", "QUANTIZE"} <= set(info.ops) and info.numerics == "quantized"
+    assert "SHAPE" not in info.ops  # folded at load
+    row = run_one(name, tmp_path)
+    assert not row["failing"], row["reason"]
+    assert row["validation"] == "exact" and row["validated_samples"] == 2

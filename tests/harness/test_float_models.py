@@ -41,10 +41,10 @@ ARITHMETIC = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "MUL", "
               "DIV", "SQRT", "EXP", "GREATER", "CEIL",  # floatops: one op of each float-only chain
               "TRANSPOSE_CONV", "SVDF", "UNIDIRECTIONAL_SEQUENCE_LSTM"}
 # floatops: models whose kernels run soft-float in another model (the reduce chain's adds / tanh and the fp16
-# model's conv / FC: the float chains and conv models) run on rv32gc only; kws_lstm_f32 (a 49-step LSTM, 35 s
+# model's conv / FC: the float chains and conv models) run on rv32gc only; lstm_kws32_f32 (a 49-step LSTM, 35 s
 # to compile) is a figure model for `bench run`, its ops run in lstm_f32.
 SOFT_FLOAT_ELSEWHERE = {"chain_float_reduce_f32", "conv_fc_fp16"}
-FIGURE_MODELS = {"kws_lstm_f32"}
+FIGURE_MODELS = {"lstm_kws32_f32"}
 CASES = [(m, arch) for m in FLOAT_MODELS if m not in FIGURE_MODELS for arch in ("rv32imc", "rv32gc")
          if arch == "rv32gc" or (ARITHMETIC & set(resolve_model(m).ops) and m not in SOFT_FLOAT_ELSEWHERE)]
 

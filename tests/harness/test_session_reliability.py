@@ -271,3 +271,24 @@ def test_a_damaged_input_file_is_an_input_error_naming_it(tmp_path, name, conten
     path.write_bytes(content)
     with pytest.raises(InputError, match=rf"{path}: unreadable \.np[yz] input file \("):
         load_user_input(path, [TensorSpec("x", (1, 4), "int8", 1.0, 0)])
+
+
+def test_an_unwritable_junit_file_keeps_the_table_and_the_report(tmp_path, monkeypatch):
+    """`--junit` into a path that cannot be written: the table and the report are still
+    there, the error line names the file, exit 2 (bad input) after the runs."""
+    from click.testing import CliRunner
+
+    from mlonmcu_lite.cli import main
+    from mlonmcu_lite.harness import pool
+
+    monkeypatch.setattr(pool, "run_many", _fake_run_many)
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = CliRunner().invoke(main, ["run", "ok1", "ok2", "--cpu-only", "--no-progress", "--out", str(tmp_path / "r"),
+                                       "--junit", str(blocker / "run.xml"), "--markdown-file", str(tmp_path / "s.md")])
+    assert result.exit_code == 2, result.output
+    assert "ok1" in result.stdout and "42" in result.stdout and "report:" in result.stdout
+    assert f"Error: cannot write {blocker / 'run.xml'}" in result.stderr
+    assert "ok2" in (tmp_path / "s.md").read_text()  # the other CI file is still written
+    _, rows = _session_rows(tmp_path / "r")
+    assert [r["model"] for r in rows] == ["ok1", "ok2"]

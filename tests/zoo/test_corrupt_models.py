@@ -81,3 +81,16 @@ def test_damage_found_by_the_property_test_is_named(source, edit, message, tmp_p
     with pytest.raises(ModelError, match=message) as info:
         resolve_model(path)
     assert str(path) in str(info.value)
+
+
+def test_bench_models_lists_the_readable_and_names_the_damaged(tmp_path):
+    from click.testing import CliRunner
+
+    from mlonmcu_lite.cli import main
+
+    bad = tmp_path / "damaged.tflite"
+    bad.write_bytes(ORIGINAL["fc"][: len(ORIGINAL["fc"]) // 2])
+    result = CliRunner().invoke(main, ["models", "fc", str(bad), "add"])
+    assert result.exit_code == 2, result.output
+    assert [line.split()[0] for line in result.stdout.splitlines()[1:]] == ["fc", "add"]
+    assert f"Error: {bad}: " in result.stderr and "Traceback" not in result.output

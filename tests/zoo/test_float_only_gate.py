@@ -88,5 +88,5 @@ def test_layer_normalized_lstm_is_rejected_at_load(tmp_path):
 
 def test_float_matmul_macs():
     """LSTM: steps x (4 gates x units x (features + units)); BATCH_MATMUL: outputs x K (adj_x included)."""
-    assert resolve_model("kws_lstm_f32").macs == 49 * 4 * 32 * (10 + 32) + 12 * 32  # + the classifier FC
+    assert resolve_model("lstm_kws32_f32").macs == 49 * 4 * 32 * (10 + 32) + 12 * 32  # + the classifier FC
     assert resolve_model("chain_float_reduce_f32").macs == 2 * 5 * 6 * 8 + 2 * 6 * 4 * 5
