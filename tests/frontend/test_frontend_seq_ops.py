@@ -47,6 +47,12 @@ def test_lstm_cifg_with_cell_clip_bit_exact(tmp_path):
     assert_bit_exact_on_host(generated(SEQ_SINGLE["lstm_cifg_clip"], tmp_path), count=4)
 
 
+@pytest.mark.slow  # ~30 s under load: 3 unrolled GRU steps (16 FULLY_CONNECTED) compiled for the host
+def test_gru_replica_from_tflm_ops_bit_exact(tmp_path):
+    """GRU as converters unroll it (FC + ADD + LOGISTIC / TANH + MUL + SUB over SPLIT frames)."""
+    assert_bit_exact_on_host(generated(SEQ_SINGLE["gru_unrolled"], tmp_path), count=6)
+
+
 def _with_projection(path):
     """The LSTM with its recurrent forget weights also wired in as projection weights (slot 16)."""
     model = S.ModelT.InitFromPackedBuf(path.read_bytes(), 0)
