@@ -209,7 +209,8 @@ def pack_conv_weights(w_ohwi: np.ndarray) -> np.ndarray:
 
 
 def _copy_lines(g: ConvGeo, indent: str) -> list[str]:
-    """im2col of one receptive field into `d` (taps outside the input hold pad_value)."""
+    """im2col of one receptive field into `d` (taps outside the input hold pad_value); the
+    lines sit in the loop over the group's pixels (a field inside the input `continue`s it)."""
     words = g.c % 4 == 0
     if words:
         copy = [f"{indent}      const uint32_t* s = (const uint32_t*)(x + (iy * {g.w} + ix) * {g.c});",
@@ -220,7 +221,24 @@ def _copy_lines(g: ConvGeo, indent: str) -> list[str]:
         copy = [f"{indent}      const int8_t* s = x + (iy * {g.w} + ix) * {g.c};",
                 f"{indent}      for (int32_t j = 0; j < {g.c}; ++j) d[j] = s[j];"]
         pad = [f"{indent}      for (int32_t j = 0; j < {g.c}; ++j) d[j] = {g.pad_value};"]
-    return [f"{indent}for (int32_t ky = 0; ky < {g.kh}; ++ky) {{",
+    row = g.kw * g.c  # a receptive field's row: consecutive input bytes
+    if words:
+        row_copy = [f"{indent}    for (int32_t j = 0; j < {row // 4}; ++j) "
+                    "((uint32_t*)d)[j] = ((const uint32_t*)s)[j];"]
+    else:
+        row_copy = [f"{indent}    for (int32_t j = 0; j < {row}; ++j) d[j] = s[j];"]
+    # a field inside the input (most of them): its rows copied whole, without bounds tests
+    inside = [f"{indent}const int32_t iy0 = oy * {g.sh} - {g.pt}, ix0 = ox * {g.sw} - {g.pl};",
+              f"{indent}if (iy0 >= 0 && iy0 <= {g.h - g.kh} && ix0 >= 0 && ix0 <= {g.w - g.kw}) {{",
+              f"{indent}  const int8_t* s = x + (iy0 * {g.w} + ix0) * {g.c};",
+              f"{indent}  for (int32_t ky = 0; ky < {g.kh}; ++ky, s += {g.w * g.c}, d += {row}) {{",
+              *row_copy,
+              f"{indent}  }}",
+              f"{indent}  continue;",
+              f"{indent}}}"]
+    if not words and row < 8:
+        inside = []  # rows of a few bytes (a 1-channel input): too little saved for the ROM it takes
+    return inside + [f"{indent}for (int32_t ky = 0; ky < {g.kh}; ++ky) {{",
             f"{indent}  const int32_t iy = oy * {g.sh} - {g.pt} + ky;",
             f"{indent}  for (int32_t kx = 0; kx < {g.kw}; ++kx) {{",
             f"{indent}    const int32_t ix = ox * {g.sw} - {g.pl} + kx;",
@@ -594,7 +612,7 @@ class MulSpec:
     hi: int
 
 
-MUL_SIGNATURE = "(const int8_t* a, const int8_t* b, int8_t* y)"
+MUL_SIGNATURE = ADD_SIGNATURE  # the same operands: two int8 inputs, one int8 output
 
 
 def mul_kernel(spec: MulSpec) -> tuple[str, str]:

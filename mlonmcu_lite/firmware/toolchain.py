@@ -17,6 +17,7 @@ import shutil
 import subprocess
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,6 +47,15 @@ class BuildError(ToolError):
         super().__init__(f"{message}\n{stderr}".rstrip())
         self.stderr = stderr
         self.command = list(command)
+
+
+class LinkOverflow(BuildError):
+    """The firmware overflowed memory regions; `overflows` maps each region ("ROM", "RAM") to its
+    missing bytes, so a caller without a user limit can grow the map (`grown_map`)."""
+
+    def __init__(self, message: str, stderr: str, command: Sequence[str], overflows: dict[str, int]) -> None:
+        super().__init__(message, stderr, command)
+        self.overflows = overflows
 
 
 @dataclass(frozen=True)
@@ -89,6 +99,7 @@ class FirmwareBuild:
     stack_bytes: int
     compile_commands: list[str] = field(default_factory=list)
     link_command: str = ""
+    memory_map: MemoryMap = field(default_factory=MemoryMap)  # the map it is linked for (grown or not)
 
     @property
     def compile_command(self) -> str:
@@ -176,8 +187,10 @@ def platform_sources(workspace: Workspace | None = None) -> list[Path]:
 
 def base_cflags(arch: Arch, opt: str, include_dirs: Iterable[Path], defines: Mapping[str, object],
                 werror: bool, extra_cflags: Iterable[str]) -> list[str]:
+    # -ffp-contract=off: no fused multiply-add on rv32gc, so float C rounds each step as
+    # TFLite's kernels do (the uint8 resize float island, float32 models).
     flags = ["--target=riscv32-unknown-elf", *arch.cflags, opt, "-g", "-ffreestanding", "-nostdlib",
-             "-fno-common", "-ffunction-sections", "-fdata-sections", "-Wall"]
+             "-fno-common", "-ffunction-sections", "-fdata-sections", "-ffp-contract=off", "-Wall"]
     if werror:
         flags.append("-Werror")
     flags += [f"-I{d}" for d in include_dirs]
@@ -224,7 +237,7 @@ def _link(cmd: list[str], memory_map: MemoryMap = MemoryMap()) -> None:
         limits = {"ROM": memory_map.rom_size, "RAM": memory_map.ram_size}
         what = "; ".join(_does_not_fit(region, size, limits.get(region)) for region, size in overflows.items())
         cause = "\n".join(line for line in diagnostics.splitlines() if _OVERFLOW.search(line))
-        raise BuildError(f"linking failed: {what}", cause, cmd)  # overlaps lld reports next follow from it
+        raise LinkOverflow(f"linking failed: {what}", cause, cmd, overflows)  # lld's overlaps follow from it
     raise BuildError(f"linking failed (exit {proc.returncode})", diagnostics, cmd)
 
 
@@ -234,7 +247,7 @@ def _does_not_fit(region: str, overflow: int, limit: int | None) -> str:
     if limit is None:
         return f"does not fit: {region} overflowed by {overflow} bytes; raise -s {setting}"
     need_kib = -(-(limit + overflow) // 1024)
-    suggest = -(-need_kib // 256) * 256  # the next 256 KiB step
+    suggest = -(-need_kib // (GROW_STEP // 1024)) * (GROW_STEP // 1024)  # the next GROW_STEP
     return (f"does not fit: {region} {limit + overflow:,} B > {limit:,} B ({setting}={limit // 1024}; "
             f"{region} overflowed by {overflow} bytes); raise -s {setting}={suggest}")
 
@@ -269,10 +282,13 @@ def build_firmware(sources: Sequence[Path], out_dir: Path, arch: str = DEFAULT_A
                    include_dirs: Sequence[Path] = (), defines: Mapping[str, object] | None = None,
                    memory_map: MemoryMap = MemoryMap(), opt: str = "-O2",
                    extra_cflags: Sequence[str] = (), werror: bool = False,
-                   name: str = "firmware", workspace: Workspace | None = None) -> FirmwareBuild:
+                   name: str = "firmware", workspace: Workspace | None = None,
+                   grow: Sequence[str] = ()) -> FirmwareBuild:
     """Compile `sources` with the platform (startup, libc) and link `out_dir/<name>.elf`.
 
-    The caller adds `workspace.platform_main` to `sources` for model firmware.
+    The caller adds `workspace.platform_main` to `sources` for model firmware.  Regions named in
+    `grow` ("ROM", "RAM") have no user limit: a link that overflows them is rebuilt for a map
+    grown to fit (the generated header and linker script change, so everything is recompiled).
     Raises `BuildError` (with the compiler's stderr) or `ToolchainMissing`.
     """
     workspace = workspace or default_workspace()
@@ -307,6 +323,13 @@ def build_firmware(sources: Sequence[Path], out_dir: Path, arch: str = DEFAULT_A
     link += [*([str(libm)] if libm else []), str(runtime_library(spec.march, spec.mabi))]
     try:
         _link(link, memory_map)
+    except LinkOverflow as err:
+        grown = grown_map(memory_map, err.overflows, grow)
+        if grown is None:
+            raise
+        return build_firmware(sources, out_dir, arch=arch, include_dirs=include_dirs, defines=defines,
+                              memory_map=grown, opt=opt, extra_cflags=extra_cflags, werror=werror,
+                              name=name, workspace=workspace, grow=grow)
     except BuildError as err:
         if libm is None and "undefined symbol" in err.stderr:
             raise BuildError(f"linking failed: the math library (expf/tanhf of a float model) is missing; "
@@ -314,7 +337,25 @@ def build_firmware(sources: Sequence[Path], out_dir: Path, arch: str = DEFAULT_A
         raise
     sizes = section_sizes(elf, memory_map)
     return FirmwareBuild(elf=elf, arch=spec.name, compile_commands=commands,
-                         link_command=shlex.join(link), **sizes)
+                         link_command=shlex.join(link), memory_map=memory_map, **sizes)
+
+
+GROW_STEP = 256 * 1024  # grown regions are rounded up to this (the overflow message's step too)
+
+
+def grown_map(memory_map: MemoryMap, overflows: Mapping[str, int], grow: Sequence[str]) -> MemoryMap | None:
+    """The map with each overflowing region grown by its missing bytes (in GROW_STEP steps), or
+    None when a region that overflowed has a user limit (the overflow message then stands)."""
+    if not overflows or any(region not in grow for region in overflows):
+        return None
+    sizes = {"ROM": memory_map.rom_size, "RAM": memory_map.ram_size}
+    for region, missing in overflows.items():
+        sizes[region] = -(-(sizes[region] + missing) // GROW_STEP) * GROW_STEP
+    try:
+        return dataclasses.replace(memory_map, rom_size=sizes["ROM"], ram_size=sizes["RAM"])
+    except ValueError as exc:  # e.g. a ROM reaching the platform's devices
+        raise BuildError(f"does not fit the virtual platform: ROM {sizes['ROM']:,} B, RAM {sizes['RAM']:,} B "
+                         f"needed ({exc})") from None
 
 
 def section_sizes(elf_path: Path, memory_map: MemoryMap = MemoryMap()) -> dict[str, int]:

@@ -72,6 +72,15 @@ class FirmwareArtifacts:
     sizes: dict[str, int]  # rom_bytes, ram_bytes, rom_code, rom_rodata, ram_data, ram_bss, ...
     build_seconds: float
     cached: bool = False
+    memory_kib: dict[str, int] | None = None  # rom_kib / ram_kib of the map it is linked for (None: older entry)
+
+    def memory_map(self, settings):
+        """The VP map this ELF is linked for: grown to fit, or (older cache entries) the settings' map."""
+        if not self.memory_kib:
+            return settings.memory_map()
+        from mlonmcu_lite.vp.memory_map import KiB, MemoryMap
+
+        return MemoryMap(rom_size=self.memory_kib["rom_kib"] * KiB, ram_size=self.memory_kib["ram_kib"] * KiB)
 
     @classmethod
     def from_dict(cls, data: dict) -> "FirmwareArtifacts":

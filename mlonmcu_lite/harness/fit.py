@@ -1,7 +1,8 @@
-"""Refuse a model whose constants alone exceed the VP's ROM, before hours of compile work.
+"""Refuse a model whose constants alone exceed a user's ROM limit, before hours of compile work.
 
-A full-size model (MobileNet v1 1.0 224: 4.2 MB of weights) against the default 4 MiB ROM
-would otherwise spend minutes in TVM and clang to fail at the link.  The weights are a lower
+Only with `-s rom_kib=` set (unset, the VP's ROM grows to fit the firmware): a full-size model
+(MobileNet v1 1.0 224: 4.2 MB of weights) against a 4 MiB limit would otherwise spend minutes
+in TVM and clang to fail at the link.  The weights are a lower
 bound of what ROM must hold (code and tables come on top), so this check never rejects a model
 that would link; the linker's own overflow message (firmware/toolchain.py) covers the rest.
 """

@@ -142,13 +142,15 @@ def _execute(spec: RunSpec, result: RunResult, stage: _Stage, run_dir: Path) -> 
     info = resolve_model(spec.model, spec.workspace)
     _set(result, model=spec.label or info.name, macs=info.macs, io_dtype=io_dtype(info),
          numerics=getattr(info, "numerics", "quantized"))
-    check_rom(info.name, info.weight_bytes, getattr(info, "numerics", "quantized"), spec.settings.rom_kib)
+    if spec.settings.rom_kib is not None:  # a user limit; unset, the VP's ROM grows to fit
+        check_rom(info.name, info.weight_bytes, getattr(info, "numerics", "quantized"), spec.settings.rom_kib)
     backends = [p.backend([Path(d) for d in spec.peripheral_path]) for p in spec.peripherals]
     samples, goldens = _select_inputs(spec, info)
 
     artifacts = _build(spec, info, backends, stage)
     model, firmware = artifacts.model, artifacts.firmware
-    _set(result, **firmware.sizes)
+    vp_map = firmware.memory_map(spec.settings)
+    _set(result, **firmware.sizes, rom_kib=vp_map.rom_size // 1024, ram_kib=vp_map.ram_size // 1024)
     _set(result,
          arena_bytes=model.arena_bytes,
          arena_lower_bound=model.arena_lower_bound,
@@ -253,9 +255,11 @@ def _build(spec: RunSpec, info, backends, stage: _Stage) -> Artifacts:
                                              backends, directory)
         firmware = build_model_firmware(sources, include_dirs, directory, arch=spec.arch,
                                         opt=spec.settings.opt, memory_map=spec.settings.memory_map(),
-                                        workspace=workspace)
+                                        grow=spec.settings.growable(), workspace=workspace)
+        mm = firmware.memory_map
         return FirmwareArtifacts(directory=str(directory), elf=str(firmware.elf), sizes=_sizes(firmware),
-                                 build_seconds=round(time.perf_counter() - start, 3))
+                                 build_seconds=round(time.perf_counter() - start, 3),
+                                 memory_kib={"rom_kib": mm.rom_size // 1024, "ram_kib": mm.ram_size // 1024})
 
     stage.name = Stage.COMPILE
     firmware_key = cache_key("fw", workspace, model=model_key, arch=spec.arch, opt=spec.settings.opt,
@@ -264,10 +268,10 @@ def _build(spec: RunSpec, info, backends, stage: _Stage) -> Artifacts:
     return Artifacts(model, firmware)
 
 
-def _memory_key(settings) -> dict[str, int]:
-    """Non-default memory sizes enter the firmware key (defaults keep existing keys valid)."""
-    defaults = type(settings)()
-    return {k: getattr(settings, k) for k in ("rom_kib", "ram_kib") if getattr(settings, k) != getattr(defaults, k)}
+def _memory_key(settings) -> dict[str, object]:
+    """The map a firmware is first linked for and the regions it may grow enter the firmware key."""
+    mm = settings.memory_map()
+    return {"memory": [mm.rom_size, mm.ram_size], "grow": list(settings.growable())}
 
 
 @contextmanager
@@ -313,7 +317,7 @@ def _simulate(spec: RunSpec, artifacts: Artifacts, backends, inputs: list[np.nda
     from mlonmcu_lite.vp import SimConfig, VirtualPlatform
 
     config = SimConfig(max_instructions=spec.settings.max_instructions,
-                       timeout_s=spec.settings.sim_timeout_s, memory_map=spec.settings.memory_map(),
+                       timeout_s=spec.settings.sim_timeout_s, memory_map=artifacts.firmware.memory_map(spec.settings),
                        glue_functions=GLUE_FUNCTIONS, core=spec.settings.core,
                        record_events=spec.record_events and run_dir is not None)
     devices = [b.device() for b in backends]

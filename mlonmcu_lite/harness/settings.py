@@ -15,6 +15,11 @@ from mlonmcu_lite.errors import UserError
 
 MAX_INSTRUCTIONS = 10**15  # ~1 month of emulation at 400 MIPS
 MAX_SECONDS = 1e6  # ~11.6 days
+# the memory a firmware is first linked for when rom_kib / ram_kib are unset (a VP need not
+# refuse a model: the map grows to fit it); firmware that fits keeps this map and its cache keys
+FIT_ROM_KIB = 4096
+FIT_RAM_KIB = 1024
+MAX_ROM_KIB = 256 * 1024  # vp.memory_map.MAX_ROM_SIZE (ROM ends below the UART); not imported: unicorn is heavy
 
 
 class SettingsError(UserError):
@@ -39,8 +44,12 @@ class RunSettings(BaseModel):
     check_peripherals: bool = Field(False, description="compare each accelerator job's raw result "
                                     "with the peripheral's reference computation (slower)")
     opt: str = Field("-O2", pattern=r"^-O[0123sz]$", description="cross-compiler optimisation level")
-    rom_kib: int = Field(4096, gt=0, multiple_of=4, le=1 << 20, description="VP ROM size in KiB (multiple of 4)")
-    ram_kib: int = Field(1024, gt=0, multiple_of=4, le=1 << 20, description="VP RAM size in KiB (multiple of 4)")
+    # Unset (None): the VP's memory grows to fit the firmware (from FIT_ROM_KIB / FIT_RAM_KIB up);
+    # set: a hard limit, as on a real MCU, and a model that does not fit is refused naming it.
+    rom_kib: int | None = Field(None, gt=0, multiple_of=4, le=MAX_ROM_KIB,
+                                description="VP ROM limit in KiB (multiple of 4; unset: grows to fit the model)")
+    ram_kib: int | None = Field(None, gt=0, multiple_of=4, le=1 << 20,
+                                description="VP RAM limit in KiB (multiple of 4; unset: grows to fit the model)")
     # float32 / hybrid models are not bit-exact by nature (summation order, libm): tolerances.
     float_atol: float = Field(1e-5, ge=0, le=1e6, allow_inf_nan=False,
                               description="float32 model: absolute tolerance |got - ref| <= atol + rtol*|ref|")
@@ -72,15 +81,19 @@ class RunSettings(BaseModel):
         return value
 
     def memory_map(self):
-        """The VP memory map these settings describe (firmware link and emulation agree)."""
+        """The VP memory map a firmware is first linked for: the limits, or the floor it grows from."""
         from mlonmcu_lite.vp.memory_map import KiB, MemoryMap
 
-        return MemoryMap(rom_size=self.rom_kib * KiB, ram_size=self.ram_kib * KiB)
+        return MemoryMap(rom_size=(self.rom_kib or FIT_ROM_KIB) * KiB, ram_size=(self.ram_kib or FIT_RAM_KIB) * KiB)
+
+    def growable(self) -> tuple[str, ...]:
+        """The linker regions without a user limit: the link grows them to fit the firmware."""
+        return tuple(region for region, limit in (("ROM", self.rom_kib), ("RAM", self.ram_kib)) if limit is None)
 
     @classmethod
     def describe(cls) -> str:
         return ", ".join(
-            f"{name} ({field.annotation.__name__}, default {field.default!r})"
+            f"{name} ({getattr(field.annotation, '__name__', None) or field.annotation}, default {field.default!r})"
             for name, field in cls.model_fields.items()
         )
 

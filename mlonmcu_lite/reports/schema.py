@@ -129,6 +129,8 @@ class RunResult:
     rom_data_init: int | None = None  # .data load image (also counted in ram_data)
     ram_noinit: int | None = None     # I/O buffers (MLML_NOINIT)
     stack_bytes: int | None = None    # the stack window (not in ram_bytes)
+    rom_kib: int | None = None        # the VP's ROM / RAM the firmware is linked for: the user's
+    ram_kib: int | None = None        # limits, or (unset) grown from 4096 / 1024 KiB to fit the model
     arena_bytes: int | None = None
     arena_lower_bound: int | None = None  # the planner's lower bound for the arena
     # validation and timing

@@ -18,6 +18,8 @@ EXIT_BASE = 0x1000_1000
 REGION_BASE = 0x1000_2000
 PERIPHERAL_BASE = 0x4000_0000
 PERIPHERAL_STRIDE = 0x1000
+PERIPHERAL_SPAN = 0x1000_0000  # the peripherals' address window (one PERIPHERAL_STRIDE each)
+MAX_ROM_SIZE = UART_BASE  # ROM starts at 0 and must end below the platform's devices
 
 REGION_BEGIN = 1
 REGION_END = 2
@@ -62,6 +64,9 @@ class MemoryMap:
             raise ValueError("MemoryMap: ROM and RAM overlap")
         if self.stack_top > 1 << 32:
             raise ValueError("MemoryMap: stack window ends above 4 GiB")
+        clash = first_overlap([*self.regions(), *PLATFORM_DEVICES, ("peripherals", PERIPHERAL_BASE, PERIPHERAL_SPAN)])
+        if clash:
+            raise ValueError(f"MemoryMap: {clash}")
 
     @property
     def rom_end(self) -> int:

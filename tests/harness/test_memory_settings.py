@@ -5,18 +5,38 @@ from __future__ import annotations
 import pytest
 
 from mlonmcu_lite.harness.fit import DoesNotFit, check_rom
+from mlonmcu_lite.harness import settings
 from mlonmcu_lite.harness.settings import RunSettings, SettingsError, build_settings
-from mlonmcu_lite.vp.memory_map import KiB, MiB
+from mlonmcu_lite.vp.memory_map import MAX_ROM_SIZE, KiB, MiB
 
 from tests.helpers.e2e import run_one
 
 
-def test_defaults_are_4_mib_rom_and_1_mib_ram():
+def test_defaults_grow_from_4_mib_rom_and_1_mib_ram_limits_do_not():
     mm = RunSettings().memory_map()
-    assert (mm.rom_size, mm.ram_size) == (4 * MiB, 1 * MiB)
-    assert build_settings(["rom_kib=64", "ram_kib=8"]).memory_map().ram_size == 8 * KiB
+    assert (mm.rom_size, mm.ram_size) == (4 * MiB, 1 * MiB) and RunSettings().growable() == ("ROM", "RAM")
+    limited = build_settings(["rom_kib=64", "ram_kib=8"])
+    assert limited.memory_map().ram_size == 8 * KiB and limited.growable() == ()
+    assert build_settings(["ram_kib=8"]).growable() == ("ROM",)
     with pytest.raises(SettingsError, match="multiple of 4"):
         build_settings(["rom_kib=6"])
+    assert settings.MAX_ROM_KIB * KiB == MAX_ROM_SIZE  # ROM ends below the UART
+    with pytest.raises(SettingsError, match="rom_kib"):
+        build_settings([f"rom_kib={settings.MAX_ROM_KIB + 4}"])
+
+
+def test_model_over_the_default_memory_runs_by_default_and_is_refused_with_a_limit(tmp_path, monkeypatch):
+    """aww over a 32 KiB ROM / 8 KiB RAM floor (as MobileNet 224 over the 4 MiB / 1 MiB one): unset
+    limits grow the VP's map to fit and the run is exact; an explicit limit refuses it."""
+    monkeypatch.setattr(settings, "FIT_ROM_KIB", 32)
+    monkeypatch.setattr(settings, "FIT_RAM_KIB", 8)
+    row = run_one("aww", tmp_path / "fit")
+    assert not row["failing"], row["reason"]
+    assert row["validation"] == "exact"
+    assert 32 < row["rom_kib"] < 4096 and row["rom_bytes"] <= row["rom_kib"] * KiB
+    assert 8 < row["ram_kib"] < 1024 and row["ram_bytes"] <= row["ram_kib"] * KiB
+    refused = run_one("aww", tmp_path / "limit", rom_kib=32)
+    assert refused["failing"] and "does not fit: ROM " in refused["reason"], refused["reason"]
 
 
 @pytest.mark.parametrize("setting, region", [("rom_kib=32", "ROM"), ("ram_kib=8", "RAM")])

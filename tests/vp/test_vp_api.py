@@ -81,6 +81,41 @@ def test_memory_map_settings_drive_link_and_vp(tmp_path):
         build_firmware([src], tmp_path / "tiny", memory_map=tiny)
 
 
+def test_unset_limits_grow_the_map_to_fit_and_counts_stay_exact(tmp_path):
+    """A link over a 64 KiB ROM / 16 KiB RAM floor is rebuilt for a map grown to fit (grow=)
+    and runs with the same counts as on a roomier map; a region with a limit stays refused."""
+    from mlonmcu_lite.firmware.toolchain import LinkOverflow, build_firmware
+    from tests.helpers.vp_programs import PROGRAMS
+
+    src, floor = [PROGRAMS / "big_tables.c"], MemoryMap(rom_size=64 * 1024, ram_size=16 * 1024)
+    with pytest.raises(LinkOverflow) as refused:
+        build_firmware(src, tmp_path / "limit", memory_map=floor)
+    assert set(refused.value.overflows) == {"ROM", "RAM"}
+    with pytest.raises(LinkOverflow, match="does not fit: RAM .* raise -s ram_kib=256"):
+        build_firmware(src, tmp_path / "rom_only", memory_map=floor, grow=("ROM",))
+    grown = build_firmware(src, tmp_path / "grown", memory_map=floor, grow=("ROM", "RAM"))
+    assert (grown.memory_map.rom_size, grown.memory_map.ram_size) == (256 * 1024, 256 * 1024)
+    assert grown.rom_bytes > 100 * 1024 and grown.ram_bytes >= 40 * 1024
+    roomy = MemoryMap(rom_size=1 << 20, ram_size=1 << 20)
+    other = build_firmware(src, tmp_path / "roomy", memory_map=roomy)
+    a = VirtualPlatform(grown.elf, config=SimConfig(memory_map=grown.memory_map)).run()
+    b = VirtualPlatform(other.elf, config=SimConfig(memory_map=roomy)).run()
+    assert a.exit_code == b.exit_code == 1
+    assert (a.run_instructions, a.total_instructions) == (b.run_instructions, b.total_instructions)
+    assert a.run_instructions > 100  # 100 iterations of the loop
+
+
+def test_grown_map_stops_at_the_platform_devices():
+    from mlonmcu_lite.firmware.toolchain import BuildError, grown_map
+    from mlonmcu_lite.vp.memory_map import MAX_ROM_SIZE
+
+    assert grown_map(MemoryMap(), {"ROM": 1}, ("RAM",)) is None  # a limit stands
+    assert grown_map(MemoryMap(), {"ROM": 1}, ("ROM",)).rom_size == 4 * 1024 * 1024 + 256 * 1024
+    assert grown_map(MemoryMap(), {"ROM": MAX_ROM_SIZE - 4 * 1024 * 1024}, ("ROM",)).rom_size == MAX_ROM_SIZE
+    with pytest.raises(BuildError, match="does not fit the virtual platform: ROM 272,629,760 B.*uart"):
+        grown_map(MemoryMap(), {"ROM": MAX_ROM_SIZE}, ("ROM",))
+
+
 def test_memory_map_validation():
     with pytest.raises(ValueError, match="multiple"):
         MemoryMap(ram_size=1000)
