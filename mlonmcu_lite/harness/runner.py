@@ -314,7 +314,8 @@ def _simulate(spec: RunSpec, artifacts: Artifacts, backends, inputs: list[np.nda
               run_dir: Path | None = None):
     """One emulation with `inputs`; returns (SimResult, output arrays)."""
     from mlonmcu_lite.harness.layers import GLUE_FUNCTIONS
-    from mlonmcu_lite.vp import SimConfig, VirtualPlatform
+    from mlonmcu_lite.harness.fault_layer import layer_of, plan_steps
+    from mlonmcu_lite.vp import SimConfig, SimFault, VirtualPlatform
 
     config = SimConfig(max_instructions=spec.settings.max_instructions,
                        timeout_s=spec.settings.sim_timeout_s, memory_map=artifacts.firmware.memory_map(spec.settings),
@@ -328,7 +329,11 @@ def _simulate(spec: RunSpec, artifacts: Artifacts, backends, inputs: list[np.nda
     for buffer, array in zip(artifacts.model.inputs, inputs, strict=True):
         data = np.ascontiguousarray(array, dtype=buffer.dtype).reshape(buffer.shape)
         vp.write_symbol(buffer.symbol, data.tobytes())
-    result = vp.run()
+    try:
+        result = vp.run()
+    except SimFault as fault:
+        layer = layer_of(plan_steps(artifacts.model.directory), fault.function)
+        raise (fault.in_layer(layer) if layer else fault)
     if run_dir is not None:
         (run_dir / "console.txt").write_text(result.console)
     if result.exit_code != 0:
@@ -488,6 +493,8 @@ def _validate(spec: RunSpec, info, artifacts: Artifacts, backends, samples, gold
         from mlonmcu_lite.zoo.reference import reference_outputs
 
         goldens = [reference_outputs(Path(info.path), sample) for sample in samples]
+    from mlonmcu_lite.harness.mismatch import exact_mismatch, output_label
+
     numerics = getattr(info, "numerics", "quantized")
     s = spec.settings
     check = FloatAgreement(numerics, s.float_atol, s.float_rtol, s.hybrid_tol) if numerics != "quantized" else None
@@ -497,12 +504,12 @@ def _validate(spec: RunSpec, info, artifacts: Artifacts, backends, samples, gold
         predictions.append(str(int(np.argmax(outputs[0]))))
         for out_index, (got, want) in enumerate(zip(outputs, golden, strict=True)):
             want = np.asarray(want).reshape(got.shape)
+            label = output_label(out_index, getattr(info.outputs[out_index], "name", None)
+                                 if out_index < len(info.outputs) else None)
             if check is not None:
-                check.add(index, out_index, got, want)
-            elif not np.array_equal(got, want):
-                diff = int(np.max(np.abs(got.astype(np.int64) - want.astype(np.int64))))
-                count = int(np.count_nonzero(got != want))
-                mismatches.append(f"sample {index} output {out_index}: {count} values differ, max |diff| {diff}")
+                check.add(index, out_index, got, want, label=label)
+            elif (mismatch := exact_mismatch(index, label, got, want)) is not None:
+                mismatches.append(mismatch)
     if check is not None:
         return {**check.fields(len(samples)), "predictions": ",".join(predictions)}
     from mlonmcu_lite.zoo.reference import golden_note
