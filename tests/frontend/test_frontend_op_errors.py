@@ -43,3 +43,22 @@ def test_gist_keeps_the_failed_check_not_the_backtrace():
                        "  File \"x.py\", line 3, in f\nInternalError: Check failed: (a == b) is false: shapes differ")
     assert gist(err) == "RuntimeError: InternalError: Check failed: (a == b) is false: shapes differ"
     assert gist(ValueError("")) == "ValueError"
+
+
+def test_failure_inside_an_integer_rewrite_names_model_and_op_family(monkeypatch):
+    """A Python error in a rewrite callback would reach the user as TVM's FFI RuntimeError."""
+    import dataclasses
+
+    from mlonmcu_lite.frontend import rewrite
+
+    def overflow(root, matchings):
+        raise OverflowError("int32 bias overflow")
+
+    broken = [dataclasses.replace(r, build=overflow) if r.name.startswith("fully_connected") else r
+              for r in rewrite.REWRITES]
+    monkeypatch.setattr(rewrite, "REWRITES", broken)
+    with pytest.raises(FrontendError) as info:
+        import_tflite(resolve_model("fc").path)
+    msg = str(info.value)
+    assert msg.startswith("fc.tflite: integer rewrite of fully_connected") and "(output shape [1, 16])" in msg
+    assert msg.endswith("failed: OverflowError: int32 bias overflow")
