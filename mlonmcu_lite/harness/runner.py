@@ -25,7 +25,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from mlonmcu_lite.abi import IOBuffer
-from mlonmcu_lite.errors import MlmlError, ToolError
+from mlonmcu_lite.errors import MlmlError, ToolError, gist
 from mlonmcu_lite.harness.cache import BuildCache, FirmwareArtifacts, ModelArtifacts, cache_key, hash_tree
 from mlonmcu_lite.harness.float_check import FloatAgreement
 from mlonmcu_lite.harness.fit import check_rom
@@ -126,7 +126,11 @@ def _named(message: str, spec: RunSpec) -> str:
 
 
 def first_line(exc: BaseException) -> str:
+    """The message of a run's failure: ours as written; another's (TVM's C++ errors carry a
+    backtrace first) reduced to its gist, without repeating the type the reason starts with."""
     text = str(exc).strip()
+    if "Traceback" in text and not isinstance(exc, MlmlError):
+        text = gist(exc, 600).removeprefix(f"{type(exc).__name__}: ")
     return text if len(text) < 600 else text[:600] + "…"
 
 

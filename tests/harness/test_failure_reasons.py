@@ -48,3 +48,15 @@ def test_exact_mismatch_names_output_count_max_diff_and_first_index():
     assert exact_mismatch(0, output_label(0, "Identity"), want, want) is None
     assert exact_mismatch(2, output_label(0, "Identity"), got, want) == (
         "sample 2 output 0 'Identity': 2 of 6 values differ, max |diff| 3, first at [0, 1, 0] (got 3, want 0)")
+
+
+def test_a_tvm_error_in_a_reason_is_its_failed_check_not_the_backtrace():
+    import tvm
+
+    from mlonmcu_lite.harness.runner import first_line
+
+    err = tvm.error.InternalError("Traceback (most recent call last):\n  3: tvm::codegen::Build\n"
+                                  "        at /project/src/target/codegen.cc:72\n"
+                                  "InternalError: Check failed: (bits == 32) is false: unsupported width")
+    assert first_line(err) == "Check failed: (bits == 32) is false: unsupported width"
+    assert first_line(KeyError("plan")) == "'plan'"
