@@ -89,7 +89,7 @@ def execute_run(spec: RunSpec) -> RunResult:
         if isinstance(exc, MlmlError):
             exc.at(stage.name, spec.run_id)
         result.failing = True
-        result.reason = f"{type(exc).__name__}: {_named(first_line(exc), spec)} @ {stage.name}"
+        result.reason = f"{type(exc).__name__}: {_named(first_line(exc) + _raised_at(exc), spec)} @ {stage.name}"
         _keep(run_dir / "error.txt", traceback.format_exc())
     _keep(run_dir / "result.json", json.dumps(dataclasses.asdict(result), indent=1, default=str))
     return result
@@ -125,12 +125,22 @@ def _named(message: str, spec: RunSpec) -> str:
     return message if spec.model_name in message or spec.run_id in message else f"{message} [model {spec.model_name}]"
 
 
+def _raised_at(exc: BaseException) -> str:
+    """` (raised at core_timing.py:302 in block_timing)` for an error that is not ours (a defect:
+    the reason shows where, the traceback is in error.txt); '' for ours, which say what went wrong."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if isinstance(exc, MlmlError) or not frames:
+        return ""
+    return f" (raised at {Path(frames[-1].filename).name}:{frames[-1].lineno} in {frames[-1].name})"
+
+
 def first_line(exc: BaseException) -> str:
     """The message of a run's failure: ours as written; another's (TVM's C++ errors carry a
     backtrace first) reduced to its gist, without repeating the type the reason starts with."""
     text = str(exc).strip()
     if "Traceback" in text and not isinstance(exc, MlmlError):
         text = gist(exc, 600).removeprefix(f"{type(exc).__name__}: ")
+    text = text or "(no message)"
     return text if len(text) < 600 else text[:600] + "…"
 
 

@@ -60,3 +60,13 @@ def test_a_tvm_error_in_a_reason_is_its_failed_check_not_the_backtrace():
                                   "InternalError: Check failed: (bits == 32) is false: unsupported width")
     assert first_line(err) == "Check failed: (bits == 32) is false: unsupported width"
     assert first_line(KeyError("plan")) == "'plan'"
+
+
+def test_a_defect_in_the_run_stage_says_where_it_was_raised(tmp_path, monkeypatch):
+    def broken(self):
+        return {}["cycles"]
+
+    monkeypatch.setattr(VirtualPlatform, "run", broken)
+    reason = run_one("fc", tmp_path)["reason"]
+    assert reason.startswith("KeyError: 'cycles' (raised at test_failure_reasons.py:")
+    assert reason.endswith(" in broken) [model fc] @ run")
