@@ -72,11 +72,20 @@ def import_tflite(path: str | Path) -> IntegerModel:
         legacy_uint8.reset(token)
     check_integer(mod, path.name, frozenset(boundary.float_boundary_nodes(mod["main"])
                                             | resize.float_island_nodes(mod["main"])))  # vision: uint8 resize
+    mod = boundary.search_quantize(mod, _uint8_quantized_inputs(info))  # vision: float input QUANTIZE
     func = boundary.lower_float_io(mod["main"])
     func = boundary.restore_uint8_io(func, norm.uint8_inputs, norm.uint8_outputs)
     mod = relax.transform.Normalize()(with_main(mod, func))
     return IntegerModel(name=path.stem, mod=mod, inputs=list(info.inputs), outputs=list(info.outputs),
                         ops=info.op_names, op_infos=list(info.ops))
+
+
+def _uint8_quantized_inputs(info) -> tuple[bool, ...]:
+    """Per graph input: a float32 input that the file QUANTIZEs into a uint8 tensor."""
+    index = {t.name: k for k, t in enumerate(info.tensors)}
+    return tuple(any(op.op == "QUANTIZE" and op.inputs[0] == index.get(spec.name)
+                     and info.tensors[op.outputs[0]].dtype == "uint8" for op in info.ops)
+                 for spec in info.inputs)
 
 
 def _rejected(path: Path, err: Exception) -> FrontendError:
