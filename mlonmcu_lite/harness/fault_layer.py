@@ -22,6 +22,12 @@ def layer_of(steps: list[dict], function: str | None) -> str | None:
     return None
 
 
+def called_from(steps: list[dict], caller: str | None) -> str | None:
+    """The layer of a fault in a helper (memcpy, a libgcc routine) that a layer's kernel called."""
+    layer = layer_of(steps, caller)
+    return f"{layer}, called from {caller}" if layer else None
+
+
 def plan_steps(model_dir: Path) -> list[dict]:
     """The model's plan steps (plan.json); [] when it cannot be read (the fault is reported anyway)."""
     try:

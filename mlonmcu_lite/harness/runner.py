@@ -328,7 +328,7 @@ def _simulate(spec: RunSpec, artifacts: Artifacts, backends, inputs: list[np.nda
               run_dir: Path | None = None):
     """One emulation with `inputs`; returns (SimResult, output arrays)."""
     from mlonmcu_lite.harness.layers import GLUE_FUNCTIONS
-    from mlonmcu_lite.harness.fault_layer import layer_of, plan_steps
+    from mlonmcu_lite.harness.fault_layer import called_from, layer_of, plan_steps
     from mlonmcu_lite.vp import SimConfig, SimFault, VirtualPlatform
 
     config = SimConfig(max_instructions=spec.settings.max_instructions,
@@ -346,7 +346,8 @@ def _simulate(spec: RunSpec, artifacts: Artifacts, backends, inputs: list[np.nda
     try:
         result = vp.run()
     except SimFault as fault:
-        layer = layer_of(plan_steps(artifacts.model.directory), fault.function)
+        steps = plan_steps(artifacts.model.directory)
+        layer = layer_of(steps, fault.function) or called_from(steps, fault.caller)
         raise (fault.in_layer(layer) if layer else fault)
     if run_dir is not None:
         (run_dir / "console.txt").write_text(result.console)

@@ -22,8 +22,9 @@ class SimFault(ToolError):
     def __init__(self, cause: str, *, run_name: str = "", pc: int | None = None,
                  function: str | None = None, address: int | None = None,
                  total_instructions: int = 0, run_instructions: int | None = None,
-                 console: str = "") -> None:
+                 console: str = "", caller: str | None = None) -> None:
         self.cause = cause
+        self.caller = caller  # the function the return address is in (a leaf's caller)
         self.run_name = run_name
         self.pc = pc
         self.function = function

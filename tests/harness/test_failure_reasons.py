@@ -7,7 +7,7 @@ import numpy as np
 
 from mlonmcu_lite.harness.fault_layer import layer_of
 from mlonmcu_lite.harness.mismatch import exact_mismatch, output_label
-from mlonmcu_lite.vp import VirtualPlatform
+from mlonmcu_lite.vp import SimFault, VirtualPlatform
 
 from tests.helpers.e2e import run_one
 
@@ -20,7 +20,13 @@ def test_illegal_instruction_in_a_kernel_names_pc_function_and_layer(tmp_path, m
         kernel = next(name for name, sym in self.image.symbols.items()  # fc's one layer: a kernel of its own
                       if name.startswith(("mlml_k00_", "mlml_cpu_fc_")) and sym.kind == "func")
         self.write_symbol(kernel, b"\0\0\0\0")
-        return original(self)
+        try:
+            return original(self)
+        except SimFault as fault:
+            callers.append(fault.caller)
+            raise
+
+    callers: list = []
 
     monkeypatch.setattr(VirtualPlatform, "run", broken_kernel)
     row = run_one("fc", tmp_path)
@@ -30,6 +36,7 @@ def test_illegal_instruction_in_a_kernel_names_pc_function_and_layer(tmp_path, m
     assert " at pc=0x" in reason and (" in mlml_k00_" in reason or " in mlml_cpu_fc_" in reason)
     assert "illegal instruction word 0x00000000" in reason and "[fc__cpu__rv32imc]" in reason
     assert reason.endswith("; in layer step 0 (FULLY_CONNECTED, TFLite operator #0) @ run")
+    assert callers and callers[0] and not callers[0].startswith("mlml_cpu_fc_")  # ra: the AOT code that called it
 
 
 def test_layer_of_matches_kernel_and_its_offsets_only():
@@ -70,3 +77,11 @@ def test_a_defect_in_the_run_stage_says_where_it_was_raised(tmp_path, monkeypatc
     reason = run_one("fc", tmp_path)["reason"]
     assert reason.startswith("KeyError: 'cycles' (raised at test_failure_reasons.py:")
     assert reason.endswith(" in broken) [model fc] @ run")
+
+
+def test_a_fault_in_a_helper_names_the_layer_that_called_it():
+    from mlonmcu_lite.harness.fault_layer import called_from
+
+    steps = [{"func": "mlml_k00_conv", "ops": [0], "op_names": ["CONV_2D"]}]
+    assert called_from(steps, "mlml_k00_conv+0x40") == "step 0 (CONV_2D, TFLite operator #0), called from mlml_k00_conv+0x40"
+    assert called_from(steps, "run+0x10") is None and called_from(steps, None) is None
