@@ -30,13 +30,15 @@ from tflgen.npzio import save_npz  # noqa: E402
 from tflgen.op_models import OPS  # noqa: E402
 from tflgen.pipeline import generate  # noqa: E402
 from tflgen.qmath_models import QMATH_OPS  # noqa: E402
-from tflgen.seq_models import SEQ_OPS  # noqa: E402
+from tflgen.seq_models import SEQ_OPS, SEQ_ZOO  # noqa: E402
 from tflgen.tflm_models import TFLM_OPS  # noqa: E402
 from tflgen.zoo_models import ZOO  # noqa: E402
 
 FAMILIES = {"zoo": ZOO, "ops": {**OPS, **DTYPE_OPS, **TFLM_OPS, **QMATH_OPS, **SEQ_OPS, **LOGIC_OPS},
             "float": {**FLOAT_OPS, **FLOAT_ZOO, **FLOAT_ONLY}}
+FAMILIES["ops"].update(SEQ_ZOO)  # seq: the LSTM keyword-spotting replica (kws_lstm)
 ON_REQUEST = frozenset(FLOAT_ZOO)  # written only when named (not versioned: float weights are large)
+ON_REQUEST = ON_REQUEST | set(SEQ_ZOO)  # seq: kws_lstm (49 unrolled steps, minutes to compile): `--out DIR kws_lstm`
 
 
 def _json(obj: dict) -> str:

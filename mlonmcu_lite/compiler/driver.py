@@ -180,9 +180,14 @@ def compile_model(im, out_dir: Path, settings: CompilerSettings = CompilerSettin
     )
 
 
+_HARD_FLOAT = ["#ifdef __riscv_fdiv", "#define MLML_HARD_FLOAT() 1", "#else", "#define MLML_HARD_FLOAT() 0",
+               "#endif", ""]
+
+
 def _kernels_h(protos: list[str]) -> str:
     return "\n".join(["/* Generated kernel prototypes. Do not edit. */", "#ifndef MLML_KERNELS_H",
                       "#define MLML_KERNELS_H", "#include <stdint.h>", "#include <stdbool.h>", "",
+                      *_HARD_FLOAT,  # vision: frontend/float_quantize.py divides when this is 1
                       *protos, "", "#endif", ""])
 
 

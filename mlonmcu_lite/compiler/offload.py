@@ -23,7 +23,8 @@ from mlonmcu_lite.peripheral.backend import (AcceleratorBackend, CArgs, ConvRegi
                                              Region)
 
 from .patterns import op_name
-from .region_kinds import KINDS, OP_KINDS, Anchor, OpKindSpec, RegionKindSpec, add_params, bias_of, requant_of
+from .region_kinds import (KINDS, OP_KINDS, Anchor, OpKindSpec, RegionKindSpec, add_params, bias_of, requant_of,
+                           weight_zero_point_of)
 from .requant_match import match_add
 
 
@@ -116,12 +117,15 @@ class _Partition:
         self.decisions: list[_Decision] = []
         self.calls: dict[str, OffloadedCall] = {}
         self.in_place: dict[str, tuple[int, ...]] = {}
+        self.absorbed: set = set()  # a weight zero point's all-ones conv: part of its conv's layer
 
     def n_uses(self, var) -> int:
         return len(self.users.get(var, []))
 
     def visit(self, var: relax.Var, value) -> None:
         kind = next((k for k in KINDS if op_name(value) == k.anchor_op), None)
+        if var in self.absorbed:
+            return
         if kind is None:
             self._visit_op(var, value)
             return
@@ -151,10 +155,15 @@ class _Partition:
         if bias is None:
             return f"{kind.name} is not followed by a single int32 bias add" if kind.name != "conv2d" \
                 else "conv is not followed by a single int32 bias add"
+        acc_var, acc = add_var, add
+        if (w_zp := weight_zero_point_of(add_var, anchor, self.var2val, self.users)) is not None:
+            self.absorbed.add(w_zp.window)  # legacy uint8: the device adds the weight offset itself
+            acc_var, acc = w_zp.acc, self.var2val[w_zp.acc]
+            region = replace(region, weight_offset=w_zp.weight_offset)
         if not self.backends:
             return "no accelerator configured"
-        root_var = _tail_root(add_var, self.users, self.var2val)
-        requant = requant_of(root_var, add_var, self.var2val, self.n_uses) if root_var is not None else None
+        root_var = _tail_root(acc_var, self.users, self.var2val)
+        requant = requant_of(root_var, acc_var, self.var2val, self.n_uses) if root_var is not None else None
         fused = _with_requant(region, requant) if requant is not None else None
         residual = self._residual(fused, root_var, anchor.data) if fused is not None else None
         reasons = []
@@ -166,7 +175,7 @@ class _Partition:
             symbol = f"mlml_offload_{len(self.calls)}"
             self.calls[symbol] = OffloadedCall(backend, taken, pattern.name)
             args: tuple = (anchor.data, anchor.weight, bias)
-            root = add
+            root = acc
             if taken.requant is not None:
                 channels = anchor.weight.shape[0]
                 mult, shift = taken.requant.per_channel(channels)

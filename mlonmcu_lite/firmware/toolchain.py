@@ -44,9 +44,21 @@ class BuildError(ToolError):
     """The compiler or linker failed; `stderr` holds its diagnostics."""
 
     def __init__(self, message: str, stderr: str = "", command: Sequence[str] = ()) -> None:
-        super().__init__(f"{message}\n{stderr}".rstrip())
+        first = first_diagnostic(stderr)
+        head = f"{message}: {first}" if first else message
+        tail = f"\n$ {shlex.join(command)}" if command else ""
+        super().__init__(f"{head}\n{stderr}".rstrip() + tail)
         self.stderr = stderr
         self.command = list(command)
+
+
+def first_diagnostic(stderr: str) -> str:
+    """The first `error:` line of a compiler's or linker's output (its file as a base name), so a
+    one-line reason shows what failed rather than the command line; else its first line."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    errors = [line for line in lines if "error:" in line]
+    line = (errors or lines or [""])[0]
+    return re.sub(r"^\S*/([^/\s:]+:\d+)", r"\1", line)[:300]
 
 
 class LinkOverflow(BuildError):
@@ -187,8 +199,10 @@ def platform_sources(workspace: Workspace | None = None) -> list[Path]:
 
 def base_cflags(arch: Arch, opt: str, include_dirs: Iterable[Path], defines: Mapping[str, object],
                 werror: bool, extra_cflags: Iterable[str]) -> list[str]:
+    # -ffp-contract=off: no fused multiply-add on rv32gc, so float C rounds each step as
+    # TFLite's kernels do (the uint8 resize float island, float32 models).
     flags = ["--target=riscv32-unknown-elf", *arch.cflags, opt, "-g", "-ffreestanding", "-nostdlib",
-             "-fno-common", "-ffunction-sections", "-fdata-sections", "-Wall"]
+             "-fno-common", "-ffunction-sections", "-fdata-sections", "-ffp-contract=off", "-Wall"]
     if werror:
         flags.append("-Werror")
     flags += [f"-I{d}" for d in include_dirs]
@@ -200,7 +214,7 @@ def base_cflags(arch: Arch, opt: str, include_dirs: Iterable[Path], defines: Map
 def _run(cmd: list[str], what: str) -> None:
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
-        raise BuildError(f"{what} failed (exit {proc.returncode}): {shlex.join(cmd)}", proc.stderr, cmd)
+        raise BuildError(f"{what} failed (exit {proc.returncode})", proc.stderr, cmd)
 
 
 _OVERFLOW = re.compile(r"will not fit in region '(\w+)': overflowed by (\d+) bytes")

@@ -2,14 +2,16 @@
 
 * float32 input → QUANTIZE (the converter's default wrapper): TFLite's reference
   AffineQuantize, `clamp(round_half_away(x / scale) + zp)`, with the division in float32.
-  TVM's own `relax.quantize` legalizes to round-half-to-even, so it is written out here:
-  truncate, then add ±1 where the exact remainder x/scale − trunc is ≥ 0.5 in magnitude
-  (the remainder of a float minus its integer part is exact, so ties are decided exactly).
-  No libm: the C uses float division, compares and int↔float casts, which rv32gc does in
-  hardware and rv32imc with libgcc's soft-float routines.
+  8-bit outputs: an integer binary search of the float's bits over 255 precomputed
+  thresholds (float_quantize.py), exact for every float32 including NaN/inf, ~50
+  instructions instead of a soft-float division.  int16 outputs (65,535 thresholds) keep
+  the float formula: TVM's own `relax.quantize` legalizes to round-half-to-even, so it is
+  written out: truncate, then add ±1 where the exact remainder x/scale − trunc is ≥ 0.5 in
+  magnitude (the remainder of a float minus its integer part is exact, so ties are decided
+  exactly); no libm, the C uses float division, compares and int↔float casts.
 * DEQUANTIZE → float32 output: `float((q − zp) · scale)`; TFLite multiplies in double, but
   q − zp and the float32 scale are exact and the double product rounds to the same float32
-  as one float32 multiply.
+  as one float32 multiply.  8-bit: a 256-entry float32 table of exactly those values.
 * int → int QUANTIZE (requantize): `MultiplyByQuantizedMultiplier(q − zp_in, in/out) + zp_out`.
 * uint8 graph I/O (see normalize.py): the firmware takes and returns uint8; the graph runs
   on int8 = uint8 − 128, converted at the boundary on the target.
@@ -24,9 +26,12 @@ import numpy as np
 from tvm import relax
 from tvm.relax import op as R
 from tvm.relax.dpl import is_const, is_op, rewrite_call, wildcard
+from tvm.relax.expr_functor import PyExprMutator, mutator
 
 from . import qparams
+from .elementwise import lookup
 from .errors import FrontendError
+from .float_quantize import QuantizeTable, te_quantize
 from .fixedpoint import Multipliers, dtype_range
 from .patterns import Rewrite, dequantize, quantize
 from .requant import Rounding, const, rescale, to_dtype
@@ -72,6 +77,9 @@ def affine_quantize(x: relax.Expr, scale: float, zero_point: int, dtype: str) ->
 
 
 def affine_dequantize(q: relax.Expr, scale: float, zero_point: int) -> relax.Expr:
+    if str(q.ty.dtype) == "int8":
+        levels = np.arange(-128, 128, dtype=np.float64)
+        return lookup(q, ((levels - zero_point) * np.float64(np.float32(scale))).astype(np.float32), "float32")
     centred = R.subtract(R.astype(q, "int32"), const(zero_point, "int32"))
     return R.multiply(R.astype(centred, "float32"), _f32(scale))
 
@@ -105,8 +113,42 @@ def _scale_zp(call: relax.Call) -> tuple[float, int]:
     return qparams.scalar_float(call.args[1]), qparams.scalar_int(call.args[2])
 
 
+@mutator
+class _SearchQuantize(PyExprMutator):
+    """QUANTIZE of a float32 param into 8 bits → the threshold search kernel (a call_te)."""
+
+    def visit_call_(self, call):
+        call = super().visit_call_(call)
+        if getattr(call.op, "name", "") != "relax.quantize" or str(call.ty.dtype) not in ("int8", "uint8"):
+            return call
+        param = call.args[0]
+        if not any(param.same_as(p) for p in self.params) or str(param.ty.dtype) != "float32":
+            return call
+        scale, zp = _scale_zp(call)
+        dtype = str(call.ty.dtype)
+        shift = 0
+        if dtype == "int8" and self.uint8_params[[p.same_as(param) for p in self.params].index(True)]:
+            zp, shift = zp + 128, -128  # TFLite quantized into uint8: its NaN/overflow value is uint8's
+        table = QuantizeTable.build(scale, zp, *dtype_range("uint8" if shift else dtype))
+        return self.builder_.call_te(lambda x, t: te_quantize(x, t, table, shift, dtype), param,
+                                     const(table.thresholds, "int32"), primfunc_name_hint="quantize")
+
+
+def search_quantize(mod, uint8_params: tuple[bool, ...] = ()) -> object:
+    """Rewrite `main`'s float32-input QUANTIZEs into 8 bits (`uint8_params[i]`: param i was
+    quantized into a uint8 tensor of the model file, normalized to int8)."""
+    gv = mod.get_global_var("main")
+    func = mod[gv]
+    rewriter = _SearchQuantize(mod)
+    rewriter.params = list(func.params)
+    rewriter.uint8_params = tuple(uint8_params) + (False,) * (len(func.params) - len(uint8_params))
+    rewriter.builder_.update_func(gv, rewriter.visit_expr(func))
+    return relax.transform.DeadCodeElimination()(rewriter.builder_.get())
+
+
 def lower_float_io(func: relax.Function) -> relax.Function:
-    """QUANTIZE of a float32 graph input and DEQUANTIZE into a graph output → float32 C."""
+    """QUANTIZE of a float32 graph input (int16; 8 bits: `search_quantize`) and DEQUANTIZE
+    into a graph output → float32 C."""
     outputs = _outputs(func)
     var2val = relax.analysis.get_var2val(func)
     output_calls = [var2val.get(o) if isinstance(o, relax.Var) else o for o in outputs]

@@ -12,7 +12,7 @@ int32, so nothing here needs 64-bit arithmetic on RV32.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 import numpy as np
 from tvm import te, tirx
@@ -55,11 +55,12 @@ class NumpyBackend:
 
 
 class TeBackend:
-    """TE stages over one shape: each operation is one elementwise `te.compute`.
+    """Elementwise TE over one shape: every operation is its own `te.compute` stage.
 
-    Comparisons stay lazy (folded into the select that reads them); constants are immediates.
-    The compiler's schedule computes a stage read several times once per element into a
-    one-element buffer (a register), so the C stays linear in the number of steps.
+    Constants are immediates.  The compiler's schedule inlines a stage read once and computes
+    one read several times once per element into a register, so the kernel is one loop and the
+    C stays linear in the number of steps.  (Composing expressions here instead made TVM's
+    simplifier take minutes on some nestings: one stage per operation is the robust form.)
     """
 
     def __init__(self, shape: tuple[int, ...]) -> None:
@@ -67,13 +68,10 @@ class TeBackend:
 
     @staticmethod
     def load(x, index):
-        if isinstance(x, int):
-            return tirx.const(x, "int32")
-        if callable(x) and not isinstance(x, te.Tensor):
-            return x(index)
-        return x[index]
+        return tirx.const(x, "int32") if isinstance(x, int) else x[index]
 
-    def stage(self, fn, name: str = "fx"):
+    def stage(self, fn: Callable, name: str = "fx") -> te.Tensor:
+        """A new stage computed elementwise by `fn(index)` (reading others through `load`)."""
         return te.compute(self.shape, lambda *i: fn(i), name=name)
 
     def _binary(self, a, b, op, name):
@@ -84,13 +82,12 @@ class TeBackend:
     def mul(self, a, b): return self._binary(a, b, lambda x, y: x * y, "mul")
     def shr(self, a, bits): return self._binary(a, bits, lambda x, y: x >> y, "shr")
     def band(self, a, mask): return self._binary(a, mask, lambda x, y: x & y, "and")
+    def less(self, a, b): return self._binary(a, b, tirx.LT, "lt")
+    def greater(self, a, b): return self._binary(a, b, tirx.GT, "gt")
+    def equal(self, a, b): return self._binary(a, b, tirx.EQ, "eq")
 
     def where(self, cond, a, b):
         return self.stage(lambda i: tirx.Select(self.load(cond, i), self.load(a, i), self.load(b, i)), "select")
-
-    def less(self, a, b): return lambda i: tirx.LT(self.load(a, i), self.load(b, i))
-    def greater(self, a, b): return lambda i: tirx.GT(self.load(a, i), self.load(b, i))
-    def equal(self, a, b): return lambda i: tirx.EQ(self.load(a, i), self.load(b, i))
 
     def clip(self, a, lo, hi):
         return self.stage(lambda i: tirx.max(tirx.min(self.load(a, i), self.load(hi, i)), self.load(lo, i)), "clip")

@@ -80,7 +80,7 @@ def cell_scale_log2(scale: float) -> int:
 
 
 def _mbqm(o: fx.TeBackend, x, m: Multipliers):
-    """MultiplyByQuantizedMultiplier (double rounding) of an int32 stage; an int32 stage.
+    """MultiplyByQuantizedMultiplier (double rounding) of an int32 value; an int32 value.
 
     The identities of requant.py: SaturatingRoundingDoublingHighMul(x·2^left, M) is
     (x·(M << left) + 2^30) >> 31, RoundingDivideByPOT adds 2^(r−1) (− 1 below zero) and shifts.
@@ -92,25 +92,23 @@ def _mbqm(o: fx.TeBackend, x, m: Multipliers):
         return tirx.const(v, "int64")
 
     high = o.stage(lambda i: (tirx.Cast("int64", o.load(x, i)) * i64(mult << left) + i64(1 << 30)) >> i64(31), "srdhm")
+    rounded = high
     if right:
         half = 1 << (right - 1)
-        high = o.stage(lambda i: (high[i] + tirx.Select(high[i] < i64(0), i64(half - 1), i64(half))) >> i64(right),
-                       "rdbp")
-    return o.stage(lambda i: tirx.Cast("int32", high[i]), "narrow")
-
-
-def _column(o: fx.TeBackend, acc, col: int):
-    """Stage reading columns [col, col + n_cell) of a [batch, gates·n_cell] accumulator."""
-    return o.stage(lambda i: acc[i[0], col + i[1]], "gate_acc")
+        rounded = o.stage(lambda i: (o.load(high, i) + tirx.Select(o.load(high, i) < i64(0), i64(half - 1), i64(half)))
+                          >> i64(right), "rdbp")
+    return o.stage(lambda i: tirx.Cast("int32", o.load(rounded, i)), "narrow")
 
 
 def _gate(o: fx.TeBackend, p: LSTMParams, name: str, col: int, acc_in, acc_rec):
     """A gate's Q3.12 pre-activation: the two MatrixBatchVectorMultiplyAccumulate's, each clamped."""
     g = p.gates[name]
-    value = o.clip(_mbqm(o, _column(o, acc_in, col), g.scale_in), fx.INT16_MIN, fx.INT16_MAX)
+    acc = o.stage(lambda i: acc_in[i[0], col + i[1]], "acc_in")
+    value = o.clip(_mbqm(o, acc, g.scale_in), fx.INT16_MIN, fx.INT16_MAX)
     if acc_rec is None:  # step 0: h is its zero point, W·(h − zp) = 0
         return value
-    return o.clip(o.add(_mbqm(o, _column(o, acc_rec, col), g.scale_rec), value), fx.INT16_MIN, fx.INT16_MAX)
+    rec = o.stage(lambda i: acc_rec[i[0], col + i[1]], "acc_rec")
+    return o.clip(o.add(_mbqm(o, rec, g.scale_rec), value), fx.INT16_MIN, fx.INT16_MAX)
 
 
 def _cell_te(p: LSTMParams, names: list[str], n_cell: int, acc_in, acc_rec=None, c_prev=None):
@@ -136,7 +134,8 @@ def _hidden_te(p: LSTMParams, names: list[str], n_cell: int, cell, acc_in, acc_r
     o = fx.TeBackend((int(cell.shape[0]), n_cell))
     out_gate = fx.logistic(o, _gate(o, p, "output", names.index("output") * n_cell, acc_in, acc_rec))
     c = o.stage(lambda k: tirx.Cast("int32", cell[k]), "cell")
-    h = o.clip(o.add(_mbqm(o, o.mul(out_gate, fx.tanh(o, c, 15 + p.cell_scale)), p.hidden), p.hidden_zp), -128, 127)
+    product = o.mul(out_gate, fx.tanh(o, c, 15 + p.cell_scale))
+    h = o.clip(o.add(_mbqm(o, product, p.hidden), p.hidden_zp), -128, 127)
     return o.stage(lambda k: tirx.Cast("int8", h[k]), "lstm_hidden")
 
 

@@ -31,7 +31,14 @@ class SimFault(ToolError):
         self.total_instructions = total_instructions
         self.run_instructions = run_instructions
         self.console = console
+        self.layer: str | None = None
         super().__init__(self._message(), run=run_name or None)
+
+    def in_layer(self, layer: str) -> "SimFault":
+        """Name the model layer whose kernel faulted (known to the harness, not the VP); returns self."""
+        self.layer = layer
+        self.args = (f"{self.args[0]}; in layer {layer}", *self.args[1:])
+        return self
 
     def _message(self) -> str:
         where = f"pc=0x{self.pc:08x}" if self.pc is not None else "pc=?"

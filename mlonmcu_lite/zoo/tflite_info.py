@@ -49,7 +49,13 @@ UNSUPPORTED_REASONS: dict[str, str] = {
     "CUSTOM:TFLite_Detection_PostProcess": "SSD box decoding + non-max suppression with float outputs is not "
     "lowered: no C kernel matching TFLite's DetectionPostProcess yet; benchmark the detector without it by "
     "exporting the raw box_encodings / class_predictions as the model outputs",
+    # seq: quantized BATCH_MATMUL (float32 models run TVM's float one)
+    "BATCH_MATMUL": "int8/int16 BATCH_MATMUL is not lowered (TFLite's integer kernel with zero points, adj_x/adj_y "
+    "and broadcast batch dims); float32 models run it",
 }
+# seq: a stateful model (TF's resource variables) calls an init subgraph once
+STATEFUL_REASON = ("a stateful model: CALL_ONCE runs an init subgraph filling resource variables (VAR_HANDLE / "
+                   "ASSIGN_VARIABLE / READ_VARIABLE), which are not lowered; SVDF / LSTM state in variable tensors is")
 # Tensor types a quantized graph may use: activations int8 / uint8 (legacy) / int16 (16x8),
 # weights int8 / uint8, bias int32 / int64 (16x8), shapes int32.  float32 only at the
 # model's boundary: a graph input consumed by QUANTIZE, a graph output made by DEQUANTIZE.
@@ -214,8 +220,8 @@ def _check_control_flow(path: Path, model: S.ModelT, ops: list[OpInfo]) -> None:
         return
     for op in ops:
         if op.op in CONTROL_FLOW_OPS:
-            raise UnsupportedOpError(path, op.op, op.index, f"control flow into {len(model.subgraphs) - 1} "
-                                     f"further subgraph(s)")
+            raise UnsupportedOpError(path, op.op, op.index, STATEFUL_REASON if op.op == "CALL_ONCE" else
+                                     f"control flow into {len(model.subgraphs) - 1} further subgraph(s)")
     raise ModelError(f"{path}: {len(model.subgraphs)} subgraphs (control flow) are not supported")
 
 

@@ -152,6 +152,24 @@ def _kws_lstm(g: Graph) -> None:
     g.output(g.softmax(g.fully_connected(last, "fc", 12), "softmax"))
 
 
+def _gru_unrolled(g: Graph) -> None:
+    """An RNNoise-like GRU unrolled over 3 steps from the int8 ops TFLite Micro has: SPLIT the
+    frames, z/r = LOGISTIC(FC(x) + FC(h)), n = TANH(FC(x) + FC(r·h)), h = n + z·(h − n)."""
+    frames = g.split(g.input("input", (1, 3, 8)), "frames", 3, 1)
+    h = g.unary("TANH", g.fully_connected(g.reshape(frames[0], "x0", (1, 8)), "h0_fc", 8), "h0")
+    for t, frame in enumerate(frames[1:], start=1):
+        x = g.reshape(frame, f"x{t}", (1, 8))
+
+        def gate(name: str, state: str, act: str) -> str:
+            pre = g.add(g.fully_connected(x, f"{name}_x", 8), g.fully_connected(state, f"{name}_h", 8), f"{name}_sum")
+            return g.unary(act, pre, name)
+
+        z, r = gate(f"z{t}", h, "LOGISTIC"), gate(f"r{t}", h, "LOGISTIC")
+        n = gate(f"n{t}", g.binary("MUL", r, h, f"rh{t}"), "TANH")
+        h = g.add(g.binary("MUL", z, g.binary("SUB", h, n, f"hn{t}"), f"zhn{t}"), n, f"h{t}")
+    g.output(h)
+
+
 CHAINS: dict[str, tuple[str, Callable[[Graph], None]]] = {
     "lstm_fc": ("UNIDIRECTIONAL_SEQUENCE_LSTM int8 (6 steps, 12 units) -> STRIDED_SLICE -> FULLY_CONNECTED",
                 _lstm_fc),
@@ -162,6 +180,7 @@ ZOO_CHAINS: dict[str, tuple[str, Callable[[Graph], None]]] = {
 }
 SINGLE: dict[str, Callable[[Graph], None]] = {
     "lstm_seq": lambda g: g.output(lstm(g, g.input("input", (1, 5, 6)), "lstm", 8)),
+    "gru_unrolled": _gru_unrolled,
     "lstm_cifg_clip": lambda g: g.output(lstm(g, g.input("input", (1, 7, 5)), "lstm", 6, cifg=True, cell_clip=1.5)),
 }
 

@@ -47,6 +47,12 @@ def test_lstm_cifg_with_cell_clip_bit_exact(tmp_path):
     assert_bit_exact_on_host(generated(SEQ_SINGLE["lstm_cifg_clip"], tmp_path), count=4)
 
 
+@pytest.mark.slow  # ~30 s under load: 3 unrolled GRU steps (16 FULLY_CONNECTED) compiled for the host
+def test_gru_replica_from_tflm_ops_bit_exact(tmp_path):
+    """GRU as converters unroll it (FC + ADD + LOGISTIC / TANH + MUL + SUB over SPLIT frames)."""
+    assert_bit_exact_on_host(generated(SEQ_SINGLE["gru_unrolled"], tmp_path), count=6)
+
+
 def _with_projection(path):
     """The LSTM with its recurrent forget weights also wired in as projection weights (slot 16)."""
     model = S.ModelT.InitFromPackedBuf(path.read_bytes(), 0)
@@ -63,3 +69,45 @@ def test_lstm_with_projection_is_rejected_at_load_naming_the_op(tmp_path):
     with pytest.raises(FrontendError, match=r"UNIDIRECTIONAL_SEQUENCE_LSTM with projection weights .* lstm_seq"
                                             r".*operator #0"):
         import_tflite(path)
+
+
+def _edited(path, edit, out_dir):
+    model = S.ModelT.InitFromPackedBuf(path.read_bytes(), 0)
+    edit(model)
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    out = out_dir / path.name
+    out.write_bytes(bytes(builder.Output()))
+    return out
+
+
+def _fc_as_batch_matmul(model):
+    """lstm_fc's FULLY_CONNECTED opcode renamed BATCH_MATMUL (an int8 BATCH_MATMUL, as read at load)."""
+    code = model.operatorCodes[model.subgraphs[0].operators[2].opcodeIndex]
+    code.builtinCode = code.deprecatedBuiltinCode = S.BuiltinOperator.BATCH_MATMUL
+
+
+def _with_call_once(model):
+    """A second (init) subgraph and a CALL_ONCE in front of the main graph, as TF writes stateful models."""
+    init = S.SubGraphT()
+    init.tensors, init.inputs, init.outputs, init.operators, init.name = [], [], [], [], "init"
+    model.subgraphs.append(init)
+    code = S.OperatorCodeT()
+    code.builtinCode, code.deprecatedBuiltinCode = S.BuiltinOperator.CALL_ONCE, 127  # 127: "see builtinCode"
+    code.version = 1
+    model.operatorCodes.append(code)
+    op = S.OperatorT()
+    op.opcodeIndex, op.inputs, op.outputs = len(model.operatorCodes) - 1, [], []
+    op.builtinOptionsType = S.BuiltinOptions.CallOnceOptions
+    op.builtinOptions = S.CallOnceOptionsT()
+    op.builtinOptions.initSubgraphIndex = 1
+    model.subgraphs[0].operators.insert(0, op)
+
+
+@pytest.mark.parametrize("edit,message", [
+    (_fc_as_batch_matmul, r"unsupported op BATCH_MATMUL \(int8/int16 BATCH_MATMUL is not lowered .*\) at operator #2"),
+    (_with_call_once, r"unsupported op CALL_ONCE \(a stateful model: .*resource variables .*\) at operator #0"),
+])
+def test_sequence_model_parts_not_lowered_are_rejected_with_the_reason(edit, message, repo, tmp_path):
+    with pytest.raises(FrontendError, match=message):
+        import_tflite(_edited(repo / "models" / "ops" / "lstm_fc.tflite", edit, tmp_path))

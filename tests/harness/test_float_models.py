@@ -115,9 +115,11 @@ def test_float_agreement_figures():
     assert fields["validation"] == "allclose" and fields["top1_agreement"] == 1.0
     assert 0 < fields["max_abs_err"] < 1e-6 and fields["validation_detail"].startswith("max |err|")
     bad = FloatAgreement("float32", atol=1e-5, rtol=1e-4, hybrid_tol=0.05)
-    bad.add(0, 0, np.array([0.7, 0.1, 0.2], np.float32), np.array([0.1, 0.7, 0.2], np.float32))
+    bad.add(0, 0, np.array([0.7, 0.1, 0.2], np.float32), np.array([0.1, 0.7, 0.2], np.float32), label="output 0 'y'")
     fields = bad.fields(1)
     assert fields["validation"] == "mismatch" and fields["top1_agreement"] == 0.0
+    assert fields["validation_detail"].startswith("sample 0 output 0 'y': 2 values beyond atol 1e-05 + rtol 0.0001")
+    assert fields["validation_detail"].endswith("first at [0] (got 0.699999988079071, want 0.10000000149011612)")
     hybrid = FloatAgreement("hybrid", atol=0.0, rtol=0.0, hybrid_tol=0.05)
     hybrid.add(0, 0, np.array([1.0, 2.02]), np.array([1.0, 2.0]))  # 1% of max |ref|
     assert hybrid.fields(1)["validation"] == "allclose"
