@@ -66,7 +66,8 @@ class LinkOverflow(BuildError):
     missing bytes, so a caller without a user limit can grow the map (`grown_map`)."""
 
     def __init__(self, message: str, stderr: str, command: Sequence[str], overflows: dict[str, int]) -> None:
-        super().__init__(message, stderr, command)
+        super().__init__(message, stderr)  # the message says what to raise: no command line in a row's reason
+        self.command = list(command)
         self.overflows = overflows
 
 
