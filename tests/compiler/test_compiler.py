@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 
 from tests.helpers.compiler_modules import conv_chain_module
+from tests.helpers.heavy_models import light_op_models
 from mlonmcu_lite.compiler import CompilerSettings, compile_model
 from mlonmcu_lite.compiler.hostrun import build_host_library, tvm_reference_many
 from mlonmcu_lite.frontend import import_tflite
-from mlonmcu_lite.zoo import list_models, resolve_model
+from mlonmcu_lite.zoo import resolve_model
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +131,7 @@ def _check_against_goldens(name: str, tmp_path: Path):
     return cm
 
 
-@pytest.mark.parametrize("name", list_models("ops"))
+@pytest.mark.parametrize("name", light_op_models())  # lstm_fc: see tests/helpers/heavy_models.py
 def test_op_models_bit_exact_on_host(name, tmp_path):
     _check_against_goldens(name, tmp_path)
 

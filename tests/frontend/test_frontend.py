@@ -14,6 +14,8 @@ from mlonmcu_lite.harness.inputs import random_input
 from mlonmcu_lite.zoo.reference import reference_outputs_many
 from mlonmcu_lite.zoo import list_models, resolve_model
 
+from tests.helpers.heavy_models import light_op_models
+
 RANDOM_INPUTS = 16  # per op model, on top of the committed samples (FC's rounding needs a few)
 
 
@@ -57,7 +59,7 @@ def check_model(name: str, random_count: int) -> IntegerModel:
     return im
 
 
-@pytest.mark.parametrize("name", list_models("ops"))
+@pytest.mark.parametrize("name", light_op_models())  # lstm_fc: see tests/helpers/heavy_models.py
 def test_op_model_bit_exact(name):
     check_model(name, RANDOM_INPUTS)
 
