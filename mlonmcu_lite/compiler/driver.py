@@ -181,7 +181,10 @@ def compile_model(im, out_dir: Path, settings: CompilerSettings = CompilerSettin
 
 
 _HARD_FLOAT = ["#ifdef __riscv_fdiv", "#define MLML_HARD_FLOAT() 1", "#else", "#define MLML_HARD_FLOAT() 0",
-               "#endif", ""]
+               "#endif",  # float <-> int32 bits through a union (TVM's pointer cast breaks strict aliasing)
+               "static inline int32_t mlml_f32_bits(float x) { union { float f; int32_t i; } u; u.f = x; return u.i; }",
+               "static inline float mlml_bits_f32(int32_t x) { union { float f; int32_t i; } u; u.i = x; return u.f; }",
+               ""]
 
 
 def _kernels_h(protos: list[str]) -> str:

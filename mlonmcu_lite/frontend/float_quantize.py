@@ -16,7 +16,7 @@ compares integers:
   qmin + #{j : key ≥ thresholds[j]} (255 thresholds, found by bisection over the keys against
   `reference_quantize`, so exact by construction); outside it is the constant `outside`.
   The target runs an 8-step branch-free binary search (`te_quantize`), ~50 instructions.
-* With a hardware divider (rv32gc: the C sees `__riscv_fdiv`, kernels.h's `MLML_HARD_FLOAT()`)
+* With a hardware divider (rv32gc: the C sees `__riscv_fdiv`, kernels.h's `MLML_HARD_FLOAT()`; compiler/driver.py)
   the same kernel divides instead (~20 instructions; the model C is shared by both ISAs and
   clang drops the unused path): inside [lo, hi) the cast is defined, so truncate and add ±1
   where the exact remainder is ≥ 0.5 in magnitude.  The scale rides in thresholds[0], which
@@ -128,7 +128,7 @@ def te_quantize(x: te.Tensor, thresholds: te.Tensor, table: QuantizeTable, shift
     i32 = "int32"
 
     def key_of(*i):
-        bits = tirx.reinterpret(i32, x[i])
+        bits = tirx.call_extern(i32, "mlml_f32_bits", x[i])  # kernels.h
         return bits ^ ((bits >> 31) & tirx.const(0x7FFFFFFF, i32))
 
     def halving(prev, step: int):
@@ -146,7 +146,7 @@ def te_quantize(x: te.Tensor, thresholds: te.Tensor, table: QuantizeTable, shift
 
     def divided(*i):  # the float formula, for keys inside [lo, hi) only
         f32 = "float32"
-        ratio = x[i] / tirx.reinterpret(f32, thresholds[0])
+        ratio = x[i] / tirx.call_extern(f32, "mlml_bits_f32", thresholds[0])
         whole = ratio.astype(i32)
         frac = ratio - whole.astype(f32)
         half = tirx.const(0.5, f32)
