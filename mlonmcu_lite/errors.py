@@ -11,6 +11,7 @@ and `bench` maps the two roots to exit codes in one place (`cli.EXIT_CODES`).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 
@@ -42,4 +43,20 @@ class ToolError(MlmlError, RuntimeError):
     """A tool failed on valid input (a defect or a missing tool, not the user's input)."""
 
 
-__all__ = ["MlmlError", "UserError", "ToolError"]
+_NOISE = re.compile(r"# Metadata omitted\. Use show_meta=True in script\(\) method to show it\.")
+_FRAME = re.compile(r"^\s*(\d+:|File \"|Traceback|at |\^|-{3,}|\[bt\])")
+
+
+def gist(err: BaseException, limit: int = 300) -> str:
+    """The line of `err`'s message that says what went wrong: TVM's C++ errors carry a
+    backtrace and source frames first, the check that failed last."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip() and not _FRAME.match(line)]
+    text = _NOISE.sub("", lines[-1]).strip() if lines else ""
+    if not text:
+        return type(err).__name__
+    if type(err).__name__ not in text:
+        text = f"{type(err).__name__}: {text}"
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+__all__ = ["MlmlError", "UserError", "ToolError", "gist"]

@@ -261,16 +261,17 @@ OP_KINDS: tuple[OpKindSpec, ...] = (
 )
 
 
-# -- qmath: a legacy uint8 conv's weight zero point as the device's weight offset ---------------
+# -- qmath: a legacy uint8 layer's weight zero point as the device's weight offset ---------------
 
 @dataclass(frozen=True)
 class WeightZeroPoint:
     """frontend/conv.py's correction of a per-tensor weight zero point (legacy uint8 models):
     `acc = subtract(biased, multiply(window, w_zp))`, `window` the all-ones conv of the same
-    padded input.  The device computes it as Σ x_pad·(w + weight_offset) with weight_offset = −w_zp."""
+    padded input (a fully connected layer: the input's row sum).  The device computes it as
+    Σ x_pad·(w + weight_offset) with weight_offset = −w_zp."""
 
     acc: relax.Var  # the corrected accumulator: the requantization (or the int32 result) reads it
-    window: relax.Var  # the all-ones conv the weight offset replaces
+    window: relax.Var  # the all-ones conv (row sum) the weight offset replaces
     weight_offset: int
 
 
@@ -281,7 +282,8 @@ def _only_user(var, users: dict):
 
 def weight_zero_point_of(biased: relax.Var, anchor: Anchor, var2val: Var2Val,
                          users: dict) -> WeightZeroPoint | None:
-    """The weight zero-point correction applied to `biased` (the conv's bias add), else None."""
+    """The weight zero-point correction applied to `biased` (the conv's or fully connected
+    layer's bias add), else None."""
     sub_var = _only_user(biased, users)
     sub = var2val.get(sub_var) if sub_var is not None else None
     if op_name(sub) != "relax.subtract" or not sub.args[0].same_as(biased) or _only_user(sub.args[1], users) is None:
@@ -290,16 +292,27 @@ def weight_zero_point_of(biased: relax.Var, anchor: Anchor, var2val: Var2Val,
     w_zp = constant(mul.args[1]) if op_name(mul) == "relax.multiply" else None
     if w_zp is None or w_zp.size != 1 or _only_user(mul.args[0], users) is None:
         return None
-    window = match_conv(var2val.get(mul.args[0]), var2val.get)
-    region = anchor.region
+    window_var = mul.args[0]
+    if not _is_window(var2val.get(window_var), anchor, var2val):
+        return None
+    return WeightZeroPoint(sub_var, window_var, -int(w_zp.reshape(-1)[0]))
+
+
+def _is_window(value, anchor: Anchor, var2val: Var2Val) -> bool:
+    """`value` is Σ_window x of the anchor's input: a conv's all-ones conv (same geometry) or a
+    fully connected layer's row sum `sum(astype(x, int32), axis=-1, keepdims)` (frontend/dense.py)."""
+    region, w = anchor.region, anchor.weight
+    if isinstance(region, DenseRegion):
+        cast = var2val.get(value.args[0]) if op_name(value) == "relax.sum" and isinstance(value.args[0], relax.Var) \
+            else None
+        axes = [int(a) for a in value.attrs.axis] if cast is not None and value.attrs.axis is not None else []
+        return op_name(cast) == "relax.astype" and cast.args[0].same_as(anchor.data) and axes in ([-1], [1]) \
+            and bool(value.attrs.keepdims) and str(value.ty.dtype) == "int32"
+    window = match_conv(value, var2val.get)
     if not isinstance(window, ConvMatch) or not isinstance(region, ConvRegion) \
             or not window.data.same_as(anchor.data) or np.any(window.weight_ohwi != 1):
-        return None
+        return False
     g = window.geometry
-    if (g.strides, g.padding, g.dilation, g.groups, g.pad_value, g.out_dtype) != \
-            (region.strides, region.padding, region.dilation, region.groups, region.pad_value, "int32"):
-        return None
-    w = anchor.weight
-    if window.weight_ohwi.shape != (1 if region.groups == 1 else w.shape[0], *w.shape[1:]):
-        return None
-    return WeightZeroPoint(sub_var, mul.args[0], -int(w_zp.reshape(-1)[0]))
+    return (g.strides, g.padding, g.dilation, g.groups, g.pad_value, g.out_dtype) == \
+        (region.strides, region.padding, region.dilation, region.groups, region.pad_value, "int32") \
+        and window.weight_ohwi.shape == (1 if region.groups == 1 else w.shape[0], *w.shape[1:])

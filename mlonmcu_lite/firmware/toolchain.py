@@ -44,9 +44,21 @@ class BuildError(ToolError):
     """The compiler or linker failed; `stderr` holds its diagnostics."""
 
     def __init__(self, message: str, stderr: str = "", command: Sequence[str] = ()) -> None:
-        super().__init__(f"{message}\n{stderr}".rstrip())
+        first = first_diagnostic(stderr)
+        head = f"{message}: {first}" if first else message
+        tail = f"\n$ {shlex.join(command)}" if command else ""
+        super().__init__(f"{head}\n{stderr}".rstrip() + tail)
         self.stderr = stderr
         self.command = list(command)
+
+
+def first_diagnostic(stderr: str) -> str:
+    """The first `error:` line of a compiler's or linker's output (its file as a base name), so a
+    one-line reason shows what failed rather than the command line; else its first line."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    errors = [line for line in lines if "error:" in line]
+    line = (errors or lines or [""])[0]
+    return re.sub(r"^\S*/([^/\s:]+:\d+)", r"\1", line)[:300]
 
 
 class LinkOverflow(BuildError):
@@ -202,7 +214,7 @@ def base_cflags(arch: Arch, opt: str, include_dirs: Iterable[Path], defines: Map
 def _run(cmd: list[str], what: str) -> None:
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
-        raise BuildError(f"{what} failed (exit {proc.returncode}): {shlex.join(cmd)}", proc.stderr, cmd)
+        raise BuildError(f"{what} failed (exit {proc.returncode})", proc.stderr, cmd)
 
 
 _OVERFLOW = re.compile(r"will not fit in region '(\w+)': overflowed by (\d+) bytes")

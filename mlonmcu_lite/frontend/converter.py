@@ -15,12 +15,15 @@ RESIZE_NEAREST_NEIGHBOR, and multiplies an N-D FULLY_CONNECTED input with a 2-D 
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import tvm
 from tvm import relax
 from tvm.relax.frontend.tflite.tflite_frontend import OperatorConverter, get_tensor_name
 
 from .elementwise import lookup
+from .errors import at_operator
 from .lstm import LSTMConverter
 from .logic import LOGIC_QUANTIZED_OPS, LogicConverters
 from .lut_ops import TABLE_OPS, TableConverters
@@ -89,6 +92,26 @@ class Converter(QMathConverters,  # qmath
                                 | QMATH_OPS  # qmath: frontend/qmath.py
                                 | {"UNIDIRECTIONAL_SEQUENCE_LSTM"}  # seq: frontend/lstm.py
                                 | LOGIC_QUANTIZED_OPS)  # qlogic
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._op_index: dict[int, int] | None = None
+        self.convert_map = {name: functools.partial(self._convert_named, name=name, convert=convert)
+                            for name, convert in self.convert_map.items()}
+
+    def _convert_named(self, op, name: str, convert):
+        """One operator's conversion: any failure becomes a FrontendError naming the op and its
+        index (the caller adds the model), with TVM's C++ backtrace reduced to its gist."""
+        try:
+            out = convert(op=op)
+            return None if out is None else self.bb.normalize(out)  # TVM's shape checks fail here
+        except Exception as err:  # noqa: BLE001 - every failure names its operator
+            raise at_operator(err, name, self._index_of(op)) from err
+
+    def _index_of(self, op) -> int | None:
+        if self._op_index is None:
+            self._op_index = {self.subgraph.Operators(i)._tab.Pos: i for i in range(self.subgraph.OperatorsLength())}
+        return self._op_index.get(op._tab.Pos)
 
     def _convert_arg_min_max(self, op, relax_op):
         """ARG_MAX / ARG_MIN compare the raw integers (as TFLite's kernel; the first index wins a tie),

@@ -15,7 +15,7 @@ from mlonmcu_lite.zoo.tflite_info import ModelError, TensorSpec, read_tflite
 
 from . import boundary, resize
 from .converter import Converter
-from .errors import FrontendError
+from .errors import FrontendError, gist
 from .floatmodel import dequantize_weights
 from .normalize import legacy_uint8, normalize
 from .rewrite import check_integer, integer_rewrite, with_main
@@ -61,9 +61,8 @@ def import_tflite(path: str | Path) -> IntegerModel:
         raise FrontendError(f"{path.name}: {err}") from None
     try:
         qdq = from_tflite(tflite.Model.GetRootAsModel(norm.buffer, 0), op_converter=Converter)
-    except Exception as err:  # TVM's importer: keep the gist of its message, not its traceback
-        gist = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
-        raise FrontendError(f"TVM's TFLite importer rejected {path.name}: {gist}") from None
+    except Exception as err:  # noqa: BLE001 - TVM's importer: the gist of its message, never its traceback
+        raise _rejected(path, err) from None
     token = legacy_uint8.set(uint8_kernels)
     try:
         mod = integer_rewrite(qdq)
@@ -89,6 +88,13 @@ def _uint8_quantized_inputs(info) -> tuple[bool, ...]:
                  for spec in info.inputs)
 
 
+def _rejected(path: Path, err: Exception) -> FrontendError:
+    """A failed TVM import naming the model (the converter already named the operator)."""
+    if isinstance(err, FrontendError):
+        return FrontendError(f"{path.name}: {err}")
+    return FrontendError(f"TVM's TFLite importer rejected {path.name}: {gist(err)}")
+
+
 def _import_float(path: Path, info) -> IntegerModel:
     """A float32 or hybrid model as float Relax (see floatmodel.py); no integer rewrite."""
     for op in info.ops:
@@ -100,9 +106,8 @@ def _import_float(path: Path, info) -> IntegerModel:
         raw = dequantize_weights(raw)
     try:
         imported = from_tflite(tflite.Model.GetRootAsModel(raw, 0), op_converter=Converter)
-    except Exception as err:  # TVM's importer: keep the gist of its message, not its traceback
-        gist = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
-        raise FrontendError(f"TVM's TFLite importer rejected {path.name}: {gist}") from None
+    except Exception as err:  # noqa: BLE001 - TVM's importer: the gist of its message, never its traceback
+        raise _rejected(path, err) from None
     main = imported.get_global_var("main")
     imported.update_func(main, imported[main].without_attr("params"))  # keeps TE kernels (frontend/floatops.py)
     mod = relax.transform.Normalize()(imported)

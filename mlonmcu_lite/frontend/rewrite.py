@@ -8,7 +8,7 @@ from tvm.ir.expr import GenericConst
 from tvm.relax.dpl import rewrite_call
 
 from . import add, boundary, conv, dense, elementwise, mul, pool, prelu, reduce, resize, softmax, transpose_conv, unary
-from .errors import FrontendError
+from .errors import FrontendError, gist
 from .patterns import Rewrite
 
 # Order matters only where patterns nest: ops that consume another op's quantize output
@@ -34,11 +34,22 @@ def _apply(rewrite: Rewrite, func: relax.Function) -> relax.Function:
         except FrontendError as err:
             errors.append(err)
             return root
+        except Exception as err:  # noqa: BLE001 - a defect or a damaged value: name the op family, not C++ frames
+            at = f" (output shape {_shape(root)})" if _shape(root) else ""
+            errors.append(FrontendError(f"integer rewrite of {rewrite.name}{at} failed: {gist(err)}"))
+            return root
 
     func = rewrite_call(rewrite.pattern, callback, func)
     if errors:
         raise errors[0]
     return func
+
+
+def _shape(node: relax.Expr) -> list[int] | None:
+    try:
+        return [int(d) for d in node.ty.shape]
+    except (AttributeError, TypeError, ValueError):
+        return None
 
 
 def with_main(mod: tvm.IRModule, main: relax.Function) -> tvm.IRModule:

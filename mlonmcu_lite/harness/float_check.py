@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .mismatch import first_difference
+
 
 @dataclass
 class FloatAgreement:
@@ -30,7 +32,9 @@ class FloatAgreement:
     topk: list[bool] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 
-    def add(self, sample: int, output: int, got: np.ndarray, want: np.ndarray) -> None:
+    def add(self, sample: int, output: int, got: np.ndarray, want: np.ndarray, label: str = "") -> None:
+        """Accumulate one output; `label` names it in a failure (`output 0 'logits'`)."""
+        label = label or f"output {output}"
         got64 = np.asarray(got, np.float64)
         want64 = np.asarray(want, np.float64).reshape(got64.shape)
         err = np.abs(got64 - want64)
@@ -40,15 +44,18 @@ class FloatAgreement:
         self.max_abs_err = max(self.max_abs_err, abs_err)
         self.max_rel_err = max(self.max_rel_err, rel_err)
         if not np.all(np.isfinite(got64)):
-            self.failures.append(f"sample {sample} output {output}: non-finite values")
+            bad = ~np.isfinite(got64)
+            self.failures.append(f"sample {sample} {label}: {int(np.count_nonzero(bad))} non-finite values, "
+                                 f"{first_difference(bad, got64, want64)}")
         elif self.numerics == "hybrid":
             if rel_err > self.hybrid_tol:
-                self.failures.append(f"sample {sample} output {output}: max |err| {abs_err:.3g} is "
+                self.failures.append(f"sample {sample} {label}: max |err| {abs_err:.3g} is "
                                      f"{rel_err:.3g} of max |ref| (hybrid_tol {self.hybrid_tol:g})")
         elif not np.allclose(got64, want64, rtol=self.rtol, atol=self.atol):
-            bad = int(np.count_nonzero(err > self.atol + self.rtol * np.abs(want64)))
-            self.failures.append(f"sample {sample} output {output}: {bad} values beyond atol {self.atol:g} + "
-                                 f"rtol {self.rtol:g}, max |err| {abs_err:.3g}")
+            beyond = err > self.atol + self.rtol * np.abs(want64)
+            self.failures.append(f"sample {sample} {label}: {int(np.count_nonzero(beyond))} values beyond atol "
+                                 f"{self.atol:g} + rtol {self.rtol:g}, max |err| {abs_err:.3g}, "
+                                 f"{first_difference(beyond, got64, want64)}")
         if output == 0 and got64.size > 1:
             self.top1.append(bool(np.argmax(got64) == np.argmax(want64)))
             k = min(5, got64.size)

@@ -61,6 +61,10 @@ def random_input(specs, seed: int) -> list[np.ndarray]:
     A float32 input covers the range its QUANTIZE maps onto int8 (spec.scale, zero point); a
     float model's input (no quantization, scale 0) covers [-1, 1].
     """
+    refused = [f"{spec.name!r} ({spec.random_refusal})" for spec in specs if getattr(spec, "random_refusal", "")]
+    if refused:  # qlogic: values the reference rejects would crash the golden run, not test anything
+        raise InputError(f"no valid random values for int input {', '.join(refused)}: "
+                         f"give the model's inputs with --input FILE.npy/.npz")
     rng = np.random.default_rng(seed)
     arrays = []
     for spec in specs:

@@ -25,7 +25,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from mlonmcu_lite.abi import IOBuffer
-from mlonmcu_lite.errors import MlmlError, ToolError
+from mlonmcu_lite.errors import MlmlError, ToolError, gist
 from mlonmcu_lite.harness.cache import BuildCache, FirmwareArtifacts, ModelArtifacts, cache_key, hash_tree
 from mlonmcu_lite.harness.float_check import FloatAgreement
 from mlonmcu_lite.harness.fit import check_rom
@@ -89,7 +89,7 @@ def execute_run(spec: RunSpec) -> RunResult:
         if isinstance(exc, MlmlError):
             exc.at(stage.name, spec.run_id)
         result.failing = True
-        result.reason = f"{type(exc).__name__}: {_named(first_line(exc), spec)} @ {stage.name}"
+        result.reason = f"{type(exc).__name__}: {_named(first_line(exc) + _raised_at(exc), spec)} @ {stage.name}"
         _keep(run_dir / "error.txt", traceback.format_exc())
     _keep(run_dir / "result.json", json.dumps(dataclasses.asdict(result), indent=1, default=str))
     return result
@@ -125,8 +125,22 @@ def _named(message: str, spec: RunSpec) -> str:
     return message if spec.model_name in message or spec.run_id in message else f"{message} [model {spec.model_name}]"
 
 
+def _raised_at(exc: BaseException) -> str:
+    """` (raised at core_timing.py:302 in block_timing)` for an error that is not ours (a defect:
+    the reason shows where, the traceback is in error.txt); '' for ours, which say what went wrong."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if isinstance(exc, MlmlError) or not frames:
+        return ""
+    return f" (raised at {Path(frames[-1].filename).name}:{frames[-1].lineno} in {frames[-1].name})"
+
+
 def first_line(exc: BaseException) -> str:
+    """The message of a run's failure: ours as written; another's (TVM's C++ errors carry a
+    backtrace first) reduced to its gist, without repeating the type the reason starts with."""
     text = str(exc).strip()
+    if "Traceback" in text and not isinstance(exc, MlmlError):
+        text = gist(exc, 600).removeprefix(f"{type(exc).__name__}: ")
+    text = text or "(no message)"
     return text if len(text) < 600 else text[:600] + "…"
 
 
@@ -314,7 +328,8 @@ def _simulate(spec: RunSpec, artifacts: Artifacts, backends, inputs: list[np.nda
               run_dir: Path | None = None):
     """One emulation with `inputs`; returns (SimResult, output arrays)."""
     from mlonmcu_lite.harness.layers import GLUE_FUNCTIONS
-    from mlonmcu_lite.vp import SimConfig, VirtualPlatform
+    from mlonmcu_lite.harness.fault_layer import called_from, layer_of, plan_steps
+    from mlonmcu_lite.vp import SimConfig, SimFault, VirtualPlatform
 
     config = SimConfig(max_instructions=spec.settings.max_instructions,
                        timeout_s=spec.settings.sim_timeout_s, memory_map=artifacts.firmware.memory_map(spec.settings),
@@ -328,7 +343,12 @@ def _simulate(spec: RunSpec, artifacts: Artifacts, backends, inputs: list[np.nda
     for buffer, array in zip(artifacts.model.inputs, inputs, strict=True):
         data = np.ascontiguousarray(array, dtype=buffer.dtype).reshape(buffer.shape)
         vp.write_symbol(buffer.symbol, data.tobytes())
-    result = vp.run()
+    try:
+        result = vp.run()
+    except SimFault as fault:
+        steps = plan_steps(artifacts.model.directory)
+        layer = layer_of(steps, fault.function) or called_from(steps, fault.caller)
+        raise (fault.in_layer(layer) if layer else fault)
     if run_dir is not None:
         (run_dir / "console.txt").write_text(result.console)
     if result.exit_code != 0:
@@ -488,6 +508,8 @@ def _validate(spec: RunSpec, info, artifacts: Artifacts, backends, samples, gold
         from mlonmcu_lite.zoo.reference import reference_outputs
 
         goldens = [reference_outputs(Path(info.path), sample) for sample in samples]
+    from mlonmcu_lite.harness.mismatch import exact_mismatch, output_label
+
     numerics = getattr(info, "numerics", "quantized")
     s = spec.settings
     check = FloatAgreement(numerics, s.float_atol, s.float_rtol, s.hybrid_tol) if numerics != "quantized" else None
@@ -497,12 +519,12 @@ def _validate(spec: RunSpec, info, artifacts: Artifacts, backends, samples, gold
         predictions.append(str(int(np.argmax(outputs[0]))))
         for out_index, (got, want) in enumerate(zip(outputs, golden, strict=True)):
             want = np.asarray(want).reshape(got.shape)
+            label = output_label(out_index, getattr(info.outputs[out_index], "name", None)
+                                 if out_index < len(info.outputs) else None)
             if check is not None:
-                check.add(index, out_index, got, want)
-            elif not np.array_equal(got, want):
-                diff = int(np.max(np.abs(got.astype(np.int64) - want.astype(np.int64))))
-                count = int(np.count_nonzero(got != want))
-                mismatches.append(f"sample {index} output {out_index}: {count} values differ, max |diff| {diff}")
+                check.add(index, out_index, got, want, label=label)
+            elif (mismatch := exact_mismatch(index, label, got, want)) is not None:
+                mismatches.append(mismatch)
     if check is not None:
         return {**check.fields(len(samples)), "predictions": ",".join(predictions)}
     from mlonmcu_lite.zoo.reference import golden_note

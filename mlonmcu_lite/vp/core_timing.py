@@ -293,6 +293,8 @@ class BlockTiming:
 
 def block_timing(profile: CoreProfile, code: bytes) -> BlockTiming:
     insns = decode_block(code)
+    if not insns:  # the block's first instruction does not decode: it faults before retiring
+        return BlockTiming(0, 0, (), (), TAIL_NONE, 0, 0, 0, 0, False)
     through, offsets, total, offset = [], [], 0, 0
     for insn, events in zip(insns, insn_events(insns)):
         total += events_cost(profile, events)

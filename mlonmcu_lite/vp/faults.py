@@ -22,8 +22,9 @@ class SimFault(ToolError):
     def __init__(self, cause: str, *, run_name: str = "", pc: int | None = None,
                  function: str | None = None, address: int | None = None,
                  total_instructions: int = 0, run_instructions: int | None = None,
-                 console: str = "") -> None:
+                 console: str = "", caller: str | None = None) -> None:
         self.cause = cause
+        self.caller = caller  # the function the return address is in (a leaf's caller)
         self.run_name = run_name
         self.pc = pc
         self.function = function
@@ -31,7 +32,14 @@ class SimFault(ToolError):
         self.total_instructions = total_instructions
         self.run_instructions = run_instructions
         self.console = console
+        self.layer: str | None = None
         super().__init__(self._message(), run=run_name or None)
+
+    def in_layer(self, layer: str) -> "SimFault":
+        """Name the model layer whose kernel faulted (known to the harness, not the VP); returns self."""
+        self.layer = layer
+        self.args = (f"{self.args[0]}; in layer {layer}", *self.args[1:])
+        return self
 
     def _message(self) -> str:
         where = f"pc=0x{self.pc:08x}" if self.pc is not None else "pc=?"

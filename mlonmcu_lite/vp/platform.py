@@ -21,7 +21,8 @@ from unicorn import (UC_ARCH_RISCV, UC_HOOK_INTR, UC_HOOK_MEM_FETCH_PROT, UC_HOO
                      UC_PROT_EXEC, UC_PROT_NONE, UC_PROT_READ, UC_PROT_WRITE, Uc, UcError)
 from unicorn import unicorn_const as ucc
 from unicorn.riscv_const import (UC_RISCV_REG_A0, UC_RISCV_REG_A1, UC_RISCV_REG_A2,
-                                 UC_RISCV_REG_A7, UC_RISCV_REG_PC, UC_RISCV_REG_SP)
+                                 UC_RISCV_REG_A7, UC_RISCV_REG_PC, UC_RISCV_REG_RA,
+                                 UC_RISCV_REG_SP)
 
 from mlonmcu_lite.errors import UserError
 from mlonmcu_lite.vp import faults
@@ -248,6 +249,11 @@ class VirtualPlatform:
     def _pc(self) -> int:
         return self.uc.reg_read(UC_RISCV_REG_PC)
 
+    def _caller(self) -> str | None:
+        """The function `ra` points into: a faulting leaf's caller (e.g. the layer kernel that
+        called memcpy); a function that has made a call itself points into itself."""
+        return self.image.function_at(self.uc.reg_read(UC_RISCV_REG_RA))
+
     def _device_at(self, address: int) -> Device | None:
         for dev in self.devices:
             if dev.base <= address < dev.base + dev.size:
@@ -263,7 +269,7 @@ class VirtualPlatform:
             self._fault = cls(cause, run_name=self.run_name, pc=pc,
                               function=self.image.function_at(pc), address=address,
                               total_instructions=total, run_instructions=self.region.run_instructions,
-                              console=self.uart.console)
+                              console=self.uart.console, caller=self._caller())
         self.uc.emu_stop()
         return False
 
@@ -323,7 +329,8 @@ class VirtualPlatform:
                 cause, device=dev.name, job=dev.job_number(), origin=origin, run_name=self.run_name,
                 pc=pc, function=self.image.function_at(pc) if pc is not None else None,
                 total_instructions=count if count is not None else self.counter.total,
-                run_instructions=self.region.run_instructions, console=self.uart.console)
+                run_instructions=self.region.run_instructions, console=self.uart.console,
+                caller=self._caller())
         self.uc.emu_stop()
 
     def _on_unmapped(self, uc: Uc, access: int, address: int, size: int, value: int,

@@ -3,7 +3,8 @@
 A Keras model converted by the TFLite converter keeps its batch dimension dynamic (shape
 signature −1): every `Reshape` / `Conv2DTranspose` then computes its target shape at run time,
 `SHAPE(x) → STRIDED_SLICE → PACK → RESHAPE`; the converter also writes BROADCAST_ARGS, FILL,
-ZEROS_LIKE and int32 arithmetic on such shapes.  On the MCU every shape is static (the tensors'
+ZEROS_LIKE, RANGE, REDUCE_PROD (a Flatten's element count) and int32 arithmetic on such shapes.
+On the MCU every shape is static (the tensors'
 `shape` fields hold batch 1), so these chains evaluate once, here: each op whose inputs are
 constants (or a SHAPE of a statically shaped tensor, a ZEROS_LIKE) and whose result is int32 /
 int64 / bool becomes a constant buffer and disappears from the graph (numpy with TFLite's integer
@@ -81,6 +82,10 @@ FOLDS: dict[str, Fold] = {
     "ADD": _checked(np.add), "SUB": _checked(np.subtract), "MUL": _checked(np.multiply),
     "MAXIMUM": _checked(np.maximum), "MINIMUM": _checked(np.minimum),
     "FLOOR_DIV": _checked(np.floor_divide), "FLOOR_MOD": _checked(np.mod),
+    # qlogic: the converter's Flatten / dynamic reshape (element count of a shape; index ranges)
+    "RANGE": lambda a, o, shape: np.arange(a[0].reshape(()), a[1].reshape(()), a[2].reshape(())),
+    "REDUCE_PROD": lambda a, o, shape: np.prod(a[0], axis=tuple(int(d) for d in a[1].reshape(-1)),
+                                               keepdims=bool(getattr(o, "keepDims", False)), dtype=a[0].dtype),
 }
 
 

@@ -130,6 +130,7 @@ class TensorSpec:
     scale: float
     zero_point: int
     value_range: tuple[int, int] | None = None  # an int32 id input: the valid ids (rows of its table)
+    random_refusal: str = ""  # qlogic: why random values would be invalid for the reference (give --input)
 
 
 @dataclass(frozen=True)
@@ -372,23 +373,64 @@ def _quantized(t: S.TensorT) -> bool:
 
 # qlogic: (op, position of the ids, position of the table) of the ops that index a table with int32 ids
 ID_READERS = {"GATHER": (1, 0), "EMBEDDING_LOOKUP": (0, 1)}
+# qlogic: ops whose output holds (a subset of) the same integer values as their first input
+SAME_VALUES = frozenset({"RESHAPE", "SQUEEZE", "EXPAND_DIMS", "TRANSPOSE", "STRIDED_SLICE", "SLICE"})
+# qlogic: ops that read every input as data (any int32 value is valid); others read inputs >= 1 as parameters
+DATA_OPS = frozenset({"ADD", "SUB", "MUL", "MAXIMUM", "MINIMUM", "EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL",
+                      "GREATER", "GREATER_EQUAL", "SELECT", "SELECT_V2", "CONCATENATION", "PACK", "CAST",
+                      "ABS", "NEG", "SQUARED_DIFFERENCE"})
+DIVIDERS = frozenset({"FLOOR_DIV", "FLOOR_MOD", "DIV"})
 
 
-def _id_range(sub: S.SubGraphT, ops: list[OpInfo], index: int) -> tuple[int, int] | None:
-    """The valid values of an int32 graph input that only GATHER / EMBEDDING_LOOKUP read as ids
-    (0 .. rows − 1 of the smallest table), so that a random input is a valid one."""
-    rows = []
+@dataclass(frozen=True)
+class InputRange:
+    """What random values an int32 graph input may take: [low, high], or why none are safe."""
+
+    low: int
+    high: int
+    refusal: str = ""
+
+
+def _id_range(sub: S.SubGraphT, ops: list[OpInfo], index: int) -> InputRange:
+    """The values of an int32 graph input the reference accepts: ids that GATHER / EMBEDDING_LOOKUP
+    read (directly or through a reshape) are rows of the smallest table, a divisor is >= 1; a value
+    computed from the input that reaches an id, divisor or parameter position cannot be bounded
+    here, so random inputs are refused (the user gives them with --input)."""
+    info = np.iinfo(NUMPY_DTYPES[_tensor_type(sub.tensors[index])])
+    low, high = int(info.min), int(info.max)
+    same, derived = {index}, set()  # tensors holding the input's values / values computed from them
     for op in ops:
-        if index not in op.inputs:
-            continue
-        ids, table = ID_READERS.get(op.op, (None, None))
-        if ids is None:  # read otherwise too (a padding mask: NOT_EQUAL(ids, 0)): no constraint
-            continue
-        if op.inputs[ids] != index or op.inputs[table] == index:
-            return None
-        axis = int(op.options.get("axis", 0)) if op.op == "GATHER" else 0
-        rows.append(_shape(sub.tensors[op.inputs[table]])[axis])
-    return (0, min(rows) - 1) if rows else None
+        for pos, i in enumerate(op.inputs):
+            if i not in same and i not in derived:
+                continue
+            direct, where = i in same, f"{op.op} (operator {op.index}) input {pos}"
+            ids, table = ID_READERS.get(op.op, (None, None))
+            if pos == ids and direct:
+                axis = int(op.options.get("axis", 0)) if op.op == "GATHER" else 0
+                axis += len(_shape(sub.tensors[op.inputs[table]])) if axis < 0 else 0
+                low, high = max(low, 0), min(high, _shape(sub.tensors[op.inputs[table]])[axis] - 1)
+            elif op.op in DIVIDERS and pos == 1 and direct:
+                low = max(low, 1)
+            elif pos == ids or (op.op in DIVIDERS and pos == 1) or (pos not in (0, table) and op.op not in DATA_OPS):
+                return InputRange(0, -1, f"it reaches {where} through other ops, where the reference "
+                                         f"accepts only some values")
+            if pos == ids or op.op == "SHAPE":  # a table's values / a static shape: not the input's
+                continue
+            keep = same if direct and op.op in SAME_VALUES | set(ID_READERS) and pos in (0, table) else derived
+            keep.update(o for o in op.outputs if _tensor_type(sub.tensors[o]) in ("INT32", "INT64"))
+    if low > high:
+        return InputRange(0, -1, "no value is valid at every op that reads it")
+    return InputRange(low, high)
+
+
+def _random_range(sub: S.SubGraphT, ops: list[OpInfo] | None, index: int) -> tuple:
+    """TensorSpec's (value_range, random_refusal) of an int/bool graph input (an output: none)."""
+    if not ops or index not in sub.inputs or _tensor_type(sub.tensors[index]) not in ("INT32", "INT64"):
+        return None, ""
+    r = _id_range(sub, ops, index)
+    info = np.iinfo(NUMPY_DTYPES[_tensor_type(sub.tensors[index])])
+    full = (r.low, r.high) == (int(info.min), int(info.max))
+    return (None if full or r.refusal else (r.low, r.high)), r.refusal
 
 
 def _check_io_types(path: Path, sub: S.SubGraphT, boundary: dict[int, OpInfo], indices: set[int]) -> None:
@@ -415,7 +457,7 @@ def _spec(path: Path, sub: S.SubGraphT, index: int, boundary: dict[int, OpInfo],
     t = sub.tensors[index]
     if index in indices:  # an index output (ARG_MAX), ids, a mask: no quantization, as a float model's I/O
         return TensorSpec(_name(t), _shape(t), NUMPY_DTYPES[_tensor_type(t)].__name__, 0.0, 0,
-                          _id_range(sub, ops, index) if ops else None)
+                          *_random_range(sub, ops, index))
     if _tensor_type(t) == "FLOAT32" and index not in boundary:  # a float model's I/O: no quantization
         return TensorSpec(_name(t), _shape(t), "float32", 0.0, 0)
     if index in boundary:  # float32 I/O: the quantization of the integer side

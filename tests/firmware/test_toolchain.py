@@ -50,6 +50,9 @@ def test_compile_error_carries_stderr(tmp_path):
     with pytest.raises(BuildError) as info:
         build_firmware([src], tmp_path / "bad")
     assert "undefined_thing" in info.value.stderr and "bad.c" in str(info.value)
+    head = str(info.value).splitlines()[0]  # a row's reason: the first error, not the command line
+    assert head.startswith("compiling") and ": bad.c:1:" in head and "error:" in head and "undefined_thing" in head
+    assert str(info.value).splitlines()[-1].startswith("$ ") and "clang" in str(info.value).splitlines()[-1]
 
 
 def test_werror(tmp_path):

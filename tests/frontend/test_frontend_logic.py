@@ -14,7 +14,7 @@ import pytest
 from ai_edge_litert import schema_py_generated as S
 
 from mlonmcu_lite.frontend import FrontendError, import_tflite
-from mlonmcu_lite.harness.inputs import random_input
+from mlonmcu_lite.harness.inputs import InputError, random_input
 from mlonmcu_lite.workspace import default_workspace
 from mlonmcu_lite.zoo import resolve_model
 from mlonmcu_lite.zoo.reference import reference_outputs_many
@@ -25,7 +25,7 @@ from tests.helpers.e2e import run_one
 from tests.helpers.variants import assert_bit_exact_on_host, variant
 
 sys.path.insert(0, str(default_workspace().models_dir))
-from tflgen.logic_models import LOGIC_OPS, LOGIC_SINGLE  # noqa: E402
+from tflgen.logic_models import LOGIC_OPS, LOGIC_SINGLE, QA, Net  # noqa: E402
 
 REJECTED = {"cumsum_int8", "zeros_like_int8"}  # the reference has no int8 CUMSUM / ZEROS_LIKE (see below)
 
@@ -117,3 +117,63 @@ def test_real_converter_idioms_run_exact_on_the_vp(name, tmp_path):
     row = run_one(name, tmp_path)
     assert not row["failing"], row["reason"]
     assert row["validation"] == "exact" and row["validated_samples"] == 2
+
+
+def _net_file(net: Net, name: str, out: Path) -> Path:
+    path = out / f"{name}.tflite"
+    path.write_bytes(net.tflite())
+    return path
+
+
+def test_flatten_range_and_reduce_prod_are_folded(tmp_path):
+    """The converter's Flatten (SHAPE -> REDUCE_PROD of the tail -> PACK -> RESHAPE) and a RANGE of
+    positions into GATHER fold to constants; the result equals BUILTIN_REF on the unfolded file."""
+    n = Net()
+    x = n.input("input", (1, 4, 6, 8), "INT8", QA)
+    shape = n.shape_of(x, "shape")
+    tail = n.strided_slice(shape, "tail", [1], [4], [1], (3,))
+    reducer = S.ReducerOptionsT()
+    count = n.op("REDUCE_PROD", [tail, n.const("axes", [0])], "count", (), "INT32", options=reducer)
+    flat = n.reshape(x, n.pack([n.const("batch", 1), count], "flat_shape"), "flat", (1, 192))
+    positions = n.op("RANGE", [n.const("start", 0), n.const("limit", 6), n.const("delta", 1)], "positions", (6,),
+                     "INT32", options=S.RangeOptionsT())
+    table = n.const("table", np.random.default_rng(3).integers(-128, 128, (6, 8)), "INT8", QA)
+    n.output(flat, n.op("GATHER", [table, positions], "gather", (6, 8), "INT8", QA, S.GatherOptionsT()))
+    path = _net_file(n, "flatten_range", tmp_path)
+    model = S.ModelT.InitFromPackedBuf(folded_bytes(path.read_bytes()), 0)
+    assert [OP_NAMES[model.operatorCodes[o.opcodeIndex].builtinCode] for o in model.subgraphs[0].operators] \
+        == ["RESHAPE", "GATHER"]
+    assert_bit_exact_on_host(path, samples=[random_input(resolve_model(path).inputs, 0)])
+
+
+def _int_input_net(path_to_ids: str) -> Net:
+    """An int32 input `ids` read by GATHER through RESHAPE (rows valid), as a FLOOR_DIV divisor, or
+    through ADD (its ids unbounded here)."""
+    n = Net()
+    ids = n.input("ids", (2, 3), "INT32")
+    table = n.const("table", np.arange(40).reshape(10, 4), "INT8", QA)
+    if path_to_ids == "divisor":
+        n.output(n.arith("FLOOR_DIV", n.const("num", [[7, -7, 100]]), ids, "quotient"))
+        return n
+    flat = n.reshape(ids, n.const("six", [6]), "flat", (6,)) if path_to_ids == "reshape" \
+        else n.arith("ADD", n.reshape(ids, n.const("six", [6]), "flat", (6,)), n.const("one", [1]), "shifted")
+    n.output(n.op("GATHER", [table, flat], "gather", (6, 4), "INT8", QA, S.GatherOptionsT()))
+    return n
+
+
+@pytest.mark.parametrize("path_to_ids,valid", [("reshape", (0, 9)), ("divisor", (1, 2**31 - 1))])
+def test_int32_input_random_values_stay_valid_for_the_reference(path_to_ids, valid, tmp_path):
+    path = _net_file(_int_input_net(path_to_ids), path_to_ids, tmp_path)
+    spec = resolve_model(path).inputs[0]
+    assert spec.value_range == valid and not spec.random_refusal
+    samples = [random_input([spec], seed) for seed in range(3)]
+    assert all(valid[0] <= s[0].min() and s[0].max() <= valid[1] for s in samples)
+    assert len(reference_outputs_many(path, samples)) == 3  # the reference accepts every one
+
+
+def test_int32_input_computed_into_ids_refuses_random_values(tmp_path):
+    """ids + 1 into GATHER: no range of the input is known valid, so the run asks for --input."""
+    spec = resolve_model(_net_file(_int_input_net("add"), "ids_add", tmp_path)).inputs[0]
+    assert spec.value_range is None and "GATHER (operator 2) input 1" in spec.random_refusal
+    with pytest.raises(InputError, match=r"'ids' \(it reaches GATHER .*give the model's inputs with --input"):
+        random_input([spec], 0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -31,10 +32,30 @@ def _assert_exact(row: dict) -> None:
     assert row["acc_cost_model"] == ("qvanilla:simple" if row["peripheral"] == "qvanilla" else None)
 
 
-@pytest.mark.parametrize("arch", ["rv32imc", "rv32gc"])
+# libgcc / picolibc members an rv32imc firmware links for float arithmetic (addsf3, floatsisf, libm_*):
+# without any, the model's code is integer-only and rv32gc (IMC plus A/F/D) computes the same integers.
+SOFT_FLOAT_MEMBER = re.compile(r"libgcc\.a\([^)]*[sd]f[^)]*\)|libc\.a\(libm_[^)]*\)")
+# rv32gc always runs a few chains (conv, pooling, FC, softmax, depthwise, data movement) whatever they link.
+RV32GC_ALWAYS = {"chain_conv_avgpool_fc_softmax", "chain_dw_pw", "chain_movement"}
+
+
+def test_rv32gc_always_runs_op_models_that_exist():
+    assert RV32GC_ALWAYS <= set(OP_MODELS)
+    for member in ("libgcc.a(mulsf3.o)", "libgcc.a(fixsfdi.o)", "libc.a(libm_math_sf_exp.c.o)"):
+        assert SOFT_FLOAT_MEMBER.search(member)
+    for member in ("libgcc.a(_clzsi2.o)", "libgcc.a(_udivdi3.o)", "libc.a(libc_string_memset.c.o)"):
+        assert not SOFT_FLOAT_MEMBER.search(member)
+
+
 @pytest.mark.parametrize("model", OP_MODELS)
-def test_op_model_bit_exact_on_cpu(model, arch, tmp_path):
-    _assert_exact(run_one(model, tmp_path, arch=arch))
+def test_op_model_bit_exact_on_cpu(model, tmp_path):
+    """rv32imc for every op model; rv32gc too where the two ISAs can differ: when the int8 model's C has
+    float arithmetic (soft-float on rv32imc, the FPU with fused multiply-adds on rv32gc)."""
+    _assert_exact(run_one(model, tmp_path / "rv32imc", arch="rv32imc"))
+    link_map = (next((tmp_path / "rv32imc" / "runs").glob("*/firmware")) / "firmware.map").read_text()
+    floats = sorted(set(SOFT_FLOAT_MEMBER.findall(link_map)))
+    if floats or model in RV32GC_ALWAYS:
+        _assert_exact(run_one(model, tmp_path / "rv32gc", arch="rv32gc"))
 
 
 # uint8 / int16 variants of op models (frontend/test_frontend_variants.py checks all on the host)
