@@ -80,3 +80,22 @@ def test_int16_sigmoid_knots_are_the_reference_kernels(tmp_path):
     knots = out[:255] + 32768
     last = knots[254] + out[255] - out[254]  # fraction 254/256 of a step of at most 64
     np.testing.assert_array_equal(np.append(knots, last), tables.SIGMOID_KNOTS_UINT16)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8"])
+def test_hard_swish_imports_as_one_table_lookup(dtype, tmp_path):
+    """8-bit HARD_SWISH is one `take` from its compile-time table (unary.py), not TVM's float
+    x·relu6(x + 3)/6 between dequantize and quantize."""
+    from tvm import relax
+
+    from mlonmcu_lite.frontend import import_tflite
+    from tests.helpers.variants import variant
+
+    path = default_workspace().models_dir / "ops" / "hard_swish.tflite"
+    model = import_tflite(path if dtype == "int8" else variant(path, dtype, tmp_path))
+    ops: list[str] = []
+    relax.analysis.post_order_visit(
+        model.mod["main"], lambda e: ops.append(e.op.name) if isinstance(e, relax.Call) and hasattr(e.op, "name") else None)
+    assert ops.count("relax.take") == 1 and "float" not in model.mod.script()
+    if dtype == "int8":  # (uint8 adds only normalize.py's integer shifts of the graph's input and output)
+        assert ops == ["relax.take"]
