@@ -136,7 +136,7 @@ def compile_model(im, out_dir: Path, settings: CompilerSettings = CompilerSettin
     (out_dir / "model.h").write_text(emitted.model_h)
     (out_dir / "model.c").write_text(emitted.model_c)
     (out_dir / "kernels.h").write_text(_kernels_h(libm_prototypes(defs) + protos))
-    (out_dir / "kernels.c").write_text(_kernels_c(defs, name))
+    (out_dir / "kernels.c").write_text(_kernels_c(defs, name, getattr(im, "numerics", "quantized")))
 
     include_dirs = [out_dir]
     for backend in backends:
@@ -194,6 +194,11 @@ def _kernels_h(protos: list[str]) -> str:
                       *protos, "", "#endif", ""])
 
 
-def _kernels_c(defs: list[str], name: str) -> str:
+def _kernels_c(defs: list[str], name: str, numerics: str = "quantized") -> str:
+    """A quantized model's float islands (uint8 RESIZE_BILINEAR, float-I/O QUANTIZE) must round each
+    step as TFLite's kernels do, so its kernels are compiled without fused multiply-add; a float32 /
+    hybrid model keeps clang's default contraction (validated within tolerances, as a user would
+    build it), so its rv32gc figures are not inflated by split fmul + fadd."""
+    contract = ["#pragma STDC FP_CONTRACT OFF"] if numerics == "quantized" else []
     return "\n\n".join([f"/* Kernels of model `{name}`, lowered by TVM {tvm.__version__}. Do not edit. */\n"
-                        '#include "kernels.h"', *defs, ""])
+                        '#include "kernels.h"', *contract, *defs, ""])

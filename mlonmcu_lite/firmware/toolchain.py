@@ -200,10 +200,10 @@ def platform_sources(workspace: Workspace | None = None) -> list[Path]:
 
 def base_cflags(arch: Arch, opt: str, include_dirs: Iterable[Path], defines: Mapping[str, object],
                 werror: bool, extra_cflags: Iterable[str]) -> list[str]:
-    # -ffp-contract=off: no fused multiply-add on rv32gc, so float C rounds each step as
-    # TFLite's kernels do (the uint8 resize float island, float32 models).
+    # Fused multiply-add: clang's default; a quantized model's kernels.c turns it off for its
+    # float islands (compiler/driver.py `_kernels_c`).
     flags = ["--target=riscv32-unknown-elf", *arch.cflags, opt, "-g", "-ffreestanding", "-nostdlib",
-             "-fno-common", "-ffunction-sections", "-fdata-sections", "-ffp-contract=off", "-Wall"]
+             "-fno-common", "-ffunction-sections", "-fdata-sections", "-Wall"]
     if werror:
         flags.append("-Werror")
     flags += [f"-I{d}" for d in include_dirs]
