@@ -10,6 +10,7 @@ from typing import Sequence
 import numpy as np
 import tvm
 
+from mlonmcu_lite.frontend.float_quantize import C_HELPERS
 from mlonmcu_lite.peripheral.backend import AcceleratorBackend
 
 from . import aot
@@ -135,7 +136,7 @@ def compile_model(im, out_dir: Path, settings: CompilerSettings = CompilerSettin
 
     (out_dir / "model.h").write_text(emitted.model_h)
     (out_dir / "model.c").write_text(emitted.model_c)
-    (out_dir / "kernels.h").write_text(_kernels_h(libm_prototypes(defs) + protos))
+    (out_dir / "kernels.h").write_text(_kernels_h(libm_prototypes(defs) + protos, defs))
     (out_dir / "kernels.c").write_text(_kernels_c(defs, name, getattr(im, "numerics", "quantized")))
 
     include_dirs = [out_dir]
@@ -181,16 +182,16 @@ def compile_model(im, out_dir: Path, settings: CompilerSettings = CompilerSettin
 
 
 _HARD_FLOAT = ["#ifdef __riscv_fdiv", "#define MLML_HARD_FLOAT() 1", "#else", "#define MLML_HARD_FLOAT() 0",
-               "#endif",  # float <-> int32 bits through a union (TVM's pointer cast breaks strict aliasing)
-               "static inline int32_t mlml_f32_bits(float x) { union { float f; int32_t i; } u; u.f = x; return u.i; }",
-               "static inline float mlml_bits_f32(int32_t x) { union { float f; int32_t i; } u; u.i = x; return u.f; }",
-               ""]
+               "#endif", *(f"static inline {helper}" for helper in C_HELPERS), ""]
 
 
-def _kernels_h(protos: list[str]) -> str:
+def _kernels_h(protos: list[str], defs: list[str]) -> str:
+    """Prototypes; the float-I/O QUANTIZE helpers only where a kernel calls them (an int8 model's
+    C stays free of float)."""
+    helpers = _HARD_FLOAT if any("MLML_HARD_FLOAT" in d or "mlml_f32_bits" in d for d in defs) else []
     return "\n".join(["/* Generated kernel prototypes. Do not edit. */", "#ifndef MLML_KERNELS_H",
                       "#define MLML_KERNELS_H", "#include <stdint.h>", "#include <stdbool.h>", "",
-                      *_HARD_FLOAT,  # vision: frontend/float_quantize.py divides when this is 1
+                      *helpers,  # frontend/float_quantize.py divides when MLML_HARD_FLOAT() is 1
                       *protos, "", "#endif", ""])
 
 

@@ -14,6 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .host_externs import load_host_externs
 from .model import CompiledModel
 
 HOST_CFLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-fPIC", "-shared", "-DMLML_NOINIT="]
@@ -55,6 +56,7 @@ def tvm_reference_many(mod, samples: Sequence[Sequence[np.ndarray]]) -> list[lis
     import tvm
     from tvm import relax
 
+    load_host_externs()
     vm = relax.VirtualMachine(tvm.compile(mod, target="llvm"), tvm.cpu())
     outputs = []
     for inputs in samples:

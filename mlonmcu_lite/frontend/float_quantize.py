@@ -32,6 +32,15 @@ from tvm import te, tirx
 
 INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
 
+# The C helpers the kernel calls (`tirx.call_extern`), written once: kernels.h declares them
+# `static inline` for the firmware (compiler/driver.py), the host's TVM VM links them from a
+# small shared library (compiler/host_externs.py).  float <-> int32 bits through a union: TVM's
+# `reinterpret` prints a pointer cast, which breaks C's strict aliasing.
+C_HELPERS = (
+    "int32_t mlml_f32_bits(float x) { union { float f; int32_t i; } u; u.f = x; return u.i; }",
+    "float mlml_bits_f32(int32_t x) { union { float f; int32_t i; } u; u.i = x; return u.f; }",
+)
+
 
 def keys_of(x: np.ndarray) -> np.ndarray:
     bits = np.asarray(x, np.float32).view(np.int32)

@@ -29,6 +29,7 @@ import pickle
 import signal
 import sys
 import threading
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures import wait
 from contextlib import contextmanager
@@ -111,7 +112,7 @@ def run_many(specs: list[RunSpec], jobs: int | None = None, progress: bool = Tru
                                               initargs=(os.getpid(),)) as pool:
         try:
             for spec in specs:
-                futures.append(pool.schedule(_sealed_run, args=(worker, spec), timeout=spec.settings.run_timeout_s))
+                futures.append(_scheduled(pool, worker, spec))
             for index, (spec, future) in enumerate(zip(specs, futures)):
                 rows[index] = _collect(spec, future, pool)
                 bar.set_postfix_str(f"{spec.run_id}: {'FAIL' if rows[index].failing else 'ok'}")
@@ -179,6 +180,17 @@ def _opened(payload: object) -> RunResult:
     if not isinstance(result, RunResult):
         raise TypeError(f"the worker sent a {type(result).__name__}, not a RunResult")
     return replace(result)
+
+
+def _scheduled(pool, worker: Callable[[RunSpec], RunResult], spec: RunSpec):
+    """The run's future; a pool that died while runs were still being scheduled (pebble raises
+    "Unexpected error within the Pool") gives the rest a failed future, i.e. `PoolLost` rows."""
+    try:
+        return pool.schedule(_sealed_run, args=(worker, spec), timeout=spec.settings.run_timeout_s)
+    except RuntimeError as exc:
+        lost: Future = Future()
+        lost.set_exception(PoolLost(f"the worker pool stopped before this run was scheduled ({exc})"))
+        return lost
 
 
 def _pool_alive(pool) -> bool:

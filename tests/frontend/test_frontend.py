@@ -8,6 +8,7 @@ import pytest
 import tvm
 from tvm import relax
 
+from mlonmcu_lite.compiler.host_externs import load_host_externs
 from mlonmcu_lite.frontend import IntegerModel, import_tflite
 from mlonmcu_lite.frontend.rewrite import float_leftovers
 from mlonmcu_lite.harness.inputs import random_input
@@ -21,6 +22,7 @@ RANDOM_INPUTS = 16  # per op model, on top of the committed samples (FC's roundi
 
 def host_vm(im: IntegerModel) -> relax.VirtualMachine:
     """The integer module compiled for the host CPU by TVM's own LLVM lowering."""
+    load_host_externs()  # the kernels' C helpers (float-I/O QUANTIZE)
     return relax.VirtualMachine(tvm.compile(im.mod, target="llvm"), tvm.cpu())
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from ai_edge_litert import schema_py_generated as S
 
+from mlonmcu_lite.compiler.host_externs import load_host_externs
 from mlonmcu_lite.frontend import FrontendError, import_tflite, importer
 from mlonmcu_lite.zoo.reference import reference_outputs
 from mlonmcu_lite.zoo import ModelError, resolve_model
@@ -114,6 +115,7 @@ def test_ops_without_bias_stay_bit_exact(tmp_path, src, drop):
         first_op(model).inputs = drop(first_op(model))
     path = mutated(src, tmp_path / f"{src}_nobias.tflite", no_bias)
     im = import_tflite(path)
+    load_host_externs()  # the kernels' C helpers (float-I/O QUANTIZE)
     vm = relax.VirtualMachine(tvm.compile(im.mod, target="llvm"), tvm.cpu())
     rng = np.random.default_rng(5)
     samples = [[rng.integers(-128, 128, t.shape).astype(np.int8) for t in im.inputs] for _ in range(8)]

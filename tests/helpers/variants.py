@@ -13,6 +13,7 @@ import flatbuffers
 import numpy as np
 from ai_edge_litert import schema_py_generated as S
 
+from mlonmcu_lite.compiler.host_externs import load_host_externs
 from mlonmcu_lite.zoo import resolve_model
 
 
@@ -101,6 +102,7 @@ def assert_bit_exact_on_host(path: Path, count: int = 3, samples: list[list[np.n
     from mlonmcu_lite.zoo.reference import reference_outputs_many
 
     im = import_tflite(path)
+    load_host_externs()  # the kernels' C helpers (float-I/O QUANTIZE)
     vm = relax.VirtualMachine(tvm.compile(im.mod, target="llvm"), tvm.cpu())
     samples = samples if samples is not None else random_inputs(path, count, seed=len(path.name))
     for inputs, want in zip(samples, reference_outputs_many(path, samples), strict=True):
