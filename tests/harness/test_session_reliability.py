@@ -134,27 +134,31 @@ def test_unwritable_out_is_a_usage_error_before_any_work(tmp_path):
     assert "runs" not in proc.stdout  # nothing ran
 
 
-def test_report_write_failure_still_prints_the_table(tmp_path, monkeypatch, capsys):
-    """Item 10: when writing the report fails after the runs, the console table is printed
-    anyway, then the reason, and the exit code says a tool failed."""
-    import pytest
-
+def _session_with_broken_report(tmp_path, monkeypatch, writer: str, broken) -> int:
+    """A two-run session (fake runs) whose report writer `writer` is replaced by `broken`; its exit code."""
     from mlonmcu_lite.cli.session import execute
     from mlonmcu_lite.harness import pool, session
     from mlonmcu_lite.reports import session as report_files
     from mlonmcu_lite.workspace import default_workspace
 
-    def broken_writer(df, out_dir, layers=None, objectives=()):
-        raise OSError(28, "No space left on device")
-
     monkeypatch.setattr(pool, "run_many", _fake_run_many)
-    monkeypatch.setattr(report_files, "write_session_report", broken_writer)
+    monkeypatch.setattr(report_files, writer, broken)
     workspace = default_workspace().with_roots(reports_dir=tmp_path, cache_dir=tmp_path / "cache")
     request = session.SessionRequest(groups=(session.RunGroup(models=("ok1", "ok2")),), workspace=workspace)
     with pytest.raises(SystemExit) as info:
         execute(request, jobs=1, as_json=False, no_progress=True)
+    return info.value.code
+
+
+def test_report_write_failure_still_prints_the_table(tmp_path, monkeypatch, capsys):
+    """Item 10: when writing the report fails after the runs, the console table is printed
+    anyway, then the reason, and the exit code says a tool failed."""
+    def broken_writer(df, out_dir, layers=None, objectives=()):
+        raise OSError(28, "No space left on device")
+
+    code = _session_with_broken_report(tmp_path, monkeypatch, "write_session_report", broken_writer)
     out, err = capsys.readouterr()
-    assert info.value.code == 3
+    assert code == 3
     assert "ok1" in out and "ok2" in out and "42" in out  # the study table
     assert "report not written" in err and "No space left on device" in err
 
@@ -162,24 +166,12 @@ def test_report_write_failure_still_prints_the_table(tmp_path, monkeypatch, caps
 def test_ctrl_c_while_the_report_is_written_keeps_the_rows_and_exits_130(tmp_path, monkeypatch, capsys):
     """A Ctrl-C during the plots: results.json/.csv hold every row, the table is printed, the
     message says what happened, exit 130 (not click's "Aborted!")."""
-    import pytest
-
-    from mlonmcu_lite.cli.session import execute
-    from mlonmcu_lite.harness import pool, session
-    from mlonmcu_lite.reports import session as report_files
-    from mlonmcu_lite.workspace import default_workspace
-
     def ctrl_c(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(pool, "run_many", _fake_run_many)
-    monkeypatch.setattr(report_files, "write_plots", ctrl_c)
-    workspace = default_workspace().with_roots(reports_dir=tmp_path, cache_dir=tmp_path / "cache")
-    request = session.SessionRequest(groups=(session.RunGroup(models=("ok1", "ok2")),), workspace=workspace)
-    with pytest.raises(SystemExit) as info:
-        execute(request, jobs=1, as_json=False, no_progress=True)
+    code = _session_with_broken_report(tmp_path, monkeypatch, "write_plots", ctrl_c)
     out, err = capsys.readouterr()
-    assert info.value.code == 130
+    assert code == 130
     assert "ok1" in out and "ok2" in out and "42" in out
     assert "report interrupted by Ctrl-C" in err and "results.json and results.csv written" in err
     out_dir, rows = _session_rows(tmp_path)
