@@ -200,6 +200,6 @@ def _kernels_c(defs: list[str], name: str, numerics: str = "quantized") -> str:
     step as TFLite's kernels do, so its kernels are compiled without fused multiply-add; a float32 /
     hybrid model keeps clang's default contraction (validated within tolerances, as a user would
     build it), so its rv32gc figures are not inflated by split fmul + fadd."""
-    contract = ["#pragma STDC FP_CONTRACT OFF"] if numerics == "quantized" else []
+    contract = ["#ifdef __clang__\n#pragma STDC FP_CONTRACT OFF\n#endif"] if numerics == "quantized" else []  # gcc (host): ISO C is off
     return "\n\n".join([f"/* Kernels of model `{name}`, lowered by TVM {tvm.__version__}. Do not edit. */\n"
                         '#include "kernels.h"', *contract, *defs, ""])
