@@ -238,6 +238,8 @@ def _copy_lines(g: ConvGeo, indent: str) -> list[str]:
               f"{indent}}}"]
     if not words and row < 8:
         inside = []  # rows of a few bytes (a 1-channel input): too little saved for the ROM it takes
+    if g.h < g.kh or g.w < g.kw:
+        inside = []  # no field lies inside the input (e.g. a 3x3 conv over a 1-pixel map): no fast path
     return inside + [f"{indent}for (int32_t ky = 0; ky < {g.kh}; ++ky) {{",
             f"{indent}  const int32_t iy = oy * {g.sh} - {g.pt} + ky;",
             f"{indent}  for (int32_t kx = 0; kx < {g.kw}; ++kx) {{",

@@ -6,6 +6,7 @@ tails, depthwise interior/border, left and right shifts, single rounding)."""
 from __future__ import annotations
 
 import re
+import subprocess
 from types import SimpleNamespace
 
 import numpy as np
@@ -14,6 +15,7 @@ from tvm import relax
 
 from mlonmcu_lite.compiler import CompilerSettings, compile_model
 from mlonmcu_lite.compiler.hostrun import build_host_library, tvm_reference_many
+from mlonmcu_lite.firmware.toolchain import base_cflags, find_toolchain, load_arch
 from mlonmcu_lite.frontend.fixedpoint import Multipliers
 from mlonmcu_lite.frontend.requant import Rounding, requantize
 from mlonmcu_lite.zoo import resolve_model
@@ -82,6 +84,8 @@ CASES = {
     "dw3x3_pairs_odd": ((1, 4, 11, 4), 4, (3, 3), (1, 1), (1, 1, 1, 1), 4, (-9, -1)),
     "dw3x3_s2_pairs": ((1, 5, 12, 8), 8, (3, 3), (2, 2), (0, 0, 1, 1), 8, (-6, -1)),
     "dw5x5_s2_pairs": ((1, 9, 16, 4), 4, (5, 5), (2, 2), (2, 2, 2, 2), 4, (-8, 1)),
+    # a map smaller than the kernel (YOLO-tiny's last 2x2 maps): no receptive field lies inside it
+    "tiny_map_conv3x3": ((1, 2, 2, 8), 8, (3, 3), (1, 1), (1, 1, 1, 1), 1, (-8, -1)),
 }
 # cases drawing a left shift or a zero right shift somewhere: the general requantization
 # (every case whose shift range is negative takes the short one, mlml_srdhm2, proven exact)
@@ -111,6 +115,12 @@ def test_conv_kernels_bit_exact_with_frontend_relax(case, tmp_path):
         assert ("mlml_srdhm2(" in kernels) == (case not in SLOW)
     # 32-bit requantization: no int64 outside the mul/mulh helper
     assert "int64_t" not in (tmp_path / "model" / "cpu_kernels.c").read_text().split("mlml_clamp8", 1)[1]
+    # the firmware's compiler takes it with -Werror (clang also flags tautological bounds tests)
+    tc, arch = find_toolchain(), load_arch("rv32imc")
+    flags = base_cflags(arch, "-O2", [tmp_path / "model"], {}, True, ())
+    proc = subprocess.run([str(tc.clang), *flags, "-fsyntax-only", str(tmp_path / "model" / "cpu_kernels.c")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
 
 
 @pytest.mark.parametrize("m,k,n,shift", [(1, 37, 19, -3), (2, 16, 8, 0), (1, 9, 3, 1), (1, 64, 40, -1), (1, 24, 17, -20)])
