@@ -21,6 +21,8 @@ import tvm
 from tvm import relax
 from tvm.relax import op as R
 
+from .lstm import BIAS, INPUT, LAYER_NORM, PEEPHOLE, PROJECTION, W_IN, W_REC
+
 GATES = "ifco"  # TFLite's order of the input / recurrent weights and biases
 
 
@@ -103,7 +105,7 @@ class FloatLSTMConverter:
         if self.get_output_tensors(op)[0].qnn_params is not None:
             return super().convert_unidirectional_sequence_lstm(op)
         t = self.get_input_tensors(op)
-        if len(t) < 24 or any(t[k].tensor_idx != -1 for k in range(20, 24)):
+        if len(t) < 24 or any(t[k].tensor_idx != -1 for k in LAYER_NORM):
             raise tvm.error.OpNotImplemented("layer-normalized UNIDIRECTIONAL_SEQUENCE_LSTM")
 
         def value(k: int) -> np.ndarray | None:
@@ -116,16 +118,16 @@ class FloatLSTMConverter:
         opts = UnidirectionalSequenceLSTMOptions()
         opts.Init(op.BuiltinOptions().Bytes, op.BuiltinOptions().Pos)
         weights = LSTMWeights(
-            input_w={g: value(1 + k) for k, g in enumerate(GATES)},
-            recurrent_w={g: value(5 + k) for k, g in enumerate(GATES)},
-            peephole={"i": value(9), "f": value(10), "o": value(11)},
-            bias={g: value(12 + k) for k, g in enumerate(GATES)},
-            projection_w=value(16), projection_b=value(17),
+            input_w={g: value(k) for g, k in zip(GATES, W_IN)},
+            recurrent_w={g: value(k) for g, k in zip(GATES, W_REC)},
+            peephole={g: value(k) for g, k in zip("ifo", PEEPHOLE)},
+            bias={g: value(k) for g, k in zip(GATES, BIAS)},
+            projection_w=value(PROJECTION[0]), projection_b=value(PROJECTION[1]),
             cell_clip=float(opts.CellClip()), proj_clip=float(opts.ProjClip()))
-        shape = tuple(int(d) for d in self.get_tensor_shape(t[0]))
+        shape = tuple(int(d) for d in self.get_tensor_shape(t[INPUT]))
         activation = opts.FusedActivationFunction()
 
         def act(expr: relax.Expr) -> relax.Expr:
             return self.convert_fused_activation_function(expr, activation)
 
-        return unrolled_lstm(self.get_tensor_expr(t[0]), shape, bool(opts.TimeMajor()), weights, act)
+        return unrolled_lstm(self.get_tensor_expr(t[INPUT]), shape, bool(opts.TimeMajor()), weights, act)
