@@ -99,6 +99,30 @@ def _exit_now(signum, frame) -> None:  # noqa: ARG001 - signal handler signature
     os._exit(INTERRUPTED_EXIT)  # workers follow via PDEATHSIG
 
 
+@contextmanager
+def _second_ctrl_c_exits() -> Iterator[None]:
+    """The first Ctrl-C raises KeyboardInterrupt and, in the same handler, makes the next one exit
+    at once.  Re-arming only in run_many's `except` left a window: a second Ctrl-C right behind
+    the first interrupted the clean-up, and the pool's join then waited for the hung run forever.
+    Only from the main thread, and only over Python's default handler (an ignored or custom
+    SIGINT stays as it is)."""
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield
+        return
+
+    def first(signum, frame) -> None:  # noqa: ARG001 - signal handler signature
+        signal.signal(signal.SIGINT, _exit_now)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, first)
+    try:
+        yield
+    finally:
+        if signal.getsignal(signal.SIGINT) is first:  # no Ctrl-C came: Python's default again
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def run_many(specs: list[RunSpec], jobs: int | None = None, progress: bool = True,
              worker: Callable[[RunSpec], RunResult] = execute_run) -> list[RunResult]:
     """Run every spec; one result per spec, in the order given, whatever fails.
@@ -108,8 +132,8 @@ def run_many(specs: list[RunSpec], jobs: int | None = None, progress: bool = Tru
     bar = tqdm(total=len(specs), desc="runs", unit="run", file=sys.stderr, disable=not progress)
     context = multiprocessing.get_context("spawn")
     futures: list = []
-    with _main_not_rerun(worker), ProcessPool(max_workers=jobs, context=context, initializer=_worker_init,
-                                              initargs=(os.getpid(),)) as pool:
+    with _second_ctrl_c_exits(), _main_not_rerun(worker), ProcessPool(
+            max_workers=jobs, context=context, initializer=_worker_init, initargs=(os.getpid(),)) as pool:
         try:
             for spec in specs:
                 futures.append(_scheduled(pool, worker, spec))
